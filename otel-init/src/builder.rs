@@ -1,0 +1,493 @@
+//! [`TelemetryBuilder`]: explicit settings on top of the environment.
+
+use crate::config::otlp::{default_endpoint, signal_endpoint_from_base, validate_url};
+use crate::config::{
+    BatchConfig, Compression, Config, EnvSource, ExporterKind, PropagatorKind, Protocol,
+    SamplerKind, Signal,
+};
+use crate::error::InitError;
+use crate::export::RetryPolicy;
+use crate::guard::{Parts, TelemetryGuard};
+use crate::resource::ServiceIdentity;
+use crate::subscriber::BoxedLayer;
+use crate::{diag, export, globals, propagation, resource, sampler, subscriber};
+use opentelemetry::KeyValue;
+use opentelemetry_sdk::trace::ShouldSample;
+use std::sync::Arc;
+use std::time::Duration;
+
+/// Entry point of the builder API; see [`TelemetryBuilder`].
+#[derive(Debug, Clone, Copy)]
+pub struct Telemetry;
+
+impl Telemetry {
+    /// A builder that starts from the process environment (`OTEL_*`, `RUST_LOG`).
+    ///
+    /// ```no_run
+    /// let _telemetry = otel_init::Telemetry::builder()
+    ///     .service_name("checkout")
+    ///     .service_version("1.4.2")
+    ///     .init()?;
+    /// # Ok::<(), otel_init::InitError>(())
+    /// ```
+    pub fn builder() -> TelemetryBuilder {
+        TelemetryBuilder::from_config(Config::from_env(), std::env::var("RUST_LOG").ok())
+    }
+
+    /// A builder that reads its `OTEL_*` values (and `RUST_LOG`) from `source`
+    /// instead of the process environment: for tests and embedding.
+    ///
+    /// ```
+    /// let guard = otel_init::Telemetry::builder_from_env(&[
+    ///     ("OTEL_SDK_DISABLED", "true"),
+    /// ])
+    /// .build()
+    /// .expect("init");
+    /// assert!(guard.tracer_provider().is_none());
+    /// ```
+    pub fn builder_from_env(source: &dyn EnvSource) -> TelemetryBuilder {
+        TelemetryBuilder::from_config(Config::from_source(source), source.get("RUST_LOG"))
+    }
+}
+
+/// Configures and starts telemetry. Every setting made here overrides the
+/// environment, except `service.name`, where `OTEL_SERVICE_NAME` wins so that
+/// operators can rename a deployment without a rebuild.
+///
+/// Invalid explicit settings make [`build`](Self::build) and
+/// [`init`](Self::init) return [`InitError::InvalidSetting`].
+#[must_use]
+pub struct TelemetryBuilder {
+    config: Config,
+    rust_log: Option<String>,
+    identity: ServiceIdentity,
+    custom_sampler: Option<Box<dyn ShouldSample>>,
+    retry: RetryPolicy,
+    shutdown_timeout: Duration,
+    layers: Vec<BoxedLayer>,
+    fmt_layer: bool,
+    default_filter: String,
+    set_globals: bool,
+    errors: Vec<InitError>,
+}
+
+impl std::fmt::Debug for TelemetryBuilder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TelemetryBuilder")
+            .field("config", &self.config)
+            .finish_non_exhaustive()
+    }
+}
+
+fn invalid(setting: &'static str, value: impl std::fmt::Debug, expected: &str) -> InitError {
+    InitError::InvalidSetting {
+        setting,
+        value: format!("{value:?}"),
+        expected: expected.to_owned(),
+    }
+}
+
+impl TelemetryBuilder {
+    fn from_config(config: Config, rust_log: Option<String>) -> Self {
+        Self {
+            config,
+            rust_log,
+            identity: ServiceIdentity::default(),
+            custom_sampler: None,
+            retry: RetryPolicy::default(),
+            shutdown_timeout: Duration::from_secs(5),
+            layers: Vec::new(),
+            fmt_layer: true,
+            default_filter: "info".to_owned(),
+            set_globals: true,
+            errors: Vec::new(),
+        }
+    }
+
+    /// The configuration as resolved so far (environment plus explicit settings).
+    pub fn config(&self) -> &Config {
+        &self.config
+    }
+
+    /// `service.name`, used unless `OTEL_SERVICE_NAME` is set.
+    pub fn service_name(mut self, name: impl Into<String>) -> Self {
+        self.identity.explicit_name = Some(name.into());
+        self
+    }
+
+    /// `service.version`.
+    pub fn service_version(mut self, version: impl Into<String>) -> Self {
+        self.identity.version = Some(version.into());
+        self
+    }
+
+    /// The calling crate's name and version, as defaults for `service.name`
+    /// and `service.version` ([`init_telemetry!`](crate::init_telemetry!) passes them).
+    pub fn crate_identity(mut self, name: &str, version: &str) -> Self {
+        self.identity.crate_name = Some(name.to_owned());
+        if self.identity.version.is_none() {
+            self.identity.version = Some(version.to_owned());
+        }
+        self
+    }
+
+    /// An extra resource attribute (`OTEL_RESOURCE_ATTRIBUTES` still wins on conflicts).
+    pub fn resource_attribute(mut self, attribute: KeyValue) -> Self {
+        self.identity.attributes.push(attribute);
+        self
+    }
+
+    /// `OTEL_SDK_DISABLED`: no providers at all; propagation still works.
+    pub fn sdk_disabled(mut self, disabled: bool) -> Self {
+        self.config.sdk_disabled = disabled;
+        self
+    }
+
+    /// One of the standard samplers; ratios must be within 0.0..=1.0.
+    pub fn sampler(mut self, kind: SamplerKind) -> Self {
+        let ratio = match kind {
+            SamplerKind::TraceIdRatio(p) | SamplerKind::ParentBasedTraceIdRatio(p) => Some(p),
+            _ => None,
+        };
+        match ratio {
+            Some(p) if !(0.0..=1.0).contains(&p) => {
+                self.errors
+                    .push(invalid("sampler", kind, "a ratio from 0.0 to 1.0"));
+            }
+            _ => self.config.sampler = kind,
+        }
+        self
+    }
+
+    /// Any sampler, e.g. the rule-based ones of this workspace.
+    pub fn custom_sampler(mut self, sampler: impl ShouldSample + 'static) -> Self {
+        self.custom_sampler = Some(Box::new(sampler));
+        self
+    }
+
+    /// Exporters for spans; an empty list means `none`.
+    pub fn traces_exporters(mut self, kinds: impl IntoIterator<Item = ExporterKind>) -> Self {
+        self.config.traces_exporters = dedup(kinds);
+        self
+    }
+
+    /// Exporters for metrics; an empty list means `none`.
+    pub fn metrics_exporters(mut self, kinds: impl IntoIterator<Item = ExporterKind>) -> Self {
+        self.config.metrics_exporters = dedup(kinds);
+        self
+    }
+
+    /// Exporters for log records; an empty list means `none`.
+    pub fn logs_exporters(mut self, kinds: impl IntoIterator<Item = ExporterKind>) -> Self {
+        self.config.logs_exporters = dedup(kinds);
+        self
+    }
+
+    /// The collector's base URL for every signal, like `OTEL_EXPORTER_OTLP_ENDPOINT`
+    /// (OTLP/HTTP appends `/v1/traces`, `/v1/metrics`, `/v1/logs`).
+    pub fn otlp_endpoint(mut self, base: &str) -> Self {
+        if let Err(why) = validate_url(base) {
+            self.errors.push(invalid("otlp_endpoint", base, &why));
+            return self;
+        }
+        for signal in [Signal::Traces, Signal::Metrics, Signal::Logs] {
+            let c = self.config.otlp_mut(signal);
+            c.endpoint = signal_endpoint_from_base(base, signal, c.protocol);
+        }
+        self
+    }
+
+    /// The full URL for one signal, like `OTEL_EXPORTER_OTLP_TRACES_ENDPOINT`.
+    pub fn otlp_signal_endpoint(mut self, signal: Signal, url: &str) -> Self {
+        match validate_url(url) {
+            Ok(()) => self.config.otlp_mut(signal).endpoint = url.to_owned(),
+            Err(why) => self.errors.push(invalid("otlp_signal_endpoint", url, &why)),
+        }
+        self
+    }
+
+    /// The protocol for every signal. Default endpoints follow the protocol
+    /// (4317 for gRPC, 4318 with the signal path for HTTP).
+    pub fn otlp_protocol(mut self, protocol: Protocol) -> Self {
+        for signal in [Signal::Traces, Signal::Metrics, Signal::Logs] {
+            let c = self.config.otlp_mut(signal);
+            let old = c.protocol;
+            let suffix = format!("/{}", signal.http_path());
+            if c.endpoint == default_endpoint(signal, old) {
+                c.endpoint = default_endpoint(signal, protocol);
+            } else if old != Protocol::Grpc && protocol == Protocol::Grpc {
+                if let Some(base) = c.endpoint.strip_suffix(&suffix) {
+                    c.endpoint = base.to_owned();
+                }
+            } else if old == Protocol::Grpc && protocol != Protocol::Grpc {
+                c.endpoint = signal_endpoint_from_base(&c.endpoint, signal, protocol);
+            }
+            c.protocol = protocol;
+        }
+        self
+    }
+
+    /// An extra header on every export request (e.g. an API key).
+    pub fn otlp_header(mut self, name: &str, value: &str) -> Self {
+        if http::HeaderName::from_bytes(name.as_bytes()).is_err()
+            || http::HeaderValue::from_str(value).is_err()
+        {
+            self.errors
+                .push(invalid("otlp_header", name, "a valid HTTP header name and value"));
+            return self;
+        }
+        for signal in [Signal::Traces, Signal::Metrics, Signal::Logs] {
+            self.config
+                .otlp_mut(signal)
+                .headers
+                .push((name.to_ascii_lowercase(), value.to_owned()));
+        }
+        self
+    }
+
+    /// The deadline of one export attempt (default 10 s).
+    pub fn otlp_timeout(mut self, timeout: Duration) -> Self {
+        if timeout.is_zero() {
+            self.errors
+                .push(invalid("otlp_timeout", timeout, "a positive duration"));
+            return self;
+        }
+        for signal in [Signal::Traces, Signal::Metrics, Signal::Logs] {
+            self.config.otlp_mut(signal).timeout = timeout;
+        }
+        self
+    }
+
+    /// Body compression for every signal.
+    pub fn otlp_compression(mut self, compression: Option<Compression>) -> Self {
+        for signal in [Signal::Traces, Signal::Metrics, Signal::Logs] {
+            self.config.otlp_mut(signal).compression = compression;
+        }
+        self
+    }
+
+    /// How failed exports are retried.
+    pub fn retry_policy(mut self, policy: RetryPolicy) -> Self {
+        if policy.max_attempts == 0 || policy.multiplier < 1.0 || !policy.multiplier.is_finite() {
+            self.errors.push(invalid(
+                "retry_policy",
+                policy,
+                "max_attempts >= 1 and a finite multiplier >= 1.0",
+            ));
+            return self;
+        }
+        self.retry = policy;
+        self
+    }
+
+    /// The propagators; an empty list means `none`.
+    pub fn propagators(mut self, kinds: impl IntoIterator<Item = PropagatorKind>) -> Self {
+        self.config.propagators = dedup(kinds);
+        self
+    }
+
+    /// The span batch processor's settings.
+    pub fn span_batch(mut self, batch: BatchConfig) -> Self {
+        match check_batch(batch) {
+            Ok(()) => self.config.span_batch = batch,
+            Err(why) => self.errors.push(invalid("span_batch", batch, why)),
+        }
+        self
+    }
+
+    /// The log record batch processor's settings.
+    pub fn log_batch(mut self, batch: BatchConfig) -> Self {
+        match check_batch(batch) {
+            Ok(()) => self.config.log_batch = batch,
+            Err(why) => self.errors.push(invalid("log_batch", batch, why)),
+        }
+        self
+    }
+
+    /// How often metrics are collected and exported (default 60 s).
+    pub fn metric_export_interval(mut self, interval: Duration) -> Self {
+        if interval.is_zero() {
+            self.errors
+                .push(invalid("metric_export_interval", interval, "a positive duration"));
+            return self;
+        }
+        self.config.metric_export_interval = interval;
+        self
+    }
+
+    /// The longest [`TelemetryGuard::shutdown`] may take (default 5 s).
+    pub fn shutdown_timeout(mut self, timeout: Duration) -> Self {
+        if timeout.is_zero() {
+            self.errors
+                .push(invalid("shutdown_timeout", timeout, "a positive duration"));
+            return self;
+        }
+        self.shutdown_timeout = timeout;
+        self
+    }
+
+    /// Adds a `tracing` layer to the installed subscriber (the hook
+    /// `otel-logging` uses for its JSON layer). The filter from `RUST_LOG` applies to it.
+    pub fn with_layer<L>(mut self, layer: L) -> Self
+    where
+        L: tracing_subscriber::Layer<tracing_subscriber::Registry> + Send + Sync + 'static,
+    {
+        self.layers.push(Box::new(layer));
+        self
+    }
+
+    /// Leaves out the default human-readable log output on stdout.
+    pub fn without_fmt_layer(mut self) -> Self {
+        self.fmt_layer = false;
+        self
+    }
+
+    /// The filter used when `RUST_LOG` is unset (default `info`).
+    pub fn default_filter(mut self, directives: &str) -> Self {
+        match tracing_subscriber::EnvFilter::try_new(directives) {
+            Ok(_) => self.default_filter = directives.to_owned(),
+            Err(e) => self
+                .errors
+                .push(invalid("default_filter", directives, &e.to_string())),
+        }
+        self
+    }
+
+    /// Leaves OpenTelemetry's global providers and propagator alone (for tests
+    /// that run several pipelines in one process).
+    pub fn without_globals(mut self) -> Self {
+        self.set_globals = false;
+        self
+    }
+
+    /// Starts the providers and registers them globally, without touching the
+    /// `tracing` subscriber: add [`TelemetryGuard::layer`] to your own.
+    pub fn build(mut self) -> Result<TelemetryGuard, InitError> {
+        if !self.errors.is_empty() {
+            return Err(self.errors.remove(0));
+        }
+        let config = &self.config;
+        diag::set_level(config.log_level);
+        for w in &config.warnings {
+            diag::warn(w);
+        }
+        let propagator = propagation::build(&config.propagators);
+        if config.sdk_disabled {
+            if self.set_globals {
+                globals::install(propagator, None, None);
+            }
+            diag::info("OTEL_SDK_DISABLED=true: telemetry is not recorded");
+            return Ok(TelemetryGuard::new(Parts {
+                tracer: None,
+                meter: None,
+                logger: None,
+                runtime: None,
+                stats: Arc::new(export::Stats::new()),
+                shutdown_timeout: self.shutdown_timeout,
+                warnings: config.warnings.clone(),
+                set_globals: false,
+            }));
+        }
+        let resource = resource::build(
+            config.service_name.as_deref(),
+            &config.resource_attributes,
+            &self.identity,
+        );
+        let service = resource::get_str(&resource, "service.name").unwrap_or_default();
+        let sampler: Box<dyn ShouldSample> = match self.custom_sampler.take() {
+            Some(s) => s,
+            None => Box::new(sampler::build(config.sampler)),
+        };
+        let providers = export::build(export::ProviderSettings {
+            config,
+            resource,
+            sampler,
+            retry: self.retry,
+            flush_timeout: self.shutdown_timeout,
+        })?;
+        if self.set_globals {
+            globals::install(
+                propagator,
+                Some(&providers.tracer),
+                providers.meter.as_ref(),
+            );
+        }
+        diag::info(describe(config, &service));
+        Ok(TelemetryGuard::new(Parts {
+            tracer: Some(providers.tracer),
+            meter: providers.meter,
+            logger: providers.logger,
+            runtime: Some(providers.runtime),
+            stats: providers.stats,
+            shutdown_timeout: self.shutdown_timeout,
+            warnings: config.warnings.clone(),
+            set_globals: self.set_globals,
+        }))
+    }
+
+    /// [`build`](Self::build), then installs the global `tracing` subscriber:
+    /// the filter from `RUST_LOG`, the OpenTelemetry layers, human-readable
+    /// output on stdout (unless [`without_fmt_layer`](Self::without_fmt_layer))
+    /// and any [`with_layer`](Self::with_layer) layers.
+    pub fn init(mut self) -> Result<TelemetryGuard, InitError> {
+        let layers = std::mem::take(&mut self.layers);
+        let fmt = self.fmt_layer;
+        let default_filter = self.default_filter.clone();
+        let rust_log = self.rust_log.take();
+        let mut warnings = Vec::new();
+        let filter = subscriber::env_filter(rust_log, &default_filter, &mut warnings);
+        for w in &warnings {
+            diag::warn(w);
+        }
+        let guard = self.build()?;
+        subscriber::install(guard.layer(), layers, fmt, filter)?;
+        Ok(guard)
+    }
+}
+
+fn check_batch(b: BatchConfig) -> Result<(), &'static str> {
+    if b.max_queue_size == 0 || b.max_export_batch_size == 0 {
+        Err("non-zero queue and batch sizes")
+    } else if b.max_export_batch_size > b.max_queue_size {
+        Err("max_export_batch_size no larger than max_queue_size")
+    } else if b.schedule_delay.is_zero() {
+        Err("a positive schedule_delay")
+    } else {
+        Ok(())
+    }
+}
+
+fn dedup<T: PartialEq>(items: impl IntoIterator<Item = T>) -> Vec<T> {
+    let mut out = Vec::new();
+    for i in items {
+        if !out.contains(&i) {
+            out.push(i);
+        }
+    }
+    out
+}
+
+fn describe(config: &Config, service: &str) -> String {
+    let signal = |name: &str, kinds: &[ExporterKind], s: Signal| {
+        let parts: Vec<String> = kinds
+            .iter()
+            .map(|k| match k {
+                ExporterKind::Console => "console".to_owned(),
+                ExporterKind::Otlp => {
+                    let c = config.otlp(s);
+                    format!("otlp {:?} {}", c.protocol, crate::redact::url(&c.endpoint))
+                }
+            })
+            .collect();
+        format!(
+            "{name}: {}",
+            if parts.is_empty() { "none".to_owned() } else { parts.join(" + ") }
+        )
+    };
+    format!(
+        "service {service:?}; {}; {}; {}",
+        signal("traces", &config.traces_exporters, Signal::Traces),
+        signal("metrics", &config.metrics_exporters, Signal::Metrics),
+        signal("logs", &config.logs_exporters, Signal::Logs)
+    )
+}

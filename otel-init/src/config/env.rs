@@ -1,0 +1,264 @@
+//! Reading `OTEL_*` variables by the rules of the specification's
+//! "Parsing empty value" and "Configuration types" sections: an empty value is
+//! unset, a bad value yields exactly one warning naming the variable, the value
+//! and what is accepted, and the default applies.
+
+use std::collections::HashMap;
+use std::time::Duration;
+
+/// Where configuration values come from: the process environment, or a map in tests.
+pub trait EnvSource {
+    /// The raw value of `name`, if set.
+    fn get(&self, name: &str) -> Option<String>;
+}
+
+/// The process environment.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct ProcessEnv;
+
+impl EnvSource for ProcessEnv {
+    fn get(&self, name: &str) -> Option<String> {
+        std::env::var_os(name).map(|v| v.to_string_lossy().into_owned())
+    }
+}
+
+impl EnvSource for HashMap<String, String> {
+    fn get(&self, name: &str) -> Option<String> {
+        HashMap::get(self, name).cloned()
+    }
+}
+
+impl EnvSource for [(&str, &str)] {
+    fn get(&self, name: &str) -> Option<String> {
+        self.iter()
+            .rev()
+            .find(|(k, _)| *k == name)
+            .map(|(_, v)| (*v).to_owned())
+    }
+}
+
+impl<const N: usize> EnvSource for [(&str, &str); N] {
+    fn get(&self, name: &str) -> Option<String> {
+        EnvSource::get(self.as_slice(), name)
+    }
+}
+
+/// A problem found in one environment variable; the default was used instead.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConfigWarning {
+    /// The variable, e.g. `OTEL_BSP_MAX_QUEUE_SIZE`.
+    pub variable: String,
+    /// The value as it was set.
+    pub value: String,
+    /// What the variable accepts and what was used instead.
+    pub expected: String,
+}
+
+impl std::fmt::Display for ConfigWarning {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "invalid value {:?} for {}: expected {}",
+            self.value, self.variable, self.expected
+        )
+    }
+}
+
+/// Reads variables from a source and collects one warning per bad value.
+pub(crate) struct EnvReader<'a> {
+    source: &'a dyn EnvSource,
+    pub(crate) warnings: Vec<ConfigWarning>,
+}
+
+impl<'a> EnvReader<'a> {
+    pub(crate) fn new(source: &'a dyn EnvSource) -> Self {
+        Self {
+            source,
+            warnings: Vec::new(),
+        }
+    }
+
+    /// The trimmed value, or `None` when unset or empty.
+    pub(crate) fn string(&self, name: &str) -> Option<String> {
+        self.source
+            .get(name)
+            .map(|v| v.trim().to_owned())
+            .filter(|v| !v.is_empty())
+    }
+
+    /// The first of several names that is set (per-signal form before the generic one).
+    pub(crate) fn first(&self, names: &[&str]) -> Option<(String, String)> {
+        names
+            .iter()
+            .find_map(|n| self.string(n).map(|v| ((*n).to_owned(), v)))
+    }
+
+    pub(crate) fn warn(&mut self, variable: &str, value: &str, expected: impl Into<String>) {
+        self.warnings.push(ConfigWarning {
+            variable: variable.to_owned(),
+            value: value.to_owned(),
+            expected: expected.into(),
+        });
+    }
+
+    /// Spec boolean: only case-insensitive `true` is true; `false` is false;
+    /// anything else warns and is false.
+    pub(crate) fn bool(&mut self, name: &str) -> bool {
+        match self.string(name) {
+            None => false,
+            Some(v) if v.eq_ignore_ascii_case("true") => true,
+            Some(v) if v.eq_ignore_ascii_case("false") => false,
+            Some(v) => {
+                self.warn(name, &v, "\"true\" or \"false\"; using false");
+                false
+            }
+        }
+    }
+
+    /// A non-negative integer; unparsable or out of `range` warns and gives `None`.
+    pub(crate) fn integer(&mut self, name: &str, min: u64, max: u64) -> Option<u64> {
+        let v = self.string(name)?;
+        match v.parse::<u64>() {
+            Ok(n) if (min..=max).contains(&n) => Some(n),
+            _ => {
+                self.warn(
+                    name,
+                    &v,
+                    format!("an integer from {min} to {max}; using the default"),
+                );
+                None
+            }
+        }
+    }
+
+    /// A count (`usize`) of at least `min`.
+    pub(crate) fn count(&mut self, name: &str, min: usize) -> Option<usize> {
+        self.integer(name, min as u64, u32::MAX as u64)
+            .map(|n| n as usize)
+    }
+
+    /// A timeout in milliseconds: negative or unparsable warns (default applies);
+    /// `0` means no limit, returned as `Duration::MAX`.
+    pub(crate) fn timeout_ms(&mut self, name: &str) -> Option<Duration> {
+        let v = self.string(name)?;
+        match v.parse::<i64>() {
+            Ok(0) => Some(Duration::MAX),
+            Ok(n) if n > 0 => Some(Duration::from_millis(n as u64)),
+            _ => {
+                self.warn(
+                    name,
+                    &v,
+                    "a non-negative integer number of milliseconds (0 = no limit); using the default",
+                );
+                None
+            }
+        }
+    }
+
+    /// A duration in milliseconds that must be positive (intervals, delays).
+    pub(crate) fn interval_ms(&mut self, name: &str) -> Option<Duration> {
+        let v = self.string(name)?;
+        match v.parse::<u64>() {
+            Ok(n) if n > 0 => Some(Duration::from_millis(n)),
+            _ => {
+                self.warn(
+                    name,
+                    &v,
+                    "a positive integer number of milliseconds; using the default",
+                );
+                None
+            }
+        }
+    }
+
+    /// One of `allowed` (case-insensitive); anything else warns and gives `None`.
+    pub(crate) fn choice(&mut self, name: &str, allowed: &[&str]) -> Option<String> {
+        let v = self.string(name)?;
+        let lower = v.to_ascii_lowercase();
+        if allowed.contains(&lower.as_str()) {
+            Some(lower)
+        } else {
+            self.warn(
+                name,
+                &v,
+                format!("one of {}; using the default", allowed.join(", ")),
+            );
+            None
+        }
+    }
+}
+
+/// Splits `k=v,k2=v2` (W3C Baggage octets, percent-encoded values) into pairs.
+/// Returns the pairs and the members that could not be parsed.
+pub(crate) fn parse_key_values(raw: &str) -> (Vec<(String, String)>, Vec<String>) {
+    let mut pairs = Vec::new();
+    let mut bad = Vec::new();
+    for member in raw.split(',') {
+        let member = member.trim();
+        if member.is_empty() {
+            continue;
+        }
+        match member.split_once('=') {
+            Some((k, v)) if !k.trim().is_empty() => {
+                let key = k.trim();
+                match percent_encoding::percent_decode_str(v.trim()).decode_utf8() {
+                    Ok(value) => pairs.push((key.to_owned(), value.into_owned())),
+                    Err(_) => bad.push(member.to_owned()),
+                }
+            }
+            _ => bad.push(member.to_owned()),
+        }
+    }
+    (pairs, bad)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn empty_is_unset_and_values_are_trimmed() {
+        let env = [("A", ""), ("B", "  x ")];
+        let r = EnvReader::new(&env);
+        assert_eq!(r.string("A"), None);
+        assert_eq!(r.string("B").as_deref(), Some("x"));
+        assert_eq!(r.string("C"), None);
+    }
+
+    #[test]
+    fn booleans_follow_the_spec() {
+        let env = [("T", "TRUE"), ("F", "false"), ("X", "yes"), ("E", "")];
+        let mut r = EnvReader::new(&env);
+        assert!(r.bool("T"));
+        assert!(!r.bool("F"));
+        assert!(!r.bool("E"));
+        assert!(r.warnings.is_empty());
+        assert!(!r.bool("X"));
+        assert_eq!(
+            r.warnings[0].to_string(),
+            "invalid value \"yes\" for X: expected \"true\" or \"false\"; using false"
+        );
+    }
+
+    #[test]
+    fn timeouts_zero_means_no_limit_negative_warns() {
+        let env = [("Z", "0"), ("N", "-5"), ("P", "250"), ("G", "1s")];
+        let mut r = EnvReader::new(&env);
+        assert_eq!(r.timeout_ms("Z"), Some(Duration::MAX));
+        assert_eq!(r.timeout_ms("P"), Some(Duration::from_millis(250)));
+        assert_eq!(r.timeout_ms("N"), None);
+        assert_eq!(r.timeout_ms("G"), None);
+        assert_eq!(r.warnings.len(), 2);
+        assert!(r.warnings[0].to_string().contains("\"-5\" for N"));
+    }
+
+    #[test]
+    fn key_values_are_percent_decoded_and_bad_members_reported() {
+        let (pairs, bad) = parse_key_values("a=1, b = x%20y ,novalue,=v,c=%FF");
+        assert_eq!(
+            pairs,
+            vec![("a".into(), "1".into()), ("b".into(), "x y".into())]
+        );
+        assert_eq!(bad, vec!["novalue", "=v", "c=%FF"]);
+    }
+}

@@ -1,0 +1,478 @@
+//! Typed configuration resolved from the standard `OTEL_*` environment variables.
+//!
+//! [`Config::from_env`] never fails: each bad value produces one
+//! [`ConfigWarning`] and the specification's default applies. The
+//! [`Telemetry`](crate::Telemetry) builder applies explicit settings on top.
+
+mod env;
+pub(crate) mod otlp;
+
+pub use env::{ConfigWarning, EnvSource, ProcessEnv};
+pub use otlp::{Compression, OtlpConfig, Protocol, Signal};
+
+use env::{EnvReader, parse_key_values};
+use std::time::Duration;
+
+/// Which exporter a signal uses (`OTEL_{TRACES,METRICS,LOGS}_EXPORTER`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ExporterKind {
+    /// OTLP to a collector.
+    Otlp,
+    /// Human-readable output on stderr (a waterfall per trace for spans).
+    Console,
+}
+
+/// The `OTEL_TRACES_SAMPLER` choices.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum SamplerKind {
+    /// `always_on`
+    AlwaysOn,
+    /// `always_off`
+    AlwaysOff,
+    /// `traceidratio` with the ratio from `OTEL_TRACES_SAMPLER_ARG`.
+    TraceIdRatio(f64),
+    /// `parentbased_always_on` (the default)
+    ParentBasedAlwaysOn,
+    /// `parentbased_always_off`
+    ParentBasedAlwaysOff,
+    /// `parentbased_traceidratio`
+    ParentBasedTraceIdRatio(f64),
+}
+
+/// Which propagators `OTEL_PROPAGATORS` selects.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PropagatorKind {
+    /// W3C `traceparent`/`tracestate`.
+    TraceContext,
+    /// W3C `baggage`.
+    Baggage,
+}
+
+/// Verbosity of the SDK's own diagnostics on stderr (`OTEL_LOG_LEVEL`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum DiagLevel {
+    /// Nothing.
+    Off,
+    /// Errors only.
+    Error,
+    /// Errors and warnings.
+    Warn,
+    /// Also start-up information (the default).
+    Info,
+    /// Also per-export details.
+    Debug,
+}
+
+/// Batch processor settings (`OTEL_BSP_*` for spans, `OTEL_BLRP_*` for logs).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct BatchConfig {
+    /// Longest wait before a partial batch is exported.
+    pub schedule_delay: Duration,
+    /// Deadline for one batch, retries included (`Duration::MAX` = none).
+    pub export_timeout: Duration,
+    /// Items held at most; beyond it new items are dropped and counted.
+    pub max_queue_size: usize,
+    /// Items per export request at most.
+    pub max_export_batch_size: usize,
+}
+
+impl BatchConfig {
+    /// The specification's span defaults: 5 s, 30 s, 2048, 512.
+    pub const SPANS: Self = Self {
+        schedule_delay: Duration::from_millis(5000),
+        export_timeout: Duration::from_millis(30000),
+        max_queue_size: 2048,
+        max_export_batch_size: 512,
+    };
+    /// The specification's log record defaults: 1 s, 30 s, 2048, 512.
+    pub const LOGS: Self = Self {
+        schedule_delay: Duration::from_millis(1000),
+        export_timeout: Duration::from_millis(30000),
+        max_queue_size: 2048,
+        max_export_batch_size: 512,
+    };
+}
+
+/// Aggregation temporality the metric exporter asks for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TemporalityPreference {
+    /// Cumulative for every instrument (the default).
+    Cumulative,
+    /// Delta for counters and histograms.
+    Delta,
+    /// Delta for synchronous counters and histograms only.
+    LowMemory,
+}
+
+/// Span and log record limits (`OTEL_*_LIMIT`). `None` means no limit.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limits {
+    /// Longest string attribute value on spans, events and links.
+    pub span_attribute_value_length: Option<usize>,
+    /// Attributes per span.
+    pub span_attribute_count: usize,
+    /// Events per span.
+    pub span_event_count: usize,
+    /// Links per span.
+    pub span_link_count: usize,
+    /// Attributes per span event.
+    pub event_attribute_count: usize,
+    /// Attributes per span link.
+    pub link_attribute_count: usize,
+    /// Longest string attribute value on log records.
+    pub log_attribute_value_length: Option<usize>,
+    /// Attributes per log record.
+    pub log_attribute_count: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Self {
+            span_attribute_value_length: None,
+            span_attribute_count: 128,
+            span_event_count: 128,
+            span_link_count: 128,
+            event_attribute_count: 128,
+            link_attribute_count: 128,
+            log_attribute_value_length: None,
+            log_attribute_count: 128,
+        }
+    }
+}
+
+/// Everything the environment says, resolved to types, with the warnings it produced.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// `OTEL_SDK_DISABLED`: no-op providers; propagators still work.
+    pub sdk_disabled: bool,
+    /// `OTEL_SERVICE_NAME`.
+    pub service_name: Option<String>,
+    /// `OTEL_RESOURCE_ATTRIBUTES`, percent-decoded, in order.
+    pub resource_attributes: Vec<(String, String)>,
+    /// `OTEL_LOG_LEVEL`.
+    pub log_level: DiagLevel,
+    /// `OTEL_PROPAGATORS` (empty = `none`).
+    pub propagators: Vec<PropagatorKind>,
+    /// `OTEL_TRACES_SAMPLER` and `OTEL_TRACES_SAMPLER_ARG`.
+    pub sampler: SamplerKind,
+    /// `OTEL_TRACES_EXPORTER` (empty = `none`).
+    pub traces_exporters: Vec<ExporterKind>,
+    /// `OTEL_METRICS_EXPORTER` (empty = `none`).
+    pub metrics_exporters: Vec<ExporterKind>,
+    /// `OTEL_LOGS_EXPORTER` (empty = `none`).
+    pub logs_exporters: Vec<ExporterKind>,
+    /// `OTEL_EXPORTER_OTLP_*` resolved for traces.
+    pub otlp_traces: OtlpConfig,
+    /// `OTEL_EXPORTER_OTLP_*` resolved for metrics.
+    pub otlp_metrics: OtlpConfig,
+    /// `OTEL_EXPORTER_OTLP_*` resolved for logs.
+    pub otlp_logs: OtlpConfig,
+    /// `OTEL_BSP_*`.
+    pub span_batch: BatchConfig,
+    /// `OTEL_BLRP_*`.
+    pub log_batch: BatchConfig,
+    /// `OTEL_METRIC_EXPORT_INTERVAL` (default 60 s).
+    pub metric_export_interval: Duration,
+    /// `OTEL_METRIC_EXPORT_TIMEOUT` (default 30 s).
+    pub metric_export_timeout: Duration,
+    /// `OTEL_EXPORTER_OTLP_METRICS_TEMPORALITY_PREFERENCE`.
+    pub temporality: TemporalityPreference,
+    /// The attribute, event and link limits.
+    pub limits: Limits,
+    /// One entry per bad value found.
+    pub warnings: Vec<ConfigWarning>,
+}
+
+impl Config {
+    /// Reads the process environment.
+    ///
+    /// ```
+    /// let config = otel_init::Config::from_env();
+    /// assert!(config.span_batch.max_queue_size >= config.span_batch.max_export_batch_size);
+    /// ```
+    pub fn from_env() -> Self {
+        Self::from_source(&ProcessEnv)
+    }
+
+    /// Reads any [`EnvSource`], e.g. an array of pairs in tests.
+    ///
+    /// ```
+    /// use otel_init::config::{Config, SamplerKind};
+    /// let config = Config::from_source(&[
+    ///     ("OTEL_TRACES_SAMPLER", "traceidratio"),
+    ///     ("OTEL_TRACES_SAMPLER_ARG", "0.25"),
+    /// ]);
+    /// assert_eq!(config.sampler, SamplerKind::TraceIdRatio(0.25));
+    /// ```
+    pub fn from_source(source: &dyn EnvSource) -> Self {
+        let mut r = EnvReader::new(source);
+        let sdk_disabled = r.bool("OTEL_SDK_DISABLED");
+        let service_name = r.string("OTEL_SERVICE_NAME");
+        let resource_attributes = read_resource_attributes(&mut r);
+        let log_level = read_log_level(&mut r);
+        let propagators = read_propagators(&mut r);
+        let sampler = read_sampler(&mut r);
+        let traces_exporters = read_exporters(&mut r, "OTEL_TRACES_EXPORTER");
+        let metrics_exporters = read_exporters(&mut r, "OTEL_METRICS_EXPORTER");
+        let logs_exporters = read_exporters(&mut r, "OTEL_LOGS_EXPORTER");
+        let otlp_traces = OtlpConfig::read(&mut r, Signal::Traces);
+        let otlp_metrics = OtlpConfig::read(&mut r, Signal::Metrics);
+        let otlp_logs = OtlpConfig::read(&mut r, Signal::Logs);
+        let span_batch = read_batch(&mut r, "OTEL_BSP", BatchConfig::SPANS);
+        let log_batch = read_batch(&mut r, "OTEL_BLRP", BatchConfig::LOGS);
+        let metric_export_interval = r
+            .interval_ms("OTEL_METRIC_EXPORT_INTERVAL")
+            .unwrap_or(Duration::from_secs(60));
+        let metric_export_timeout = r
+            .timeout_ms("OTEL_METRIC_EXPORT_TIMEOUT")
+            .unwrap_or(Duration::from_secs(30));
+        let temporality = match r
+            .choice(
+                "OTEL_EXPORTER_OTLP_METRICS_TEMPORALITY_PREFERENCE",
+                &["cumulative", "delta", "lowmemory"],
+            )
+            .as_deref()
+        {
+            Some("delta") => TemporalityPreference::Delta,
+            Some("lowmemory") => TemporalityPreference::LowMemory,
+            _ => TemporalityPreference::Cumulative,
+        };
+        let limits = read_limits(&mut r);
+        Config {
+            sdk_disabled,
+            service_name,
+            resource_attributes,
+            log_level,
+            propagators,
+            sampler,
+            traces_exporters,
+            metrics_exporters,
+            logs_exporters,
+            otlp_traces,
+            otlp_metrics,
+            otlp_logs,
+            span_batch,
+            log_batch,
+            metric_export_interval,
+            metric_export_timeout,
+            temporality,
+            limits,
+            warnings: r.warnings,
+        }
+    }
+
+    /// The resolved OTLP settings of one signal.
+    pub fn otlp(&self, signal: Signal) -> &OtlpConfig {
+        match signal {
+            Signal::Traces => &self.otlp_traces,
+            Signal::Metrics => &self.otlp_metrics,
+            Signal::Logs => &self.otlp_logs,
+        }
+    }
+
+    /// Mutable access to the OTLP settings of one signal.
+    pub fn otlp_mut(&mut self, signal: Signal) -> &mut OtlpConfig {
+        match signal {
+            Signal::Traces => &mut self.otlp_traces,
+            Signal::Metrics => &mut self.otlp_metrics,
+            Signal::Logs => &mut self.otlp_logs,
+        }
+    }
+}
+
+fn read_resource_attributes(r: &mut EnvReader<'_>) -> Vec<(String, String)> {
+    let Some(raw) = r.string("OTEL_RESOURCE_ATTRIBUTES") else {
+        return Vec::new();
+    };
+    let (pairs, bad) = parse_key_values(&raw);
+    if !bad.is_empty() {
+        // The spec: on a decoding error the whole value is discarded.
+        r.warn(
+            "OTEL_RESOURCE_ATTRIBUTES",
+            &raw,
+            format!(
+                "comma-separated key=value pairs with percent-encoded values (bad member {:?}); ignoring the variable",
+                bad[0]
+            ),
+        );
+        return Vec::new();
+    }
+    pairs
+}
+
+fn read_log_level(r: &mut EnvReader<'_>) -> DiagLevel {
+    match r
+        .choice(
+            "OTEL_LOG_LEVEL",
+            &["none", "off", "error", "warn", "info", "debug", "trace"],
+        )
+        .as_deref()
+    {
+        Some("none" | "off") => DiagLevel::Off,
+        Some("error") => DiagLevel::Error,
+        Some("warn") => DiagLevel::Warn,
+        Some("debug" | "trace") => DiagLevel::Debug,
+        _ => DiagLevel::Info,
+    }
+}
+
+fn read_propagators(r: &mut EnvReader<'_>) -> Vec<PropagatorKind> {
+    let default = vec![PropagatorKind::TraceContext, PropagatorKind::Baggage];
+    let Some(raw) = r.string("OTEL_PROPAGATORS") else {
+        return default;
+    };
+    let mut out = Vec::new();
+    for name in raw.split(',').map(str::trim).filter(|s| !s.is_empty()) {
+        match name.to_ascii_lowercase().as_str() {
+            "none" => return Vec::new(),
+            "tracecontext" => push_unique(&mut out, PropagatorKind::TraceContext),
+            "baggage" => push_unique(&mut out, PropagatorKind::Baggage),
+            _ => r.warn(
+                "OTEL_PROPAGATORS",
+                name,
+                "a comma-separated list of tracecontext, baggage or none; ignoring this entry",
+            ),
+        }
+    }
+    out
+}
+
+fn push_unique<T: PartialEq>(v: &mut Vec<T>, item: T) {
+    if !v.contains(&item) {
+        v.push(item);
+    }
+}
+
+fn read_sampler(r: &mut EnvReader<'_>) -> SamplerKind {
+    const NAMES: &[&str] = &[
+        "always_on",
+        "always_off",
+        "traceidratio",
+        "parentbased_always_on",
+        "parentbased_always_off",
+        "parentbased_traceidratio",
+    ];
+    let kind = r.choice("OTEL_TRACES_SAMPLER", NAMES);
+    let needs_ratio = matches!(
+        kind.as_deref(),
+        Some("traceidratio" | "parentbased_traceidratio")
+    );
+    let ratio = if needs_ratio { read_ratio(r) } else { 1.0 };
+    match kind.as_deref() {
+        Some("always_on") => SamplerKind::AlwaysOn,
+        Some("always_off") => SamplerKind::AlwaysOff,
+        Some("traceidratio") => SamplerKind::TraceIdRatio(ratio),
+        Some("parentbased_always_off") => SamplerKind::ParentBasedAlwaysOff,
+        Some("parentbased_traceidratio") => SamplerKind::ParentBasedTraceIdRatio(ratio),
+        _ => SamplerKind::ParentBasedAlwaysOn,
+    }
+}
+
+fn read_ratio(r: &mut EnvReader<'_>) -> f64 {
+    let Some(raw) = r.string("OTEL_TRACES_SAMPLER_ARG") else {
+        return 1.0;
+    };
+    match raw.parse::<f64>() {
+        Ok(p) if (0.0..=1.0).contains(&p) => p,
+        _ => {
+            r.warn(
+                "OTEL_TRACES_SAMPLER_ARG",
+                &raw,
+                "a sampling probability from 0.0 to 1.0; using 1.0",
+            );
+            1.0
+        }
+    }
+}
+
+fn read_exporters(r: &mut EnvReader<'_>, name: &str) -> Vec<ExporterKind> {
+    let Some(raw) = r.string(name) else {
+        return vec![ExporterKind::Otlp];
+    };
+    let mut out = Vec::new();
+    for entry in raw.split(',').map(str::trim).filter(|s| !s.is_empty()) {
+        match entry.to_ascii_lowercase().as_str() {
+            "none" => return Vec::new(),
+            "otlp" => push_unique(&mut out, ExporterKind::Otlp),
+            "console" | "logging" => push_unique(&mut out, ExporterKind::Console),
+            _ => r.warn(
+                name,
+                entry,
+                "a comma-separated list of otlp, console or none; ignoring this entry",
+            ),
+        }
+    }
+    if out.is_empty() {
+        // Only unknown entries: the spec's default is otlp.
+        out.push(ExporterKind::Otlp);
+    }
+    out
+}
+
+fn read_batch(r: &mut EnvReader<'_>, prefix: &str, default: BatchConfig) -> BatchConfig {
+    let mut b = default;
+    if let Some(d) = r.timeout_ms(&format!("{prefix}_SCHEDULE_DELAY")) {
+        b.schedule_delay = if d == Duration::MAX {
+            default.schedule_delay
+        } else {
+            d
+        };
+    }
+    if let Some(t) = r.timeout_ms(&format!("{prefix}_EXPORT_TIMEOUT")) {
+        b.export_timeout = t;
+    }
+    if let Some(q) = r.count(&format!("{prefix}_MAX_QUEUE_SIZE"), 1) {
+        b.max_queue_size = q;
+    }
+    let batch_var = format!("{prefix}_MAX_EXPORT_BATCH_SIZE");
+    if let Some(n) = r.count(&batch_var, 1) {
+        b.max_export_batch_size = n;
+    }
+    if b.max_export_batch_size > b.max_queue_size {
+        let value = b.max_export_batch_size.to_string();
+        r.warn(
+            &batch_var,
+            &value,
+            format!(
+                "a batch size no larger than {prefix}_MAX_QUEUE_SIZE ({}); using {}",
+                b.max_queue_size, b.max_queue_size
+            ),
+        );
+        b.max_export_batch_size = b.max_queue_size;
+    }
+    b
+}
+
+fn read_limits(r: &mut EnvReader<'_>) -> Limits {
+    let d = Limits::default();
+    let general_len = r.count("OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT", 0);
+    let general_count = r.count("OTEL_ATTRIBUTE_COUNT_LIMIT", 0);
+    Limits {
+        span_attribute_value_length: r
+            .count("OTEL_SPAN_ATTRIBUTE_VALUE_LENGTH_LIMIT", 0)
+            .or(general_len),
+        span_attribute_count: r
+            .count("OTEL_SPAN_ATTRIBUTE_COUNT_LIMIT", 0)
+            .or(general_count)
+            .unwrap_or(d.span_attribute_count),
+        span_event_count: r
+            .count("OTEL_SPAN_EVENT_COUNT_LIMIT", 0)
+            .unwrap_or(d.span_event_count),
+        span_link_count: r
+            .count("OTEL_SPAN_LINK_COUNT_LIMIT", 0)
+            .unwrap_or(d.span_link_count),
+        event_attribute_count: r
+            .count("OTEL_EVENT_ATTRIBUTE_COUNT_LIMIT", 0)
+            .unwrap_or(d.event_attribute_count),
+        link_attribute_count: r
+            .count("OTEL_LINK_ATTRIBUTE_COUNT_LIMIT", 0)
+            .unwrap_or(d.link_attribute_count),
+        log_attribute_value_length: r
+            .count("OTEL_LOGRECORD_ATTRIBUTE_VALUE_LENGTH_LIMIT", 0)
+            .or(general_len),
+        log_attribute_count: r
+            .count("OTEL_LOGRECORD_ATTRIBUTE_COUNT_LIMIT", 0)
+            .or(general_count)
+            .unwrap_or(d.log_attribute_count),
+    }
+}

@@ -1,0 +1,273 @@
+//! `OTEL_EXPORTER_OTLP_*` and their per-signal forms.
+
+use super::env::{EnvReader, parse_key_values};
+use std::path::PathBuf;
+use std::time::Duration;
+
+/// A telemetry signal.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Signal {
+    /// Spans.
+    Traces,
+    /// Metric data points.
+    Metrics,
+    /// Log records.
+    Logs,
+}
+
+impl Signal {
+    /// `TRACES`, `METRICS` or `LOGS`, as in the variable names.
+    pub fn env_name(self) -> &'static str {
+        match self {
+            Signal::Traces => "TRACES",
+            Signal::Metrics => "METRICS",
+            Signal::Logs => "LOGS",
+        }
+    }
+
+    /// The OTLP/HTTP path: `v1/traces`, `v1/metrics` or `v1/logs`.
+    pub fn http_path(self) -> &'static str {
+        match self {
+            Signal::Traces => "v1/traces",
+            Signal::Metrics => "v1/metrics",
+            Signal::Logs => "v1/logs",
+        }
+    }
+
+    /// What one item of this signal is called in messages.
+    pub fn item_name(self) -> &'static str {
+        match self {
+            Signal::Traces => "spans",
+            Signal::Metrics => "metric exports",
+            Signal::Logs => "log records",
+        }
+    }
+}
+
+/// The OTLP transport protocol.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Protocol {
+    /// OTLP/gRPC.
+    Grpc,
+    /// OTLP/HTTP with binary protobuf bodies (the default).
+    HttpProtobuf,
+    /// OTLP/HTTP with JSON bodies.
+    HttpJson,
+}
+
+impl Protocol {
+    /// Parses `grpc`, `http/protobuf` or `http/json`.
+    pub fn parse(s: &str) -> Option<Self> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "grpc" => Some(Protocol::Grpc),
+            "http/protobuf" => Some(Protocol::HttpProtobuf),
+            "http/json" => Some(Protocol::HttpJson),
+            _ => None,
+        }
+    }
+}
+
+/// Request body compression.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Compression {
+    /// gzip.
+    Gzip,
+}
+
+/// Resolved OTLP exporter settings for one signal.
+#[derive(Debug, Clone, PartialEq)]
+pub struct OtlpConfig {
+    /// Full URL: for HTTP it includes the signal path; for gRPC it is the server's address.
+    pub endpoint: String,
+    /// Transport protocol.
+    pub protocol: Protocol,
+    /// Extra request headers (e.g. an API key), values percent-decoded.
+    pub headers: Vec<(String, String)>,
+    /// Deadline of one export attempt.
+    pub timeout: Duration,
+    /// Body compression, if any.
+    pub compression: Option<Compression>,
+    /// PEM file of a CA to trust for the collector's certificate.
+    pub certificate: Option<PathBuf>,
+    /// PEM file of the client's private key (mTLS).
+    pub client_key: Option<PathBuf>,
+    /// PEM file of the client's certificate chain (mTLS).
+    pub client_certificate: Option<PathBuf>,
+    /// `OTEL_EXPORTER_OTLP_INSECURE`: accepted for compatibility; with a full URL the scheme decides TLS.
+    pub insecure: bool,
+}
+
+impl OtlpConfig {
+    /// The settings used when nothing is configured, for a protocol.
+    pub fn default_for(signal: Signal, protocol: Protocol) -> Self {
+        Self {
+            endpoint: default_endpoint(signal, protocol),
+            protocol,
+            headers: Vec::new(),
+            timeout: Duration::from_secs(10),
+            compression: None,
+            certificate: None,
+            client_key: None,
+            client_certificate: None,
+            insecure: false,
+        }
+    }
+
+    pub(crate) fn read(r: &mut EnvReader<'_>, signal: Signal) -> Self {
+        let s = signal.env_name();
+        let var = |suffix: &str| {
+            [
+                format!("OTEL_EXPORTER_OTLP_{s}_{suffix}"),
+                format!("OTEL_EXPORTER_OTLP_{suffix}"),
+            ]
+        };
+
+        let protocol = {
+            let names = var("PROTOCOL");
+            match r.first(&[&names[0], &names[1]]) {
+                Some((name, value)) => Protocol::parse(&value).unwrap_or_else(|| {
+                    r.warn(
+                        &name,
+                        &value,
+                        "one of grpc, http/protobuf, http/json; using http/protobuf",
+                    );
+                    Protocol::HttpProtobuf
+                }),
+                None => Protocol::HttpProtobuf,
+            }
+        };
+        let mut c = Self::default_for(signal, protocol);
+
+        let specific = format!("OTEL_EXPORTER_OTLP_{s}_ENDPOINT");
+        if let Some(v) = r.string(&specific) {
+            match validate_url(&v) {
+                Ok(()) => c.endpoint = v,
+                Err(why) => r.warn(&specific, &v, format!("{why}; using {}", c.endpoint)),
+            }
+        } else if let Some(v) = r.string("OTEL_EXPORTER_OTLP_ENDPOINT") {
+            match validate_url(&v) {
+                Ok(()) => c.endpoint = signal_endpoint_from_base(&v, signal, protocol),
+                Err(why) => r.warn(
+                    "OTEL_EXPORTER_OTLP_ENDPOINT",
+                    &v,
+                    format!("{why}; using {}", c.endpoint),
+                ),
+            }
+        }
+
+        let names = var("HEADERS");
+        if let Some((name, raw)) = r.first(&[&names[0], &names[1]]) {
+            let (pairs, bad) = parse_key_values(&raw);
+            let mut valid = Vec::new();
+            for (k, v) in pairs {
+                if http::HeaderName::from_bytes(k.as_bytes()).is_ok()
+                    && http::HeaderValue::from_str(&v).is_ok()
+                {
+                    valid.push((k.to_ascii_lowercase(), v));
+                } else {
+                    r.warn(&name, &format!("{k}={v}"), "a valid HTTP header name and value; ignoring this header");
+                }
+            }
+            for member in bad {
+                r.warn(
+                    &name,
+                    &member,
+                    "key=value with a percent-encoded value; ignoring this header",
+                );
+            }
+            c.headers = valid;
+        }
+
+        let names = var("TIMEOUT");
+        if let Some(name) = [&names[0], &names[1]].into_iter().find(|n| r.string(n).is_some()) {
+            if let Some(t) = r.timeout_ms(name) {
+                c.timeout = t;
+            }
+        }
+
+        let names = var("COMPRESSION");
+        if let Some((name, value)) = r.first(&[&names[0], &names[1]]) {
+            match value.to_ascii_lowercase().as_str() {
+                "gzip" => c.compression = Some(Compression::Gzip),
+                "none" => c.compression = None,
+                _ => r.warn(&name, &value, "gzip or none; using none"),
+            }
+        }
+
+        for (suffix, slot) in [
+            ("CERTIFICATE", &mut c.certificate),
+            ("CLIENT_KEY", &mut c.client_key),
+            ("CLIENT_CERTIFICATE", &mut c.client_certificate),
+        ] {
+            let names = var(suffix);
+            if let Some((_, path)) = r.first(&[&names[0], &names[1]]) {
+                *slot = Some(PathBuf::from(path));
+            }
+        }
+
+        let names = var("INSECURE");
+        if let Some(name) = [&names[0], &names[1]].into_iter().find(|n| r.string(n).is_some()) {
+            c.insecure = r.bool(name);
+        }
+        c
+    }
+}
+
+/// The endpoint used when none is configured.
+pub(crate) fn default_endpoint(signal: Signal, protocol: Protocol) -> String {
+    match protocol {
+        Protocol::Grpc => "http://localhost:4317".to_owned(),
+        _ => format!("http://localhost:4318/{}", signal.http_path()),
+    }
+}
+
+/// `OTEL_EXPORTER_OTLP_ENDPOINT` is a base: OTLP/HTTP appends the signal path.
+pub(crate) fn signal_endpoint_from_base(base: &str, signal: Signal, protocol: Protocol) -> String {
+    match protocol {
+        Protocol::Grpc => base.to_owned(),
+        _ => {
+            let sep = if base.ends_with('/') { "" } else { "/" };
+            format!("{base}{sep}{}", signal.http_path())
+        }
+    }
+}
+
+/// An endpoint must be an absolute `http` or `https` URL.
+pub(crate) fn validate_url(v: &str) -> Result<(), String> {
+    let uri: http::Uri = v
+        .parse()
+        .map_err(|e| format!("an absolute http:// or https:// URL ({e})"))?;
+    match (uri.scheme_str(), uri.host()) {
+        (Some("http" | "https"), Some(h)) if !h.is_empty() => Ok(()),
+        _ => Err("an absolute http:// or https:// URL".to_owned()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn base_endpoint_gets_signal_path_for_http_only() {
+        assert_eq!(
+            signal_endpoint_from_base("http://c:4318", Signal::Logs, Protocol::HttpProtobuf),
+            "http://c:4318/v1/logs"
+        );
+        assert_eq!(
+            signal_endpoint_from_base("http://c:4318/base/", Signal::Traces, Protocol::HttpJson),
+            "http://c:4318/base/v1/traces"
+        );
+        assert_eq!(
+            signal_endpoint_from_base("http://c:4317", Signal::Traces, Protocol::Grpc),
+            "http://c:4317"
+        );
+    }
+
+    #[test]
+    fn urls_must_be_absolute_http() {
+        assert!(validate_url("https://collector:4318").is_ok());
+        assert!(validate_url("collector:4318").is_err());
+        assert!(validate_url("ftp://x").is_err());
+        assert!(validate_url("http://").is_err());
+    }
+}

@@ -1,0 +1,94 @@
+//! The log record processor: records go into a bounded pipeline, then to OTLP
+//! or the console.
+
+use super::limits::limit_log_attributes;
+use super::otlp::{OtlpClient, OtlpRequest};
+use super::pipeline::{BatchSink, BoxFuture, Pipeline};
+use opentelemetry::InstrumentationScope;
+use opentelemetry_proto::tonic::collector::logs::v1::ExportLogsServiceRequest;
+use opentelemetry_proto::tonic::logs::v1::ResourceLogs;
+use opentelemetry_proto::transform::common::tonic::ResourceAttributesWithSchema;
+use opentelemetry_proto::transform::logs::tonic::group_logs_by_resource_and_scope;
+use opentelemetry_sdk::error::{OTelSdkError, OTelSdkResult};
+use opentelemetry_sdk::logs::{LogBatch, LogProcessor, SdkLogRecord};
+use std::sync::Arc;
+use std::time::Duration;
+
+pub(crate) type LogItem = (SdkLogRecord, InstrumentationScope);
+
+/// Queues log records for export without blocking the caller.
+#[derive(Debug)]
+pub(crate) struct QueueingLogProcessor {
+    pipeline: Pipeline<LogItem>,
+    flush_timeout: Duration,
+}
+
+impl QueueingLogProcessor {
+    pub(crate) fn new(pipeline: Pipeline<LogItem>, flush_timeout: Duration) -> Self {
+        Self {
+            pipeline,
+            flush_timeout,
+        }
+    }
+}
+
+impl LogProcessor for QueueingLogProcessor {
+    fn emit(&self, record: &mut SdkLogRecord, scope: &InstrumentationScope) {
+        self.pipeline.push((record.clone(), scope.clone()));
+    }
+
+    fn force_flush(&self) -> OTelSdkResult {
+        self.pipeline
+            .flush(self.flush_timeout)
+            .map_err(|_| OTelSdkError::Timeout(self.flush_timeout))
+    }
+
+    fn shutdown_with_timeout(&self, timeout: Duration) -> OTelSdkResult {
+        self.pipeline
+            .shutdown(timeout)
+            .map_err(|_| OTelSdkError::Timeout(timeout))
+    }
+}
+
+/// Converts a batch to OTLP resource logs, applying the attribute limits.
+pub(crate) fn encode(
+    batch: &[LogItem],
+    resource: &ResourceAttributesWithSchema,
+    value_length_limit: Option<usize>,
+    count_limit: usize,
+) -> Vec<ResourceLogs> {
+    let refs: Vec<(&SdkLogRecord, &InstrumentationScope)> =
+        batch.iter().map(|(r, s)| (r, s)).collect();
+    let mut out = group_logs_by_resource_and_scope(&LogBatch::new(&refs), resource);
+    for rl in &mut out {
+        for sl in &mut rl.scope_logs {
+            for record in &mut sl.log_records {
+                record.dropped_attributes_count +=
+                    limit_log_attributes(&mut record.attributes, value_length_limit, count_limit);
+            }
+        }
+    }
+    out
+}
+
+/// Sends log batches over OTLP.
+pub(crate) struct OtlpLogSink {
+    pub(crate) client: Arc<OtlpClient>,
+    pub(crate) resource: ResourceAttributesWithSchema,
+    pub(crate) value_length_limit: Option<usize>,
+    pub(crate) count_limit: usize,
+}
+
+impl BatchSink<LogItem> for OtlpLogSink {
+    fn export(&mut self, batch: Vec<LogItem>) -> BoxFuture<'_, Result<(), String>> {
+        let request = ExportLogsServiceRequest {
+            resource_logs: encode(
+                &batch,
+                &self.resource,
+                self.value_length_limit,
+                self.count_limit,
+            ),
+        };
+        Box::pin(self.client.send(OtlpRequest::Logs(request)))
+    }
+}

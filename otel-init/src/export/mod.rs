@@ -1,0 +1,187 @@
+//! Exporters and the machinery between the SDK and the network: bounded
+//! queues, the export thread, OTLP clients with retries, and the console.
+
+pub mod console;
+mod limits;
+pub(crate) mod logs;
+mod metrics;
+pub(crate) mod otlp;
+mod pipeline;
+mod runtime;
+mod spans;
+mod stats;
+
+pub use otlp::RetryPolicy;
+pub use stats::SignalReport;
+
+use crate::config::{Config, ExporterKind, Signal};
+use crate::error::InitError;
+use opentelemetry_proto::transform::common::tonic::ResourceAttributesWithSchema;
+use opentelemetry_sdk::Resource;
+use opentelemetry_sdk::logs::SdkLoggerProvider;
+use opentelemetry_sdk::metrics::{PeriodicReader, SdkMeterProvider};
+use opentelemetry_sdk::trace::{SdkTracerProvider, SpanLimits};
+use pipeline::Pipeline;
+pub(crate) use runtime::ExportRuntime;
+use stats::SignalStats;
+use std::sync::Arc;
+use std::time::Duration;
+
+/// What each signal's pipeline has exported and lost so far.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ExportReport {
+    /// Spans.
+    pub traces: SignalReport,
+    /// Metric exports (one per collection cycle and exporter).
+    pub metrics: SignalReport,
+    /// Log records.
+    pub logs: SignalReport,
+}
+
+/// The live counters of the three signals.
+#[derive(Debug)]
+pub(crate) struct Stats {
+    pub traces: Arc<SignalStats>,
+    pub metrics: Arc<SignalStats>,
+    pub logs: Arc<SignalStats>,
+}
+
+impl Stats {
+    pub(crate) fn new() -> Self {
+        Self {
+            traces: Arc::new(SignalStats::new(Signal::Traces)),
+            metrics: Arc::new(SignalStats::new(Signal::Metrics)),
+            logs: Arc::new(SignalStats::new(Signal::Logs)),
+        }
+    }
+
+    pub(crate) fn report(&self) -> ExportReport {
+        ExportReport {
+            traces: self.traces.report(),
+            metrics: self.metrics.report(),
+            logs: self.logs.report(),
+        }
+    }
+}
+
+/// The three providers and what keeps them running.
+pub(crate) struct Providers {
+    pub tracer: SdkTracerProvider,
+    pub meter: Option<SdkMeterProvider>,
+    pub logger: Option<SdkLoggerProvider>,
+    pub runtime: Arc<ExportRuntime>,
+    pub stats: Arc<Stats>,
+}
+
+pub(crate) struct ProviderSettings<'a> {
+    pub config: &'a Config,
+    pub resource: Resource,
+    pub sampler: Box<dyn opentelemetry_sdk::trace::ShouldSample>,
+    pub retry: RetryPolicy,
+    pub flush_timeout: Duration,
+}
+
+pub(crate) fn build(s: ProviderSettings<'_>) -> Result<Providers, InitError> {
+    let config = s.config;
+    let runtime = Arc::new(ExportRuntime::start()?);
+    let stats = Arc::new(Stats::new());
+    let client = |signal: Signal| -> Result<Arc<otlp::OtlpClient>, InitError> {
+        // gRPC channels bind to the runtime that is current when they are made.
+        let _entered = runtime.handle().enter();
+        Ok(Arc::new(otlp::OtlpClient::new(signal, config.otlp(signal), s.retry)?))
+    };
+
+    let limits = &config.limits;
+    let mut tracer = SdkTracerProvider::builder()
+        .with_resource(s.resource.clone())
+        .with_sampler(s.sampler)
+        .with_span_limits(SpanLimits {
+            max_events_per_span: to_u32(limits.span_event_count),
+            max_attributes_per_span: to_u32(limits.span_attribute_count),
+            max_links_per_span: to_u32(limits.span_link_count),
+            max_attributes_per_event: to_u32(limits.event_attribute_count),
+            max_attributes_per_link: to_u32(limits.link_attribute_count),
+        });
+    for kind in &config.traces_exporters {
+        let sink: Box<dyn pipeline::BatchSink<_>> = match kind {
+            ExporterKind::Otlp => Box::new(spans::OtlpSpanSink {
+                client: client(Signal::Traces)?,
+                resource: ResourceAttributesWithSchema::from(&s.resource),
+            }),
+            ExporterKind::Console => Box::new(console::ConsoleSpanSink::stderr()),
+        };
+        let mut batch = config.span_batch;
+        if *kind == ExporterKind::Console {
+            // A developer wants to see the trace right away.
+            batch.schedule_delay = batch.schedule_delay.min(Duration::from_millis(200));
+        }
+        let p = Pipeline::start(&runtime, batch, sink, stats.traces.clone());
+        tracer = tracer.with_span_processor(spans::QueueingSpanProcessor::new(
+            p,
+            limits.span_attribute_value_length,
+            s.flush_timeout,
+        ));
+    }
+    let tracer = tracer.build();
+
+    let meter = if config.metrics_exporters.is_empty() {
+        None
+    } else {
+        let mut builder = SdkMeterProvider::builder().with_resource(s.resource.clone());
+        for kind in &config.metrics_exporters {
+            let target = match kind {
+                ExporterKind::Otlp => metrics::MetricTarget::Otlp {
+                    client: client(Signal::Metrics)?,
+                    handle: runtime.handle().clone(),
+                },
+                ExporterKind::Console => metrics::MetricTarget::Console,
+            };
+            let exporter = metrics::MetricExporter {
+                target,
+                timeout: config.metric_export_timeout,
+                temporality: config.temporality,
+                stats: stats.metrics.clone(),
+            };
+            builder = builder.with_reader(
+                PeriodicReader::builder(exporter)
+                    .with_interval(config.metric_export_interval)
+                    .build(),
+            );
+        }
+        Some(builder.build())
+    };
+
+    let logger = if config.logs_exporters.is_empty() {
+        None
+    } else {
+        let mut builder = SdkLoggerProvider::builder().with_resource(s.resource.clone());
+        for kind in &config.logs_exporters {
+            let sink: Box<dyn pipeline::BatchSink<logs::LogItem>> = match kind {
+                ExporterKind::Otlp => Box::new(logs::OtlpLogSink {
+                    client: client(Signal::Logs)?,
+                    resource: ResourceAttributesWithSchema::from(&s.resource),
+                    value_length_limit: limits.log_attribute_value_length,
+                    count_limit: limits.log_attribute_count,
+                }),
+                ExporterKind::Console => Box::new(console::ConsoleLogSink {
+                    resource: ResourceAttributesWithSchema::from(&s.resource),
+                }),
+            };
+            let p = Pipeline::start(&runtime, config.log_batch, sink, stats.logs.clone());
+            builder = builder.with_log_processor(logs::QueueingLogProcessor::new(p, s.flush_timeout));
+        }
+        Some(builder.build())
+    };
+
+    Ok(Providers {
+        tracer,
+        meter,
+        logger,
+        runtime,
+        stats,
+    })
+}
+
+fn to_u32(n: usize) -> u32 {
+    u32::try_from(n).unwrap_or(u32::MAX)
+}

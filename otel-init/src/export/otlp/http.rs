@@ -1,0 +1,195 @@
+//! OTLP/HTTP with protobuf or JSON bodies over hyper and rustls.
+
+use super::retry::{AttemptError, http_status_is_transient, parse_retry_after};
+use super::tls::{TlsFiles, rustls_config};
+use super::{OtlpRequest, USER_AGENT, report_partial_success};
+use crate::config::{Compression, OtlpConfig, Protocol, Signal};
+use crate::error::InitError;
+use bytes::Bytes;
+use http_body_util::{BodyExt, Full};
+use hyper_rustls::HttpsConnector;
+use hyper_util::client::legacy::Client;
+use hyper_util::client::legacy::connect::HttpConnector;
+use hyper_util::rt::TokioExecutor;
+use prost::Message;
+use std::io::Write;
+
+/// Responses larger than this are not read (a status body is tiny).
+const MAX_RESPONSE_BYTES: usize = 64 * 1024;
+
+#[derive(Debug)]
+pub(crate) struct HttpTransport {
+    client: Client<HttpsConnector<HttpConnector>, Full<Bytes>>,
+    uri: http::Uri,
+    headers: http::HeaderMap,
+    json: bool,
+    gzip: bool,
+}
+
+impl HttpTransport {
+    pub(crate) fn new(
+        signal: Signal,
+        config: &OtlpConfig,
+        files: &TlsFiles,
+    ) -> Result<Self, InitError> {
+        let err = |reason: String| InitError::Exporter {
+            signal: match signal {
+                Signal::Traces => "traces",
+                Signal::Metrics => "metrics",
+                Signal::Logs => "logs",
+            },
+            endpoint: config.endpoint.clone(),
+            reason,
+        };
+        let uri: http::Uri = config.endpoint.parse().map_err(|e: http::uri::InvalidUri| err(e.to_string()))?;
+        let tls = rustls_config(config, files)?;
+        let mut http = HttpConnector::new();
+        http.enforce_http(false);
+        http.set_nodelay(true);
+        http.set_connect_timeout(Some(config.timeout.min(std::time::Duration::from_secs(10))));
+        let connector = hyper_rustls::HttpsConnectorBuilder::new()
+            .with_tls_config(tls)
+            .https_or_http()
+            .enable_http1()
+            .enable_http2()
+            .wrap_connector(http);
+        let client = Client::builder(TokioExecutor::new())
+            .pool_idle_timeout(std::time::Duration::from_secs(30))
+            .build(connector);
+        let mut headers = http::HeaderMap::new();
+        for (k, v) in &config.headers {
+            let name = http::HeaderName::from_bytes(k.as_bytes()).map_err(|e| err(e.to_string()))?;
+            let value = http::HeaderValue::from_str(v).map_err(|e| err(e.to_string()))?;
+            headers.append(name, value);
+        }
+        Ok(Self {
+            client,
+            uri,
+            headers,
+            json: config.protocol == Protocol::HttpJson,
+            gzip: config.compression == Some(Compression::Gzip),
+        })
+    }
+
+    fn encode(&self, request: &OtlpRequest) -> Result<Vec<u8>, AttemptError> {
+        let permanent = |e: serde_json::Error| AttemptError::Permanent(format!("cannot encode JSON: {e}"));
+        Ok(match (request, self.json) {
+            (OtlpRequest::Traces(r), false) => r.encode_to_vec(),
+            (OtlpRequest::Metrics(r), false) => r.encode_to_vec(),
+            (OtlpRequest::Logs(r), false) => r.encode_to_vec(),
+            (OtlpRequest::Traces(r), true) => serde_json::to_vec(r).map_err(permanent)?,
+            (OtlpRequest::Metrics(r), true) => serde_json::to_vec(r).map_err(permanent)?,
+            (OtlpRequest::Logs(r), true) => serde_json::to_vec(r).map_err(permanent)?,
+        })
+    }
+
+    pub(crate) async fn send(&self, request: OtlpRequest) -> Result<(), AttemptError> {
+        let signal = request.signal();
+        let mut body = self.encode(&request)?;
+        if self.gzip {
+            let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+            enc.write_all(&body)
+                .and_then(|_| enc.finish())
+                .map(|b| body = b)
+                .map_err(|e| AttemptError::Permanent(format!("cannot gzip: {e}")))?;
+        }
+        let mut builder = http::Request::post(self.uri.clone())
+            .header(
+                http::header::CONTENT_TYPE,
+                if self.json { "application/json" } else { "application/x-protobuf" },
+            )
+            .header(http::header::USER_AGENT, USER_AGENT);
+        if self.gzip {
+            builder = builder.header(http::header::CONTENT_ENCODING, "gzip");
+        }
+        let mut req = builder
+            .body(Full::new(Bytes::from(body)))
+            .map_err(|e| AttemptError::Permanent(format!("cannot build request: {e}")))?;
+        for (k, v) in &self.headers {
+            req.headers_mut().append(k, v.clone());
+        }
+        let response = self.client.request(req).await.map_err(|e| AttemptError::Transient {
+            reason: format!("cannot reach the collector: {}", error_chain(&e)),
+            retry_after: None,
+        })?;
+        let status = response.status();
+        let retry_after = response
+            .headers()
+            .get(http::header::RETRY_AFTER)
+            .and_then(|v| v.to_str().ok())
+            .and_then(parse_retry_after);
+        let body = read_limited(response.into_body()).await;
+        if status.is_success() {
+            self.check_partial_success(signal, &body);
+            return Ok(());
+        }
+        let snippet = String::from_utf8_lossy(&body[..body.len().min(200)]).into_owned();
+        let reason = format!("HTTP {}: {}", status.as_u16(), snippet.trim());
+        if http_status_is_transient(status.as_u16()) {
+            Err(AttemptError::Transient { reason, retry_after })
+        } else {
+            Err(AttemptError::Permanent(reason))
+        }
+    }
+
+    fn check_partial_success(&self, signal: Signal, body: &[u8]) {
+        use opentelemetry_proto::tonic::collector::{logs, metrics, trace};
+        if body.is_empty() {
+            return;
+        }
+        let partial = match (signal, self.json) {
+            (Signal::Traces, false) => trace::v1::ExportTraceServiceResponse::decode(body)
+                .ok()
+                .and_then(|r| r.partial_success)
+                .map(|p| (p.rejected_spans, p.error_message)),
+            (Signal::Traces, true) => serde_json::from_slice::<trace::v1::ExportTraceServiceResponse>(body)
+                .ok()
+                .and_then(|r| r.partial_success)
+                .map(|p| (p.rejected_spans, p.error_message)),
+            (Signal::Metrics, false) => metrics::v1::ExportMetricsServiceResponse::decode(body)
+                .ok()
+                .and_then(|r| r.partial_success)
+                .map(|p| (p.rejected_data_points, p.error_message)),
+            (Signal::Metrics, true) => serde_json::from_slice::<metrics::v1::ExportMetricsServiceResponse>(body)
+                .ok()
+                .and_then(|r| r.partial_success)
+                .map(|p| (p.rejected_data_points, p.error_message)),
+            (Signal::Logs, false) => logs::v1::ExportLogsServiceResponse::decode(body)
+                .ok()
+                .and_then(|r| r.partial_success)
+                .map(|p| (p.rejected_log_records, p.error_message)),
+            (Signal::Logs, true) => serde_json::from_slice::<logs::v1::ExportLogsServiceResponse>(body)
+                .ok()
+                .and_then(|r| r.partial_success)
+                .map(|p| (p.rejected_log_records, p.error_message)),
+        };
+        if let Some((rejected, message)) = partial {
+            report_partial_success(signal, rejected, &message);
+        }
+    }
+}
+
+async fn read_limited(mut body: hyper::body::Incoming) -> Vec<u8> {
+    let mut out = Vec::new();
+    while let Some(Ok(frame)) = body.frame().await {
+        if let Some(data) = frame.data_ref() {
+            let room = MAX_RESPONSE_BYTES.saturating_sub(out.len());
+            out.extend_from_slice(&data[..data.len().min(room)]);
+            if out.len() >= MAX_RESPONSE_BYTES {
+                break;
+            }
+        }
+    }
+    out
+}
+
+fn error_chain(e: &dyn std::error::Error) -> String {
+    let mut s = e.to_string();
+    let mut cur = e.source();
+    while let Some(c) = cur {
+        s.push_str(": ");
+        s.push_str(&c.to_string());
+        cur = c.source();
+    }
+    s
+}

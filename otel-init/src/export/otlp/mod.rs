@@ -1,0 +1,110 @@
+//! The OTLP client: gRPC or HTTP (protobuf or JSON), with retries, TLS,
+//! headers, compression and a per-attempt timeout.
+
+mod grpc;
+mod http;
+pub(crate) mod retry;
+mod tls;
+
+use crate::config::{OtlpConfig, Protocol, Signal};
+use crate::error::InitError;
+use opentelemetry_proto::tonic::collector::logs::v1::ExportLogsServiceRequest;
+use opentelemetry_proto::tonic::collector::metrics::v1::ExportMetricsServiceRequest;
+use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
+pub use retry::RetryPolicy;
+use retry::AttemptError;
+
+/// The `User-Agent` every export request carries.
+pub(crate) const USER_AGENT: &str = concat!("OTel-OTLP-Exporter-Rust/otel-init-", env!("CARGO_PKG_VERSION"));
+
+/// One export request of any signal.
+#[derive(Debug, Clone)]
+pub(crate) enum OtlpRequest {
+    Traces(ExportTraceServiceRequest),
+    Metrics(ExportMetricsServiceRequest),
+    Logs(ExportLogsServiceRequest),
+}
+
+impl OtlpRequest {
+    pub(crate) fn signal(&self) -> Signal {
+        match self {
+            OtlpRequest::Traces(_) => Signal::Traces,
+            OtlpRequest::Metrics(_) => Signal::Metrics,
+            OtlpRequest::Logs(_) => Signal::Logs,
+        }
+    }
+}
+
+/// An OTLP client for one signal.
+#[derive(Debug)]
+pub(crate) struct OtlpClient {
+    transport: Transport,
+    retry: RetryPolicy,
+    timeout: std::time::Duration,
+    endpoint: String,
+}
+
+#[derive(Debug)]
+enum Transport {
+    Grpc(grpc::GrpcTransport),
+    Http(http::HttpTransport),
+}
+
+impl OtlpClient {
+    /// Builds the client; must run inside the export runtime (gRPC channels bind to it).
+    pub(crate) fn new(
+        signal: Signal,
+        config: &OtlpConfig,
+        retry: RetryPolicy,
+    ) -> Result<Self, InitError> {
+        let files = tls::load(config)?;
+        let transport = match config.protocol {
+            Protocol::Grpc => Transport::Grpc(grpc::GrpcTransport::new(signal, config, &files)?),
+            Protocol::HttpProtobuf | Protocol::HttpJson => {
+                Transport::Http(http::HttpTransport::new(signal, config, &files)?)
+            }
+        };
+        Ok(Self {
+            transport,
+            retry,
+            timeout: config.timeout,
+            endpoint: crate::redact::url(&config.endpoint),
+        })
+    }
+
+    /// Sends a request, retrying transient failures; `Err` explains the final failure.
+    pub(crate) async fn send(&self, request: OtlpRequest) -> Result<(), String> {
+        let result = self
+            .retry
+            .run(|| {
+                let request = request.clone();
+                async move {
+                    let attempt = async {
+                        match &self.transport {
+                            Transport::Grpc(t) => t.send(request).await,
+                            Transport::Http(t) => t.send(request).await,
+                        }
+                    };
+                    match tokio::time::timeout(self.timeout, attempt).await {
+                        Ok(r) => r,
+                        Err(_) => Err(AttemptError::Transient {
+                            reason: format!("no response within {:?}", self.timeout),
+                            retry_after: None,
+                        }),
+                    }
+                }
+            })
+            .await;
+        result.map_err(|e| format!("{} ({})", e, self.endpoint))
+    }
+}
+
+/// Warns when the collector accepted only part of a request (never retried).
+pub(crate) fn report_partial_success(signal: Signal, rejected: i64, message: &str) {
+    if rejected > 0 || !message.is_empty() {
+        crate::diag::warn(format_args!(
+            "collector rejected {rejected} {}: {message}",
+            signal.item_name()
+        ));
+    }
+}

@@ -1,0 +1,311 @@
+//! A bounded batching queue in front of an exporter.
+//!
+//! The application's threads only `try_send` into a bounded channel: when it
+//! is full the item is dropped and counted, never waited for. A task on the
+//! export runtime gathers batches (size or delay), exports each under the
+//! batch deadline, and answers flush and shutdown requests, which callers wait
+//! for with their own timeout.
+
+use super::runtime::ExportRuntime;
+use super::stats::SignalStats;
+use crate::config::BatchConfig;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Duration;
+use tokio::sync::mpsc;
+use tokio::time::Instant;
+
+/// A boxed future, as returned by [`BatchSink::export`].
+pub(crate) type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
+
+/// The end of a pipeline: an OTLP client or a console printer.
+pub(crate) trait BatchSink<T>: Send + 'static {
+    /// Exports one batch; `Err` carries a reason for the diagnostics.
+    fn export(&mut self, batch: Vec<T>) -> BoxFuture<'_, Result<(), String>>;
+    /// Called after a flush or before shutdown has drained the queue.
+    fn flush(&mut self) {}
+}
+
+enum Control {
+    Flush(std::sync::mpsc::Sender<()>),
+    Shutdown(std::sync::mpsc::Sender<()>),
+}
+
+/// The application-facing end of a pipeline.
+#[derive(Debug)]
+pub(crate) struct Pipeline<T> {
+    items: mpsc::Sender<T>,
+    control: mpsc::UnboundedSender<Control>,
+    stats: Arc<SignalStats>,
+    held: Arc<AtomicUsize>,
+    capacity: usize,
+}
+
+impl std::fmt::Debug for Control {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Control::Flush(_) => "Flush",
+            Control::Shutdown(_) => "Shutdown",
+        })
+    }
+}
+
+impl<T: Send + 'static> Pipeline<T> {
+    pub(crate) fn start(
+        runtime: &ExportRuntime,
+        config: BatchConfig,
+        sink: Box<dyn BatchSink<T>>,
+        stats: Arc<SignalStats>,
+    ) -> Self {
+        let capacity = config.max_queue_size.max(1);
+        let (items, rx) = mpsc::channel(capacity);
+        let (control, control_rx) = mpsc::unbounded_channel();
+        let held = Arc::new(AtomicUsize::new(0));
+        let worker = Worker {
+            rx,
+            control: control_rx,
+            config,
+            sink,
+            stats: stats.clone(),
+            held: held.clone(),
+            capacity,
+        };
+        runtime.handle().spawn(worker.run());
+        Self {
+            items,
+            control,
+            stats,
+            held,
+            capacity,
+        }
+    }
+
+    /// Queues an item without ever blocking.
+    pub(crate) fn push(&self, item: T) {
+        match self.items.try_send(item) {
+            Ok(()) => {}
+            Err(mpsc::error::TrySendError::Full(_)) => self.stats.on_queue_full(self.capacity),
+            Err(mpsc::error::TrySendError::Closed(_)) => self.stats.on_abandoned(1),
+        }
+    }
+
+    /// Exports everything queued so far; waits at most `timeout`.
+    pub(crate) fn flush(&self, timeout: Duration) -> Result<(), String> {
+        self.request(Control::Flush, timeout, "flush")
+    }
+
+    /// Exports everything queued, then stops; waits at most `timeout`.
+    /// Whatever is still queued when the deadline passes is counted as lost.
+    pub(crate) fn shutdown(&self, timeout: Duration) -> Result<(), String> {
+        let result = self.request(Control::Shutdown, timeout, "shutdown");
+        if result.is_err() {
+            let queued = self.capacity - self.items.capacity();
+            let abandoned = queued + self.held.load(Ordering::Relaxed);
+            self.stats.on_abandoned(abandoned as u64);
+        }
+        result
+    }
+
+    fn request(
+        &self,
+        make: fn(std::sync::mpsc::Sender<()>) -> Control,
+        timeout: Duration,
+        what: &str,
+    ) -> Result<(), String> {
+        let (tx, rx) = std::sync::mpsc::channel();
+        if self.control.send(make(tx)).is_err() {
+            return Ok(()); // already shut down
+        }
+        match rx.recv_timeout(timeout) {
+            Ok(()) => Ok(()),
+            Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => Ok(()),
+            Err(std::sync::mpsc::RecvTimeoutError::Timeout) => {
+                Err(format!("{what} did not finish within {timeout:?}"))
+            }
+        }
+    }
+}
+
+struct Worker<T> {
+    rx: mpsc::Receiver<T>,
+    control: mpsc::UnboundedReceiver<Control>,
+    config: BatchConfig,
+    sink: Box<dyn BatchSink<T>>,
+    stats: Arc<SignalStats>,
+    held: Arc<AtomicUsize>,
+    capacity: usize,
+}
+
+impl<T: Send + 'static> Worker<T> {
+    async fn run(mut self) {
+        let max = self.config.max_export_batch_size.max(1);
+        let mut batch: Vec<T> = Vec::with_capacity(max);
+        let mut deadline = Instant::now() + self.config.schedule_delay;
+        loop {
+            tokio::select! {
+                biased;
+                control = self.control.recv() => {
+                    let Some(control) = control else { return };
+                    self.drain(&mut batch).await;
+                    self.sink.flush();
+                    match control {
+                        Control::Flush(reply) => { let _ = reply.send(()); }
+                        Control::Shutdown(reply) => { let _ = reply.send(()); return; }
+                    }
+                    deadline = Instant::now() + self.config.schedule_delay;
+                }
+                item = self.rx.recv() => {
+                    let Some(item) = item else {
+                        self.export(&mut batch).await;
+                        return;
+                    };
+                    self.hold(&mut batch, item);
+                    if batch.len() >= max {
+                        self.export(&mut batch).await;
+                        deadline = Instant::now() + self.config.schedule_delay;
+                    }
+                }
+                _ = tokio::time::sleep_until(deadline) => {
+                    self.export(&mut batch).await;
+                    deadline = Instant::now() + self.config.schedule_delay;
+                }
+            }
+        }
+    }
+
+    /// Exports the current batch and everything queued behind it.
+    async fn drain(&mut self, batch: &mut Vec<T>) {
+        let max = self.config.max_export_batch_size.max(1);
+        while let Ok(item) = self.rx.try_recv() {
+            self.hold(batch, item);
+            if batch.len() >= max {
+                self.export(batch).await;
+            }
+        }
+        self.export(batch).await;
+    }
+
+    /// Moves an item from the queue into the batch; `held` counts it until exported.
+    fn hold(&self, batch: &mut Vec<T>, item: T) {
+        batch.push(item);
+        self.held.fetch_add(1, Ordering::Relaxed);
+    }
+
+    async fn export(&mut self, batch: &mut Vec<T>) {
+        if batch.is_empty() {
+            return;
+        }
+        let items = std::mem::take(batch);
+        let n = items.len();
+        let result =
+            tokio::time::timeout(self.config.export_timeout, self.sink.export(items)).await;
+        self.held.fetch_sub(n, Ordering::Relaxed);
+        match result {
+            Ok(Ok(())) => self.stats.on_exported(n),
+            Ok(Err(reason)) => self.stats.on_failed(n, &reason),
+            Err(_) => self.stats.on_failed(
+                n,
+                &format!(
+                    "the batch deadline of {:?} passed",
+                    self.config.export_timeout
+                ),
+            ),
+        }
+        if self.rx.len() < self.capacity {
+            self.stats.on_queue_room();
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::Signal;
+    use std::sync::Mutex;
+
+    struct Collect(Arc<Mutex<Vec<Vec<u32>>>>, Duration);
+
+    impl BatchSink<u32> for Collect {
+        fn export(&mut self, batch: Vec<u32>) -> BoxFuture<'_, Result<(), String>> {
+            let store = self.0.clone();
+            let delay = self.1;
+            Box::pin(async move {
+                tokio::time::sleep(delay).await;
+                store.lock().map_err(|e| e.to_string())?.push(batch);
+                Ok(())
+            })
+        }
+    }
+
+    fn config(queue: usize, batch: usize) -> BatchConfig {
+        BatchConfig {
+            schedule_delay: Duration::from_secs(3600),
+            export_timeout: Duration::from_secs(5),
+            max_queue_size: queue,
+            max_export_batch_size: batch,
+        }
+    }
+
+    #[test]
+    fn batches_by_size_and_flushes_the_rest() {
+        let rt = ExportRuntime::start().expect("runtime");
+        let store = Arc::new(Mutex::new(Vec::new()));
+        let stats = Arc::new(SignalStats::new(Signal::Traces));
+        let p = Pipeline::start(
+            &rt,
+            config(100, 4),
+            Box::new(Collect(store.clone(), Duration::ZERO)),
+            stats.clone(),
+        );
+        for i in 0..10 {
+            p.push(i);
+        }
+        p.flush(Duration::from_secs(5)).expect("flush");
+        let batches = store.lock().expect("lock").clone();
+        assert_eq!(batches.iter().map(Vec::len).collect::<Vec<_>>(), vec![4, 4, 2]);
+        assert_eq!(batches.concat(), (0..10).collect::<Vec<_>>());
+        assert_eq!(stats.report().exported, 10);
+    }
+
+    #[test]
+    fn a_full_queue_drops_and_counts_without_blocking() {
+        let rt = ExportRuntime::start().expect("runtime");
+        let store = Arc::new(Mutex::new(Vec::new()));
+        let stats = Arc::new(SignalStats::new(Signal::Traces));
+        // The exporter is slow: one batch of 2 takes 10 s, the queue holds 3.
+        let p = Pipeline::start(
+            &rt,
+            config(3, 2),
+            Box::new(Collect(store, Duration::from_secs(10))),
+            stats.clone(),
+        );
+        for i in 0..100 {
+            p.push(i);
+        }
+        let r = stats.report();
+        assert!(r.dropped_queue_full >= 95, "{r:?}");
+        // Shutdown gives up at its deadline and counts what it abandons.
+        assert!(p.shutdown(Duration::from_millis(100)).is_err());
+        let r = stats.report();
+        assert_eq!(r.exported, 0);
+        assert_eq!(r.dropped_queue_full + r.dropped_at_shutdown, 100, "{r:?}");
+    }
+
+    #[test]
+    fn schedule_delay_exports_partial_batches() {
+        let rt = ExportRuntime::start().expect("runtime");
+        let store = Arc::new(Mutex::new(Vec::new()));
+        let stats = Arc::new(SignalStats::new(Signal::Logs));
+        let mut c = config(10, 10);
+        c.schedule_delay = Duration::from_millis(20);
+        let p = Pipeline::start(&rt, c, Box::new(Collect(store.clone(), Duration::ZERO)), stats.clone());
+        p.push(7);
+        let start = std::time::Instant::now();
+        while stats.report().exported == 0 && start.elapsed() < Duration::from_secs(5) {
+            std::thread::sleep(Duration::from_millis(5));
+        }
+        assert_eq!(store.lock().expect("lock").concat(), vec![7]);
+    }
+}

@@ -1,0 +1,256 @@
+//! [`TelemetryGuard`]: keeps the providers alive and shuts them down within a
+//! deadline, on any runtime flavour or none.
+
+use crate::config::ConfigWarning;
+use crate::export::{ExportReport, ExportRuntime, Stats};
+use opentelemetry_sdk::logs::SdkLoggerProvider;
+use opentelemetry_sdk::metrics::SdkMeterProvider;
+use opentelemetry_sdk::trace::SdkTracerProvider;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use tracing_subscriber::Layer;
+use tracing_subscriber::registry::LookupSpan;
+
+/// What [`TelemetryGuard::shutdown`] did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[must_use]
+pub struct ShutdownReport {
+    /// Whether every provider finished flushing before the deadline.
+    pub completed: bool,
+    /// How long shutdown took.
+    pub elapsed: Duration,
+    /// What was exported and lost over the guard's lifetime.
+    pub export: ExportReport,
+    /// Problems met while shutting down.
+    pub errors: Vec<String>,
+}
+
+impl ShutdownReport {
+    /// True when shutdown finished in time and nothing was ever lost.
+    ///
+    /// ```
+    /// let guard = otel_init::Telemetry::builder()
+    ///     .traces_exporters([])
+    ///     .metrics_exporters([])
+    ///     .logs_exporters([])
+    ///     .build()
+    ///     .expect("init");
+    /// assert!(guard.shutdown().is_clean());
+    /// ```
+    pub fn is_clean(&self) -> bool {
+        self.completed
+            && self.errors.is_empty()
+            && self.export.traces.lost() + self.export.metrics.lost() + self.export.logs.lost() == 0
+    }
+}
+
+pub(crate) struct Parts {
+    pub tracer: Option<SdkTracerProvider>,
+    pub meter: Option<SdkMeterProvider>,
+    pub logger: Option<SdkLoggerProvider>,
+    pub runtime: Option<Arc<ExportRuntime>>,
+    pub stats: Arc<Stats>,
+    pub shutdown_timeout: Duration,
+    pub warnings: Vec<ConfigWarning>,
+    pub set_globals: bool,
+}
+
+/// Owns the telemetry pipeline. Dropping it (or calling [`shutdown`](Self::shutdown))
+/// flushes what is queued and stops the providers within the shutdown timeout.
+///
+/// Keep it alive for the life of the program: `let _telemetry = ...;`, not `let _ = ...;`.
+///
+/// ```
+/// let telemetry = otel_init::Telemetry::builder()
+///     .service_name("doc-example")
+///     .traces_exporters([])
+///     .metrics_exporters([])
+///     .logs_exporters([])
+///     .build()
+///     .expect("valid settings");
+/// let report = telemetry.shutdown();
+/// assert!(report.completed);
+/// ```
+pub struct TelemetryGuard {
+    parts: Option<Parts>,
+}
+
+impl std::fmt::Debug for TelemetryGuard {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TelemetryGuard")
+            .field("active", &self.parts.is_some())
+            .finish()
+    }
+}
+
+impl TelemetryGuard {
+    pub(crate) fn new(parts: Parts) -> Self {
+        Self { parts: Some(parts) }
+    }
+
+    /// The warnings the environment produced (each was also printed once).
+    pub fn warnings(&self) -> &[ConfigWarning] {
+        self.parts.as_ref().map(|p| p.warnings.as_slice()).unwrap_or(&[])
+    }
+
+    /// Exported and lost counts so far, per signal.
+    pub fn export_report(&self) -> ExportReport {
+        self.parts
+            .as_ref()
+            .map(|p| p.stats.report())
+            .unwrap_or_default()
+    }
+
+    /// The tracer provider, `None` when the SDK is disabled.
+    pub fn tracer_provider(&self) -> Option<&SdkTracerProvider> {
+        self.parts.as_ref().and_then(|p| p.tracer.as_ref())
+    }
+
+    /// The meter provider, `None` when metrics are disabled.
+    pub fn meter_provider(&self) -> Option<&SdkMeterProvider> {
+        self.parts.as_ref().and_then(|p| p.meter.as_ref())
+    }
+
+    /// The logger provider, `None` when logs are disabled.
+    pub fn logger_provider(&self) -> Option<&SdkLoggerProvider> {
+        self.parts.as_ref().and_then(|p| p.logger.as_ref())
+    }
+
+    /// The `tracing` layers that feed this pipeline (spans via
+    /// tracing-opentelemetry, events via the log bridge), for users who build
+    /// their own subscriber. Use with [`TelemetryBuilder::build`](crate::TelemetryBuilder::build).
+    ///
+    /// ```
+    /// use tracing_subscriber::layer::SubscriberExt;
+    /// let telemetry = otel_init::Telemetry::builder()
+    ///     .traces_exporters([])
+    ///     .metrics_exporters([])
+    ///     .logs_exporters([])
+    ///     .build()
+    ///     .expect("init");
+    /// let subscriber = tracing_subscriber::registry()
+    ///     .with(telemetry.layer())
+    ///     .with(tracing_subscriber::fmt::layer());
+    /// tracing::subscriber::with_default(subscriber, || tracing::info!("composed"));
+    /// ```
+    pub fn layer<S>(&self) -> Box<dyn Layer<S> + Send + Sync + 'static>
+    where
+        S: tracing::Subscriber + for<'a> LookupSpan<'a> + Send + Sync,
+    {
+        crate::subscriber::otel_layers(self.tracer_provider(), self.logger_provider())
+    }
+
+    /// Exports everything queued now, waiting at most the shutdown timeout.
+    pub fn force_flush(&self) -> Result<(), String> {
+        let Some(p) = &self.parts else { return Ok(()) };
+        let mut errors = Vec::new();
+        if let Some(t) = &p.tracer {
+            if let Err(e) = t.force_flush() {
+                errors.push(format!("traces: {e}"));
+            }
+        }
+        if let Some(m) = &p.meter {
+            if let Err(e) = m.force_flush() {
+                errors.push(format!("metrics: {e}"));
+            }
+        }
+        if let Some(l) = &p.logger {
+            if let Err(e) = l.force_flush() {
+                errors.push(format!("logs: {e}"));
+            }
+        }
+        if errors.is_empty() { Ok(()) } else { Err(errors.join("; ")) }
+    }
+
+    /// Flushes and shuts down every provider, waiting at most the shutdown
+    /// timeout however the collector behaves, and says what happened.
+    pub fn shutdown(mut self) -> ShutdownReport {
+        self.shutdown_inner()
+    }
+
+    fn shutdown_inner(&mut self) -> ShutdownReport {
+        let start = Instant::now();
+        let Some(p) = self.parts.take() else {
+            return ShutdownReport {
+                completed: true,
+                elapsed: Duration::ZERO,
+                export: ExportReport::default(),
+                errors: Vec::new(),
+            };
+        };
+        if p.set_globals {
+            crate::globals::reset();
+        }
+        let timeout = p.shutdown_timeout;
+        let deadline = start + timeout;
+        let (tx, rx) = std::sync::mpsc::channel();
+        let (tracer, meter, logger) = (p.tracer, p.meter, p.logger);
+        // Shutdown runs on its own thread so that the caller's deadline holds
+        // even if a provider blocks, and so that a current-thread runtime
+        // calling us is never asked to drive the export.
+        let worker = std::thread::Builder::new()
+            .name("otel-shutdown".to_owned())
+            .spawn(move || {
+                let mut errors = Vec::new();
+                let remaining = || deadline.saturating_duration_since(Instant::now());
+                if let Some(t) = tracer {
+                    if let Err(e) = t.shutdown_with_timeout(remaining()) {
+                        errors.push(format!("traces: {e}"));
+                    }
+                }
+                if let Some(m) = meter {
+                    if let Err(e) = m.shutdown_with_timeout(remaining()) {
+                        errors.push(format!("metrics: {e}"));
+                    }
+                }
+                if let Some(l) = logger {
+                    if let Err(e) = l.shutdown_with_timeout(remaining()) {
+                        errors.push(format!("logs: {e}"));
+                    }
+                }
+                let _ = tx.send(errors);
+            });
+        let (completed, mut errors) = match worker {
+            Err(e) => (false, vec![format!("cannot start the shutdown thread: {e}")]),
+            Ok(_) => match rx.recv_timeout(timeout) {
+                Ok(errors) => (errors.is_empty(), errors),
+                Err(_) => (
+                    false,
+                    vec![format!("shutdown did not finish within {timeout:?}")],
+                ),
+            },
+        };
+        if let Some(rt) = p.runtime {
+            let left = deadline.saturating_duration_since(Instant::now());
+            if !rt.stop(left.max(Duration::from_millis(50))) {
+                errors.push("the export thread did not stop in time".to_owned());
+            }
+        }
+        let report = ShutdownReport {
+            completed,
+            elapsed: start.elapsed(),
+            export: p.stats.report(),
+            errors,
+        };
+        if !report.is_clean() {
+            crate::diag::warn(format_args!(
+                "telemetry shutdown: completed={} in {:?}; traces {:?}; metrics {:?}; logs {:?}; {}",
+                report.completed,
+                report.elapsed,
+                report.export.traces,
+                report.export.metrics,
+                report.export.logs,
+                report.errors.join("; ")
+            ));
+        }
+        report
+    }
+}
+
+impl Drop for TelemetryGuard {
+    fn drop(&mut self) {
+        if self.parts.is_some() {
+            let _ = self.shutdown_inner();
+        }
+    }
+}

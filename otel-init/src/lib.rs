@@ -1,0 +1,92 @@
+//! One call at `main` and every span, metric and log record of the service
+//! reaches an OpenTelemetry Collector, Jaeger, Tempo or any OTLP backend,
+//! configured by the standard `OTEL_*` environment variables.
+//!
+//! ```no_run
+//! #[tokio::main]
+//! async fn main() -> Result<(), otel_init::InitError> {
+//!     // service.name and service.version default to this crate's name and version.
+//!     let _telemetry = otel_init::init_telemetry!()?;
+//!     tracing::info!("ready");
+//!     Ok(())
+//! } // `_telemetry` drops here: queued telemetry is flushed within the shutdown timeout.
+//! ```
+//!
+//! What it does that opentelemetry-rust leaves to each application:
+//! - every SDK environment variable of the specification, including
+//!   `OTEL_SDK_DISABLED`, `OTEL_PROPAGATORS`, exporter selection and the
+//!   attribute value-length limits; each bad value gives one warning naming the
+//!   variable, the value and what is accepted, then the default applies;
+//! - OTLP over gRPC, HTTP/protobuf and HTTP/JSON with retries per the
+//!   specification (retryable codes only, exponential backoff with jitter,
+//!   `Retry-After`), TLS with a custom CA and client certificates;
+//! - exporting on a dedicated thread with bounded queues: the application never
+//!   waits for the collector, and what is dropped is counted
+//!   ([`TelemetryGuard::export_report`]) and warned about once when it starts and
+//!   once when it stops;
+//! - a `console` exporter that prints each trace as a waterfall;
+//! - a guard whose shutdown is bounded in time on any Tokio runtime flavour, or none.
+//!
+//! See `docs/configuration.md` for every variable and its default.
+#![deny(missing_docs)]
+#![warn(clippy::unwrap_used)]
+
+mod builder;
+pub mod config;
+mod diag;
+mod error;
+pub mod export;
+mod globals;
+mod guard;
+mod propagation;
+mod redact;
+mod resource;
+mod sampler;
+mod subscriber;
+mod time;
+
+pub use builder::{Telemetry, TelemetryBuilder};
+pub use config::{Config, ConfigWarning, ExporterKind, PropagatorKind, Protocol, SamplerKind, Signal};
+pub use error::InitError;
+pub use export::{ExportReport, RetryPolicy, SignalReport};
+pub use guard::{ShutdownReport, TelemetryGuard};
+pub use subscriber::BoxedLayer;
+
+/// Re-exported so that users need no direct dependency (and no version skew).
+pub use opentelemetry;
+/// Re-exported SDK, for custom samplers and processors.
+pub use opentelemetry_sdk;
+/// Re-exported so that `#[tracing::instrument]` and events need no direct dependency.
+pub use tracing;
+/// Re-exported for users who compose their own subscriber.
+pub use tracing_subscriber;
+
+/// Configures telemetry from the environment and installs the `tracing`
+/// subscriber. Keep the returned guard alive until the program ends.
+///
+/// `service.name` falls back to `unknown_service:<executable>`; the
+/// [`init_telemetry!`] macro uses the calling crate's name instead.
+///
+/// ```no_run
+/// let _telemetry = otel_init::init_telemetry()?;
+/// # Ok::<(), otel_init::InitError>(())
+/// ```
+pub fn init_telemetry() -> Result<TelemetryGuard, InitError> {
+    Telemetry::builder().init()
+}
+
+/// [`init_telemetry`] with the calling crate's name and version as the
+/// defaults for `service.name` and `service.version`.
+///
+/// ```no_run
+/// let _telemetry = otel_init::init_telemetry!()?;
+/// # Ok::<(), otel_init::InitError>(())
+/// ```
+#[macro_export]
+macro_rules! init_telemetry {
+    () => {
+        $crate::Telemetry::builder()
+            .crate_identity(env!("CARGO_PKG_NAME"), env!("CARGO_PKG_VERSION"))
+            .init()
+    };
+}
