@@ -65,7 +65,12 @@ pub(crate) fn install(
 ) -> Result<(), InitError> {
     let mut layers: Vec<BoxedLayer> = vec![otel];
     if fmt {
-        layers.push(Box::new(tracing_subscriber::fmt::layer().with_target(true)));
+        let ansi = std::io::IsTerminal::is_terminal(&std::io::stdout());
+        layers.push(Box::new(
+            tracing_subscriber::fmt::layer()
+                .with_target(true)
+                .with_ansi(ansi),
+        ));
     }
     layers.extend(extra);
     let subscriber = Registry::default().with(layers.with_filter(filter));

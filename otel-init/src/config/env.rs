@@ -37,6 +37,18 @@ impl EnvSource for [(&str, &str)] {
     }
 }
 
+impl<T: EnvSource + ?Sized> EnvSource for &T {
+    fn get(&self, name: &str) -> Option<String> {
+        (**self).get(name)
+    }
+}
+
+impl EnvSource for Vec<(&str, &str)> {
+    fn get(&self, name: &str) -> Option<String> {
+        EnvSource::get(self.as_slice(), name)
+    }
+}
+
 impl<const N: usize> EnvSource for [(&str, &str); N] {
     fn get(&self, name: &str) -> Option<String> {
         EnvSource::get(self.as_slice(), name)
@@ -93,7 +105,15 @@ impl<'a> EnvReader<'a> {
             .find_map(|n| self.string(n).map(|v| ((*n).to_owned(), v)))
     }
 
+    /// Records a warning; a generic variable read once per signal warns once.
     pub(crate) fn warn(&mut self, variable: &str, value: &str, expected: impl Into<String>) {
+        if self
+            .warnings
+            .iter()
+            .any(|w| w.variable == variable && w.value == value)
+        {
+            return;
+        }
         self.warnings.push(ConfigWarning {
             variable: variable.to_owned(),
             value: value.to_owned(),

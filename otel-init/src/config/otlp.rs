@@ -150,7 +150,7 @@ impl OtlpConfig {
                 Err(why) => r.warn(
                     "OTEL_EXPORTER_OTLP_ENDPOINT",
                     &v,
-                    format!("{why}; using {}", c.endpoint),
+                    format!("{why}; using the default endpoint"),
                 ),
             }
         }
