@@ -8,11 +8,11 @@ use std::path::PathBuf;
 #[non_exhaustive]
 pub enum InitError {
     /// An explicit builder setting is invalid.
-    #[error("invalid setting {setting} = {value:?}: expected {expected}")]
+    #[error("invalid setting {setting} = {value}: expected {expected}")]
     InvalidSetting {
         /// The builder method, e.g. `sampler_ratio`.
         setting: &'static str,
-        /// The value given.
+        /// The value given, as Rust debug output.
         value: String,
         /// What is accepted.
         expected: String,
