@@ -203,7 +203,15 @@ impl<T: Send + 'static> Worker<T> {
             tokio::time::timeout(self.config.export_timeout, self.sink.export(items)).await;
         self.held.fetch_sub(n, Ordering::Relaxed);
         match result {
-            Ok(Ok(())) => self.stats.on_exported(n),
+            Ok(Ok(())) => {
+                self.stats.on_exported(n);
+                // Dropping has stopped once an export succeeded and the queue
+                // has drained to half: a hysteresis, so that a queue that hovers
+                // near full does not warn on every batch.
+                if self.rx.len() <= self.capacity / 2 {
+                    self.stats.on_queue_room();
+                }
+            }
             Ok(Err(reason)) => self.stats.on_failed(n, &reason),
             Err(_) => self.stats.on_failed(
                 n,
@@ -212,9 +220,6 @@ impl<T: Send + 'static> Worker<T> {
                     self.config.export_timeout
                 ),
             ),
-        }
-        if self.rx.len() < self.capacity {
-            self.stats.on_queue_room();
         }
     }
 }

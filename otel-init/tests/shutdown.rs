@@ -1,0 +1,128 @@
+//! Shutdown is bounded and loses nothing when the collector is up, on a
+//! current-thread runtime, a multi-thread runtime and without any runtime.
+
+mod common;
+
+use common::{Harness, emit_all_signals};
+use otel_init::{Telemetry, TelemetryGuard};
+use otel_testing::Behavior;
+use std::time::{Duration, Instant};
+
+fn guard_for(h: &Harness, timeout: Duration) -> TelemetryGuard {
+    let endpoint = h.receiver.grpc_endpoint();
+    Telemetry::builder_from_env(&[
+        ("OTEL_EXPORTER_OTLP_PROTOCOL", "grpc"),
+        ("OTEL_EXPORTER_OTLP_ENDPOINT", endpoint.as_str()),
+        ("OTEL_EXPORTER_OTLP_TIMEOUT", "1000"),
+    ])
+    .without_globals()
+    .shutdown_timeout(timeout)
+    .build()
+    .expect("init")
+}
+
+fn assert_flushed(h: &Harness, report: &otel_init::ShutdownReport) {
+    assert!(report.is_clean(), "{report:?}");
+    assert_eq!(h.receiver.spans().len(), 2);
+    assert_eq!(h.receiver.log_records().len(), 1);
+    assert!(h.receiver.metric_names().contains(&"test.orders".to_owned()));
+}
+
+#[test]
+fn shutdown_without_a_runtime_flushes_everything() {
+    let h = Harness::start();
+    let guard = guard_for(&h, Duration::from_secs(5));
+    emit_all_signals(&guard);
+    let report = guard.shutdown();
+    assert_flushed(&h, &report);
+}
+
+#[test]
+fn shutdown_inside_a_current_thread_runtime_flushes_everything() {
+    let h = Harness::start();
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    let report = rt.block_on(async {
+        let guard = guard_for(&h, Duration::from_secs(5));
+        emit_all_signals(&guard);
+        tokio::task::yield_now().await;
+        guard.shutdown()
+    });
+    assert_flushed(&h, &report);
+}
+
+#[test]
+fn shutdown_inside_a_multi_thread_runtime_flushes_everything() {
+    let h = Harness::start();
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("runtime");
+    let report = rt.block_on(async {
+        let guard = guard_for(&h, Duration::from_secs(5));
+        tokio::spawn(async move {
+            emit_all_signals(&guard);
+            guard.shutdown()
+        })
+        .await
+        .expect("task")
+    });
+    assert_flushed(&h, &report);
+}
+
+#[test]
+fn drop_flushes_like_shutdown() {
+    let h = Harness::start();
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    rt.block_on(async {
+        let guard = guard_for(&h, Duration::from_secs(5));
+        emit_all_signals(&guard);
+        drop(guard);
+    });
+    assert_eq!(h.receiver.spans().len(), 2);
+    assert_eq!(h.receiver.log_records().len(), 1);
+}
+
+/// A collector that never answers cannot hold shutdown past its deadline,
+/// on either runtime flavour; what could not be sent is reported as lost.
+#[test]
+fn shutdown_is_bounded_when_the_collector_blackholes() {
+    for flavour in ["none", "current_thread", "multi_thread"] {
+        let h = Harness::start();
+        h.receiver.set_behavior(Behavior::Blackhole);
+        let timeout = Duration::from_millis(1500);
+        let run = || {
+            let guard = guard_for(&h, timeout);
+            emit_all_signals(&guard);
+            let start = Instant::now();
+            let report = guard.shutdown();
+            (report, start.elapsed())
+        };
+        let (report, elapsed) = match flavour {
+            "none" => run(),
+            "current_thread" => tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .expect("runtime")
+                .block_on(async { run() }),
+            _ => tokio::runtime::Builder::new_multi_thread()
+                .enable_all()
+                .build()
+                .expect("runtime")
+                .block_on(async { run() }),
+        };
+        assert!(!report.completed, "{flavour}: {report:?}");
+        // The bound is the configured timeout plus thread hand-over, never the
+        // 30 s batch deadline or the collector's whims.
+        assert!(elapsed < timeout + Duration::from_secs(2), "{flavour}: took {elapsed:?}");
+        let lost = report.export.traces.lost() + report.export.logs.lost();
+        assert!(lost >= 1, "{flavour}: unsent telemetry is reported: {report:?}");
+        assert_eq!(report.export.traces.exported, 0, "{flavour}");
+    }
+}
