@@ -115,7 +115,7 @@ impl TelemetryBuilder {
         self
     }
 
-    /// `service.version`.
+    /// `service.version` (overrides `OTEL_RESOURCE_ATTRIBUTES`).
     pub fn service_version(mut self, version: impl Into<String>) -> Self {
         self.identity.version = Some(version.into());
         self
@@ -131,7 +131,7 @@ impl TelemetryBuilder {
         self
     }
 
-    /// An extra resource attribute (`OTEL_RESOURCE_ATTRIBUTES` still wins on conflicts).
+    /// An extra resource attribute (overrides the same key in `OTEL_RESOURCE_ATTRIBUTES`).
     pub fn resource_attribute(mut self, attribute: KeyValue) -> Self {
         self.identity.attributes.push(attribute);
         self
@@ -434,11 +434,8 @@ impl TelemetryBuilder {
         let fmt = self.fmt_layer;
         let default_filter = self.default_filter.clone();
         let rust_log = self.rust_log.take();
-        let mut warnings = Vec::new();
-        let filter = subscriber::env_filter(rust_log, &default_filter, &mut warnings);
-        for w in &warnings {
-            diag::warn(w);
-        }
+        // A bad RUST_LOG is reported with the other warnings by build().
+        let filter = subscriber::env_filter(rust_log, &default_filter, &mut self.config.warnings);
         let guard = self.build()?;
         subscriber::install(guard.layer(), layers, fmt, filter)?;
         Ok(guard)
@@ -446,7 +443,11 @@ impl TelemetryBuilder {
 }
 
 fn check_batch(b: BatchConfig) -> Result<(), &'static str> {
-    if b.max_queue_size == 0 || b.max_export_batch_size == 0 {
+    if b.export_timeout.is_zero() {
+        Err("a positive export_timeout (Duration::MAX for none)")
+    } else if b.schedule_delay > Duration::from_secs(86_400) {
+        Err("a schedule_delay of at most one day")
+    } else if b.max_queue_size == 0 || b.max_export_batch_size == 0 {
         Err("non-zero queue and batch sizes")
     } else if b.max_export_batch_size > b.max_queue_size {
         Err("max_export_batch_size no larger than max_queue_size")

@@ -10,7 +10,7 @@ pub enum InitError {
     /// An explicit builder setting is invalid.
     #[error("invalid setting {setting} = {value}: expected {expected}")]
     InvalidSetting {
-        /// The builder method, e.g. `sampler_ratio`.
+        /// The builder method, e.g. `sampler`.
         setting: &'static str,
         /// The value given, as Rust debug output.
         value: String,

@@ -182,7 +182,10 @@ impl TelemetryGuard {
             crate::globals::reset();
         }
         let timeout = p.shutdown_timeout;
-        let deadline = start + timeout;
+        // The providers get a little less than the caller's budget, so that
+        // what they abandon at their deadline is counted before we report.
+        let margin = (timeout / 5).min(Duration::from_millis(250));
+        let deadline = start + (timeout - margin);
         let (tx, rx) = std::sync::mpsc::channel();
         let (tracer, meter, logger) = (p.tracer, p.meter, p.logger);
         // Shutdown runs on its own thread so that the caller's deadline holds

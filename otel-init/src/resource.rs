@@ -52,13 +52,14 @@ pub(crate) fn build(
         rc::TELEMETRY_DISTRO_VERSION,
         env!("CARGO_PKG_VERSION"),
     ));
+    // The environment, then explicit builder settings on top of it.
+    for (k, v) in env_attributes {
+        attrs.push(KeyValue::new(k.clone(), v.clone()));
+    }
     if let Some(v) = &identity.version {
         attrs.push(KeyValue::new(rc::SERVICE_VERSION, v.clone()));
     }
     attrs.extend(identity.attributes.iter().cloned());
-    for (k, v) in env_attributes {
-        attrs.push(KeyValue::new(k.clone(), v.clone()));
-    }
     let from_env_attrs = env_attributes
         .iter()
         .rev()

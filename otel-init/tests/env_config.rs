@@ -126,6 +126,8 @@ fn propagators() {
         vec![PropagatorKind::TraceContext, PropagatorKind::Baggage]
     );
     assert!(config(&[("OTEL_PROPAGATORS", "none")]).propagators.is_empty());
+    // Only unknown entries: the default stays rather than no propagation at all.
+    assert_eq!(config(&[("OTEL_PROPAGATORS", "b3")]).propagators.len(), 2);
     let c = config(&[("OTEL_PROPAGATORS", "tracecontext,xray")]);
     assert_eq!(c.propagators, vec![PropagatorKind::TraceContext]);
     assert_eq!(
@@ -224,10 +226,16 @@ fn batch_processor_variables() {
     );
     assert_eq!(
         warning(&[("OTEL_BLRP_SCHEDULE_DELAY", "soon")]),
-        r#"invalid value "soon" for OTEL_BLRP_SCHEDULE_DELAY: expected a non-negative integer number of milliseconds (0 = no limit); using the default"#
+        r#"invalid value "soon" for OTEL_BLRP_SCHEDULE_DELAY: expected an integer from 0 to 86400000; using the default"#
     );
+    assert_eq!(config(&[("OTEL_BSP_SCHEDULE_DELAY", "0")]).span_batch.schedule_delay, Duration::from_millis(1));
     let c = config(&[("OTEL_BSP_MAX_QUEUE_SIZE", "100"), ("OTEL_BSP_MAX_EXPORT_BATCH_SIZE", "200")]);
     assert_eq!(c.span_batch.max_export_batch_size, 100);
+    // A queue smaller than the default batch quietly shrinks the batch.
+    let c = config(&[("OTEL_BSP_MAX_QUEUE_SIZE", "100")]);
+    assert!(c.warnings.is_empty(), "{:?}", c.warnings);
+    assert_eq!(c.span_batch.max_export_batch_size, 100);
+    let c = config(&[("OTEL_BSP_MAX_QUEUE_SIZE", "100"), ("OTEL_BSP_MAX_EXPORT_BATCH_SIZE", "200")]);
     assert_eq!(
         c.warnings[0].to_string(),
         r#"invalid value "200" for OTEL_BSP_MAX_EXPORT_BATCH_SIZE: expected a batch size no larger than OTEL_BSP_MAX_QUEUE_SIZE (100); using 100"#
@@ -314,11 +322,24 @@ fn otlp_endpoints_generic_and_per_signal() {
     );
     assert_eq!(
         warning(&[("OTEL_EXPORTER_OTLP_METRICS_ENDPOINT", "/v1/metrics")]),
-        r#"invalid value "/v1/metrics" for OTEL_EXPORTER_OTLP_METRICS_ENDPOINT: expected an absolute http:// or https:// URL; using http://localhost:4318/v1/metrics"#
+        r#"invalid value "/v1/metrics" for OTEL_EXPORTER_OTLP_METRICS_ENDPOINT: expected an absolute http:// or https:// URL; ignoring it"#
     );
+    // A bad per-signal value falls back to the generic one, not to the default.
+    let c = config(&[
+        ("OTEL_EXPORTER_OTLP_PROTOCOL", "grpc"),
+        ("OTEL_EXPORTER_OTLP_TRACES_PROTOCOL", "thrift"),
+        ("OTEL_EXPORTER_OTLP_ENDPOINT", "http://collector:4317"),
+        ("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", "nope"),
+        ("OTEL_EXPORTER_OTLP_TIMEOUT", "3000"),
+        ("OTEL_EXPORTER_OTLP_TRACES_TIMEOUT", "-1"),
+    ]);
+    assert_eq!(c.warnings.len(), 3, "{:?}", c.warnings);
+    assert_eq!(c.otlp_traces.protocol, Protocol::Grpc);
+    assert_eq!(c.otlp_traces.endpoint, "http://collector:4317");
+    assert_eq!(c.otlp_traces.timeout, Duration::from_millis(3000));
     assert_eq!(
         warning(&[("OTEL_EXPORTER_OTLP_TRACES_PROTOCOL", "thrift")]),
-        r#"invalid value "thrift" for OTEL_EXPORTER_OTLP_TRACES_PROTOCOL: expected one of grpc, http/protobuf, http/json; using http/protobuf"#
+        r#"invalid value "thrift" for OTEL_EXPORTER_OTLP_TRACES_PROTOCOL: expected one of grpc, http/protobuf, http/json; ignoring it"#
     );
 }
 
@@ -350,7 +371,7 @@ fn otlp_headers_timeout_compression_and_tls_files() {
 
     assert_eq!(
         warning(&[("OTEL_EXPORTER_OTLP_COMPRESSION", "zstd")]),
-        r#"invalid value "zstd" for OTEL_EXPORTER_OTLP_COMPRESSION: expected gzip or none; using none"#
+        r#"invalid value "zstd" for OTEL_EXPORTER_OTLP_COMPRESSION: expected gzip or none; ignoring it"#
     );
     assert_eq!(
         warning(&[("OTEL_EXPORTER_OTLP_TIMEOUT", "-1")]),

@@ -334,6 +334,10 @@ fn read_propagators(r: &mut EnvReader<'_>) -> Vec<PropagatorKind> {
             ),
         }
     }
+    if out.is_empty() {
+        // Only unknown entries: keep the default rather than silently cutting traces.
+        return default;
+    }
     out
 }
 
@@ -411,12 +415,10 @@ fn read_exporters(r: &mut EnvReader<'_>, name: &str) -> Vec<ExporterKind> {
 
 fn read_batch(r: &mut EnvReader<'_>, prefix: &str, default: BatchConfig) -> BatchConfig {
     let mut b = default;
-    if let Some(d) = r.timeout_ms(&format!("{prefix}_SCHEDULE_DELAY")) {
-        b.schedule_delay = if d == Duration::MAX {
-            default.schedule_delay
-        } else {
-            d
-        };
+    let delay_var = format!("{prefix}_SCHEDULE_DELAY");
+    if let Some(ms) = r.integer(&delay_var, 0, 86_400_000) {
+        // 0 asks for export as soon as possible; the worker needs a tick.
+        b.schedule_delay = Duration::from_millis(ms.max(1));
     }
     if let Some(t) = r.timeout_ms(&format!("{prefix}_EXPORT_TIMEOUT")) {
         b.export_timeout = t;
@@ -425,19 +427,24 @@ fn read_batch(r: &mut EnvReader<'_>, prefix: &str, default: BatchConfig) -> Batc
         b.max_queue_size = q;
     }
     let batch_var = format!("{prefix}_MAX_EXPORT_BATCH_SIZE");
-    if let Some(n) = r.count(&batch_var, 1) {
+    let explicit_batch = r.count(&batch_var, 1);
+    if let Some(n) = explicit_batch {
         b.max_export_batch_size = n;
     }
     if b.max_export_batch_size > b.max_queue_size {
-        let value = b.max_export_batch_size.to_string();
-        r.warn(
-            &batch_var,
-            &value,
-            format!(
-                "a batch size no larger than {prefix}_MAX_QUEUE_SIZE ({}); using {}",
-                b.max_queue_size, b.max_queue_size
-            ),
-        );
+        // The spec: the batch size must not exceed the queue. Only an
+        // explicit batch size is worth a warning; the default just follows.
+        if explicit_batch.is_some() {
+            let value = b.max_export_batch_size.to_string();
+            r.warn(
+                &batch_var,
+                &value,
+                format!(
+                    "a batch size no larger than {prefix}_MAX_QUEUE_SIZE ({}); using {}",
+                    b.max_queue_size, b.max_queue_size
+                ),
+            );
+        }
         b.max_export_batch_size = b.max_queue_size;
     }
     b

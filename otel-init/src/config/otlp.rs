@@ -122,28 +122,30 @@ impl OtlpConfig {
             ]
         };
 
-        let protocol = {
-            let names = var("PROTOCOL");
-            match r.first(&[&names[0], &names[1]]) {
-                Some((name, value)) => Protocol::parse(&value).unwrap_or_else(|| {
-                    r.warn(
-                        &name,
-                        &value,
-                        "one of grpc, http/protobuf, http/json; using http/protobuf",
-                    );
-                    Protocol::HttpProtobuf
-                }),
-                None => Protocol::HttpProtobuf,
+        // A bad per-signal value is ignored in favour of the generic one.
+        let mut protocol = Protocol::HttpProtobuf;
+        for name in var("PROTOCOL") {
+            let Some(value) = r.string(&name) else { continue };
+            match Protocol::parse(&value) {
+                Some(p) => {
+                    protocol = p;
+                    break;
+                }
+                None => r.warn(&name, &value, "one of grpc, http/protobuf, http/json; ignoring it"),
             }
-        };
+        }
         let mut c = Self::default_for(signal, protocol);
 
         let specific = format!("OTEL_EXPORTER_OTLP_{s}_ENDPOINT");
+        let mut specific_endpoint = None;
         if let Some(v) = r.string(&specific) {
             match validate_url(&v) {
-                Ok(()) => c.endpoint = v,
-                Err(why) => r.warn(&specific, &v, format!("{why}; using {}", c.endpoint)),
+                Ok(()) => specific_endpoint = Some(v),
+                Err(why) => r.warn(&specific, &v, format!("{why}; ignoring it")),
             }
+        }
+        if let Some(v) = specific_endpoint {
+            c.endpoint = v;
         } else if let Some(v) = r.string("OTEL_EXPORTER_OTLP_ENDPOINT") {
             match validate_url(&v) {
                 Ok(()) => c.endpoint = signal_endpoint_from_base(&v, signal, protocol),
@@ -178,20 +180,24 @@ impl OtlpConfig {
             c.headers = valid;
         }
 
-        let names = var("TIMEOUT");
-        if let Some(name) = [&names[0], &names[1]].into_iter().find(|n| r.string(n).is_some()) {
-            if let Some(t) = r.timeout_ms(name) {
+        for name in var("TIMEOUT") {
+            if let Some(t) = r.timeout_ms(&name) {
                 c.timeout = t;
+                break;
             }
         }
 
-        let names = var("COMPRESSION");
-        if let Some((name, value)) = r.first(&[&names[0], &names[1]]) {
+        for name in var("COMPRESSION") {
+            let Some(value) = r.string(&name) else { continue };
             match value.to_ascii_lowercase().as_str() {
                 "gzip" => c.compression = Some(Compression::Gzip),
                 "none" => c.compression = None,
-                _ => r.warn(&name, &value, "gzip or none; using none"),
+                _ => {
+                    r.warn(&name, &value, "gzip or none; ignoring it");
+                    continue;
+                }
             }
+            break;
         }
 
         for (suffix, slot) in [

@@ -141,7 +141,7 @@ struct Worker<T> {
 impl<T: Send + 'static> Worker<T> {
     async fn run(mut self) {
         let max = self.config.max_export_batch_size.max(1);
-        let mut batch: Vec<T> = Vec::with_capacity(max);
+        let mut batch: Vec<T> = Vec::with_capacity(max.min(4096));
         let mut deadline = Instant::now() + self.config.schedule_delay;
         loop {
             tokio::select! {
