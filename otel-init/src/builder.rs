@@ -232,8 +232,11 @@ impl TelemetryBuilder {
         if http::HeaderName::from_bytes(name.as_bytes()).is_err()
             || http::HeaderValue::from_str(value).is_err()
         {
-            self.errors
-                .push(invalid("otlp_header", name, "a valid HTTP header name and value"));
+            self.errors.push(invalid(
+                "otlp_header",
+                name,
+                "a valid HTTP header name and value",
+            ));
             return self;
         }
         for signal in [Signal::Traces, Signal::Metrics, Signal::Logs] {
@@ -307,8 +310,11 @@ impl TelemetryBuilder {
     /// How often metrics are collected and exported (default 60 s).
     pub fn metric_export_interval(mut self, interval: Duration) -> Self {
         if interval.is_zero() {
-            self.errors
-                .push(invalid("metric_export_interval", interval, "a positive duration"));
+            self.errors.push(invalid(
+                "metric_export_interval",
+                interval,
+                "a positive duration",
+            ));
             return self;
         }
         self.config.metric_export_interval = interval;
@@ -482,7 +488,11 @@ fn describe(config: &Config, service: &str) -> String {
             .collect();
         format!(
             "{name}: {}",
-            if parts.is_empty() { "none".to_owned() } else { parts.join(" + ") }
+            if parts.is_empty() {
+                "none".to_owned()
+            } else {
+                parts.join(" + ")
+            }
         )
     };
     format!(

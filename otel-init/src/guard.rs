@@ -3,6 +3,7 @@
 
 use crate::config::ConfigWarning;
 use crate::export::{ExportReport, ExportRuntime, Stats};
+use opentelemetry_sdk::error::OTelSdkResult;
 use opentelemetry_sdk::logs::SdkLoggerProvider;
 use opentelemetry_sdk::metrics::SdkMeterProvider;
 use opentelemetry_sdk::trace::SdkTracerProvider;
@@ -90,7 +91,10 @@ impl TelemetryGuard {
 
     /// The warnings the environment produced (each was also printed once).
     pub fn warnings(&self) -> &[ConfigWarning] {
-        self.parts.as_ref().map(|p| p.warnings.as_slice()).unwrap_or(&[])
+        self.parts
+            .as_ref()
+            .map(|p| p.warnings.as_slice())
+            .unwrap_or(&[])
     }
 
     /// Exported and lost counts so far, per signal.
@@ -143,23 +147,16 @@ impl TelemetryGuard {
     /// Exports everything queued now, waiting at most the shutdown timeout.
     pub fn force_flush(&self) -> Result<(), String> {
         let Some(p) = &self.parts else { return Ok(()) };
-        let mut errors = Vec::new();
-        if let Some(t) = &p.tracer {
-            if let Err(e) = t.force_flush() {
-                errors.push(format!("traces: {e}"));
-            }
+        let errors = failures([
+            ("traces", p.tracer.as_ref().map(|t| t.force_flush())),
+            ("metrics", p.meter.as_ref().map(|m| m.force_flush())),
+            ("logs", p.logger.as_ref().map(|l| l.force_flush())),
+        ]);
+        if errors.is_empty() {
+            Ok(())
+        } else {
+            Err(errors.join("; "))
         }
-        if let Some(m) = &p.meter {
-            if let Err(e) = m.force_flush() {
-                errors.push(format!("metrics: {e}"));
-            }
-        }
-        if let Some(l) = &p.logger {
-            if let Err(e) = l.force_flush() {
-                errors.push(format!("logs: {e}"));
-            }
-        }
-        if errors.is_empty() { Ok(()) } else { Err(errors.join("; ")) }
     }
 
     /// Flushes and shuts down every provider, waiting at most the shutdown
@@ -194,27 +191,19 @@ impl TelemetryGuard {
         let worker = std::thread::Builder::new()
             .name("otel-shutdown".to_owned())
             .spawn(move || {
-                let mut errors = Vec::new();
                 let remaining = || deadline.saturating_duration_since(Instant::now());
-                if let Some(t) = tracer {
-                    if let Err(e) = t.shutdown_with_timeout(remaining()) {
-                        errors.push(format!("traces: {e}"));
-                    }
-                }
-                if let Some(m) = meter {
-                    if let Err(e) = m.shutdown_with_timeout(remaining()) {
-                        errors.push(format!("metrics: {e}"));
-                    }
-                }
-                if let Some(l) = logger {
-                    if let Err(e) = l.shutdown_with_timeout(remaining()) {
-                        errors.push(format!("logs: {e}"));
-                    }
-                }
+                // In order: spans, then metrics, then the log records the others may emit.
+                let traces = tracer.map(|t| t.shutdown_with_timeout(remaining()));
+                let metrics = meter.map(|m| m.shutdown_with_timeout(remaining()));
+                let logs = logger.map(|l| l.shutdown_with_timeout(remaining()));
+                let errors = failures([("traces", traces), ("metrics", metrics), ("logs", logs)]);
                 let _ = tx.send(errors);
             });
         let (completed, mut errors) = match worker {
-            Err(e) => (false, vec![format!("cannot start the shutdown thread: {e}")]),
+            Err(e) => (
+                false,
+                vec![format!("cannot start the shutdown thread: {e}")],
+            ),
             Ok(_) => match rx.recv_timeout(timeout) {
                 Ok(errors) => (errors.is_empty(), errors),
                 Err(_) => (
@@ -248,6 +237,17 @@ impl TelemetryGuard {
         }
         report
     }
+}
+
+/// "signal: error" for each provider whose operation failed.
+fn failures(results: [(&str, Option<OTelSdkResult>); 3]) -> Vec<String> {
+    results
+        .into_iter()
+        .filter_map(|(signal, result)| match result {
+            Some(Err(e)) => Some(format!("{signal}: {e}")),
+            _ => None,
+        })
+        .collect()
 }
 
 impl Drop for TelemetryGuard {

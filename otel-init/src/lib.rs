@@ -46,7 +46,9 @@ mod subscriber;
 mod time;
 
 pub use builder::{Telemetry, TelemetryBuilder};
-pub use config::{Config, ConfigWarning, ExporterKind, PropagatorKind, Protocol, SamplerKind, Signal};
+pub use config::{
+    Config, ConfigWarning, ExporterKind, PropagatorKind, Protocol, SamplerKind, Signal,
+};
 pub use error::InitError;
 pub use export::{ExportReport, RetryPolicy, SignalReport};
 pub use guard::{ShutdownReport, TelemetryGuard};

@@ -28,7 +28,10 @@ pub(crate) fn build(
     if let Some(host) = host_name() {
         attrs.push(KeyValue::new(rc::HOST_NAME, host));
     }
-    attrs.push(KeyValue::new(rc::PROCESS_PID, i64::from(std::process::id())));
+    attrs.push(KeyValue::new(
+        rc::PROCESS_PID,
+        i64::from(std::process::id()),
+    ));
     if let Some(exe) = executable_name() {
         attrs.push(KeyValue::new(rc::PROCESS_EXECUTABLE_NAME, exe));
     }
@@ -144,16 +147,32 @@ mod tests {
         };
         assert_eq!(name(&build(None, &attrs, &id2)), "attrs");
         assert_eq!(name(&build(None, &[], &id2)), "my-crate");
-        assert!(name(&build(None, &[], &ServiceIdentity::default())).starts_with("unknown_service:"));
+        assert!(
+            name(&build(None, &[], &ServiceIdentity::default())).starts_with("unknown_service:")
+        );
     }
 
     #[test]
     fn standard_attributes_are_present() {
-        let r = build(None, &[("deployment.environment.name".into(), "prod x".into())], &ServiceIdentity::default());
-        for key in [rc::SERVICE_INSTANCE_ID, rc::PROCESS_PID, rc::TELEMETRY_SDK_NAME, rc::TELEMETRY_SDK_LANGUAGE, rc::TELEMETRY_SDK_VERSION, rc::PROCESS_RUNTIME_NAME] {
+        let r = build(
+            None,
+            &[("deployment.environment.name".into(), "prod x".into())],
+            &ServiceIdentity::default(),
+        );
+        for key in [
+            rc::SERVICE_INSTANCE_ID,
+            rc::PROCESS_PID,
+            rc::TELEMETRY_SDK_NAME,
+            rc::TELEMETRY_SDK_LANGUAGE,
+            rc::TELEMETRY_SDK_VERSION,
+            rc::PROCESS_RUNTIME_NAME,
+        ] {
             assert!(get_str(&r, key).is_some(), "missing {key}");
         }
-        assert_eq!(get_str(&r, "deployment.environment.name").as_deref(), Some("prod x"));
+        assert_eq!(
+            get_str(&r, "deployment.environment.name").as_deref(),
+            Some("prod x")
+        );
         let id = get_str(&r, rc::SERVICE_INSTANCE_ID).unwrap_or_default();
         assert_eq!(id.len(), 36);
     }

@@ -47,7 +47,10 @@ fn fault_scenario_child() {
     };
     match fault {
         "down" => h.wait(h.receiver.pause()),
-        "refusing" => h.receiver.set_behavior(Behavior::FailHttp { status: 503, retry_after: None }),
+        "refusing" => h.receiver.set_behavior(Behavior::FailHttp {
+            status: 503,
+            retry_after: None,
+        }),
         "blackhole" => h.receiver.set_behavior(Behavior::Blackhole),
         other => panic!("unknown fault {other}"),
     }
@@ -130,14 +133,23 @@ struct Outcome {
 fn run(scenario: &str) -> Outcome {
     let exe = std::env::current_exe().expect("test binary");
     let out = Command::new(exe)
-        .args(["--exact", "fault_scenario_child", "--ignored", "--nocapture", "--test-threads=1"])
+        .args([
+            "--exact",
+            "fault_scenario_child",
+            "--ignored",
+            "--nocapture",
+            "--test-threads=1",
+        ])
         .env(SCENARIO_VAR, scenario)
         .env("OTEL_LOG_LEVEL", "warn")
         .output()
         .expect("run child");
     let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
     let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
-    assert!(out.status.success(), "{scenario} child failed:\n{stdout}\n{stderr}");
+    assert!(
+        out.status.success(),
+        "{scenario} child failed:\n{stdout}\n{stderr}"
+    );
     let line = stdout
         .lines()
         .find_map(|l| l.split_once("SUMMARY ").map(|(_, rest)| rest))
@@ -145,7 +157,18 @@ fn run(scenario: &str) -> Outcome {
     let summary = line
         .split_whitespace()
         .filter_map(|kv| kv.split_once('='))
-        .map(|(k, v)| (k.to_owned(), if v == "true" { 1 } else if v == "false" { 0 } else { v.parse().unwrap_or(0) }))
+        .map(|(k, v)| {
+            (
+                k.to_owned(),
+                if v == "true" {
+                    1
+                } else if v == "false" {
+                    0
+                } else {
+                    v.parse().unwrap_or(0)
+                },
+            )
+        })
         .collect();
     Outcome { stderr, summary }
 }
@@ -161,7 +184,11 @@ fn check(scenario: &str) {
     // (50k spans held would be tens of MiB).
     assert!(s["rss_growth_kib"] < 16 * 1024, "{context}");
     // Each transition warned once.
-    assert_eq!(count("traces queue is full (256): dropping new spans"), 1, "{context}");
+    assert_eq!(
+        count("traces queue is full (256): dropping new spans"),
+        1,
+        "{context}"
+    );
     assert_eq!(count("traces queue accepts again"), 1, "{context}");
     assert_eq!(count("traces export failed, dropping"), 1, "{context}");
     assert_eq!(count("traces export recovered"), 1, "{context}");

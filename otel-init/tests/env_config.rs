@@ -14,7 +14,12 @@ fn config(vars: &[(&str, &str)]) -> Config {
 /// The one warning a single bad variable produces, as text.
 fn warning(vars: &[(&str, &str)]) -> String {
     let c = config(vars);
-    assert_eq!(c.warnings.len(), 1, "expected one warning for {vars:?}, got {:?}", c.warnings);
+    assert_eq!(
+        c.warnings.len(),
+        1,
+        "expected one warning for {vars:?}, got {:?}",
+        c.warnings
+    );
     c.warnings[0].to_string()
 }
 
@@ -25,7 +30,10 @@ fn nothing_set_gives_the_spec_defaults_and_no_warning() {
     assert!(!c.sdk_disabled);
     assert_eq!(c.service_name, None);
     assert_eq!(c.log_level, DiagLevel::Info);
-    assert_eq!(c.propagators, vec![PropagatorKind::TraceContext, PropagatorKind::Baggage]);
+    assert_eq!(
+        c.propagators,
+        vec![PropagatorKind::TraceContext, PropagatorKind::Baggage]
+    );
     assert_eq!(c.sampler, SamplerKind::ParentBasedAlwaysOn);
     for kinds in [&c.traces_exporters, &c.metrics_exporters, &c.logs_exporters] {
         assert_eq!(kinds, &vec![ExporterKind::Otlp]);
@@ -90,7 +98,10 @@ fn sdk_disabled_is_a_strict_boolean() {
 fn service_name_and_resource_attributes() {
     let c = config(&[
         ("OTEL_SERVICE_NAME", "checkout"),
-        ("OTEL_RESOURCE_ATTRIBUTES", "deployment.environment.name=prod,team=a%2Cb%20c"),
+        (
+            "OTEL_RESOURCE_ATTRIBUTES",
+            "deployment.environment.name=prod,team=a%2Cb%20c",
+        ),
     ]);
     assert_eq!(c.service_name.as_deref(), Some("checkout"));
     assert_eq!(
@@ -104,14 +115,27 @@ fn service_name_and_resource_attributes() {
         warning(&[("OTEL_RESOURCE_ATTRIBUTES", "a=1,broken")]),
         r#"invalid value "a=1,broken" for OTEL_RESOURCE_ATTRIBUTES: expected comma-separated key=value pairs with percent-encoded values (bad member "broken"); ignoring the variable"#
     );
-    assert!(config(&[("OTEL_RESOURCE_ATTRIBUTES", "a=1,broken")]).resource_attributes.is_empty());
+    assert!(
+        config(&[("OTEL_RESOURCE_ATTRIBUTES", "a=1,broken")])
+            .resource_attributes
+            .is_empty()
+    );
 }
 
 #[test]
 fn log_level() {
-    assert_eq!(config(&[("OTEL_LOG_LEVEL", "debug")]).log_level, DiagLevel::Debug);
-    assert_eq!(config(&[("OTEL_LOG_LEVEL", "ERROR")]).log_level, DiagLevel::Error);
-    assert_eq!(config(&[("OTEL_LOG_LEVEL", "none")]).log_level, DiagLevel::Off);
+    assert_eq!(
+        config(&[("OTEL_LOG_LEVEL", "debug")]).log_level,
+        DiagLevel::Debug
+    );
+    assert_eq!(
+        config(&[("OTEL_LOG_LEVEL", "ERROR")]).log_level,
+        DiagLevel::Error
+    );
+    assert_eq!(
+        config(&[("OTEL_LOG_LEVEL", "none")]).log_level,
+        DiagLevel::Off
+    );
     assert_eq!(
         warning(&[("OTEL_LOG_LEVEL", "loud")]),
         r#"invalid value "loud" for OTEL_LOG_LEVEL: expected one of none, off, error, warn, info, debug, trace; using the default"#
@@ -120,12 +144,19 @@ fn log_level() {
 
 #[test]
 fn propagators() {
-    assert_eq!(config(&[("OTEL_PROPAGATORS", "baggage")]).propagators, vec![PropagatorKind::Baggage]);
+    assert_eq!(
+        config(&[("OTEL_PROPAGATORS", "baggage")]).propagators,
+        vec![PropagatorKind::Baggage]
+    );
     assert_eq!(
         config(&[("OTEL_PROPAGATORS", "tracecontext, baggage,tracecontext")]).propagators,
         vec![PropagatorKind::TraceContext, PropagatorKind::Baggage]
     );
-    assert!(config(&[("OTEL_PROPAGATORS", "none")]).propagators.is_empty());
+    assert!(
+        config(&[("OTEL_PROPAGATORS", "none")])
+            .propagators
+            .is_empty()
+    );
     // Only unknown entries: the default stays rather than no propagation at all.
     assert_eq!(config(&[("OTEL_PROPAGATORS", "b3")]).propagators.len(), 2);
     let c = config(&[("OTEL_PROPAGATORS", "tracecontext,xray")]);
@@ -139,29 +170,60 @@ fn propagators() {
 #[test]
 fn samplers_and_their_argument() {
     let s = |v: &[(&str, &str)]| config(v).sampler;
-    assert_eq!(s(&[("OTEL_TRACES_SAMPLER", "always_on")]), SamplerKind::AlwaysOn);
-    assert_eq!(s(&[("OTEL_TRACES_SAMPLER", "always_off")]), SamplerKind::AlwaysOff);
-    assert_eq!(s(&[("OTEL_TRACES_SAMPLER", "parentbased_always_off")]), SamplerKind::ParentBasedAlwaysOff);
     assert_eq!(
-        s(&[("OTEL_TRACES_SAMPLER", "parentbased_traceidratio"), ("OTEL_TRACES_SAMPLER_ARG", "0.1")]),
+        s(&[("OTEL_TRACES_SAMPLER", "always_on")]),
+        SamplerKind::AlwaysOn
+    );
+    assert_eq!(
+        s(&[("OTEL_TRACES_SAMPLER", "always_off")]),
+        SamplerKind::AlwaysOff
+    );
+    assert_eq!(
+        s(&[("OTEL_TRACES_SAMPLER", "parentbased_always_off")]),
+        SamplerKind::ParentBasedAlwaysOff
+    );
+    assert_eq!(
+        s(&[
+            ("OTEL_TRACES_SAMPLER", "parentbased_traceidratio"),
+            ("OTEL_TRACES_SAMPLER_ARG", "0.1")
+        ]),
         SamplerKind::ParentBasedTraceIdRatio(0.1)
     );
-    assert_eq!(s(&[("OTEL_TRACES_SAMPLER", "traceidratio")]), SamplerKind::TraceIdRatio(1.0));
     assert_eq!(
-        warning(&[("OTEL_TRACES_SAMPLER", "traceidratio"), ("OTEL_TRACES_SAMPLER_ARG", "1.5")]),
+        s(&[("OTEL_TRACES_SAMPLER", "traceidratio")]),
+        SamplerKind::TraceIdRatio(1.0)
+    );
+    assert_eq!(
+        warning(&[
+            ("OTEL_TRACES_SAMPLER", "traceidratio"),
+            ("OTEL_TRACES_SAMPLER_ARG", "1.5")
+        ]),
         r#"invalid value "1.5" for OTEL_TRACES_SAMPLER_ARG: expected a sampling probability from 0.0 to 1.0; using 1.0"#
     );
     assert_eq!(
-        warning(&[("OTEL_TRACES_SAMPLER", "traceidratio"), ("OTEL_TRACES_SAMPLER_ARG", "half")]),
+        warning(&[
+            ("OTEL_TRACES_SAMPLER", "traceidratio"),
+            ("OTEL_TRACES_SAMPLER_ARG", "half")
+        ]),
         r#"invalid value "half" for OTEL_TRACES_SAMPLER_ARG: expected a sampling probability from 0.0 to 1.0; using 1.0"#
     );
     // The argument of a sampler that takes none is ignored silently.
-    assert!(config(&[("OTEL_TRACES_SAMPLER", "always_on"), ("OTEL_TRACES_SAMPLER_ARG", "x")]).warnings.is_empty());
+    assert!(
+        config(&[
+            ("OTEL_TRACES_SAMPLER", "always_on"),
+            ("OTEL_TRACES_SAMPLER_ARG", "x")
+        ])
+        .warnings
+        .is_empty()
+    );
     assert_eq!(
         warning(&[("OTEL_TRACES_SAMPLER", "sometimes")]),
         r#"invalid value "sometimes" for OTEL_TRACES_SAMPLER: expected one of always_on, always_off, traceidratio, parentbased_always_on, parentbased_always_off, parentbased_traceidratio; using the default"#
     );
-    assert_eq!(s(&[("OTEL_TRACES_SAMPLER", "sometimes")]), SamplerKind::ParentBasedAlwaysOn);
+    assert_eq!(
+        s(&[("OTEL_TRACES_SAMPLER", "sometimes")]),
+        SamplerKind::ParentBasedAlwaysOn
+    );
 }
 
 #[test]
@@ -171,14 +233,20 @@ fn exporter_selection() {
         ("OTEL_METRICS_EXPORTER", "none"),
         ("OTEL_LOGS_EXPORTER", "console"),
     ]);
-    assert_eq!(c.traces_exporters, vec![ExporterKind::Otlp, ExporterKind::Console]);
+    assert_eq!(
+        c.traces_exporters,
+        vec![ExporterKind::Otlp, ExporterKind::Console]
+    );
     assert!(c.metrics_exporters.is_empty());
     assert_eq!(c.logs_exporters, vec![ExporterKind::Console]);
     assert_eq!(
         warning(&[("OTEL_TRACES_EXPORTER", "zipkin")]),
         r#"invalid value "zipkin" for OTEL_TRACES_EXPORTER: expected a comma-separated list of otlp, console or none; ignoring this entry"#
     );
-    assert_eq!(config(&[("OTEL_METRICS_EXPORTER", "prometheus")]).metrics_exporters, vec![ExporterKind::Otlp]);
+    assert_eq!(
+        config(&[("OTEL_METRICS_EXPORTER", "prometheus")]).metrics_exporters,
+        vec![ExporterKind::Otlp]
+    );
 }
 
 #[test]
@@ -228,14 +296,25 @@ fn batch_processor_variables() {
         warning(&[("OTEL_BLRP_SCHEDULE_DELAY", "soon")]),
         r#"invalid value "soon" for OTEL_BLRP_SCHEDULE_DELAY: expected an integer from 0 to 86400000; using the default"#
     );
-    assert_eq!(config(&[("OTEL_BSP_SCHEDULE_DELAY", "0")]).span_batch.schedule_delay, Duration::from_millis(1));
-    let c = config(&[("OTEL_BSP_MAX_QUEUE_SIZE", "100"), ("OTEL_BSP_MAX_EXPORT_BATCH_SIZE", "200")]);
+    assert_eq!(
+        config(&[("OTEL_BSP_SCHEDULE_DELAY", "0")])
+            .span_batch
+            .schedule_delay,
+        Duration::from_millis(1)
+    );
+    let c = config(&[
+        ("OTEL_BSP_MAX_QUEUE_SIZE", "100"),
+        ("OTEL_BSP_MAX_EXPORT_BATCH_SIZE", "200"),
+    ]);
     assert_eq!(c.span_batch.max_export_batch_size, 100);
     // A queue smaller than the default batch quietly shrinks the batch.
     let c = config(&[("OTEL_BSP_MAX_QUEUE_SIZE", "100")]);
     assert!(c.warnings.is_empty(), "{:?}", c.warnings);
     assert_eq!(c.span_batch.max_export_batch_size, 100);
-    let c = config(&[("OTEL_BSP_MAX_QUEUE_SIZE", "100"), ("OTEL_BSP_MAX_EXPORT_BATCH_SIZE", "200")]);
+    let c = config(&[
+        ("OTEL_BSP_MAX_QUEUE_SIZE", "100"),
+        ("OTEL_BSP_MAX_EXPORT_BATCH_SIZE", "200"),
+    ]);
     assert_eq!(
         c.warnings[0].to_string(),
         r#"invalid value "200" for OTEL_BSP_MAX_EXPORT_BATCH_SIZE: expected a batch size no larger than OTEL_BSP_MAX_QUEUE_SIZE (100); using 100"#
@@ -258,7 +337,10 @@ fn metric_reader_variables() {
         r#"invalid value "0" for OTEL_METRIC_EXPORT_INTERVAL: expected a positive integer number of milliseconds; using the default"#
     );
     assert_eq!(
-        warning(&[("OTEL_EXPORTER_OTLP_METRICS_TEMPORALITY_PREFERENCE", "sometimes")]),
+        warning(&[(
+            "OTEL_EXPORTER_OTLP_METRICS_TEMPORALITY_PREFERENCE",
+            "sometimes"
+        )]),
         r#"invalid value "sometimes" for OTEL_EXPORTER_OTLP_METRICS_TEMPORALITY_PREFERENCE: expected one of cumulative, delta, lowmemory; using the default"#
     );
 }
@@ -299,7 +381,10 @@ fn limits() {
 fn otlp_endpoints_generic_and_per_signal() {
     let c = config(&[
         ("OTEL_EXPORTER_OTLP_ENDPOINT", "https://collector:4318/"),
-        ("OTEL_EXPORTER_OTLP_LOGS_ENDPOINT", "http://logs:9999/custom/path"),
+        (
+            "OTEL_EXPORTER_OTLP_LOGS_ENDPOINT",
+            "http://logs:9999/custom/path",
+        ),
     ]);
     assert_eq!(c.otlp_traces.endpoint, "https://collector:4318/v1/traces");
     assert_eq!(c.otlp_metrics.endpoint, "https://collector:4318/v1/metrics");
@@ -314,7 +399,12 @@ fn otlp_endpoints_generic_and_per_signal() {
     assert_eq!(c.otlp_traces.endpoint, "http://collector:4317");
     assert_eq!(c.otlp_metrics.protocol, Protocol::HttpJson);
     assert_eq!(c.otlp_metrics.endpoint, "http://collector:4317/v1/metrics");
-    assert_eq!(config(&[("OTEL_EXPORTER_OTLP_PROTOCOL", "grpc")]).otlp_logs.endpoint, "http://localhost:4317");
+    assert_eq!(
+        config(&[("OTEL_EXPORTER_OTLP_PROTOCOL", "grpc")])
+            .otlp_logs
+            .endpoint,
+        "http://localhost:4317"
+    );
 
     assert_eq!(
         warning(&[("OTEL_EXPORTER_OTLP_ENDPOINT", "collector:4318")]),
@@ -346,7 +436,10 @@ fn otlp_endpoints_generic_and_per_signal() {
 #[test]
 fn otlp_headers_timeout_compression_and_tls_files() {
     let c = config(&[
-        ("OTEL_EXPORTER_OTLP_HEADERS", "api-key=secret%3D1,X-Tenant=acme"),
+        (
+            "OTEL_EXPORTER_OTLP_HEADERS",
+            "api-key=secret%3D1,X-Tenant=acme",
+        ),
         ("OTEL_EXPORTER_OTLP_TRACES_HEADERS", "api-key=traces-only"),
         ("OTEL_EXPORTER_OTLP_TIMEOUT", "2500"),
         ("OTEL_EXPORTER_OTLP_LOGS_TIMEOUT", "100"),
@@ -354,18 +447,36 @@ fn otlp_headers_timeout_compression_and_tls_files() {
         ("OTEL_EXPORTER_OTLP_METRICS_COMPRESSION", "none"),
         ("OTEL_EXPORTER_OTLP_CERTIFICATE", "/etc/ca.pem"),
         ("OTEL_EXPORTER_OTLP_TRACES_CLIENT_KEY", "/etc/key.pem"),
-        ("OTEL_EXPORTER_OTLP_TRACES_CLIENT_CERTIFICATE", "/etc/cert.pem"),
+        (
+            "OTEL_EXPORTER_OTLP_TRACES_CLIENT_CERTIFICATE",
+            "/etc/cert.pem",
+        ),
         ("OTEL_EXPORTER_OTLP_INSECURE", "true"),
     ]);
     assert!(c.warnings.is_empty(), "{:?}", c.warnings);
-    assert_eq!(c.otlp_metrics.headers, vec![("api-key".into(), "secret=1".into()), ("x-tenant".into(), "acme".into())]);
-    assert_eq!(c.otlp_traces.headers, vec![("api-key".into(), "traces-only".into())]);
+    assert_eq!(
+        c.otlp_metrics.headers,
+        vec![
+            ("api-key".into(), "secret=1".into()),
+            ("x-tenant".into(), "acme".into())
+        ]
+    );
+    assert_eq!(
+        c.otlp_traces.headers,
+        vec![("api-key".into(), "traces-only".into())]
+    );
     assert_eq!(c.otlp_traces.timeout, Duration::from_millis(2500));
     assert_eq!(c.otlp_logs.timeout, Duration::from_millis(100));
     assert_eq!(c.otlp_traces.compression, Some(Compression::Gzip));
     assert_eq!(c.otlp_metrics.compression, None);
-    assert_eq!(c.otlp(Signal::Logs).certificate, Some(PathBuf::from("/etc/ca.pem")));
-    assert_eq!(c.otlp_traces.client_key, Some(PathBuf::from("/etc/key.pem")));
+    assert_eq!(
+        c.otlp(Signal::Logs).certificate,
+        Some(PathBuf::from("/etc/ca.pem"))
+    );
+    assert_eq!(
+        c.otlp_traces.client_key,
+        Some(PathBuf::from("/etc/key.pem"))
+    );
     assert_eq!(c.otlp_logs.client_key, None);
     assert!(c.otlp_traces.insecure);
 

@@ -18,10 +18,19 @@ fn assert_all_signals_arrived(h: &Harness, transport: Transport) {
         .iter()
         .find(|(_, _, s)| s.name == "checkout")
         .expect("checkout span");
-    assert_eq!(attr(resource, "service.name").as_deref(), Some("export-test"));
-    assert_eq!(attr(resource, "deployment.environment.name").as_deref(), Some("ci test"));
+    assert_eq!(
+        attr(resource, "service.name").as_deref(),
+        Some("export-test")
+    );
+    assert_eq!(
+        attr(resource, "deployment.environment.name").as_deref(),
+        Some("ci test")
+    );
     assert!(attr(resource, "service.instance.id").is_some());
-    assert_eq!(attr(resource, "telemetry.sdk.language").as_deref(), Some("rust"));
+    assert_eq!(
+        attr(resource, "telemetry.sdk.language").as_deref(),
+        Some("rust")
+    );
     assert_eq!(scope, "otel-init");
     assert_eq!(attr(&checkout.attributes, "order").as_deref(), Some("42"));
     let child = spans
@@ -34,7 +43,10 @@ fn assert_all_signals_arrived(h: &Harness, transport: Transport) {
 
     let logs = h.receiver.log_records_with_resource();
     let (log_resource, _, log) = &logs[0];
-    assert_eq!(attr(log_resource, "service.name").as_deref(), Some("export-test"));
+    assert_eq!(
+        attr(log_resource, "service.name").as_deref(),
+        Some("export-test")
+    );
     assert_eq!(log.severity_text, "WARN");
     assert_eq!(log.trace_id, checkout.trace_id, "log carries the trace id");
     assert_eq!(log.span_id, child.span_id, "log carries the span id");
@@ -43,7 +55,8 @@ fn assert_all_signals_arrived(h: &Harness, transport: Transport) {
         assert_eq!(req.transport, transport);
         assert_eq!(req.header("x-api-key"), Some("s3cret=1"));
         assert!(
-            req.header("user-agent").is_some_and(|ua| ua.contains("OTel-OTLP-Exporter-Rust")),
+            req.header("user-agent")
+                .is_some_and(|ua| ua.contains("OTel-OTLP-Exporter-Rust")),
             "{:?}",
             req.headers
         );
@@ -59,7 +72,10 @@ fn run_protocol(protocol: &str, endpoint: &str, transport: Transport) {
     let endpoint = format!("{base}{endpoint}");
     let guard = Telemetry::builder_from_env(&[
         ("OTEL_SERVICE_NAME", "export-test"),
-        ("OTEL_RESOURCE_ATTRIBUTES", "deployment.environment.name=ci%20test"),
+        (
+            "OTEL_RESOURCE_ATTRIBUTES",
+            "deployment.environment.name=ci%20test",
+        ),
         ("OTEL_EXPORTER_OTLP_PROTOCOL", protocol),
         ("OTEL_EXPORTER_OTLP_ENDPOINT", endpoint.as_str()),
         ("OTEL_EXPORTER_OTLP_HEADERS", "x-api-key=s3cret%3D1"),
@@ -170,7 +186,8 @@ fn one_span(guard: &otel_init::TelemetryGuard) {
 fn transient_failures_are_retried_until_accepted() {
     for protocol in ["grpc", "http/protobuf"] {
         let h = Harness::start();
-        h.receiver.set_behavior(Behavior::FailTimes { n: 2, status: 503 });
+        h.receiver
+            .set_behavior(Behavior::FailTimes { n: 2, status: 503 });
         let guard = traces_only(&h, protocol).build().expect("init");
         one_span(&guard);
         let report = guard.shutdown();
@@ -183,7 +200,13 @@ fn transient_failures_are_retried_until_accepted() {
 #[test]
 fn permanent_failures_are_not_retried_and_are_counted() {
     for (protocol, behavior) in [
-        ("http/protobuf", Behavior::FailHttp { status: 400, retry_after: None }),
+        (
+            "http/protobuf",
+            Behavior::FailHttp {
+                status: 400,
+                retry_after: None,
+            },
+        ),
         ("grpc", Behavior::FailGrpc(tonic::Code::InvalidArgument)),
         ("grpc", Behavior::FailGrpc(tonic::Code::ResourceExhausted)),
     ] {
@@ -201,8 +224,10 @@ fn permanent_failures_are_not_retried_and_are_counted() {
 #[test]
 fn http_429_with_retry_after_is_retried_until_attempts_run_out() {
     let h = Harness::start();
-    h.receiver
-        .set_behavior(Behavior::FailHttp { status: 429, retry_after: Some(0) });
+    h.receiver.set_behavior(Behavior::FailHttp {
+        status: 429,
+        retry_after: Some(0),
+    });
     let guard = traces_only(&h, "http/protobuf").build().expect("init");
     one_span(&guard);
     let report = guard.shutdown();
@@ -300,15 +325,26 @@ fn invalid_builder_settings_are_typed_errors() {
         .otlp_endpoint("localhost:4317")
         .build()
         .expect_err("relative endpoint");
-    assert!(err.to_string().starts_with("invalid setting otlp_endpoint = \"localhost:4317\""), "{err}");
+    assert!(
+        err.to_string()
+            .starts_with("invalid setting otlp_endpoint = \"localhost:4317\""),
+        "{err}"
+    );
     let err = Telemetry::builder_from_env(&[])
         .otlp_header("bad header", "x")
         .build()
         .expect_err("bad header");
-    assert!(matches!(err, otel_init::InitError::InvalidSetting { setting: "otlp_header", .. }));
-    let err = Telemetry::builder_from_env(&[("OTEL_EXPORTER_OTLP_CERTIFICATE", "/nonexistent/ca.pem")])
-        .without_globals()
-        .build()
-        .expect_err("missing CA file");
+    assert!(matches!(
+        err,
+        otel_init::InitError::InvalidSetting {
+            setting: "otlp_header",
+            ..
+        }
+    ));
+    let err =
+        Telemetry::builder_from_env(&[("OTEL_EXPORTER_OTLP_CERTIFICATE", "/nonexistent/ca.pem")])
+            .without_globals()
+            .build()
+            .expect_err("missing CA file");
     assert!(err.to_string().contains("/nonexistent/ca.pem"), "{err}");
 }

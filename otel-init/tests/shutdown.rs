@@ -25,7 +25,11 @@ fn assert_flushed(h: &Harness, report: &otel_init::ShutdownReport) {
     assert!(report.is_clean(), "{report:?}");
     assert_eq!(h.receiver.spans().len(), 2);
     assert_eq!(h.receiver.log_records().len(), 1);
-    assert!(h.receiver.metric_names().contains(&"test.orders".to_owned()));
+    assert!(
+        h.receiver
+            .metric_names()
+            .contains(&"test.orders".to_owned())
+    );
 }
 
 #[test]
@@ -120,9 +124,15 @@ fn shutdown_is_bounded_when_the_collector_blackholes() {
         assert!(!report.completed, "{flavour}: {report:?}");
         // The bound is the configured timeout plus thread hand-over, never the
         // 30 s batch deadline or the collector's whims.
-        assert!(elapsed < timeout + Duration::from_secs(2), "{flavour}: took {elapsed:?}");
+        assert!(
+            elapsed < timeout + Duration::from_secs(2),
+            "{flavour}: took {elapsed:?}"
+        );
         let lost = report.export.traces.lost() + report.export.logs.lost();
-        assert!(lost >= 1, "{flavour}: unsent telemetry is reported: {report:?}");
+        assert!(
+            lost >= 1,
+            "{flavour}: unsent telemetry is reported: {report:?}"
+        );
         assert_eq!(report.export.traces.exported, 0, "{flavour}");
     }
 }

@@ -40,7 +40,10 @@ fn run_quickstart(env: &[(&str, String)]) -> String {
     let out = cmd.output().expect("run quickstart");
     let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
     let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
-    assert!(out.status.success(), "quickstart failed:\n{stdout}\n{stderr}");
+    assert!(
+        out.status.success(),
+        "quickstart failed:\n{stdout}\n{stderr}"
+    );
     format!("{stdout}\n{stderr}")
 }
 
@@ -59,16 +62,22 @@ fn setup() -> Option<Setup> {
         .expect("runtime");
     let receiver = rt.block_on(OtlpReceiver::start()).expect("receiver");
     let rotel = Rotel::start_forwarding_to(&receiver.grpc_endpoint()).expect("rotel");
-    Some(Setup { rt, receiver, rotel })
+    Some(Setup {
+        rt,
+        receiver,
+        rotel,
+    })
 }
 
 impl Setup {
     fn wait_for_everything(&self, output: &str) {
-        let arrived = self.rt.block_on(self.receiver.wait_for(Duration::from_secs(20), |r| {
-            r.spans().len() >= 6
-                && r.metric_names().iter().any(|n| n == "quickstart.orders")
-                && r.log_records().len() >= 5
-        }));
+        let arrived = self
+            .rt
+            .block_on(self.receiver.wait_for(Duration::from_secs(20), |r| {
+                r.spans().len() >= 6
+                    && r.metric_names().iter().any(|n| n == "quickstart.orders")
+                    && r.log_records().len() >= 5
+            }));
         assert!(
             arrived,
             "not everything arrived: {} spans, metrics {:?}, {} logs\nexample:\n{output}\nrotel:\n{}",
@@ -85,10 +94,22 @@ impl Setup {
             .iter()
             .find(|(_, _, s)| s.name == "checkout")
             .expect("checkout span");
-        assert_eq!(attr(resource, "service.name").as_deref(), Some("quickstart"));
-        assert_eq!(attr(resource, "service.version").as_deref(), Some(env!("CARGO_PKG_VERSION")));
-        assert_eq!(attr(resource, "deployment.environment.name").as_deref(), Some("e2e test"));
-        assert_eq!(attr(&checkout.attributes, "http.route").as_deref(), Some("/checkout"));
+        assert_eq!(
+            attr(resource, "service.name").as_deref(),
+            Some("quickstart")
+        );
+        assert_eq!(
+            attr(resource, "service.version").as_deref(),
+            Some(env!("CARGO_PKG_VERSION"))
+        );
+        assert_eq!(
+            attr(resource, "deployment.environment.name").as_deref(),
+            Some("e2e test")
+        );
+        assert_eq!(
+            attr(&checkout.attributes, "http.route").as_deref(),
+            Some("/checkout")
+        );
         assert_eq!(checkout.kind, 2, "SERVER");
         let children: Vec<_> = spans
             .iter()
@@ -102,16 +123,24 @@ impl Setup {
             .iter()
             .find(|(_, _, m)| m.name == "quickstart.orders")
             .expect("metric");
-        assert_eq!(attr(m_resource, "service.name").as_deref(), Some("quickstart"));
+        assert_eq!(
+            attr(m_resource, "service.name").as_deref(),
+            Some("quickstart")
+        );
 
         let logs = self.receiver.log_records_with_resource();
         let (l_resource, _, declined) = logs
             .iter()
             .find(|(_, _, l)| l.severity_text == "WARN")
             .expect("the 'payment declined' warning");
-        assert_eq!(attr(l_resource, "deployment.environment.name").as_deref(), Some("e2e test"));
+        assert_eq!(
+            attr(l_resource, "deployment.environment.name").as_deref(),
+            Some("e2e test")
+        );
         assert!(
-            spans.iter().any(|(_, _, s)| s.trace_id == declined.trace_id && s.name == "checkout"),
+            spans
+                .iter()
+                .any(|(_, _, s)| s.trace_id == declined.trace_id && s.name == "checkout"),
             "the log record carries the trace id of its request"
         );
     }
@@ -127,14 +156,18 @@ fn through_rotel(protocol: &str) {
     let output = run_quickstart(&[
         ("OTEL_EXPORTER_OTLP_ENDPOINT", endpoint),
         ("OTEL_EXPORTER_OTLP_PROTOCOL", protocol.to_owned()),
-        ("OTEL_RESOURCE_ATTRIBUTES", "deployment.environment.name=e2e%20test".to_owned()),
+        (
+            "OTEL_RESOURCE_ATTRIBUTES",
+            "deployment.environment.name=e2e%20test".to_owned(),
+        ),
     ]);
     s.wait_for_everything(&output);
     s.check_content();
     // Everything came the long way round, through the collector.
     for req in s.receiver.requests() {
         assert!(
-            req.header("user-agent").is_some_and(|ua| ua.starts_with("Rotel")),
+            req.header("user-agent")
+                .is_some_and(|ua| ua.starts_with("Rotel")),
             "{:?}",
             req.headers
         );
@@ -159,15 +192,36 @@ fn quickstart_exports_every_signal_through_rotel_over_http() {
 fn per_signal_endpoints_protocols_and_headers() {
     let Some(s) = setup() else { return };
     let output = run_quickstart(&[
-        ("OTEL_EXPORTER_OTLP_ENDPOINT", "http://127.0.0.1:9".to_owned()),
-        ("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", s.rotel.grpc_endpoint()),
+        (
+            "OTEL_EXPORTER_OTLP_ENDPOINT",
+            "http://127.0.0.1:9".to_owned(),
+        ),
+        (
+            "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT",
+            s.rotel.grpc_endpoint(),
+        ),
         ("OTEL_EXPORTER_OTLP_TRACES_PROTOCOL", "grpc".to_owned()),
-        ("OTEL_EXPORTER_OTLP_METRICS_ENDPOINT", format!("{}/v1/metrics", s.rotel.http_endpoint())),
-        ("OTEL_EXPORTER_OTLP_METRICS_PROTOCOL", "http/protobuf".to_owned()),
-        ("OTEL_EXPORTER_OTLP_LOGS_ENDPOINT", format!("{}/v1/logs", s.receiver.http_endpoint())),
+        (
+            "OTEL_EXPORTER_OTLP_METRICS_ENDPOINT",
+            format!("{}/v1/metrics", s.rotel.http_endpoint()),
+        ),
+        (
+            "OTEL_EXPORTER_OTLP_METRICS_PROTOCOL",
+            "http/protobuf".to_owned(),
+        ),
+        (
+            "OTEL_EXPORTER_OTLP_LOGS_ENDPOINT",
+            format!("{}/v1/logs", s.receiver.http_endpoint()),
+        ),
         ("OTEL_EXPORTER_OTLP_LOGS_PROTOCOL", "http/json".to_owned()),
-        ("OTEL_EXPORTER_OTLP_LOGS_HEADERS", "x-scope-orgid=tenant-7,api-key=k%3Dv".to_owned()),
-        ("OTEL_RESOURCE_ATTRIBUTES", "deployment.environment.name=e2e%20test".to_owned()),
+        (
+            "OTEL_EXPORTER_OTLP_LOGS_HEADERS",
+            "x-scope-orgid=tenant-7,api-key=k%3Dv".to_owned(),
+        ),
+        (
+            "OTEL_RESOURCE_ATTRIBUTES",
+            "deployment.environment.name=e2e%20test".to_owned(),
+        ),
     ]);
     s.wait_for_everything(&output);
     s.check_content();
@@ -175,12 +229,19 @@ fn per_signal_endpoints_protocols_and_headers() {
         let ua = req.header("user-agent").unwrap_or_default().to_owned();
         match req.signal {
             otel_testing::Signal::Logs => {
-                assert!(ua.starts_with("OTel-OTLP-Exporter-Rust"), "logs go direct: {ua}");
+                assert!(
+                    ua.starts_with("OTel-OTLP-Exporter-Rust"),
+                    "logs go direct: {ua}"
+                );
                 assert_eq!(req.transport, otel_testing::Transport::HttpJson);
                 assert_eq!(req.header("x-scope-orgid"), Some("tenant-7"));
                 assert_eq!(req.header("api-key"), Some("k=v"));
             }
-            _ => assert!(ua.starts_with("Rotel"), "{:?} goes through rotel: {ua}", req.signal),
+            _ => assert!(
+                ua.starts_with("Rotel"),
+                "{:?} goes through rotel: {ua}",
+                req.signal
+            ),
         }
     }
 }

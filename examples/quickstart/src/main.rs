@@ -12,8 +12,8 @@ use std::time::Duration;
 
 #[tokio::main]
 async fn main() -> Result<(), otel_init::InitError> {
-    let mut telemetry = Telemetry::builder()
-        .crate_identity(env!("CARGO_PKG_NAME"), env!("CARGO_PKG_VERSION"));
+    let mut telemetry =
+        Telemetry::builder().crate_identity(env!("CARGO_PKG_NAME"), env!("CARGO_PKG_VERSION"));
     if !otlp_configured() {
         // No collector configured: show the trace in the terminal instead.
         telemetry = telemetry
@@ -23,7 +23,9 @@ async fn main() -> Result<(), otel_init::InitError> {
     }
     let telemetry = telemetry.init()?;
 
-    let orders = global::meter("quickstart").u64_counter("quickstart.orders").build();
+    let orders = global::meter("quickstart")
+        .u64_counter("quickstart.orders")
+        .build();
     for order in 1..=2 {
         checkout(order).await;
         orders.add(1, &[KeyValue::new("payment.method", "card")]);
@@ -65,7 +67,7 @@ async fn load_cart(order: u32) {
 #[instrument(fields(otel.kind = "client", server.address = "payments.internal"), err)]
 async fn charge_card(order: u32) -> Result<(), String> {
     tokio::time::sleep(Duration::from_millis(30)).await;
-    if order % 2 == 0 {
+    if order.is_multiple_of(2) {
         Err("card declined".to_owned())
     } else {
         Ok(())

@@ -125,13 +125,19 @@ impl OtlpConfig {
         // A bad per-signal value is ignored in favour of the generic one.
         let mut protocol = Protocol::HttpProtobuf;
         for name in var("PROTOCOL") {
-            let Some(value) = r.string(&name) else { continue };
+            let Some(value) = r.string(&name) else {
+                continue;
+            };
             match Protocol::parse(&value) {
                 Some(p) => {
                     protocol = p;
                     break;
                 }
-                None => r.warn(&name, &value, "one of grpc, http/protobuf, http/json; ignoring it"),
+                None => r.warn(
+                    &name,
+                    &value,
+                    "one of grpc, http/protobuf, http/json; ignoring it",
+                ),
             }
         }
         let mut c = Self::default_for(signal, protocol);
@@ -167,7 +173,11 @@ impl OtlpConfig {
                 {
                     valid.push((k.to_ascii_lowercase(), v));
                 } else {
-                    r.warn(&name, &format!("{k}={v}"), "a valid HTTP header name and value; ignoring this header");
+                    r.warn(
+                        &name,
+                        &format!("{k}={v}"),
+                        "a valid HTTP header name and value; ignoring this header",
+                    );
                 }
             }
             for member in bad {
@@ -188,7 +198,9 @@ impl OtlpConfig {
         }
 
         for name in var("COMPRESSION") {
-            let Some(value) = r.string(&name) else { continue };
+            let Some(value) = r.string(&name) else {
+                continue;
+            };
             match value.to_ascii_lowercase().as_str() {
                 "gzip" => c.compression = Some(Compression::Gzip),
                 "none" => c.compression = None,
@@ -212,7 +224,10 @@ impl OtlpConfig {
         }
 
         let names = var("INSECURE");
-        if let Some(name) = [&names[0], &names[1]].into_iter().find(|n| r.string(n).is_some()) {
+        if let Some(name) = [&names[0], &names[1]]
+            .into_iter()
+            .find(|n| r.string(n).is_some())
+        {
             c.insecure = r.bool(name);
         }
         c

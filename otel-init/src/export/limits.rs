@@ -7,10 +7,9 @@ use opentelemetry_sdk::trace::SpanData;
 
 /// The longest prefix of `s` of at most `max` characters.
 fn truncated(s: &str, max: usize) -> Option<String> {
-    match s.char_indices().nth(max) {
-        Some((cut, _)) => Some(s[..cut].to_owned()),
-        None => None,
-    }
+    s.char_indices()
+        .nth(max)
+        .map(|(cut, _)| s[..cut].to_owned())
 }
 
 fn truncate_value(value: &mut Value, max: usize) {
@@ -100,7 +99,10 @@ mod tests {
         assert_eq!(truncated("abc", 3), None);
         let mut v = Value::Array(Array::String(vec!["abcdef".into(), "x".into()]));
         truncate_value(&mut v, 3);
-        assert_eq!(v, Value::Array(Array::String(vec!["abc".into(), "x".into()])));
+        assert_eq!(
+            v,
+            Value::Array(Array::String(vec!["abc".into(), "x".into()]))
+        );
         let mut n = Value::I64(123456);
         truncate_value(&mut n, 1);
         assert_eq!(n, Value::I64(123456));

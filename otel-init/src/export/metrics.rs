@@ -17,7 +17,10 @@ use tokio::runtime::Handle;
 /// Where encoded metric requests go.
 pub(crate) enum MetricTarget {
     /// An OTLP collector, through the export runtime.
-    Otlp { client: Arc<OtlpClient>, handle: Handle },
+    Otlp {
+        client: Arc<OtlpClient>,
+        handle: Handle,
+    },
     /// Human-readable lines on stderr.
     Console,
 }
@@ -48,9 +51,13 @@ impl PushMetricExporter for MetricExporter {
             MetricTarget::Otlp { client, handle } => {
                 let client = client.clone();
                 Some(handle.spawn(async move {
-                    match tokio::time::timeout(timeout, client.send(OtlpRequest::Metrics(request))).await {
+                    match tokio::time::timeout(timeout, client.send(OtlpRequest::Metrics(request)))
+                        .await
+                    {
                         Ok(r) => r,
-                        Err(_) => Err(format!("no result within the export timeout of {timeout:?}")),
+                        Err(_) => Err(format!(
+                            "no result within the export timeout of {timeout:?}"
+                        )),
                     }
                 }))
             }

@@ -88,7 +88,11 @@ pub(crate) fn build(s: ProviderSettings<'_>) -> Result<Providers, InitError> {
     let client = |signal: Signal| -> Result<Arc<otlp::OtlpClient>, InitError> {
         // gRPC channels bind to the runtime that is current when they are made.
         let _entered = runtime.handle().enter();
-        Ok(Arc::new(otlp::OtlpClient::new(signal, config.otlp(signal), s.retry)?))
+        Ok(Arc::new(otlp::OtlpClient::new(
+            signal,
+            config.otlp(signal),
+            s.retry,
+        )?))
     };
 
     let limits = &config.limits;
@@ -168,7 +172,8 @@ pub(crate) fn build(s: ProviderSettings<'_>) -> Result<Providers, InitError> {
                 }),
             };
             let p = Pipeline::start(&runtime, config.log_batch, sink, stats.logs.clone());
-            builder = builder.with_log_processor(logs::QueueingLogProcessor::new(p, s.flush_timeout));
+            builder =
+                builder.with_log_processor(logs::QueueingLogProcessor::new(p, s.flush_timeout));
         }
         Some(builder.build())
     };

@@ -269,7 +269,10 @@ mod tests {
         }
         p.flush(Duration::from_secs(5)).expect("flush");
         let batches = store.lock().expect("lock").clone();
-        assert_eq!(batches.iter().map(Vec::len).collect::<Vec<_>>(), vec![4, 4, 2]);
+        assert_eq!(
+            batches.iter().map(Vec::len).collect::<Vec<_>>(),
+            vec![4, 4, 2]
+        );
         assert_eq!(batches.concat(), (0..10).collect::<Vec<_>>());
         assert_eq!(stats.report().exported, 10);
     }
@@ -305,7 +308,12 @@ mod tests {
         let stats = Arc::new(SignalStats::new(Signal::Logs));
         let mut c = config(10, 10);
         c.schedule_delay = Duration::from_millis(20);
-        let p = Pipeline::start(&rt, c, Box::new(Collect(store.clone(), Duration::ZERO)), stats.clone());
+        let p = Pipeline::start(
+            &rt,
+            c,
+            Box::new(Collect(store.clone(), Duration::ZERO)),
+            stats.clone(),
+        );
         p.push(7);
         let start = std::time::Instant::now();
         while stats.report().exported == 0 && start.elapsed() < Duration::from_secs(5) {

@@ -1,9 +1,9 @@
 //! The span processor: sampled spans go into a bounded pipeline, then to OTLP
 //! or the console.
 
+use super::limits::limit_span;
 use super::otlp::{OtlpClient, OtlpRequest};
 use super::pipeline::{BatchSink, BoxFuture, Pipeline};
-use super::limits::limit_span;
 use opentelemetry::Context;
 use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
 use opentelemetry_proto::transform::common::tonic::ResourceAttributesWithSchema;

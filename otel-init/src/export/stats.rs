@@ -62,7 +62,8 @@ impl SignalStats {
     /// Called on the application's thread: one relaxed add, one load.
     pub(crate) fn on_queue_full(&self, capacity: usize) {
         self.dropped_queue_full.fetch_add(1, Ordering::Relaxed);
-        if !self.queue_full.load(Ordering::Relaxed) && !self.queue_full.swap(true, Ordering::AcqRel) {
+        if !self.queue_full.load(Ordering::Relaxed) && !self.queue_full.swap(true, Ordering::AcqRel)
+        {
             diag::warn(format_args!(
                 "{} queue is full ({capacity}): dropping new {} until the exporter catches up",
                 self.signal.env_name().to_ascii_lowercase(),

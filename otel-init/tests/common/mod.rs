@@ -36,7 +36,11 @@ impl Harness {
         let ok = self
             .rt
             .block_on(self.receiver.wait_for(Duration::from_secs(15), f));
-        assert!(ok, "timed out waiting for {what}; received {:?}", self.receiver.requests().len());
+        assert!(
+            ok,
+            "timed out waiting for {what}; received {:?}",
+            self.receiver.requests().len()
+        );
     }
 }
 

@@ -47,7 +47,11 @@ impl BatchSink<LogItem> for ConsoleLogSink {
                         out,
                         "log {} {} {}: {}",
                         crate::time::rfc3339_nanos(r.time_unix_nano.max(r.observed_time_unix_nano)),
-                        if r.severity_text.is_empty() { "-" } else { &r.severity_text },
+                        if r.severity_text.is_empty() {
+                            "-"
+                        } else {
+                            &r.severity_text
+                        },
                         scope,
                         any(&r.body)
                     );
@@ -55,7 +59,12 @@ impl BatchSink<LogItem> for ConsoleLogSink {
                         let _ = write!(out, " {}", attrs(&r.attributes));
                     }
                     if !r.trace_id.is_empty() {
-                        let _ = write!(out, " trace_id={} span_id={}", hex(&r.trace_id), hex(&r.span_id));
+                        let _ = write!(
+                            out,
+                            " trace_id={} span_id={}",
+                            hex(&r.trace_id),
+                            hex(&r.span_id)
+                        );
                     }
                     out.push('\n');
                 }
@@ -72,16 +81,32 @@ pub(crate) fn print_metrics(request: &ExportMetricsServiceRequest) {
     for rm in &request.resource_metrics {
         for sm in &rm.scope_metrics {
             for m in &sm.metrics {
-                let unit = if m.unit.is_empty() { String::new() } else { format!(" ({})", m.unit) };
+                let unit = if m.unit.is_empty() {
+                    String::new()
+                } else {
+                    format!(" ({})", m.unit)
+                };
                 match &m.data {
                     Some(metric::Data::Sum(s)) => {
                         for p in &s.data_points {
-                            let _ = writeln!(out, "metric {}{unit} sum {} {}", m.name, number(&p.value), attrs(&p.attributes));
+                            let _ = writeln!(
+                                out,
+                                "metric {}{unit} sum {} {}",
+                                m.name,
+                                number(&p.value),
+                                attrs(&p.attributes)
+                            );
                         }
                     }
                     Some(metric::Data::Gauge(g)) => {
                         for p in &g.data_points {
-                            let _ = writeln!(out, "metric {}{unit} gauge {} {}", m.name, number(&p.value), attrs(&p.attributes));
+                            let _ = writeln!(
+                                out,
+                                "metric {}{unit} gauge {} {}",
+                                m.name,
+                                number(&p.value),
+                                attrs(&p.attributes)
+                            );
                         }
                     }
                     Some(metric::Data::Histogram(h)) => {

@@ -66,17 +66,18 @@ impl ConsoleSpanSink {
         if !self.pending.contains_key(&trace_id) && self.pending.len() >= MAX_PENDING_TRACES {
             self.print_oldest();
         }
-        let entry = self.pending.entry(trace_id).or_insert_with(|| PendingTrace {
-            spans: Vec::new(),
-            first_seen: Instant::now(),
-        });
+        let entry = self
+            .pending
+            .entry(trace_id)
+            .or_insert_with(|| PendingTrace {
+                spans: Vec::new(),
+                first_seen: Instant::now(),
+            });
         if entry.spans.len() < MAX_SPANS_PER_TRACE {
             entry.spans.push(span);
         }
-        if is_root {
-            if let Some(t) = self.pending.remove(&trace_id) {
-                (self.out)(&render_trace(&t.spans));
-            }
+        if let Some(t) = is_root.then(|| self.pending.remove(&trace_id)).flatten() {
+            (self.out)(&render_trace(&t.spans));
         }
     }
 
@@ -130,9 +131,20 @@ pub fn render_trace(spans: &[SpanData]) -> String {
     let Some(first) = spans.first() else {
         return String::new();
     };
-    let start = spans.iter().map(|s| s.start_time).min().unwrap_or(first.start_time);
-    let end = spans.iter().map(|s| s.end_time).max().unwrap_or(first.end_time);
-    let total = end.duration_since(start).unwrap_or_default().max(Duration::from_nanos(1));
+    let start = spans
+        .iter()
+        .map(|s| s.start_time)
+        .min()
+        .unwrap_or(first.start_time);
+    let end = spans
+        .iter()
+        .map(|s| s.end_time)
+        .max()
+        .unwrap_or(first.end_time);
+    let total = end
+        .duration_since(start)
+        .unwrap_or_default()
+        .max(Duration::from_nanos(1));
     let ids: HashMap<SpanId, usize> = spans
         .iter()
         .enumerate()
@@ -157,7 +169,11 @@ pub fn render_trace(spans: &[SpanData]) -> String {
         spans.len(),
         if spans.len() == 1 { "" } else { "s" },
         fmt_duration(total),
-        if complete { "" } else { " · incomplete (root not ended)" }
+        if complete {
+            ""
+        } else {
+            " · incomplete (root not ended)"
+        }
     );
     let mut stack: Vec<(usize, usize)> = children
         .get(&None)
@@ -172,12 +188,26 @@ pub fn render_trace(spans: &[SpanData]) -> String {
     out
 }
 
-fn render_line(out: &mut String, span: &SpanData, depth: usize, start: SystemTime, total: Duration) {
+fn render_line(
+    out: &mut String,
+    span: &SpanData,
+    depth: usize,
+    start: SystemTime,
+    total: Duration,
+) {
     let offset = span.start_time.duration_since(start).unwrap_or_default();
-    let dur = span.end_time.duration_since(span.start_time).unwrap_or_default();
+    let dur = span
+        .end_time
+        .duration_since(span.start_time)
+        .unwrap_or_default();
     let lead = scale(offset, total).min(BAR_WIDTH - 1);
     let len = scale(dur, total).clamp(1, BAR_WIDTH - lead);
-    let bar = format!("{}{}{}", " ".repeat(lead), "█".repeat(len), " ".repeat(BAR_WIDTH - lead - len));
+    let bar = format!(
+        "{}{}{}",
+        " ".repeat(lead),
+        "█".repeat(len),
+        " ".repeat(BAR_WIDTH - lead - len)
+    );
     let mut name = format!("{}{}", "  ".repeat(depth), span.name);
     if name.chars().count() > NAME_WIDTH {
         name = name.chars().take(NAME_WIDTH - 1).collect::<String>() + "…";
@@ -248,7 +278,11 @@ mod tests {
             ),
             parent_span_id: SpanId::from(parent),
             parent_span_is_remote: false,
-            span_kind: if parent == 0 { SpanKind::Server } else { SpanKind::Client },
+            span_kind: if parent == 0 {
+                SpanKind::Server
+            } else {
+                SpanKind::Client
+            },
             name: name.to_owned().into(),
             start_time: t0 + Duration::from_millis(start_ms),
             end_time: t0 + Duration::from_millis(end_ms),
@@ -273,15 +307,30 @@ mod tests {
             span(1, 0, "GET /products", 0, 20_000),
         ]);
         let lines: Vec<&str> = out.lines().collect();
-        assert!(lines[0].starts_with("trace 00000000000000000000000000000007 · 3 spans · 20.00 s"), "{out}");
+        assert!(
+            lines[0].starts_with("trace 00000000000000000000000000000007 · 3 spans · 20.00 s"),
+            "{out}"
+        );
         assert!(lines[1].starts_with("  GET /products"), "{out}");
         assert!(lines[1].contains(&format!("|{}|", "█".repeat(40))), "{out}");
         assert!(lines[2].starts_with("    waiting for connection"), "{out}");
-        assert!(lines[2].contains("18.00 s") && lines[2].contains("ERROR (pool timed out)"), "{out}");
+        assert!(
+            lines[2].contains("18.00 s") && lines[2].contains("ERROR (pool timed out)"),
+            "{out}"
+        );
         // 18 s of 20 s is 36 of 40 cells.
-        assert!(lines[2].contains(&format!("|{}{}|", "█".repeat(36), " ".repeat(4))), "{out}");
-        assert!(lines[3].starts_with("    SELECT products") && lines[3].contains("45.0 ms"), "{out}");
-        assert!(lines[3].contains(&format!("|{}█{}|", " ".repeat(36), " ".repeat(3))), "{out}");
+        assert!(
+            lines[2].contains(&format!("|{}{}|", "█".repeat(36), " ".repeat(4))),
+            "{out}"
+        );
+        assert!(
+            lines[3].starts_with("    SELECT products") && lines[3].contains("45.0 ms"),
+            "{out}"
+        );
+        assert!(
+            lines[3].contains(&format!("|{}█{}|", " ".repeat(36), " ".repeat(3))),
+            "{out}"
+        );
         assert!(lines[1].contains("http.route=/products"));
     }
 
@@ -299,7 +348,13 @@ mod tests {
         sink.accept(span(1, 0, "root", 0, 3));
         assert_eq!(printed.lock().map(|p| p.len()).unwrap_or(0), 1);
         let mut orphan = span(5, 4, "orphan", 0, 1);
-        orphan.span_context = SpanContext::new(TraceId::from(8u128), SpanId::from(5u64), TraceFlags::SAMPLED, false, TraceState::default());
+        orphan.span_context = SpanContext::new(
+            TraceId::from(8u128),
+            SpanId::from(5u64),
+            TraceFlags::SAMPLED,
+            false,
+            TraceState::default(),
+        );
         sink.accept(orphan);
         BatchSink::flush(&mut sink);
         let p = printed.lock().map(|p| p.clone()).unwrap_or_default();

@@ -36,7 +36,11 @@ impl GrpcTransport {
             .user_agent(USER_AGENT)
             .map_err(|e| err(e.to_string()))?
             .connect_timeout(config.timeout.min(std::time::Duration::from_secs(10)));
-        if config.endpoint.get(..8).is_some_and(|s| s.eq_ignore_ascii_case("https://")) {
+        if config
+            .endpoint
+            .get(..8)
+            .is_some_and(|s| s.eq_ignore_ascii_case("https://"))
+        {
             let mut tls = ClientTlsConfig::new().with_native_roots();
             if let Some(ca) = &files.ca {
                 tls = tls.ca_certificate(Certificate::from_pem(ca));

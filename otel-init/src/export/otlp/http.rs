@@ -41,7 +41,10 @@ impl HttpTransport {
             endpoint: config.endpoint.clone(),
             reason,
         };
-        let uri: http::Uri = config.endpoint.parse().map_err(|e: http::uri::InvalidUri| err(e.to_string()))?;
+        let uri: http::Uri = config
+            .endpoint
+            .parse()
+            .map_err(|e: http::uri::InvalidUri| err(e.to_string()))?;
         let tls = rustls_config(config, files)?;
         let mut http = HttpConnector::new();
         http.enforce_http(false);
@@ -58,7 +61,8 @@ impl HttpTransport {
             .build(connector);
         let mut headers = http::HeaderMap::new();
         for (k, v) in &config.headers {
-            let name = http::HeaderName::from_bytes(k.as_bytes()).map_err(|e| err(e.to_string()))?;
+            let name =
+                http::HeaderName::from_bytes(k.as_bytes()).map_err(|e| err(e.to_string()))?;
             let value = http::HeaderValue::from_str(v).map_err(|e| err(e.to_string()))?;
             headers.append(name, value);
         }
@@ -72,7 +76,8 @@ impl HttpTransport {
     }
 
     fn encode(&self, request: &OtlpRequest) -> Result<Vec<u8>, AttemptError> {
-        let permanent = |e: serde_json::Error| AttemptError::Permanent(format!("cannot encode JSON: {e}"));
+        let permanent =
+            |e: serde_json::Error| AttemptError::Permanent(format!("cannot encode JSON: {e}"));
         Ok(match (request, self.json) {
             (OtlpRequest::Traces(r), false) => r.encode_to_vec(),
             (OtlpRequest::Metrics(r), false) => r.encode_to_vec(),
@@ -96,7 +101,11 @@ impl HttpTransport {
         let mut builder = http::Request::post(self.uri.clone())
             .header(
                 http::header::CONTENT_TYPE,
-                if self.json { "application/json" } else { "application/x-protobuf" },
+                if self.json {
+                    "application/json"
+                } else {
+                    "application/x-protobuf"
+                },
             )
             .header(http::header::USER_AGENT, USER_AGENT);
         if self.gzip {
@@ -108,10 +117,14 @@ impl HttpTransport {
         for (k, v) in &self.headers {
             req.headers_mut().append(k, v.clone());
         }
-        let response = self.client.request(req).await.map_err(|e| AttemptError::Transient {
-            reason: format!("cannot reach the collector: {}", error_chain(&e)),
-            retry_after: None,
-        })?;
+        let response = self
+            .client
+            .request(req)
+            .await
+            .map_err(|e| AttemptError::Transient {
+                reason: format!("cannot reach the collector: {}", error_chain(&e)),
+                retry_after: None,
+            })?;
         let status = response.status();
         let retry_after = response
             .headers()
@@ -126,7 +139,10 @@ impl HttpTransport {
         let snippet = String::from_utf8_lossy(&body[..body.len().min(200)]).into_owned();
         let reason = format!("HTTP {}: {}", status.as_u16(), snippet.trim());
         if http_status_is_transient(status.as_u16()) {
-            Err(AttemptError::Transient { reason, retry_after })
+            Err(AttemptError::Transient {
+                reason,
+                retry_after,
+            })
         } else {
             Err(AttemptError::Permanent(reason))
         }
@@ -142,26 +158,32 @@ impl HttpTransport {
                 .ok()
                 .and_then(|r| r.partial_success)
                 .map(|p| (p.rejected_spans, p.error_message)),
-            (Signal::Traces, true) => serde_json::from_slice::<trace::v1::ExportTraceServiceResponse>(body)
-                .ok()
-                .and_then(|r| r.partial_success)
-                .map(|p| (p.rejected_spans, p.error_message)),
+            (Signal::Traces, true) => {
+                serde_json::from_slice::<trace::v1::ExportTraceServiceResponse>(body)
+                    .ok()
+                    .and_then(|r| r.partial_success)
+                    .map(|p| (p.rejected_spans, p.error_message))
+            }
             (Signal::Metrics, false) => metrics::v1::ExportMetricsServiceResponse::decode(body)
                 .ok()
                 .and_then(|r| r.partial_success)
                 .map(|p| (p.rejected_data_points, p.error_message)),
-            (Signal::Metrics, true) => serde_json::from_slice::<metrics::v1::ExportMetricsServiceResponse>(body)
-                .ok()
-                .and_then(|r| r.partial_success)
-                .map(|p| (p.rejected_data_points, p.error_message)),
+            (Signal::Metrics, true) => {
+                serde_json::from_slice::<metrics::v1::ExportMetricsServiceResponse>(body)
+                    .ok()
+                    .and_then(|r| r.partial_success)
+                    .map(|p| (p.rejected_data_points, p.error_message))
+            }
             (Signal::Logs, false) => logs::v1::ExportLogsServiceResponse::decode(body)
                 .ok()
                 .and_then(|r| r.partial_success)
                 .map(|p| (p.rejected_log_records, p.error_message)),
-            (Signal::Logs, true) => serde_json::from_slice::<logs::v1::ExportLogsServiceResponse>(body)
-                .ok()
-                .and_then(|r| r.partial_success)
-                .map(|p| (p.rejected_log_records, p.error_message)),
+            (Signal::Logs, true) => {
+                serde_json::from_slice::<logs::v1::ExportLogsServiceResponse>(body)
+                    .ok()
+                    .and_then(|r| r.partial_success)
+                    .map(|p| (p.rejected_log_records, p.error_message))
+            }
         };
         if let Some((rejected, message)) = partial {
             report_partial_success(signal, rejected, &message);

@@ -11,11 +11,14 @@ use crate::error::InitError;
 use opentelemetry_proto::tonic::collector::logs::v1::ExportLogsServiceRequest;
 use opentelemetry_proto::tonic::collector::metrics::v1::ExportMetricsServiceRequest;
 use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
-pub use retry::RetryPolicy;
 use retry::AttemptError;
+pub use retry::RetryPolicy;
 
 /// The `User-Agent` every export request carries.
-pub(crate) const USER_AGENT: &str = concat!("OTel-OTLP-Exporter-Rust/otel-init-", env!("CARGO_PKG_VERSION"));
+pub(crate) const USER_AGENT: &str = concat!(
+    "OTel-OTLP-Exporter-Rust/otel-init-",
+    env!("CARGO_PKG_VERSION")
+);
 
 /// One export request of any signal.
 #[derive(Debug, Clone)]
@@ -47,7 +50,7 @@ pub(crate) struct OtlpClient {
 #[derive(Debug)]
 enum Transport {
     Grpc(grpc::GrpcTransport),
-    Http(http::HttpTransport),
+    Http(Box<http::HttpTransport>),
 }
 
 impl OtlpClient {
@@ -61,7 +64,7 @@ impl OtlpClient {
         let transport = match config.protocol {
             Protocol::Grpc => Transport::Grpc(grpc::GrpcTransport::new(signal, config, &files)?),
             Protocol::HttpProtobuf | Protocol::HttpJson => {
-                Transport::Http(http::HttpTransport::new(signal, config, &files)?)
+                Transport::Http(Box::new(http::HttpTransport::new(signal, config, &files)?))
             }
         };
         Ok(Self {

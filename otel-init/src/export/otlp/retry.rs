@@ -124,7 +124,10 @@ mod tests {
             assert!(!http_status_is_transient(s));
         }
         assert!(grpc_code_is_transient(tonic::Code::Unavailable, false));
-        assert!(!grpc_code_is_transient(tonic::Code::ResourceExhausted, false));
+        assert!(!grpc_code_is_transient(
+            tonic::Code::ResourceExhausted,
+            false
+        ));
         assert!(grpc_code_is_transient(tonic::Code::ResourceExhausted, true));
         assert!(!grpc_code_is_transient(tonic::Code::InvalidArgument, false));
         assert!(!grpc_code_is_transient(tonic::Code::Unauthenticated, false));
@@ -133,7 +136,10 @@ mod tests {
     #[test]
     fn retry_after_seconds_and_dates() {
         assert_eq!(parse_retry_after("3"), Some(Duration::from_secs(3)));
-        assert_eq!(parse_retry_after("Wed, 21 Oct 2015 07:28:00 GMT"), Some(Duration::ZERO));
+        assert_eq!(
+            parse_retry_after("Wed, 21 Oct 2015 07:28:00 GMT"),
+            Some(Duration::ZERO)
+        );
         assert_eq!(parse_retry_after("soon"), None);
     }
 
@@ -154,7 +160,7 @@ mod tests {
             })
             .await;
         assert_eq!(calls.load(Ordering::SeqCst), 5);
-        assert!(r.unwrap_err().contains("gave up after 5 attempts"));
+        assert!(r.is_err_and(|e| e.contains("gave up after 5 attempts")));
         // Delays: >= 0.5 + 0.75 + 1.125 + 1.6875 s.
         assert!(start.elapsed() >= Duration::from_millis(4060));
 
@@ -165,7 +171,10 @@ mod tests {
                 async { Err(AttemptError::Permanent("400".into())) }
             })
             .await;
-        assert_eq!((calls.load(Ordering::SeqCst), r), (1, Err("400".to_owned())));
+        assert_eq!(
+            (calls.load(Ordering::SeqCst), r),
+            (1, Err("400".to_owned()))
+        );
     }
 
     #[tokio::test(start_paused = true)]

@@ -70,7 +70,11 @@ pub(crate) fn rustls_config(
             .collect::<Result<_, _>>()
             .map_err(|e| tls_err("CA certificate", path, e.to_string()))?;
         if certs.is_empty() {
-            return Err(tls_err("CA certificate", path, "no PEM certificate found".into()));
+            return Err(tls_err(
+                "CA certificate",
+                path,
+                "no PEM certificate found".into(),
+            ));
         }
         for cert in certs {
             roots
@@ -90,9 +94,8 @@ pub(crate) fn rustls_config(
             let chain: Vec<CertificateDer<'static>> = CertificateDer::pem_slice_iter(cert)
                 .collect::<Result<_, _>>()
                 .map_err(|e| tls_err("client certificate", cert_path, e.to_string()))?;
-            let key = PrivateKeyDer::from_pem_slice(key).map_err(|e| {
-                tls_err("client key", config.client_key.as_deref(), e.to_string())
-            })?;
+            let key = PrivateKeyDer::from_pem_slice(key)
+                .map_err(|e| tls_err("client key", config.client_key.as_deref(), e.to_string()))?;
             builder
                 .with_client_auth_cert(chain, key)
                 .map_err(|e| tls_err("client certificate", cert_path, e.to_string()))
