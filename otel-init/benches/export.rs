@@ -168,6 +168,29 @@ fn process_cpu(pid: &str) -> Cpu {
     cpu
 }
 
+/// Context switches so far of this process's `otel-export` threads: each is
+/// one time the export thread went to sleep or was preempted.
+fn export_thread_switches() -> u64 {
+    let Ok(tasks) = std::fs::read_dir("/proc/self/task") else {
+        return 0;
+    };
+    let mut total = 0;
+    for task in tasks.flatten() {
+        let path = task.path();
+        let comm = std::fs::read_to_string(path.join("comm")).unwrap_or_default();
+        if comm.trim() != "otel-export" {
+            continue;
+        }
+        let status = std::fs::read_to_string(path.join("status")).unwrap_or_default();
+        total += status
+            .lines()
+            .filter(|l| l.contains("ctxt_switches:"))
+            .filter_map(|l| l.split_whitespace().nth(1)?.parse::<u64>().ok())
+            .sum::<u64>();
+    }
+    total
+}
+
 fn self_cpu() -> Cpu {
     process_cpu("self")
 }
@@ -394,8 +417,8 @@ fn print_group_summary(cases: &[CaseStats]) {
     );
     for case in cases.iter().filter(|c| c.sent > 0) {
         println!(
-            "  {:<20} {:>9} spans  {:>8.1} ns/span wall = {:>10.0} spans/s ({:.2}x baseline)  \
-             CPU {:>8.1} ns/span = {:>10.0} spans/s per core ({:.2}x baseline)",
+            "  {:<20} {:>9} spans  {:>8.1} ns/span wall = {:>10.0} spans/s ({:.3}x baseline)  \
+             CPU {:>8.1} ns/span = {:>10.0} spans/s per core ({:.3}x baseline)",
             case.name,
             case.sent,
             case.ns_per_span(),
@@ -439,6 +462,7 @@ struct Paced {
     rotel: Duration,
     peak_sdk_ms_per_s: f64,
     late_ticks: u64,
+    export_switches: u64,
     exported: u64,
     lost: u64,
 }
@@ -461,6 +485,7 @@ fn paced_run(guard: &TelemetryGuard, rotel: Option<&Rotel>) -> Paced {
     let cpu_before = self_cpu();
     let process_before = self_stat_cpu();
     let rotel_before = rotel_cpu(rotel);
+    let switches_before = export_thread_switches();
     let start = Instant::now();
     let mut window = (start, cpu_before.sdk);
     for tick in 1..=ticks {
@@ -487,6 +512,7 @@ fn paced_run(guard: &TelemetryGuard, rotel: Option<&Rotel>) -> Paced {
     let cpu = self_cpu() - cpu_before;
     let process = self_stat_cpu().saturating_sub(process_before);
     let rotel = rotel_cpu(rotel).saturating_sub(rotel_before);
+    let export_switches = export_thread_switches().saturating_sub(switches_before);
     let report = guard.export_report().traces;
     Paced {
         sent: per_tick * ticks,
@@ -496,6 +522,7 @@ fn paced_run(guard: &TelemetryGuard, rotel: Option<&Rotel>) -> Paced {
         rotel,
         peak_sdk_ms_per_s: peak,
         late_ticks,
+        export_switches,
         exported: report.exported,
         lost: report.lost(),
     }
@@ -514,7 +541,7 @@ fn print_paced(label: &str, run: &Paced, base: &Paced, delivered: u64) {
     );
     println!(
         "    spans: {} sent at {:.0}/s over {:.2} s, {} exported, {} lost, {} delivered to the \
-         receiver{}; {} late ticks",
+         receiver{}; {} late ticks; otel-export thread: {:.0} context switches/s",
         run.sent,
         run.sent as f64 / run.wall.as_secs_f64(),
         run.wall.as_secs_f64(),
@@ -527,6 +554,7 @@ fn print_paced(label: &str, run: &Paced, base: &Paced, delivered: u64) {
             "  <-- NOT ALL DELIVERED"
         },
         run.late_ticks,
+        run.export_switches as f64 / run.wall.as_secs_f64(),
     );
     println!(
         "    not counted above: in-process receiver threads {:.1} ms/s, rotel-agent {:.1} ms/s; \
@@ -553,13 +581,14 @@ fn cpu_at_fixed_rate(setup: &Setup) {
     let _ = guard.shutdown();
     println!(
         "baseline (no exporter): {:.1} ms/s ({:.1}% of a core), peak {:.1} ms/s; {} spans in \
-         {:.2} s, {} late ticks",
+         {:.2} s, {} late ticks; otel-export thread: {:.0} context switches/s",
         base.ms_per_s(base.cpu.sdk),
         base.ms_per_s(base.cpu.sdk) / 10.0,
         base.peak_sdk_ms_per_s,
         base.sent,
         base.wall.as_secs_f64(),
-        base.late_ticks
+        base.late_ticks,
+        base.export_switches as f64 / base.wall.as_secs_f64(),
     );
 
     match &setup.rotel {
