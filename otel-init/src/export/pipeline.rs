@@ -1,20 +1,22 @@
 //! A bounded batching queue in front of an exporter.
 //!
-//! The application's threads only `try_send` into a bounded channel: when it
-//! is full the item is dropped and counted, never waited for. A task on the
-//! export runtime gathers batches (size or delay), exports each under the
-//! batch deadline, and answers flush and shutdown requests, which callers wait
-//! for with their own timeout.
+//! The application's threads only push into a fixed-size lock-free queue:
+//! when it is full the item is dropped and counted, never waited for, and no
+//! thread is woken per item. The worker, a task on the export runtime, wakes
+//! when a full batch is waiting, when the schedule delay passes, or for a
+//! flush or shutdown request (which callers wait for with their own timeout);
+//! it exports each batch under the batch deadline.
 
 use super::runtime::ExportRuntime;
 use super::stats::SignalStats;
 use crate::config::BatchConfig;
+use crossbeam_queue::ArrayQueue;
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::Duration;
-use tokio::sync::mpsc;
+use tokio::sync::{Notify, mpsc};
 use tokio::time::Instant;
 
 /// A boxed future, as returned by [`BatchSink::export`].
@@ -33,22 +35,39 @@ enum Control {
     Shutdown(std::sync::mpsc::Sender<()>),
 }
 
-/// The application-facing end of a pipeline.
-#[derive(Debug)]
-pub(crate) struct Pipeline<T> {
-    items: mpsc::Sender<T>,
-    control: mpsc::UnboundedSender<Control>,
-    stats: Arc<SignalStats>,
-    held: Arc<AtomicUsize>,
-    capacity: usize,
-}
-
 impl std::fmt::Debug for Control {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(match self {
             Control::Flush(_) => "Flush",
             Control::Shutdown(_) => "Shutdown",
         })
+    }
+}
+
+/// What the application side and the worker share.
+struct Shared<T> {
+    queue: ArrayQueue<T>,
+    /// Signalled when a full batch is waiting.
+    batch_ready: Notify,
+    /// Items the worker has taken from the queue and not yet exported.
+    held: AtomicUsize,
+    closed: AtomicBool,
+    batch_size: usize,
+    stats: Arc<SignalStats>,
+}
+
+/// The application-facing end of a pipeline.
+pub(crate) struct Pipeline<T> {
+    shared: Arc<Shared<T>>,
+    control: mpsc::UnboundedSender<Control>,
+}
+
+impl<T> std::fmt::Debug for Pipeline<T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Pipeline")
+            .field("queued", &self.shared.queue.len())
+            .field("capacity", &self.shared.queue.capacity())
+            .finish()
     }
 }
 
@@ -60,34 +79,40 @@ impl<T: Send + 'static> Pipeline<T> {
         stats: Arc<SignalStats>,
     ) -> Self {
         let capacity = config.max_queue_size.max(1);
-        let (items, rx) = mpsc::channel(capacity);
+        let shared = Arc::new(Shared {
+            queue: ArrayQueue::new(capacity),
+            batch_ready: Notify::new(),
+            held: AtomicUsize::new(0),
+            closed: AtomicBool::new(false),
+            batch_size: config.max_export_batch_size.clamp(1, capacity),
+            stats,
+        });
         let (control, control_rx) = mpsc::unbounded_channel();
-        let held = Arc::new(AtomicUsize::new(0));
         let worker = Worker {
-            rx,
+            shared: shared.clone(),
             control: control_rx,
             config,
             sink,
-            stats: stats.clone(),
-            held: held.clone(),
-            capacity,
         };
         runtime.handle().spawn(worker.run());
-        Self {
-            items,
-            control,
-            stats,
-            held,
-            capacity,
-        }
+        Self { shared, control }
     }
 
-    /// Queues an item without ever blocking.
+    /// Queues an item without ever blocking, and without waking the worker
+    /// unless a full batch is now waiting.
     pub(crate) fn push(&self, item: T) {
-        match self.items.try_send(item) {
-            Ok(()) => {}
-            Err(mpsc::error::TrySendError::Full(_)) => self.stats.on_queue_full(self.capacity),
-            Err(mpsc::error::TrySendError::Closed(_)) => self.stats.on_abandoned(1),
+        let s = &self.shared;
+        if s.closed.load(Ordering::Relaxed) {
+            s.stats.on_abandoned(1);
+            return;
+        }
+        match s.queue.push(item) {
+            Ok(()) => {
+                if s.queue.len() >= s.batch_size {
+                    s.batch_ready.notify_one();
+                }
+            }
+            Err(_) => s.stats.on_queue_full(s.queue.capacity()),
         }
     }
 
@@ -100,10 +125,11 @@ impl<T: Send + 'static> Pipeline<T> {
     /// Whatever is still queued when the deadline passes is counted as lost.
     pub(crate) fn shutdown(&self, timeout: Duration) -> Result<(), String> {
         let result = self.request(Control::Shutdown, timeout, "shutdown");
+        let s = &self.shared;
+        s.closed.store(true, Ordering::Relaxed);
         if result.is_err() {
-            let queued = self.capacity - self.items.capacity();
-            let abandoned = queued + self.held.load(Ordering::Relaxed);
-            self.stats.on_abandoned(abandoned as u64);
+            let abandoned = s.queue.len() + s.held.load(Ordering::Relaxed);
+            s.stats.on_abandoned(abandoned as u64);
         }
         result
     }
@@ -129,26 +155,21 @@ impl<T: Send + 'static> Pipeline<T> {
 }
 
 struct Worker<T> {
-    rx: mpsc::Receiver<T>,
+    shared: Arc<Shared<T>>,
     control: mpsc::UnboundedReceiver<Control>,
     config: BatchConfig,
     sink: Box<dyn BatchSink<T>>,
-    stats: Arc<SignalStats>,
-    held: Arc<AtomicUsize>,
-    capacity: usize,
 }
 
 impl<T: Send + 'static> Worker<T> {
     async fn run(mut self) {
-        let max = self.config.max_export_batch_size.max(1);
-        let mut batch: Vec<T> = Vec::with_capacity(max.min(4096));
         let mut deadline = Instant::now() + self.config.schedule_delay;
         loop {
             tokio::select! {
                 biased;
                 control = self.control.recv() => {
                     let Some(control) = control else { return };
-                    self.drain(&mut batch).await;
+                    self.export_queued(false).await;
                     self.sink.flush();
                     match control {
                         Control::Flush(reply) => { let _ = reply.send(()); }
@@ -156,64 +177,56 @@ impl<T: Send + 'static> Worker<T> {
                     }
                     deadline = Instant::now() + self.config.schedule_delay;
                 }
-                item = self.rx.recv() => {
-                    let Some(item) = item else {
-                        self.export(&mut batch).await;
-                        return;
-                    };
-                    self.hold(&mut batch, item);
-                    if batch.len() >= max {
-                        self.export(&mut batch).await;
-                        deadline = Instant::now() + self.config.schedule_delay;
-                    }
+                _ = self.shared.batch_ready.notified() => {
+                    self.export_queued(true).await;
                 }
                 _ = tokio::time::sleep_until(deadline) => {
-                    self.export(&mut batch).await;
+                    self.export_queued(false).await;
                     deadline = Instant::now() + self.config.schedule_delay;
                 }
             }
         }
     }
 
-    /// Exports the current batch and everything queued behind it.
-    async fn drain(&mut self, batch: &mut Vec<T>) {
-        let max = self.config.max_export_batch_size.max(1);
-        while let Ok(item) = self.rx.try_recv() {
-            self.hold(batch, item);
-            if batch.len() >= max {
-                self.export(batch).await;
+    /// Exports queued items in batches: only full ones when `full_only`,
+    /// else everything.
+    async fn export_queued(&mut self, full_only: bool) {
+        let size = self.shared.batch_size;
+        loop {
+            let queued = self.shared.queue.len();
+            if queued == 0 || (full_only && queued < size) {
+                return;
             }
+            let mut batch = Vec::with_capacity(queued.min(size));
+            while batch.len() < size {
+                match self.shared.queue.pop() {
+                    Some(item) => batch.push(item),
+                    None => break,
+                }
+            }
+            self.shared.held.fetch_add(batch.len(), Ordering::Relaxed);
+            self.export(batch).await;
         }
-        self.export(batch).await;
     }
 
-    /// Moves an item from the queue into the batch; `held` counts it until exported.
-    fn hold(&self, batch: &mut Vec<T>, item: T) {
-        batch.push(item);
-        self.held.fetch_add(1, Ordering::Relaxed);
-    }
-
-    async fn export(&mut self, batch: &mut Vec<T>) {
-        if batch.is_empty() {
-            return;
-        }
-        let items = std::mem::take(batch);
-        let n = items.len();
+    async fn export(&mut self, batch: Vec<T>) {
+        let n = batch.len();
         let result =
-            tokio::time::timeout(self.config.export_timeout, self.sink.export(items)).await;
-        self.held.fetch_sub(n, Ordering::Relaxed);
+            tokio::time::timeout(self.config.export_timeout, self.sink.export(batch)).await;
+        self.shared.held.fetch_sub(n, Ordering::Relaxed);
+        let stats = &self.shared.stats;
         match result {
             Ok(Ok(())) => {
-                self.stats.on_exported(n);
+                stats.on_exported(n);
                 // Dropping has stopped once an export succeeded and the queue
                 // has drained to half: a hysteresis, so that a queue that hovers
                 // near full does not warn on every batch.
-                if self.rx.len() <= self.capacity / 2 {
-                    self.stats.on_queue_room();
+                if self.shared.queue.len() <= self.shared.queue.capacity() / 2 {
+                    stats.on_queue_room();
                 }
             }
-            Ok(Err(reason)) => self.stats.on_failed(n, &reason),
-            Err(_) => self.stats.on_failed(
+            Ok(Err(reason)) => stats.on_failed(n, &reason),
+            Err(_) => stats.on_failed(
                 n,
                 &format!(
                     "the batch deadline of {:?} passed",
