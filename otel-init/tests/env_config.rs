@@ -158,12 +158,20 @@ fn propagators() {
             .is_empty()
     );
     // Only unknown entries: the default stays rather than no propagation at all.
-    assert_eq!(config(&[("OTEL_PROPAGATORS", "b3")]).propagators.len(), 2);
+    assert_eq!(config(&[("OTEL_PROPAGATORS", "xray")]).propagators.len(), 2);
+    assert_eq!(
+        config(&[("OTEL_PROPAGATORS", "B3, b3multi,jaeger")]).propagators,
+        vec![
+            PropagatorKind::B3,
+            PropagatorKind::B3Multi,
+            PropagatorKind::Jaeger
+        ]
+    );
     let c = config(&[("OTEL_PROPAGATORS", "tracecontext,xray")]);
     assert_eq!(c.propagators, vec![PropagatorKind::TraceContext]);
     assert_eq!(
         c.warnings[0].to_string(),
-        r#"invalid value "xray" for OTEL_PROPAGATORS: expected a comma-separated list of tracecontext, baggage or none; ignoring this entry"#
+        r#"invalid value "xray" for OTEL_PROPAGATORS: expected a comma-separated list of tracecontext, baggage, b3, b3multi, jaeger or none; ignoring this entry"#
     );
 }
 

@@ -39,14 +39,9 @@ pub enum SamplerKind {
     ParentBasedTraceIdRatio(f64),
 }
 
-/// Which propagators `OTEL_PROPAGATORS` selects.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum PropagatorKind {
-    /// W3C `traceparent`/`tracestate`.
-    TraceContext,
-    /// W3C `baggage`.
-    Baggage,
-}
+/// Which propagators `OTEL_PROPAGATORS` selects (`tracecontext`, `baggage`,
+/// `b3`, `b3multi`, `jaeger`).
+pub use otel_http::propagation::PropagatorName as PropagatorKind;
 
 /// Verbosity of the SDK's own diagnostics on stderr (`OTEL_LOG_LEVEL`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -323,14 +318,15 @@ fn read_propagators(r: &mut EnvReader<'_>) -> Vec<PropagatorKind> {
     };
     let mut out = Vec::new();
     for name in raw.split(',').map(str::trim).filter(|s| !s.is_empty()) {
-        match name.to_ascii_lowercase().as_str() {
-            "none" => return Vec::new(),
-            "tracecontext" => push_unique(&mut out, PropagatorKind::TraceContext),
-            "baggage" => push_unique(&mut out, PropagatorKind::Baggage),
-            _ => r.warn(
+        if name.eq_ignore_ascii_case("none") {
+            return Vec::new();
+        }
+        match name.parse::<PropagatorKind>() {
+            Ok(kind) => push_unique(&mut out, kind),
+            Err(_) => r.warn(
                 "OTEL_PROPAGATORS",
                 name,
-                "a comma-separated list of tracecontext, baggage or none; ignoring this entry",
+                "a comma-separated list of tracecontext, baggage, b3, b3multi, jaeger or none; ignoring this entry",
             ),
         }
     }

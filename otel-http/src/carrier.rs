@@ -1,0 +1,108 @@
+//! Carriers between `http::HeaderMap` and the propagators.
+//!
+//! Unlike the usual extractor, [`HeaderExtractor::get_all`] returns every
+//! value of a repeated header, so that a propagator can treat two
+//! `traceparent` headers as invalid and join repeated `tracestate` and
+//! `baggage` headers into one list, as W3C requires.
+
+use http::header::{HeaderMap, HeaderName, HeaderValue};
+use opentelemetry::propagation::{Extractor, Injector};
+
+/// Reads propagation headers from a request or response.
+///
+/// ```
+/// use opentelemetry::propagation::Extractor;
+/// use otel_http::carrier::HeaderExtractor;
+///
+/// let mut headers = http::HeaderMap::new();
+/// headers.append("tracestate", "a=1".parse().unwrap());
+/// headers.append("tracestate", "b=2".parse().unwrap());
+/// let carrier = HeaderExtractor(&headers);
+/// assert_eq!(carrier.get_all("tracestate"), Some(vec!["a=1", "b=2"]));
+/// ```
+#[derive(Debug, Clone, Copy)]
+pub struct HeaderExtractor<'a>(pub &'a HeaderMap);
+
+impl Extractor for HeaderExtractor<'_> {
+    /// The first value, if it is visible ASCII.
+    fn get(&self, key: &str) -> Option<&str> {
+        self.0.get(key).and_then(|v| v.to_str().ok())
+    }
+
+    fn keys(&self) -> Vec<&str> {
+        self.0.keys().map(HeaderName::as_str).collect()
+    }
+
+    /// Every value, in order. A value that is not visible ASCII is returned
+    /// as `""`, so that it still counts (and fails to parse) rather than vanish.
+    fn get_all(&self, key: &str) -> Option<Vec<&str>> {
+        let values: Vec<&str> = self
+            .0
+            .get_all(key)
+            .iter()
+            .map(|v| v.to_str().unwrap_or(""))
+            .collect();
+        if values.is_empty() {
+            None
+        } else {
+            Some(values)
+        }
+    }
+}
+
+/// Writes propagation headers into a request or response.
+///
+/// ```
+/// use opentelemetry::propagation::Injector;
+/// use otel_http::carrier::HeaderInjector;
+///
+/// let mut headers = http::HeaderMap::new();
+/// HeaderInjector(&mut headers).set("baggage", "k=v".to_owned());
+/// assert_eq!(headers["baggage"], "k=v");
+/// ```
+#[derive(Debug)]
+pub struct HeaderInjector<'a>(pub &'a mut HeaderMap);
+
+impl Injector for HeaderInjector<'_> {
+    /// Replaces any value of `key`; names or values that are not valid HTTP are skipped.
+    fn set(&mut self, key: &str, value: String) {
+        if let (Ok(name), Ok(value)) = (
+            HeaderName::from_bytes(key.as_bytes()),
+            HeaderValue::from_str(&value),
+        ) {
+            self.0.insert(name, value);
+        }
+    }
+
+    fn reserve(&mut self, additional: usize) {
+        self.0.reserve(additional);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn invalid_values_still_count() {
+        let mut headers = HeaderMap::new();
+        headers.append("traceparent", HeaderValue::from_static("x"));
+        headers.append(
+            "traceparent",
+            HeaderValue::from_bytes(b"\xff").expect("opaque bytes are a valid header value"),
+        );
+        assert_eq!(
+            HeaderExtractor(&headers).get_all("traceparent"),
+            Some(vec!["x", ""])
+        );
+        assert_eq!(HeaderExtractor(&headers).get_all("baggage"), None);
+    }
+
+    #[test]
+    fn injector_skips_invalid_headers() {
+        let mut headers = HeaderMap::new();
+        HeaderInjector(&mut headers).set("bad header", "v".into());
+        HeaderInjector(&mut headers).set("ok", "line\nbreak".into());
+        assert!(headers.is_empty());
+    }
+}

@@ -1,0 +1,283 @@
+//! The W3C Baggage propagator.
+//!
+//! Extraction: repeated `baggage` headers form one list; a malformed member
+//! is skipped without affecting the others; at most 64 members and 8192
+//! bytes are taken, whole members only. Injection: the same limits, never a
+//! partial member; values are percent-encoded.
+
+use opentelemetry::baggage::{BaggageExt, BaggageMetadata, KeyValueMetadata};
+use opentelemetry::propagation::text_map_propagator::FieldIter;
+use opentelemetry::propagation::{Extractor, Injector, TextMapPropagator};
+use opentelemetry::{Context, Key, StringValue};
+use percent_encoding::{AsciiSet, CONTROLS, percent_decode_str, utf8_percent_encode};
+use std::sync::OnceLock;
+
+const BAGGAGE: &str = "baggage";
+/// Members propagated at most (W3C: at least 64).
+pub const MAX_MEMBERS: usize = 64;
+/// Bytes propagated at most, separators included (W3C: at least 8192).
+pub const MAX_BYTES: usize = 8192;
+
+/// Characters that must be percent-encoded in a value: everything outside
+/// `baggage-octet` (%x21 / %x23-2B / %x2D-3A / %x3C-5B / %x5D-7E), and `%` itself.
+const VALUE_ENCODE: &AsciiSet = &CONTROLS
+    .add(b' ')
+    .add(b'"')
+    .add(b',')
+    .add(b';')
+    .add(b'\\')
+    .add(b'%')
+    .add(0x7f);
+
+/// RFC 7230 `token`.
+fn valid_key(key: &str) -> bool {
+    !key.is_empty()
+        && key
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b))
+}
+
+fn valid_encoded_value(value: &str) -> bool {
+    value.bytes().all(|b| {
+        b == 0x21
+            || (0x23..=0x2b).contains(&b)
+            || (0x2d..=0x3a).contains(&b)
+            || (0x3c..=0x5b).contains(&b)
+            || (0x5d..=0x7e).contains(&b)
+    })
+}
+
+/// One decoded baggage list member.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BaggageMember {
+    /// The key.
+    pub key: String,
+    /// The value, percent-decoded.
+    pub value: String,
+    /// The properties after the first `;`, as received (empty when none).
+    pub properties: String,
+}
+
+impl From<BaggageMember> for KeyValueMetadata {
+    fn from(m: BaggageMember) -> Self {
+        KeyValueMetadata::new(
+            Key::new(m.key),
+            StringValue::from(m.value),
+            BaggageMetadata::from(m.properties),
+        )
+    }
+}
+
+/// One `key=value;properties` member, or `None` when malformed.
+fn parse_member(member: &str) -> Option<BaggageMember> {
+    let (pair, properties) = match member.split_once(';') {
+        Some((p, props)) => (p, Some(props)),
+        None => (member, None),
+    };
+    let (key, value) = pair.split_once('=')?;
+    let (key, value) = (
+        key.trim_matches([' ', '\t']),
+        value.trim_matches([' ', '\t']),
+    );
+    if !valid_key(key) || !valid_encoded_value(value) {
+        return None;
+    }
+    let value = percent_decode_str(value).decode_utf8().ok()?;
+    let properties = match properties {
+        None => String::new(),
+        Some(props) => {
+            for prop in props.split(';') {
+                let prop = prop.trim_matches([' ', '\t']);
+                let name = prop
+                    .split_once('=')
+                    .map_or(prop, |(k, _)| k)
+                    .trim_matches([' ', '\t']);
+                if !valid_key(name) {
+                    return None;
+                }
+            }
+            props.trim_matches([' ', '\t']).to_owned()
+        }
+    };
+    Some(BaggageMember {
+        key: key.to_owned(),
+        value: value.into_owned(),
+        properties,
+    })
+}
+
+/// Parses the values of every `baggage` header within the limits.
+///
+/// ```
+/// use otel_http::propagation::parse_baggage;
+/// let members = parse_baggage(&["user=alice%20b, broken, tier=gold;ttl=30"]);
+/// assert_eq!(members.len(), 2);
+/// assert_eq!(members[0].value, "alice b");
+/// assert_eq!(members[1].properties, "ttl=30");
+/// ```
+pub fn parse_baggage(values: &[&str]) -> Vec<BaggageMember> {
+    let mut out = Vec::new();
+    let mut bytes = 0usize;
+    for value in values {
+        for member in value.split(',') {
+            let member = member.trim_matches([' ', '\t']);
+            if member.is_empty() {
+                continue;
+            }
+            let cost = member.len() + usize::from(bytes > 0);
+            if out.len() == MAX_MEMBERS || bytes + cost > MAX_BYTES {
+                return out; // never a partial member, never beyond the limits
+            }
+            if let Some(kv) = parse_member(member) {
+                bytes += cost;
+                out.push(kv);
+            }
+        }
+    }
+    out
+}
+
+fn format_member(key: &str, value: &str, metadata: &str) -> String {
+    let mut m = format!("{key}={}", utf8_percent_encode(value, VALUE_ENCODE));
+    if !metadata.is_empty() {
+        m.push(';');
+        m.push_str(metadata);
+    }
+    m
+}
+
+/// W3C Baggage, with the specification's limits on both sides.
+///
+/// ```
+/// use opentelemetry::baggage::BaggageExt;
+/// use opentelemetry::propagation::TextMapPropagator;
+/// use opentelemetry::{Context, KeyValue};
+/// use otel_http::carrier::HeaderInjector;
+/// use otel_http::propagation::W3cBaggagePropagator;
+///
+/// let cx = Context::new().with_baggage([KeyValue::new("user", "alice b")]);
+/// let mut headers = http::HeaderMap::new();
+/// W3cBaggagePropagator::new().inject_context(&cx, &mut HeaderInjector(&mut headers));
+/// assert_eq!(headers["baggage"], "user=alice%20b");
+/// ```
+#[derive(Debug, Clone, Copy, Default)]
+pub struct W3cBaggagePropagator {
+    _private: (),
+}
+
+impl W3cBaggagePropagator {
+    /// The propagator.
+    pub fn new() -> Self {
+        Self::default()
+    }
+}
+
+impl TextMapPropagator for W3cBaggagePropagator {
+    fn inject_context(&self, cx: &Context, injector: &mut dyn Injector) {
+        let mut header = String::new();
+        let mut count = 0;
+        for (key, (value, metadata)) in cx.baggage() {
+            if count == MAX_MEMBERS {
+                break;
+            }
+            if !valid_key(key.as_str()) {
+                continue;
+            }
+            let member = format_member(key.as_str(), value.as_str(), metadata.as_str());
+            let extra = member.len() + usize::from(!header.is_empty());
+            if header.len() + extra > MAX_BYTES {
+                continue; // a smaller member may still fit
+            }
+            if !header.is_empty() {
+                header.push(',');
+            }
+            header.push_str(&member);
+            count += 1;
+        }
+        if !header.is_empty() {
+            injector.set(BAGGAGE, header);
+        }
+    }
+
+    fn extract_with_context(&self, cx: &Context, extractor: &dyn Extractor) -> Context {
+        match extractor.get_all(BAGGAGE) {
+            Some(values) => {
+                let members = parse_baggage(&values);
+                if members.is_empty() {
+                    cx.clone()
+                } else {
+                    cx.with_baggage(members.into_iter().map(KeyValueMetadata::from))
+                }
+            }
+            None => cx.clone(),
+        }
+    }
+
+    fn fields(&self) -> FieldIter<'_> {
+        static NAMES: OnceLock<[String; 1]> = OnceLock::new();
+        FieldIter::new(NAMES.get_or_init(|| [BAGGAGE.to_owned()]))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn members_and_properties() {
+        let m = parse_baggage(&["a=1;p1;p2=x", "b = two%2Cthree ", "c="]);
+        let got: Vec<(String, String, String)> = m
+            .iter()
+            .map(|kv| {
+                (
+                    kv.key.to_string(),
+                    kv.value.to_string(),
+                    kv.properties.clone(),
+                )
+            })
+            .collect();
+        assert_eq!(
+            got,
+            vec![
+                ("a".into(), "1".into(), "p1;p2=x".into()),
+                ("b".into(), "two,three".into(), String::new()),
+                ("c".into(), String::new(), String::new()),
+            ]
+        );
+    }
+
+    #[test]
+    fn malformed_members_are_skipped_alone() {
+        let m = parse_baggage(&["ok=1,=novalue,noequals,bad key=1,x=\"q\",y=%FF,z=2;bad prop"]);
+        assert_eq!(
+            m.iter().map(|kv| kv.key.as_str()).collect::<Vec<_>>(),
+            vec!["ok"]
+        );
+    }
+
+    #[test]
+    fn limits_take_whole_members_only() {
+        let many: Vec<String> = (0..70).map(|i| format!("k{i}=v")).collect();
+        assert_eq!(parse_baggage(&[&many.join(",")]).len(), MAX_MEMBERS);
+        // Two headers count together.
+        let half: Vec<String> = (0..40).map(|i| format!("a{i}=v")).collect();
+        let other: Vec<String> = (0..40).map(|i| format!("b{i}=v")).collect();
+        assert_eq!(
+            parse_baggage(&[&half.join(","), &other.join(",")]).len(),
+            MAX_MEMBERS
+        );
+        // 8192 bytes: three members of 4000 bytes, the third does not fit.
+        let big = |k: &str| format!("{k}={}", "v".repeat(3998));
+        let m = parse_baggage(&[&format!("{},{},{}", big("a"), big("b"), big("c"))]);
+        assert_eq!(m.len(), 2);
+    }
+
+    #[test]
+    fn values_are_encoded_on_injection() {
+        assert_eq!(
+            format_member("k", "a b,c;d%e\"", ""),
+            "k=a%20b%2Cc%3Bd%25e%22"
+        );
+        assert_eq!(format_member("k", "ü", "p=1"), "k=%C3%BC;p=1");
+    }
+}

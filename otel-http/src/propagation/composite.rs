@@ -1,0 +1,79 @@
+//! Selecting propagators by their `OTEL_PROPAGATORS` names.
+
+use super::{
+    B3Encoding, B3Propagator, JaegerPropagator, W3cBaggagePropagator, W3cTraceContextPropagator,
+};
+use opentelemetry::propagation::{TextMapCompositePropagator, TextMapPropagator};
+use std::str::FromStr;
+
+/// A propagator known by name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PropagatorName {
+    /// `tracecontext`: W3C Trace Context.
+    TraceContext,
+    /// `baggage`: W3C Baggage.
+    Baggage,
+    /// `b3`: B3 single header.
+    B3,
+    /// `b3multi`: B3 multiple headers.
+    B3Multi,
+    /// `jaeger`: `uber-trace-id` and `uberctx-*`.
+    Jaeger,
+}
+
+/// A name that is not a known propagator.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UnknownPropagator(pub String);
+
+impl std::fmt::Display for UnknownPropagator {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "unknown propagator {:?}: expected tracecontext, baggage, b3, b3multi or jaeger",
+            self.0
+        )
+    }
+}
+
+impl std::error::Error for UnknownPropagator {}
+
+impl FromStr for PropagatorName {
+    type Err = UnknownPropagator;
+
+    /// Case-insensitive, surrounding whitespace ignored.
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "tracecontext" => Ok(Self::TraceContext),
+            "baggage" => Ok(Self::Baggage),
+            "b3" => Ok(Self::B3),
+            "b3multi" => Ok(Self::B3Multi),
+            "jaeger" => Ok(Self::Jaeger),
+            _ => Err(UnknownPropagator(s.trim().to_owned())),
+        }
+    }
+}
+
+impl PropagatorName {
+    /// The propagator itself.
+    pub fn build(self) -> Box<dyn TextMapPropagator + Send + Sync> {
+        match self {
+            Self::TraceContext => Box::new(W3cTraceContextPropagator::new()),
+            Self::Baggage => Box::new(W3cBaggagePropagator::new()),
+            Self::B3 => Box::new(B3Propagator::new(B3Encoding::SingleHeader)),
+            Self::B3Multi => Box::new(B3Propagator::new(B3Encoding::MultipleHeader)),
+            Self::Jaeger => Box::new(JaegerPropagator::new()),
+        }
+    }
+}
+
+/// The composite of `names`, in order (extraction: later ones win; injection: all).
+///
+/// ```
+/// use otel_http::propagation::{PropagatorName, composite};
+/// use opentelemetry::propagation::TextMapPropagator;
+/// let p = composite(&[PropagatorName::TraceContext, PropagatorName::Baggage]);
+/// assert_eq!(p.fields().collect::<Vec<_>>(), ["traceparent", "tracestate", "baggage"]);
+/// ```
+pub fn composite(names: &[PropagatorName]) -> TextMapCompositePropagator {
+    TextMapCompositePropagator::new(names.iter().map(|n| n.build()).collect())
+}

@@ -1,0 +1,204 @@
+//! The `traceparent` header (W3C Trace Context Level 2, section 3.2).
+
+use opentelemetry::trace::{SpanId, TraceFlags, TraceId};
+
+/// The flags this implementation understands and forwards: sampled (0x01)
+/// and random (0x02). Other bits are reserved and dropped.
+pub(crate) const KNOWN_FLAGS: u8 = 0x03;
+
+/// The ids and flags of a valid `traceparent`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TraceParent {
+    /// The trace id (never all zero).
+    pub trace_id: TraceId,
+    /// The caller's span id (never all zero).
+    pub parent_id: SpanId,
+    /// Sampled and random flags; reserved bits cleared.
+    pub flags: TraceFlags,
+}
+
+fn hex_value(b: u8) -> Option<u8> {
+    match b {
+        b'0'..=b'9' => Some(b - b'0'),
+        b'a'..=b'f' => Some(b - b'a' + 10),
+        _ => None, // uppercase is invalid in traceparent
+    }
+}
+
+/// Parses exactly `2 * N` lowercase hex digits.
+fn hex_bytes<const N: usize>(s: &[u8]) -> Option<[u8; N]> {
+    if s.len() != 2 * N {
+        return None;
+    }
+    let mut out = [0u8; N];
+    for (i, pair) in s.chunks_exact(2).enumerate() {
+        out[i] = (hex_value(pair[0])? << 4) | hex_value(pair[1])?;
+    }
+    Some(out)
+}
+
+/// Parses one `traceparent` value, or `None` when it is invalid.
+///
+/// ```
+/// use otel_http::propagation::parse_traceparent;
+/// let tp = parse_traceparent("00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-03").unwrap();
+/// assert_eq!(tp.flags.to_u8(), 0x03); // sampled and random, both kept
+/// assert!(parse_traceparent("00-4BF92F3577B34DA6A3CE929D0E0E4736-00f067aa0ba902b7-01").is_none());
+/// ```
+pub fn parse_traceparent(value: &str) -> Option<TraceParent> {
+    let s = value.trim_matches([' ', '\t']).as_bytes();
+    if s.len() < 55 || s[2] != b'-' || s[35] != b'-' || s[52] != b'-' {
+        return None;
+    }
+    let [version] = hex_bytes::<1>(&s[0..2])?;
+    match version {
+        0xff => return None,
+        // Version 00 has exactly four fields and nothing after them.
+        0x00 if s.len() != 55 => return None,
+        // A later version may append fields, each after a '-'.
+        _ if s.len() > 55 && s[55] != b'-' => return None,
+        _ => {}
+    }
+    let trace_id = TraceId::from_bytes(hex_bytes::<16>(&s[3..35])?);
+    let parent_id = SpanId::from_bytes(hex_bytes::<8>(&s[36..52])?);
+    let [flags] = hex_bytes::<1>(&s[53..55])?;
+    if trace_id == TraceId::INVALID || parent_id == SpanId::INVALID {
+        return None;
+    }
+    Some(TraceParent {
+        trace_id,
+        parent_id,
+        flags: TraceFlags::new(flags & KNOWN_FLAGS),
+    })
+}
+
+/// Formats a version-00 `traceparent`.
+pub(crate) fn format_traceparent(trace_id: TraceId, span_id: SpanId, flags: TraceFlags) -> String {
+    format!(
+        "00-{trace_id}-{span_id}-{:02x}",
+        flags.to_u8() & KNOWN_FLAGS
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const TRACE: &str = "4bf92f3577b34da6a3ce929d0e0e4736";
+    const SPAN: &str = "00f067aa0ba902b7";
+
+    fn tp(version: &str, trace: &str, span: &str, flags: &str) -> String {
+        format!("{version}-{trace}-{span}-{flags}")
+    }
+
+    #[test]
+    fn valid_forms() {
+        let cases: &[(String, u8)] = &[
+            (tp("00", TRACE, SPAN, "00"), 0x00),
+            (tp("00", TRACE, SPAN, "01"), 0x01),
+            (tp("00", TRACE, SPAN, "02"), 0x02),
+            (tp("00", TRACE, SPAN, "03"), 0x03),
+            // Reserved bits are dropped, known ones kept.
+            (tp("00", TRACE, SPAN, "ff"), 0x03),
+            (tp("00", TRACE, SPAN, "09"), 0x01),
+            // Surrounding optional whitespace.
+            (format!(" \t{}\t ", tp("00", TRACE, SPAN, "01")), 0x01),
+            // Higher versions: the first four fields, the rest ignored.
+            (tp("01", TRACE, SPAN, "01"), 0x01),
+            (
+                format!("{}-what-the-future-holds", tp("cc", TRACE, SPAN, "01")),
+                0x01,
+            ),
+            (format!("{}-", tp("fe", TRACE, SPAN, "00")), 0x00),
+        ];
+        for (value, flags) in cases {
+            let parsed = parse_traceparent(value).unwrap_or_else(|| panic!("{value:?} is valid"));
+            assert_eq!(parsed.trace_id.to_string(), TRACE, "{value:?}");
+            assert_eq!(parsed.parent_id.to_string(), SPAN, "{value:?}");
+            assert_eq!(parsed.flags.to_u8(), *flags, "{value:?}");
+        }
+    }
+
+    #[test]
+    fn invalid_forms() {
+        let zeros_trace = "0".repeat(32);
+        let zeros_span = "0".repeat(16);
+        let cases: Vec<(String, &str)> = vec![
+            (String::new(), "empty"),
+            (tp("ff", TRACE, SPAN, "01"), "version ff"),
+            (tp("0", TRACE, SPAN, "01"), "one-digit version"),
+            (tp("000", TRACE, SPAN, "01"), "three-digit version"),
+            (tp("0g", TRACE, SPAN, "01"), "non-hex version"),
+            (
+                tp("00", &TRACE.to_uppercase(), SPAN, "01"),
+                "uppercase trace id",
+            ),
+            (
+                tp("00", TRACE, &SPAN.to_uppercase(), "01"),
+                "uppercase span id",
+            ),
+            (tp("00", TRACE, SPAN, "0A"), "uppercase flags"),
+            (tp("00", &TRACE[1..], SPAN, "01"), "31-digit trace id"),
+            (
+                tp("00", &format!("{TRACE}0"), SPAN, "01"),
+                "33-digit trace id",
+            ),
+            (tp("00", TRACE, &SPAN[1..], "01"), "15-digit span id"),
+            (
+                tp("00", TRACE, &format!("{SPAN}0"), "01"),
+                "17-digit span id",
+            ),
+            (tp("00", TRACE, SPAN, "1"), "one-digit flags"),
+            (tp("00", TRACE, SPAN, "011"), "three-digit flags"),
+            (tp("00", TRACE, SPAN, "+1"), "sign in flags"),
+            (
+                tp("00", &format!("+{}", &TRACE[1..]), SPAN, "01"),
+                "sign in trace id",
+            ),
+            (
+                tp("00", TRACE, &format!("-{}", &SPAN[1..]), "01"),
+                "sign in span id",
+            ),
+            (tp("00", &zeros_trace, SPAN, "01"), "all-zero trace id"),
+            (tp("00", TRACE, &zeros_span, "01"), "all-zero parent id"),
+            (
+                format!("{}-extra", tp("00", TRACE, SPAN, "01")),
+                "data after version 00",
+            ),
+            (
+                format!("{}-", tp("00", TRACE, SPAN, "01")),
+                "trailing dash on version 00",
+            ),
+            (
+                format!("{}x", tp("01", TRACE, SPAN, "01")),
+                "higher version without '-' after flags",
+            ),
+            (
+                tp("00", TRACE, SPAN, "01").replace('-', "_"),
+                "wrong separators",
+            ),
+            (tp("00", TRACE, SPAN, "01")[..54].to_owned(), "too short"),
+            (tp("01", TRACE, SPAN, "0"), "higher version, too short"),
+            (
+                "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-0é".to_owned(),
+                "non-ASCII",
+            ),
+        ];
+        for (value, why) in cases {
+            assert_eq!(parse_traceparent(&value), None, "{why}: {value:?}");
+        }
+    }
+
+    #[test]
+    fn formats_version_00_with_known_flags_only() {
+        let tp = parse_traceparent(&tp("00", TRACE, SPAN, "03")).expect("valid");
+        assert_eq!(
+            format_traceparent(tp.trace_id, tp.parent_id, tp.flags),
+            format!("00-{TRACE}-{SPAN}-03")
+        );
+        assert_eq!(
+            format_traceparent(tp.trace_id, tp.parent_id, TraceFlags::new(0xff)),
+            format!("00-{TRACE}-{SPAN}-03")
+        );
+    }
+}

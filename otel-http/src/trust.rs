@@ -1,0 +1,316 @@
+//! Trust boundaries: how much of the caller's context a server accepts, and
+//! which hosts a client sends its context to.
+//!
+//! A service that faces the internet should not let an attacker choose its
+//! trace ids, force every request to be recorded, or plant baggage that flows
+//! to internal services. [`IncomingPolicy`] decides per request; [`OutgoingPolicy`]
+//! withholds the context from hosts outside an allow-list.
+
+use crate::carrier::{HeaderExtractor, HeaderInjector};
+use http::HeaderMap;
+use opentelemetry::baggage::BaggageExt;
+use opentelemetry::propagation::TextMapPropagator;
+use opentelemetry::trace::{SpanContext, TraceContextExt};
+use opentelemetry::{Context, KeyValue};
+use std::sync::Arc;
+
+/// Marks a context whose remote parent's sampled flag must not decide
+/// sampling: samplers that honour it (otel-init's do) treat the span as a root
+/// for the sampling decision while keeping the trace id.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DistrustedParentSampling;
+
+/// Whether `cx` carries [`DistrustedParentSampling`].
+///
+/// ```
+/// use otel_http::trust::{DistrustedParentSampling, parent_sampling_distrusted};
+/// let cx = opentelemetry::Context::new().with_value(DistrustedParentSampling);
+/// assert!(parent_sampling_distrusted(&cx));
+/// ```
+pub fn parent_sampling_distrusted(cx: &Context) -> bool {
+    cx.get::<DistrustedParentSampling>().is_some()
+}
+
+type Decide = Arc<dyn Fn(&http::request::Parts) -> bool + Send + Sync>;
+
+/// When a request is treated as coming from outside the trust boundary.
+#[derive(Clone, Default)]
+enum Public {
+    #[default]
+    Never,
+    Always,
+    When(Decide),
+}
+
+/// What a server does with the context that arrives with a request.
+///
+/// The default continues the caller's trace, honours its sampled flag and
+/// accepts its baggage: right behind a gateway you control.
+///
+/// ```
+/// use otel_http::trust::IncomingPolicy;
+/// use otel_http::propagation::W3cTraceContextPropagator;
+/// use opentelemetry::trace::TraceContextExt;
+///
+/// let policy = IncomingPolicy::new().public_endpoint().drop_baggage();
+/// let (parts, ()) = http::Request::builder()
+///     .header("traceparent", "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01")
+///     .body(())
+///     .unwrap()
+///     .into_parts();
+/// let incoming = policy.extract(&W3cTraceContextPropagator::new(), &parts);
+/// // A new trace starts here; the caller's span is only linked.
+/// assert!(!incoming.parent.span().span_context().is_valid());
+/// assert_eq!(incoming.link.unwrap().trace_id().to_string(), "4bf92f3577b34da6a3ce929d0e0e4736");
+/// ```
+#[derive(Clone, Default)]
+pub struct IncomingPolicy {
+    public: Public,
+    distrust_sampled: bool,
+    drop_baggage: bool,
+}
+
+impl std::fmt::Debug for IncomingPolicy {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let public = match self.public {
+            Public::Never => "never",
+            Public::Always => "always",
+            Public::When(_) => "per request",
+        };
+        f.debug_struct("IncomingPolicy")
+            .field("public_endpoint", &public)
+            .field("distrust_sampled", &self.distrust_sampled)
+            .field("drop_baggage", &self.drop_baggage)
+            .finish()
+    }
+}
+
+/// The context a server span should start from.
+#[derive(Debug, Clone)]
+pub struct Incoming {
+    /// The parent context: the caller's span, or none on a public endpoint.
+    pub parent: Context,
+    /// On a public endpoint, the caller's span context, to be linked.
+    pub link: Option<SpanContext>,
+}
+
+impl IncomingPolicy {
+    /// Continue the caller's trace, honour its sampled flag, accept its baggage.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Every request starts a new trace and links the caller's span context
+    /// (Go's `WithPublicEndpoint`).
+    pub fn public_endpoint(mut self) -> Self {
+        self.public = Public::Always;
+        self
+    }
+
+    /// Decides per request whether it comes from outside, e.g. by a header
+    /// your gateway sets or by the peer address.
+    pub fn public_endpoint_if(
+        mut self,
+        decide: impl Fn(&http::request::Parts) -> bool + Send + Sync + 'static,
+    ) -> Self {
+        self.public = Public::When(Arc::new(decide));
+        self
+    }
+
+    /// Keeps the caller's trace id but lets the local sampler decide as for a
+    /// root span, so a caller cannot force (or suppress) recording.
+    pub fn distrust_sampled_flag(mut self) -> Self {
+        self.distrust_sampled = true;
+        self
+    }
+
+    /// Ignores incoming baggage.
+    pub fn drop_baggage(mut self) -> Self {
+        self.drop_baggage = true;
+        self
+    }
+
+    /// Whether this request is treated as coming from outside.
+    pub fn is_public(&self, request: &http::request::Parts) -> bool {
+        match &self.public {
+            Public::Never => false,
+            Public::Always => true,
+            Public::When(decide) => decide(request),
+        }
+    }
+
+    /// Extracts the caller's context from `request`'s headers and applies the policy.
+    pub fn extract(
+        &self,
+        propagator: &dyn TextMapPropagator,
+        request: &http::request::Parts,
+    ) -> Incoming {
+        self.extract_headers(propagator, &request.headers, self.is_public(request))
+    }
+
+    /// [`extract`](Self::extract) for callers that hold only the headers and
+    /// have decided publicness themselves.
+    pub fn extract_headers(
+        &self,
+        propagator: &dyn TextMapPropagator,
+        headers: &HeaderMap,
+        public: bool,
+    ) -> Incoming {
+        let extracted = propagator.extract_with_context(&Context::new(), &HeaderExtractor(headers));
+        let remote = extracted.span().span_context().clone();
+        let mut parent = if self.drop_baggage {
+            Context::new()
+        } else {
+            Context::new().with_baggage(
+                extracted
+                    .baggage()
+                    .iter()
+                    .map(|(k, (v, m))| {
+                        opentelemetry::baggage::KeyValueMetadata::new(
+                            k.clone(),
+                            v.clone(),
+                            m.clone(),
+                        )
+                    })
+                    .collect::<Vec<_>>(),
+            )
+        };
+        let mut link = None;
+        if remote.is_valid() {
+            if public {
+                link = Some(remote);
+            } else {
+                parent = parent.with_remote_span_context(remote);
+                if self.distrust_sampled {
+                    parent = parent.with_value(DistrustedParentSampling);
+                }
+            }
+        }
+        Incoming { parent, link }
+    }
+}
+
+/// A host name pattern: `api.example.com` exactly, or `*.example.com` for any subdomain.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum HostPattern {
+    Exact(String),
+    Suffix(String),
+}
+
+impl HostPattern {
+    fn parse(pattern: &str) -> Self {
+        let p = pattern.trim().trim_end_matches('.').to_ascii_lowercase();
+        match p.strip_prefix("*.") {
+            Some(rest) => HostPattern::Suffix(format!(".{rest}")),
+            None => HostPattern::Exact(p),
+        }
+    }
+
+    fn matches(&self, host: &str) -> bool {
+        match self {
+            HostPattern::Exact(h) => host == h,
+            HostPattern::Suffix(s) => host.ends_with(s.as_str()),
+        }
+    }
+}
+
+/// Which hosts a client sends the trace context and baggage to.
+///
+/// The default sends both everywhere. With an allow-list, other hosts get
+/// neither: their owners cannot correlate your requests or read your baggage.
+///
+/// ```
+/// use opentelemetry::{Context, KeyValue, baggage::BaggageExt};
+/// use otel_http::propagation::{PropagatorName, composite};
+/// use otel_http::trust::OutgoingPolicy;
+///
+/// let policy = OutgoingPolicy::everywhere()
+///     .context_only_to(["*.internal.example.com", "localhost"])
+///     .baggage_only_to(["billing.internal.example.com"]);
+/// assert!(policy.allows_context("orders.internal.example.com"));
+/// assert!(!policy.allows_context("api.stripe.com"));
+///
+/// let propagator = composite(&[PropagatorName::TraceContext, PropagatorName::Baggage]);
+/// let cx = Context::new().with_baggage([KeyValue::new("user", "42")]);
+/// let mut headers = http::HeaderMap::new();
+/// policy.inject(&propagator, &cx, "orders.internal.example.com", &mut headers);
+/// assert!(headers.get("baggage").is_none());
+/// ```
+#[derive(Debug, Clone, Default)]
+pub struct OutgoingPolicy {
+    context_hosts: Option<Vec<HostPattern>>,
+    baggage_hosts: Option<Vec<HostPattern>>,
+}
+
+impl OutgoingPolicy {
+    /// Trace context and baggage go to every host (the default).
+    pub fn everywhere() -> Self {
+        Self::default()
+    }
+
+    /// Trace context (and baggage) go only to hosts matching one of `patterns`.
+    pub fn context_only_to<I, S>(mut self, patterns: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: AsRef<str>,
+    {
+        self.context_hosts = Some(
+            patterns
+                .into_iter()
+                .map(|p| HostPattern::parse(p.as_ref()))
+                .collect(),
+        );
+        self
+    }
+
+    /// Baggage goes only to hosts matching one of `patterns` (and allowed the context).
+    pub fn baggage_only_to<I, S>(mut self, patterns: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: AsRef<str>,
+    {
+        self.baggage_hosts = Some(
+            patterns
+                .into_iter()
+                .map(|p| HostPattern::parse(p.as_ref()))
+                .collect(),
+        );
+        self
+    }
+
+    fn allowed(list: &Option<Vec<HostPattern>>, host: &str) -> bool {
+        let host = host.trim_end_matches('.').to_ascii_lowercase();
+        list.as_ref()
+            .is_none_or(|l| l.iter().any(|p| p.matches(&host)))
+    }
+
+    /// Whether `host` may receive the trace context.
+    pub fn allows_context(&self, host: &str) -> bool {
+        Self::allowed(&self.context_hosts, host)
+    }
+
+    /// Whether `host` may receive baggage.
+    pub fn allows_baggage(&self, host: &str) -> bool {
+        self.allows_context(host) && Self::allowed(&self.baggage_hosts, host)
+    }
+
+    /// Injects what `host` may receive of `cx` into `headers`.
+    pub fn inject(
+        &self,
+        propagator: &dyn TextMapPropagator,
+        cx: &Context,
+        host: &str,
+        headers: &mut HeaderMap,
+    ) {
+        if !self.allows_context(host) {
+            return;
+        }
+        let mut injector = HeaderInjector(headers);
+        if self.allows_baggage(host) || cx.baggage().is_empty() {
+            propagator.inject_context(cx, &mut injector);
+        } else {
+            let without = cx.with_baggage(Vec::<KeyValue>::new());
+            propagator.inject_context(&without, &mut injector);
+        }
+    }
+}
