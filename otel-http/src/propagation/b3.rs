@@ -1,21 +1,4 @@
 //! B3 (Zipkin) propagation, single and multi header.
-//!
-//! Follows the [OpenTelemetry B3 requirements] and [openzipkin/b3-propagation]:
-//! extraction tries the single `b3` header first and falls back to the
-//! `x-b3-*` headers; injection writes the configured [`B3Encoding`].
-//!
-//! Choices where the specs leave room:
-//! - ids must be lowercase hex (trace id 16 or 32 digits, span id 16), never all zero;
-//! - a header that is repeated or longer than 512 bytes is invalid, as is any
-//!   malformed field (including an `x-b3-sampled` other than `1`, `0`, `true`, `false`);
-//! - an absent sampling state ("deferred") extracts as not sampled;
-//! - debug (`d`, or `x-b3-flags: 1`) extracts as sampled and is remembered in
-//!   the [`Context`], so injecting a context of the same trace sends debug on
-//!   (`-d`, or `x-b3-flags: 1` without `x-b3-sampled`), as the OpenTelemetry
-//!   spec requires. The W3C trace flags have no debug bit (0x02 is "random").
-//!
-//! [OpenTelemetry B3 requirements]: https://github.com/open-telemetry/opentelemetry-specification/blob/main/specification/context/api-propagators.md#b3-requirements
-//! [openzipkin/b3-propagation]: https://github.com/openzipkin/b3-propagation
 
 use opentelemetry::{
     Context,
@@ -45,6 +28,23 @@ pub enum B3Encoding {
 }
 
 /// Extracts and injects a remote span context in the B3 format.
+///
+/// Follows the [OpenTelemetry B3 requirements] and [openzipkin/b3-propagation]:
+/// extraction tries the single `b3` header first and falls back to the
+/// `x-b3-*` headers; injection writes the configured [`B3Encoding`].
+///
+/// Choices where the specs leave room:
+/// - ids must be lowercase hex (trace id 16 or 32 digits, span id 16), never all zero;
+/// - a header that is repeated or longer than 512 bytes is invalid, as is any
+///   malformed field (including an `x-b3-sampled` other than `1`, `0`, `true`, `false`);
+/// - an absent sampling state ("deferred") extracts as not sampled;
+/// - debug (`d`, or `x-b3-flags: 1`) extracts as sampled and is remembered in
+///   the [`Context`], so injecting a context of the same trace sends debug on
+///   (`-d`, or `x-b3-flags: 1` without `x-b3-sampled`), as the OpenTelemetry
+///   spec requires. The W3C trace flags have no debug bit (0x02 is "random").
+///
+/// [OpenTelemetry B3 requirements]: https://github.com/open-telemetry/opentelemetry-specification/blob/main/specification/context/api-propagators.md#b3-requirements
+/// [openzipkin/b3-propagation]: https://github.com/openzipkin/b3-propagation
 ///
 /// ```
 /// use opentelemetry::{Context, propagation::TextMapPropagator, trace::TraceContextExt};
@@ -242,6 +242,9 @@ mod tests {
     use crate::carrier::{HeaderExtractor, HeaderInjector};
     use http::{HeaderMap, HeaderValue};
 
+    /// `(trace id, span id, sampled, debug)` of a valid extraction.
+    type Seen = Option<(String, String, bool, bool)>;
+
     const TRACE: &str = "80f198ee56343ba864fe8b2a57d3eff7";
     const SPAN: &str = "e457b5a2e4d86bd1";
 
@@ -257,7 +260,7 @@ mod tests {
     }
 
     /// Extracts into an empty context: `(trace, span, sampled, debug)`, or `None`.
-    fn extract(pairs: &[(&'static str, &str)]) -> Option<(String, String, bool, bool)> {
+    fn extract(pairs: &[(&'static str, &str)]) -> Seen {
         let map = headers(pairs);
         let cx =
             B3Propagator::default().extract_with_context(&Context::new(), &HeaderExtractor(&map));
@@ -276,14 +279,14 @@ mod tests {
         ))
     }
 
-    fn ok(trace: &str, sampled: bool, debug: bool) -> Option<(String, String, bool, bool)> {
+    fn ok(trace: &str, sampled: bool, debug: bool) -> Seen {
         Some((trace.to_owned(), SPAN.to_owned(), sampled, debug))
     }
 
     #[test]
     fn single_header_forms() {
         let padded = "000000000000000064fe8b2a57d3eff7";
-        let cases: &[(String, Option<(String, String, bool, bool)>)] = &[
+        let cases: &[(String, Seen)] = &[
             (format!("{TRACE}-{SPAN}"), ok(TRACE, false, false)),
             (format!("{TRACE}-{SPAN}-1"), ok(TRACE, true, false)),
             (format!("{TRACE}-{SPAN}-0"), ok(TRACE, false, false)),
@@ -329,10 +332,7 @@ mod tests {
     fn multi_header_forms() {
         let t = ("x-b3-traceid", TRACE);
         let s = ("x-b3-spanid", SPAN);
-        let cases: &[(
-            Vec<(&'static str, &str)>,
-            Option<(String, String, bool, bool)>,
-        )] = &[
+        let cases: &[(Vec<(&'static str, &str)>, Seen)] = &[
             (vec![t, s], ok(TRACE, false, false)),
             (vec![t, s, ("x-b3-sampled", "1")], ok(TRACE, true, false)),
             (vec![t, s, ("x-b3-sampled", "true")], ok(TRACE, true, false)),

@@ -72,7 +72,9 @@ impl PropagatorName {
 /// use otel_http::propagation::{PropagatorName, composite};
 /// use opentelemetry::propagation::TextMapPropagator;
 /// let p = composite(&[PropagatorName::TraceContext, PropagatorName::Baggage]);
-/// assert_eq!(p.fields().collect::<Vec<_>>(), ["traceparent", "tracestate", "baggage"]);
+/// let mut fields: Vec<&str> = p.fields().collect();
+/// fields.sort();
+/// assert_eq!(fields, ["baggage", "traceparent", "tracestate"]);
 /// ```
 pub fn composite(names: &[PropagatorName]) -> TextMapCompositePropagator {
     TextMapCompositePropagator::new(names.iter().map(|n| n.build()).collect())

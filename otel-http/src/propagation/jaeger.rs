@@ -1,23 +1,4 @@
 //! Jaeger propagation: `uber-trace-id` and `uberctx-{key}` baggage headers.
-//!
-//! Follows the [Jaeger propagation format] that the OpenTelemetry spec lists
-//! among the distributed propagators.
-//!
-//! Choices where the format leaves room:
-//! - ids are hex in either case (trace id 1-32 digits, span and parent id
-//!   1-16, left-padded), flags 1-2 hex digits; the trace and span id must not
-//!   be all zero; the parent id is validated and otherwise ignored;
-//! - the whole value may be URL-encoded (`%3A` for `:`);
-//! - a repeated `uber-trace-id`, or one longer than 512 bytes, is invalid;
-//! - the debug bit (0x02) extracts as sampled and is not propagated;
-//! - span context and baggage are independent concerns: `uberctx-*` headers are
-//!   extracted even without a valid `uber-trace-id`, and baggage is injected
-//!   even for an invalid span context. Extracted entries are added to (and
-//!   override) the incoming context's baggage. At most 64 `uberctx-*`
-//!   headers are read, and values over 4096 bytes or not valid UTF-8 after
-//!   percent-decoding are skipped; [`Baggage`] itself bounds the total.
-//!
-//! [Jaeger propagation format]: https://www.jaegertracing.io/docs/1.21/client-libraries/#propagation-format
 
 use std::borrow::Cow;
 
@@ -43,6 +24,25 @@ const VALUE_ENCODE_SET: &AsciiSet = &NON_ALPHANUMERIC
     .remove(b'~');
 
 /// Extracts and injects a remote span context and baggage in the Jaeger format.
+///
+/// Follows the [Jaeger propagation format] that the OpenTelemetry spec lists
+/// among the distributed propagators.
+///
+/// Choices where the format leaves room:
+/// - ids are hex in either case (trace id 1-32 digits, span and parent id
+///   1-16, left-padded), flags 1-2 hex digits; the trace and span id must not
+///   be all zero; the parent id is validated and otherwise ignored;
+/// - the whole value may be URL-encoded (`%3A` for `:`);
+/// - a repeated `uber-trace-id`, or one longer than 512 bytes, is invalid;
+/// - the debug bit (0x02) extracts as sampled and is not propagated;
+/// - span context and baggage are independent concerns: `uberctx-*` headers are
+///   extracted even without a valid `uber-trace-id`, and baggage is injected
+///   even for an invalid span context. Extracted entries are added to (and
+///   override) the incoming context's baggage. At most 64 `uberctx-*`
+///   headers are read, and values over 4096 bytes or not valid UTF-8 after
+///   percent-decoding are skipped; [`Baggage`] itself bounds the total.
+///
+/// [Jaeger propagation format]: https://www.jaegertracing.io/docs/1.21/client-libraries/#propagation-format
 ///
 /// ```
 /// use opentelemetry::{Context, StringValue, baggage::BaggageExt};
@@ -213,6 +213,9 @@ mod tests {
     use opentelemetry::StringValue;
     use std::collections::HashMap;
 
+    /// `(trace id, span id, sampled)` of a valid extraction.
+    type Seen = Option<(String, String, bool)>;
+
     const TRACE: &str = "6309ab92c95468edea0dc1a9772ae2dc";
     const SPAN: &str = "409423a204bc17a8";
 
@@ -228,7 +231,7 @@ mod tests {
     }
 
     /// `(trace, span, sampled)` of `uber-trace-id: value`, or `None`.
-    fn extract(value: &str) -> Option<(String, String, bool)> {
+    fn extract(value: &str) -> Seen {
         let cx = extract_from(&Context::new(), &[("uber-trace-id", value)]);
         let span = cx.span();
         let sc = span.span_context();
@@ -243,13 +246,13 @@ mod tests {
         ))
     }
 
-    fn ok(trace: &str, span: &str, sampled: bool) -> Option<(String, String, bool)> {
+    fn ok(trace: &str, span: &str, sampled: bool) -> Seen {
         Some((trace.to_owned(), span.to_owned(), sampled))
     }
 
     #[test]
     fn trace_header_forms() {
-        let cases: &[(String, Option<(String, String, bool)>)] = &[
+        let cases: &[(String, Seen)] = &[
             (format!("{TRACE}:{SPAN}:0:1"), ok(TRACE, SPAN, true)),
             (format!("{TRACE}:{SPAN}:0:01"), ok(TRACE, SPAN, true)),
             (format!("{TRACE}:{SPAN}:0:0"), ok(TRACE, SPAN, false)),
