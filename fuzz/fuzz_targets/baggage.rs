@@ -10,5 +10,8 @@ fuzz_target!(|data: &[u8]| {
         let members = parse_baggage(&parts);
         assert!(members.len() <= 64);
     }
-    common::round_trip(&W3cBaggagePropagator::new(), &common::headers(&["baggage"], data));
+    common::round_trip(
+        &W3cBaggagePropagator::new(),
+        &common::headers(&["baggage"], data),
+    );
 });

@@ -23,7 +23,10 @@ pub fn round_trip(p: &dyn TextMapPropagator, h: &http::HeaderMap) {
     let mut out = http::HeaderMap::new();
     p.inject_context(&cx, &mut HeaderInjector(&mut out));
     let again = p.extract_with_context(&Context::new(), &HeaderExtractor(&out));
-    let (a, b) = (cx.span().span_context().clone(), again.span().span_context().clone());
+    let (a, b) = (
+        cx.span().span_context().clone(),
+        again.span().span_context().clone(),
+    );
     if a.is_valid() {
         assert_eq!(a.trace_id(), b.trace_id());
         assert_eq!(a.span_id(), b.span_id());

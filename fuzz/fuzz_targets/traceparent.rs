@@ -10,5 +10,8 @@ fuzz_target!(|data: &[u8]| {
             assert!(tp.flags.to_u8() <= 3);
         }
     }
-    common::round_trip(&W3cTraceContextPropagator::new(), &common::headers(&["traceparent"], data));
+    common::round_trip(
+        &W3cTraceContextPropagator::new(),
+        &common::headers(&["traceparent"], data),
+    );
 });
