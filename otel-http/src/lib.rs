@@ -7,10 +7,13 @@
 //! - [`carrier`]: `http::HeaderMap` carriers that see every value of a repeated header;
 //! - [`trust`]: trust-boundary controls for servers (public endpoints, ignoring
 //!   the caller's sampling decision, dropping baggage) and clients (an allow-list
-//!   of hosts that may receive the context).
+//!   of hosts that may receive the context);
+//! - [`semconv`]: method normalisation, URL redaction and duration buckets of
+//!   the HTTP semantic conventions.
 #![deny(missing_docs)]
 #![warn(clippy::unwrap_used)]
 
 pub mod carrier;
 pub mod propagation;
+pub mod semconv;
 pub mod trust;

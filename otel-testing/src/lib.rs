@@ -13,6 +13,8 @@ pub mod receiver;
 mod require;
 pub mod rotel;
 
+/// The OTLP protobuf types the receiver records, re-exported for assertions.
+pub use opentelemetry_proto;
 pub use receiver::{Behavior, OtlpReceiver, Received, Signal, Transport, attr};
 pub use require::{is_ci, require_service};
 pub use rotel::{Rotel, require_rotel};

@@ -1,0 +1,277 @@
+//! What a request and its response contribute to the span and the metrics.
+
+use axum::extract::{ConnectInfo, MatchedPath};
+use http::request::Parts;
+use http::{HeaderMap, Version};
+use opentelemetry::{Array, KeyValue, StringValue, Value};
+use otel_http::semconv::normalize_method;
+use std::net::SocketAddr;
+
+/// Headers that are never captured, whatever the allow-list says.
+const NEVER_CAPTURED: [&str; 4] = [
+    "authorization",
+    "proxy-authorization",
+    "cookie",
+    "set-cookie",
+];
+
+/// The low-cardinality facts about a request, shared by span and metrics.
+#[derive(Debug, Clone)]
+pub(crate) struct RequestFacts {
+    pub method: &'static str,
+    pub route: Option<String>,
+    pub scheme: &'static str,
+    pub protocol_version: &'static str,
+}
+
+impl RequestFacts {
+    pub(crate) fn of(req: &Parts) -> Self {
+        Self {
+            method: normalize_method(&req.method).0,
+            route: req
+                .extensions
+                .get::<MatchedPath>()
+                .map(|m| m.as_str().to_owned()),
+            scheme: match req.uri.scheme_str() {
+                Some(s) if s.eq_ignore_ascii_case("https") => "https",
+                _ => "http",
+            },
+            protocol_version: protocol_version(req.version),
+        }
+    }
+
+    /// `{method} {http.route}`, `{method}`, or `HTTP` for unknown methods.
+    pub(crate) fn span_name(&self) -> String {
+        match (self.method, &self.route) {
+            ("_OTHER", Some(route)) => format!("HTTP {route}"),
+            ("_OTHER", None) => "HTTP".to_owned(),
+            (m, Some(route)) => format!("{m} {route}"),
+            (m, None) => m.to_owned(),
+        }
+    }
+
+    /// The attributes of `http.server.request.duration` and friends.
+    pub(crate) fn metric_attributes(
+        &self,
+        status: Option<u16>,
+        error_type: Option<&str>,
+    ) -> Vec<KeyValue> {
+        let mut attrs = Vec::with_capacity(7);
+        attrs.push(KeyValue::new("http.request.method", self.method));
+        attrs.push(KeyValue::new("url.scheme", self.scheme));
+        attrs.push(KeyValue::new("network.protocol.name", "http"));
+        attrs.push(KeyValue::new(
+            "network.protocol.version",
+            self.protocol_version,
+        ));
+        if let Some(route) = &self.route {
+            attrs.push(KeyValue::new("http.route", route.clone()));
+        }
+        if let Some(status) = status {
+            attrs.push(KeyValue::new(
+                "http.response.status_code",
+                i64::from(status),
+            ));
+        }
+        if let Some(e) = error_type {
+            attrs.push(KeyValue::new("error.type", e.to_owned()));
+        }
+        attrs
+    }
+
+    /// The attributes of `http.server.active_requests` (required ones only).
+    pub(crate) fn active_attributes(&self) -> [KeyValue; 2] {
+        [
+            KeyValue::new("http.request.method", self.method),
+            KeyValue::new("url.scheme", self.scheme),
+        ]
+    }
+}
+
+fn protocol_version(v: Version) -> &'static str {
+    match v {
+        Version::HTTP_09 => "0.9",
+        Version::HTTP_10 => "1.0",
+        Version::HTTP_2 => "2",
+        Version::HTTP_3 => "3",
+        _ => "1.1",
+    }
+}
+
+/// `host[:port]` from the URI authority (HTTP/2) or the `Host` header.
+fn server_address(req: &Parts) -> Option<(String, Option<u16>)> {
+    if let Some(authority) = req.uri.authority() {
+        return Some((authority.host().to_owned(), authority.port_u16()));
+    }
+    let host = req.headers.get(http::header::HOST)?.to_str().ok()?;
+    let authority: http::uri::Authority = host.parse().ok()?;
+    Some((authority.host().to_owned(), authority.port_u16()))
+}
+
+/// The first address of `Forwarded: for=` or `X-Forwarded-For`.
+fn forwarded_client(headers: &HeaderMap) -> Option<String> {
+    if let Some(fwd) = headers.get("forwarded").and_then(|v| v.to_str().ok()) {
+        let first = fwd.split(',').next().unwrap_or_default();
+        for part in first.split(';') {
+            let (k, v) = part.trim().split_once('=')?;
+            if k.eq_ignore_ascii_case("for") {
+                let v = v.trim_matches('"');
+                let v = v
+                    .strip_prefix('[')
+                    .map_or(v, |s| s.split(']').next().unwrap_or(s));
+                return Some(v.to_owned());
+            }
+        }
+    }
+    headers
+        .get("x-forwarded-for")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(',').next())
+        .map(|v| v.trim().to_owned())
+        .filter(|v| !v.is_empty())
+}
+
+/// The span attributes known when the request arrives.
+pub(crate) fn request_attributes(
+    req: &Parts,
+    facts: &RequestFacts,
+    captured_headers: &[http::HeaderName],
+) -> Vec<KeyValue> {
+    let mut attrs = Vec::with_capacity(16);
+    attrs.push(KeyValue::new("http.request.method", facts.method));
+    if facts.method == "_OTHER" {
+        attrs.push(KeyValue::new(
+            "http.request.method_original",
+            req.method.as_str().to_owned(),
+        ));
+    }
+    attrs.push(KeyValue::new("url.path", req.uri.path().to_owned()));
+    if let Some(q) = req.uri.query() {
+        attrs.push(KeyValue::new(
+            "url.query",
+            otel_http::semconv::redact_query(q),
+        ));
+    }
+    attrs.push(KeyValue::new("url.scheme", facts.scheme));
+    if let Some(route) = &facts.route {
+        attrs.push(KeyValue::new("http.route", route.clone()));
+    }
+    attrs.push(KeyValue::new("network.protocol.name", "http"));
+    attrs.push(KeyValue::new(
+        "network.protocol.version",
+        facts.protocol_version,
+    ));
+    if let Some((host, port)) = server_address(req) {
+        attrs.push(KeyValue::new("server.address", host));
+        if let Some(port) = port {
+            attrs.push(KeyValue::new("server.port", i64::from(port)));
+        }
+    }
+    let peer = req.extensions.get::<ConnectInfo<SocketAddr>>().map(|c| c.0);
+    if let Some(peer) = peer {
+        attrs.push(KeyValue::new("network.peer.address", peer.ip().to_string()));
+        attrs.push(KeyValue::new("network.peer.port", i64::from(peer.port())));
+    }
+    match forwarded_client(&req.headers) {
+        Some(client) => attrs.push(KeyValue::new("client.address", client)),
+        None => {
+            if let Some(peer) = peer {
+                attrs.push(KeyValue::new("client.address", peer.ip().to_string()));
+            }
+        }
+    }
+    if let Some(ua) = req
+        .headers
+        .get(http::header::USER_AGENT)
+        .and_then(|v| v.to_str().ok())
+    {
+        attrs.push(KeyValue::new("user_agent.original", ua.to_owned()));
+    }
+    capture_headers(
+        &mut attrs,
+        "http.request.header.",
+        &req.headers,
+        captured_headers,
+    );
+    attrs
+}
+
+/// `{prefix}{name}` = every value, for allow-listed headers that are present.
+pub(crate) fn capture_headers(
+    attrs: &mut Vec<KeyValue>,
+    prefix: &str,
+    headers: &HeaderMap,
+    allowed: &[http::HeaderName],
+) {
+    for name in allowed {
+        if NEVER_CAPTURED.contains(&name.as_str()) {
+            continue;
+        }
+        let values: Vec<StringValue> = headers
+            .get_all(name)
+            .iter()
+            .map(|v| StringValue::from(String::from_utf8_lossy(v.as_bytes()).into_owned()))
+            .collect();
+        if !values.is_empty() {
+            attrs.push(KeyValue::new(
+                format!("{prefix}{}", name.as_str()),
+                Value::Array(Array::String(values)),
+            ));
+        }
+    }
+}
+
+/// Whether a header name may ever be captured.
+pub(crate) fn capturable(name: &http::HeaderName) -> bool {
+    !NEVER_CAPTURED.contains(&name.as_str())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn span_names() {
+        let facts = |m: &'static str, r: Option<&str>| RequestFacts {
+            method: m,
+            route: r.map(str::to_owned),
+            scheme: "http",
+            protocol_version: "1.1",
+        };
+        assert_eq!(facts("GET", Some("/a/{id}")).span_name(), "GET /a/{id}");
+        assert_eq!(facts("GET", None).span_name(), "GET");
+        assert_eq!(facts("_OTHER", None).span_name(), "HTTP");
+    }
+
+    #[test]
+    fn forwarded_headers() {
+        let mut h = HeaderMap::new();
+        h.insert(
+            "x-forwarded-for",
+            "203.0.113.7, 10.0.0.1".parse().expect("value"),
+        );
+        assert_eq!(forwarded_client(&h).as_deref(), Some("203.0.113.7"));
+        h.insert(
+            "forwarded",
+            "for=\"[2001:db8::1]:4711\";proto=https, for=10.0.0.2"
+                .parse()
+                .expect("value"),
+        );
+        assert_eq!(forwarded_client(&h).as_deref(), Some("2001:db8::1"));
+    }
+
+    #[test]
+    fn secrets_are_never_captured() {
+        let mut h = HeaderMap::new();
+        h.insert("authorization", "Bearer x".parse().expect("value"));
+        h.insert("x-request-id", "r1".parse().expect("value"));
+        let mut attrs = Vec::new();
+        let allowed = [
+            http::header::AUTHORIZATION,
+            http::HeaderName::from_static("x-request-id"),
+        ];
+        capture_headers(&mut attrs, "http.request.header.", &h, &allowed);
+        assert_eq!(attrs.len(), 1);
+        assert_eq!(attrs[0].key.as_str(), "http.request.header.x-request-id");
+    }
+}

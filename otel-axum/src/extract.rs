@@ -1,0 +1,58 @@
+//! An axum extractor that gives handlers the ids of the current trace.
+
+use axum::extract::FromRequestParts;
+use axum::response::{IntoResponse, Response};
+use http::request::Parts;
+use opentelemetry::trace::{SpanId, TraceId};
+
+/// The trace and span ids of the request's server span, e.g. to show a
+/// support reference to the user or to put in an error body.
+///
+/// ```
+/// use axum::{Router, routing::get};
+/// use otel_axum::{OtelLayer, TraceIds};
+///
+/// async fn handler(ids: TraceIds) -> String {
+///     format!("trace {}", ids.trace_id)
+/// }
+/// let app: Router = Router::new().route("/", get(handler)).layer(OtelLayer::new());
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TraceIds {
+    /// The trace id (all zero when the SDK is disabled).
+    pub trace_id: TraceId,
+    /// The server span's id.
+    pub span_id: SpanId,
+    /// Whether the trace is sampled.
+    pub sampled: bool,
+}
+
+/// The rejection when [`TraceIds`] is used on a route without [`OtelLayer`](crate::OtelLayer).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct MissingOtelLayer;
+
+impl std::fmt::Display for MissingOtelLayer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("TraceIds needs otel_axum::OtelLayer on this route")
+    }
+}
+
+impl std::error::Error for MissingOtelLayer {}
+
+impl IntoResponse for MissingOtelLayer {
+    fn into_response(self) -> Response {
+        (http::StatusCode::INTERNAL_SERVER_ERROR, self.to_string()).into_response()
+    }
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for TraceIds {
+    type Rejection = MissingOtelLayer;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
+        parts
+            .extensions
+            .get::<TraceIds>()
+            .copied()
+            .ok_or(MissingOtelLayer)
+    }
+}

@@ -1,0 +1,93 @@
+//! Ends the server span and records the metrics, exactly once: when the
+//! response body has been sent, when it fails, or when it is dropped.
+
+use crate::attributes::RequestFacts;
+use crate::layer::Config;
+use opentelemetry::trace::{Status, TraceContextExt};
+use opentelemetry::{Context, KeyValue};
+use std::sync::Arc;
+use std::time::Instant;
+
+pub(crate) struct Finisher {
+    pub config: Arc<Config>,
+    pub cx: Context,
+    pub facts: RequestFacts,
+    pub start: Instant,
+    pub request_bytes: Option<u64>,
+    pub response_bytes: u64,
+    pub status: Option<u16>,
+    pub error_type: Option<String>,
+    done: bool,
+}
+
+impl Finisher {
+    pub(crate) fn new(
+        config: Arc<Config>,
+        cx: Context,
+        facts: RequestFacts,
+        start: Instant,
+        request_bytes: Option<u64>,
+    ) -> Self {
+        Self {
+            config,
+            cx,
+            facts,
+            start,
+            request_bytes,
+            response_bytes: 0,
+            status: None,
+            error_type: None,
+            done: false,
+        }
+    }
+
+    /// Records the response status: 5xx is an error, everything else leaves the status unset.
+    pub(crate) fn record_status(&mut self, status: u16) {
+        self.status = Some(status);
+        let span = self.cx.span();
+        if span.is_recording() {
+            span.set_attribute(KeyValue::new(
+                "http.response.status_code",
+                i64::from(status),
+            ));
+        }
+        if status >= 500 {
+            self.fail(status.to_string(), None);
+        }
+    }
+
+    /// Marks the request failed with a low-cardinality `error.type`.
+    pub(crate) fn fail(&mut self, error_type: String, description: Option<String>) {
+        let span = self.cx.span();
+        if span.is_recording() {
+            span.set_attribute(KeyValue::new("error.type", error_type.clone()));
+            span.set_status(Status::error(description.unwrap_or_default()));
+        }
+        self.error_type = Some(error_type);
+    }
+
+    pub(crate) fn finish(&mut self) {
+        if self.done {
+            return;
+        }
+        self.done = true;
+        self.cx.span().end();
+        let m = &self.config.metrics;
+        m.active.add(-1, &self.facts.active_attributes());
+        let attrs = self
+            .facts
+            .metric_attributes(self.status, self.error_type.as_deref());
+        m.finish(
+            self.start.elapsed().as_secs_f64(),
+            self.request_bytes,
+            self.response_bytes,
+            &attrs,
+        );
+    }
+}
+
+impl Drop for Finisher {
+    fn drop(&mut self) {
+        self.finish();
+    }
+}

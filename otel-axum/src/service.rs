@@ -1,0 +1,106 @@
+//! [`OtelService`]: opens the server span around each call.
+
+use crate::attributes::{RequestFacts, request_attributes};
+use crate::extract::TraceIds;
+use crate::finish::Finisher;
+use crate::future::ResponseFuture;
+use crate::layer::Config;
+use bytes::Bytes;
+use http::{Request, Response};
+use opentelemetry::context::FutureExt as _;
+use opentelemetry::trace::{Link, SpanKind, TraceContextExt, Tracer};
+use opentelemetry::{Context, global};
+use std::sync::Arc;
+use std::task::Poll;
+use std::time::Instant;
+use tower::Service;
+
+/// The service [`OtelLayer`](crate::OtelLayer) wraps around yours.
+#[derive(Clone)]
+pub struct OtelService<S> {
+    inner: S,
+    config: Arc<Config>,
+}
+
+impl<S> std::fmt::Debug for OtelService<S> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("OtelService").finish_non_exhaustive()
+    }
+}
+
+impl<S> OtelService<S> {
+    pub(crate) fn new(inner: S, config: Arc<Config>) -> Self {
+        Self { inner, config }
+    }
+}
+
+impl<S, ReqBody, ResBody> Service<Request<ReqBody>> for OtelService<S>
+where
+    S: Service<Request<ReqBody>, Response = Response<ResBody>>,
+    ResBody: http_body::Body<Data = Bytes>,
+{
+    type Response = Response<crate::body::OtelBody<ResBody>>;
+    type Error = S::Error;
+    type Future = ResponseFuture<S::Future>;
+
+    fn poll_ready(&mut self, cx: &mut std::task::Context<'_>) -> Poll<Result<(), Self::Error>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, req: Request<ReqBody>) -> Self::Future {
+        let config = &self.config;
+        if config.skipped(req.uri().path()) {
+            let fut = self.inner.call(req).with_context(Context::current());
+            return ResponseFuture::new(fut, None, false);
+        }
+        let start = Instant::now();
+        let (mut parts, body) = req.into_parts();
+
+        let incoming = match &config.propagator {
+            Some(p) => config.policy.extract(p.as_ref(), &parts),
+            None => global::get_text_map_propagator(|p| config.policy.extract(p, &parts)),
+        };
+        let facts = RequestFacts::of(&parts);
+        let name = match &config.span_name {
+            Some(hook) => hook(&parts),
+            None => facts.span_name(),
+        };
+        let mut attributes = request_attributes(&parts, &facts, &config.request_headers);
+        if let Some(hook) = &config.request_hook {
+            attributes.extend(hook(&parts));
+        }
+        let mut builder = config
+            .tracer
+            .span_builder(name)
+            .with_kind(SpanKind::Server)
+            .with_attributes(attributes);
+        if let Some(link) = incoming.link {
+            builder = builder.with_links(vec![Link::with_context(link)]);
+        }
+        let span = builder.start_with_context(&config.tracer, &incoming.parent);
+        let cx = incoming.parent.with_span(span);
+        {
+            let span = cx.span();
+            let sc = span.span_context();
+            parts.extensions.insert(TraceIds {
+                trace_id: sc.trace_id(),
+                span_id: sc.span_id(),
+                sampled: sc.is_sampled(),
+            });
+        }
+        config.metrics.active.add(1, &facts.active_attributes());
+        let request_bytes = parts
+            .headers
+            .get(http::header::CONTENT_LENGTH)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.parse::<u64>().ok());
+        let finisher = Finisher::new(config.clone(), cx.clone(), facts, start, request_bytes);
+        let catch_panics = config.catch_panics;
+        let request = Request::from_parts(parts, body);
+        let fut = {
+            let _attached = cx.clone().attach();
+            self.inner.call(request)
+        };
+        ResponseFuture::new(fut.with_context(cx), Some(finisher), catch_panics)
+    }
+}
