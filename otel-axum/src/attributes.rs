@@ -5,7 +5,9 @@ use http::request::Parts;
 use http::{HeaderMap, Version};
 use opentelemetry::{Array, KeyValue, StringValue, Value};
 use otel_http::semconv::normalize_method;
+use std::borrow::Cow;
 use std::net::SocketAddr;
+use std::sync::Arc;
 
 /// Headers that are never captured, whatever the allow-list says.
 const NEVER_CAPTURED: [&str; 4] = [
@@ -19,7 +21,7 @@ const NEVER_CAPTURED: [&str; 4] = [
 #[derive(Debug, Clone)]
 pub(crate) struct RequestFacts {
     pub method: &'static str,
-    pub route: Option<String>,
+    pub route: Option<Arc<str>>,
     pub scheme: &'static str,
     pub protocol_version: &'static str,
 }
@@ -31,7 +33,7 @@ impl RequestFacts {
             route: req
                 .extensions
                 .get::<MatchedPath>()
-                .map(|m| m.as_str().to_owned()),
+                .map(|m| Arc::from(m.as_str())),
             scheme: match req.uri.scheme_str() {
                 Some(s) if s.eq_ignore_ascii_case("https") => "https",
                 _ => "http",
@@ -41,13 +43,19 @@ impl RequestFacts {
     }
 
     /// `{method} {http.route}`, `{method}`, or `HTTP` for unknown methods.
-    pub(crate) fn span_name(&self) -> String {
+    pub(crate) fn span_name(&self) -> Cow<'static, str> {
         match (self.method, &self.route) {
-            ("_OTHER", Some(route)) => format!("HTTP {route}"),
-            ("_OTHER", None) => "HTTP".to_owned(),
-            (m, Some(route)) => format!("{m} {route}"),
-            (m, None) => m.to_owned(),
+            ("_OTHER", Some(route)) => Cow::Owned(format!("HTTP {route}")),
+            ("_OTHER", None) => Cow::Borrowed("HTTP"),
+            (m, Some(route)) => Cow::Owned(format!("{m} {route}")),
+            (m, None) => Cow::Borrowed(m),
         }
+    }
+
+    fn route_attribute(&self) -> Option<KeyValue> {
+        self.route
+            .as_ref()
+            .map(|r| KeyValue::new("http.route", StringValue::from(r.clone())))
     }
 
     /// The attributes of `http.server.request.duration` and friends.
@@ -64,9 +72,7 @@ impl RequestFacts {
             "network.protocol.version",
             self.protocol_version,
         ));
-        if let Some(route) = &self.route {
-            attrs.push(KeyValue::new("http.route", route.clone()));
-        }
+        attrs.extend(self.route_attribute());
         if let Some(status) = status {
             attrs.push(KeyValue::new(
                 "http.response.status_code",
@@ -131,42 +137,46 @@ fn forwarded_client(headers: &HeaderMap) -> Option<String> {
         .filter(|v| !v.is_empty())
 }
 
-/// The span attributes known when the request arrives.
-pub(crate) fn request_attributes(
-    req: &Parts,
-    facts: &RequestFacts,
-    captured_headers: &[http::HeaderName],
-) -> Vec<KeyValue> {
+/// The span attributes samplers may use, given when the span starts.
+pub(crate) fn sampling_attributes(req: &Parts, facts: &RequestFacts) -> Vec<KeyValue> {
     let mut attrs = Vec::with_capacity(16);
     attrs.push(KeyValue::new("http.request.method", facts.method));
-    if facts.method == "_OTHER" {
-        attrs.push(KeyValue::new(
-            "http.request.method_original",
-            req.method.as_str().to_owned(),
-        ));
-    }
     attrs.push(KeyValue::new("url.path", req.uri.path().to_owned()));
-    if let Some(q) = req.uri.query() {
-        attrs.push(KeyValue::new(
-            "url.query",
-            otel_http::semconv::redact_query(q),
-        ));
-    }
     attrs.push(KeyValue::new("url.scheme", facts.scheme));
-    if let Some(route) = &facts.route {
-        attrs.push(KeyValue::new("http.route", route.clone()));
-    }
-    attrs.push(KeyValue::new("network.protocol.name", "http"));
-    attrs.push(KeyValue::new(
-        "network.protocol.version",
-        facts.protocol_version,
-    ));
+    attrs.extend(facts.route_attribute());
     if let Some((host, port)) = server_address(req) {
         attrs.push(KeyValue::new("server.address", host));
         if let Some(port) = port {
             attrs.push(KeyValue::new("server.port", i64::from(port)));
         }
     }
+    attrs
+}
+
+/// The rest of the request's span attributes, added only to recording spans.
+pub(crate) fn detail_attributes(
+    req: &Parts,
+    facts: &RequestFacts,
+    captured_headers: &[http::HeaderName],
+    attrs: &mut Vec<KeyValue>,
+) {
+    if facts.method == "_OTHER" {
+        attrs.push(KeyValue::new(
+            "http.request.method_original",
+            req.method.as_str().to_owned(),
+        ));
+    }
+    if let Some(q) = req.uri.query() {
+        attrs.push(KeyValue::new(
+            "url.query",
+            otel_http::semconv::redact_query(q),
+        ));
+    }
+    attrs.push(KeyValue::new("network.protocol.name", "http"));
+    attrs.push(KeyValue::new(
+        "network.protocol.version",
+        facts.protocol_version,
+    ));
     let peer = req.extensions.get::<ConnectInfo<SocketAddr>>().map(|c| c.0);
     if let Some(peer) = peer {
         attrs.push(KeyValue::new("network.peer.address", peer.ip().to_string()));
@@ -188,12 +198,11 @@ pub(crate) fn request_attributes(
         attrs.push(KeyValue::new("user_agent.original", ua.to_owned()));
     }
     capture_headers(
-        &mut attrs,
+        attrs,
         "http.request.header.",
         &req.headers,
         captured_headers,
     );
-    attrs
 }
 
 /// `{prefix}{name}` = every value, for allow-listed headers that are present.
@@ -234,7 +243,7 @@ mod tests {
     fn span_names() {
         let facts = |m: &'static str, r: Option<&str>| RequestFacts {
             method: m,
-            route: r.map(str::to_owned),
+            route: r.map(Arc::from),
             scheme: "http",
             protocol_version: "1.1",
         };

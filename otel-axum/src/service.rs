@@ -1,6 +1,6 @@
 //! [`OtelService`]: opens the server span around each call.
 
-use crate::attributes::{RequestFacts, request_attributes};
+use crate::attributes::{RequestFacts, detail_attributes, sampling_attributes};
 use crate::extract::TraceIds;
 use crate::finish::Finisher;
 use crate::future::ResponseFuture;
@@ -62,10 +62,10 @@ where
         };
         let facts = RequestFacts::of(&parts);
         let name = match &config.span_name {
-            Some(hook) => hook(&parts),
+            Some(hook) => hook(&parts).into(),
             None => facts.span_name(),
         };
-        let mut attributes = request_attributes(&parts, &facts, &config.request_headers);
+        let mut attributes = sampling_attributes(&parts, &facts);
         if let Some(hook) = &config.request_hook {
             attributes.extend(hook(&parts));
         }
@@ -79,6 +79,11 @@ where
         }
         let span = builder.start_with_context(&config.tracer, &incoming.parent);
         let cx = incoming.parent.with_span(span);
+        if cx.span().is_recording() {
+            let mut details = Vec::with_capacity(8);
+            detail_attributes(&parts, &facts, &config.request_headers, &mut details);
+            cx.span().set_attributes(details);
+        }
         {
             let span = cx.span();
             let sc = span.span_context();

@@ -158,10 +158,20 @@ impl IncomingPolicy {
     ) -> Incoming {
         let extracted = propagator.extract_with_context(&Context::new(), &HeaderExtractor(headers));
         let remote = extracted.span().span_context().clone();
-        let mut parent = if self.drop_baggage {
-            Context::new()
-        } else {
-            Context::new().with_baggage(
+        let has_baggage = !extracted.baggage().is_empty();
+        // The common case, a trusted caller: the extracted context as it is.
+        if remote.is_valid() && !public && !(self.drop_baggage && has_baggage) {
+            let parent = if self.distrust_sampled {
+                extracted.with_value(DistrustedParentSampling)
+            } else {
+                extracted
+            };
+            return Incoming { parent, link: None };
+        }
+        // Otherwise: no remote parent, and the baggage only if accepted.
+        let mut parent = Context::new();
+        if has_baggage && !self.drop_baggage {
+            parent = parent.with_baggage(
                 extracted
                     .baggage()
                     .iter()
@@ -173,19 +183,16 @@ impl IncomingPolicy {
                         )
                     })
                     .collect::<Vec<_>>(),
-            )
-        };
-        let mut link = None;
-        if remote.is_valid() {
-            if public {
-                link = Some(remote);
-            } else {
-                parent = parent.with_remote_span_context(remote);
-                if self.distrust_sampled {
-                    parent = parent.with_value(DistrustedParentSampling);
-                }
-            }
+            );
         }
+        if remote.is_valid() && !public {
+            parent = parent.with_remote_span_context(remote);
+            if self.distrust_sampled {
+                parent = parent.with_value(DistrustedParentSampling);
+            }
+            return Incoming { parent, link: None };
+        }
+        let link = remote.is_valid().then_some(remote);
         Incoming { parent, link }
     }
 }
