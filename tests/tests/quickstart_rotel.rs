@@ -34,6 +34,8 @@ fn run_quickstart(env: &[(&str, String)]) -> String {
             cmd.env_remove(k);
         }
     }
+    cmd.env("QUICKSTART_ADDR", "127.0.0.1:0")
+        .env("QUICKSTART_EXIT_AFTER_DEMO", "1");
     for (k, v) in env {
         cmd.env(k, v);
     }
@@ -76,6 +78,9 @@ impl Setup {
             .block_on(self.receiver.wait_for(Duration::from_secs(20), |r| {
                 r.spans().len() >= 6
                     && r.metric_names().iter().any(|n| n == "quickstart.orders")
+                    && r.metric_names()
+                        .iter()
+                        .any(|n| n == "http.server.request.duration")
                     && r.log_records().len() >= 5
             }));
         assert!(
@@ -92,8 +97,8 @@ impl Setup {
         let spans = self.receiver.spans_with_resource();
         let (resource, _, checkout) = spans
             .iter()
-            .find(|(_, _, s)| s.name == "checkout")
-            .expect("checkout span");
+            .find(|(_, _, s)| s.name == "GET /checkout/{order}")
+            .expect("the server span of a checkout");
         assert_eq!(
             attr(resource, "service.name").as_deref(),
             Some("quickstart")
@@ -108,7 +113,7 @@ impl Setup {
         );
         assert_eq!(
             attr(&checkout.attributes, "http.route").as_deref(),
-            Some("/checkout")
+            Some("/checkout/{order}")
         );
         assert_eq!(checkout.kind, 2, "SERVER");
         let children: Vec<_> = spans
@@ -140,7 +145,8 @@ impl Setup {
         assert!(
             spans
                 .iter()
-                .any(|(_, _, s)| s.trace_id == declined.trace_id && s.name == "checkout"),
+                .any(|(_, _, s)| s.trace_id == declined.trace_id
+                    && s.name == "GET /checkout/{order}"),
             "the log record carries the trace id of its request"
         );
     }

@@ -1,21 +1,31 @@
-//! The quick-start service: one call at `main`, then ordinary `tracing` code.
+//! The quick-start service: one call at `main`, one layer on the router, then
+//! ordinary `tracing` code.
 //!
 //! ```text
-//! cargo run -p quickstart                                    # trace printed as a waterfall on stderr
+//! cargo run -p quickstart          # serves on 127.0.0.1:3000, traces printed as waterfalls on stderr
 //! OTEL_EXPORTER_OTLP_ENDPOINT=http://localhost:4318 cargo run -p quickstart   # exported over OTLP
 //! ```
+//!
+//! At start it sends two demo requests to itself, so a trace shows up at once.
+//! `QUICKSTART_ADDR` sets the address (default `127.0.0.1:3000`);
+//! `QUICKSTART_EXIT_AFTER_DEMO=1` exits after the demo requests.
 
+use axum::Router;
+use axum::extract::Path;
+use axum::routing::get;
+use otel_axum::{OtelLayer, TraceIds};
 use otel_init::opentelemetry::{KeyValue, global};
-use otel_init::tracing::{info, instrument, warn};
 use otel_init::{ExporterKind, Telemetry};
+use std::net::SocketAddr;
 use std::time::Duration;
+use tracing::{info, instrument, warn};
 
 #[tokio::main]
-async fn main() -> Result<(), otel_init::InitError> {
+async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut telemetry =
         Telemetry::builder().crate_identity(env!("CARGO_PKG_NAME"), env!("CARGO_PKG_VERSION"));
     if !otlp_configured() {
-        // No collector configured: show the trace in the terminal instead.
+        // No collector configured: show the traces in the terminal instead.
         telemetry = telemetry
             .traces_exporters([ExporterKind::Console])
             .metrics_exporters([])
@@ -23,20 +33,45 @@ async fn main() -> Result<(), otel_init::InitError> {
     }
     let telemetry = telemetry.init()?;
 
-    let orders = global::meter("quickstart")
-        .u64_counter("quickstart.orders")
-        .build();
-    for order in 1..=2 {
-        checkout(order).await;
-        orders.add(1, &[KeyValue::new("payment.method", "card")]);
-    }
+    // The layer is built after init, so it picks up the global providers.
+    let app = Router::new()
+        .route("/checkout/{order}", get(checkout))
+        .route("/healthz", get(|| async { "ok" }))
+        .layer(
+            OtelLayer::builder()
+                .skip_paths(["/healthz"])
+                .trace_response_header("traceresponse")
+                .build(),
+        );
+
+    let addr = std::env::var("QUICKSTART_ADDR").unwrap_or_else(|_| "127.0.0.1:3000".to_owned());
+    let listener = tokio::net::TcpListener::bind(&addr).await?;
+    let local = listener.local_addr()?;
+    info!("listening on http://{local}");
+    let exit_after_demo = std::env::var("QUICKSTART_EXIT_AFTER_DEMO").is_ok_and(|v| v == "1");
+    let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
+    tokio::spawn(async move {
+        demo_requests(local).await;
+        if exit_after_demo {
+            let _ = stop_tx.send(());
+        } else {
+            info!("try: curl -i http://{local}/checkout/3   (Ctrl-C to stop)");
+            let _ = tokio::signal::ctrl_c().await;
+            let _ = stop_tx.send(());
+        }
+    });
+    axum::serve(listener, app)
+        .with_graceful_shutdown(async {
+            let _ = stop_rx.await;
+        })
+        .await?;
 
     let report = telemetry.shutdown();
     info!(?report.export, "telemetry shut down");
     Ok(())
 }
 
-/// True when an `OTEL_*` variable names an OTLP endpoint or exporter.
+/// True when an `OTEL_*` variable names an OTLP endpoint or an exporter.
 fn otlp_configured() -> bool {
     [
         "OTEL_EXPORTER_OTLP_ENDPOINT",
@@ -49,14 +84,62 @@ fn otlp_configured() -> bool {
     .any(|v| std::env::var(v).is_ok_and(|v| !v.is_empty()))
 }
 
-#[instrument(fields(otel.kind = "server", http.request.method = "POST", http.route = "/checkout"))]
-async fn checkout(order: u32) {
+/// Two requests to ourselves: order 1 succeeds, order 2's payment is declined.
+async fn demo_requests(addr: SocketAddr) {
+    use http_body_util::BodyExt;
+    let client = hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new())
+        .build_http::<String>();
+    for order in 1..=2 {
+        let uri = format!("http://{addr}/checkout/{order}");
+        let Ok(req) = http::Request::get(&uri).body(String::new()) else {
+            continue;
+        };
+        match client.request(req).await {
+            Ok(res) => {
+                let status = res.status();
+                let body = res
+                    .into_body()
+                    .collect()
+                    .await
+                    .map(|b| b.to_bytes())
+                    .unwrap_or_default();
+                info!(%status, body = %String::from_utf8_lossy(&body), "demo request {uri}");
+            }
+            Err(e) => warn!(error = %e, "demo request {uri} failed"),
+        }
+    }
+}
+
+async fn checkout(Path(order): Path<u32>, ids: TraceIds) -> (http::StatusCode, String) {
     info!(order, "checkout started");
     load_cart(order).await;
-    if charge_card(order).await.is_err() {
-        warn!(order, "payment declined");
+    let orders = global::meter("quickstart")
+        .u64_counter("quickstart.orders")
+        .build();
+    let result = charge_card(order).await;
+    orders.add(
+        1,
+        &[KeyValue::new(
+            "payment.outcome",
+            if result.is_ok() { "paid" } else { "declined" },
+        )],
+    );
+    match result {
+        Ok(()) => {
+            info!(order, "checkout finished");
+            (
+                http::StatusCode::OK,
+                format!("order {order} paid (trace {})\n", ids.trace_id),
+            )
+        }
+        Err(reason) => {
+            warn!(order, %reason, "payment declined");
+            (
+                http::StatusCode::PAYMENT_REQUIRED,
+                format!("order {order}: {reason} (trace {})\n", ids.trace_id),
+            )
+        }
     }
-    info!(order, "checkout finished");
 }
 
 #[instrument(fields(otel.kind = "client", db.system.name = "sqlite", db.operation.name = "SELECT"))]
