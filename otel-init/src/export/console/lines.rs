@@ -4,6 +4,7 @@ use super::super::logs::{LogItem, encode};
 use super::super::pipeline::{BatchSink, BoxFuture};
 use opentelemetry_proto::tonic::collector::metrics::v1::ExportMetricsServiceRequest;
 use opentelemetry_proto::tonic::common::v1::{AnyValue, KeyValue, any_value};
+use opentelemetry_proto::tonic::metrics::v1 as metric_v1;
 use opentelemetry_proto::tonic::metrics::v1::{metric, number_data_point};
 use opentelemetry_proto::transform::common::tonic::ResourceAttributesWithSchema;
 use std::fmt::Write as _;
@@ -87,22 +88,17 @@ pub(crate) fn print_metrics(request: &ExportMetricsServiceRequest) {
                     format!(" ({})", m.unit)
                 };
                 match &m.data {
-                    Some(metric::Data::Sum(s)) => {
-                        for p in &s.data_points {
+                    Some(metric::Data::Sum(metric_v1::Sum { data_points, .. }))
+                    | Some(metric::Data::Gauge(metric_v1::Gauge { data_points, .. })) => {
+                        let kind = if matches!(m.data, Some(metric::Data::Sum(_))) {
+                            "sum"
+                        } else {
+                            "gauge"
+                        };
+                        for p in data_points {
                             let _ = writeln!(
                                 out,
-                                "metric {}{unit} sum {} {}",
-                                m.name,
-                                number(&p.value),
-                                attrs(&p.attributes)
-                            );
-                        }
-                    }
-                    Some(metric::Data::Gauge(g)) => {
-                        for p in &g.data_points {
-                            let _ = writeln!(
-                                out,
-                                "metric {}{unit} gauge {} {}",
+                                "metric {}{unit} {kind} {} {}",
                                 m.name,
                                 number(&p.value),
                                 attrs(&p.attributes)
