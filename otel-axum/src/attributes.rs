@@ -67,7 +67,6 @@ impl RequestFacts {
         let mut attrs = Vec::with_capacity(7);
         attrs.push(KeyValue::new("http.request.method", self.method));
         attrs.push(KeyValue::new("url.scheme", self.scheme));
-        attrs.push(KeyValue::new("network.protocol.name", "http"));
         attrs.push(KeyValue::new(
             "network.protocol.version",
             self.protocol_version,
@@ -172,7 +171,7 @@ pub(crate) fn detail_attributes(
             otel_http::semconv::redact_query(q),
         ));
     }
-    attrs.push(KeyValue::new("network.protocol.name", "http"));
+    // network.protocol.name is only required when it is not "http".
     attrs.push(KeyValue::new(
         "network.protocol.version",
         facts.protocol_version,
