@@ -2,8 +2,8 @@
 
 use crate::config::otlp::{default_endpoint, signal_endpoint_from_base, validate_url};
 use crate::config::{
-    BatchConfig, Compression, Config, EnvSource, ExporterKind, PropagatorKind, Protocol,
-    SamplerKind, Signal,
+    BatchConfig, Compression, Config, EnvSource, ExporterKind, ProcessEnv, PropagatorKind,
+    Protocol, SamplerKind, Signal,
 };
 use crate::error::InitError;
 use crate::export::RetryPolicy;
@@ -31,7 +31,7 @@ impl Telemetry {
     /// # Ok::<(), otel_init::InitError>(())
     /// ```
     pub fn builder() -> TelemetryBuilder {
-        TelemetryBuilder::from_config(Config::from_env(), std::env::var("RUST_LOG").ok())
+        TelemetryBuilder::from_config(Config::from_env(), &ProcessEnv)
     }
 
     /// A builder that reads its `OTEL_*` values (and `RUST_LOG`) from `source`
@@ -46,7 +46,7 @@ impl Telemetry {
     /// assert!(guard.tracer_provider().is_none());
     /// ```
     pub fn builder_from_env(source: &dyn EnvSource) -> TelemetryBuilder {
-        TelemetryBuilder::from_config(Config::from_source(source), source.get("RUST_LOG"))
+        TelemetryBuilder::from_config(Config::from_source(source), source)
     }
 }
 
@@ -60,6 +60,8 @@ impl Telemetry {
 pub struct TelemetryBuilder {
     config: Config,
     rust_log: Option<String>,
+    /// `OTEL_INIT_LOG_FORMAT` as set.
+    log_format: Option<String>,
     identity: ServiceIdentity,
     custom_sampler: Option<Box<dyn ShouldSample>>,
     retry: RetryPolicy,
@@ -88,10 +90,11 @@ fn invalid(setting: &'static str, value: impl std::fmt::Debug, expected: &str) -
 }
 
 impl TelemetryBuilder {
-    fn from_config(config: Config, rust_log: Option<String>) -> Self {
+    fn from_config(config: Config, source: &dyn EnvSource) -> Self {
         Self {
             config,
-            rust_log,
+            rust_log: source.get("RUST_LOG"),
+            log_format: source.get(subscriber::LOG_FORMAT_VAR),
             identity: ServiceIdentity::default(),
             custom_sampler: None,
             retry: RetryPolicy::default(),
@@ -342,7 +345,8 @@ impl TelemetryBuilder {
         self
     }
 
-    /// Leaves out the default human-readable log output on stdout.
+    /// Leaves out the default log output on stdout (human-readable or JSON,
+    /// see `OTEL_INIT_LOG_FORMAT`), whatever the environment says.
     pub fn without_fmt_layer(mut self) -> Self {
         self.fmt_layer = false;
         self
@@ -368,7 +372,12 @@ impl TelemetryBuilder {
 
     /// Starts the providers and registers them globally, without touching the
     /// `tracing` subscriber: add [`TelemetryGuard::layer`] to your own.
-    pub fn build(mut self) -> Result<TelemetryGuard, InitError> {
+    pub fn build(self) -> Result<TelemetryGuard, InitError> {
+        self.build_for_service().map(|(guard, _)| guard)
+    }
+
+    /// [`build`](Self::build), also returning the resolved `service.name`.
+    fn build_for_service(mut self) -> Result<(TelemetryGuard, String), InitError> {
         if !self.errors.is_empty() {
             return Err(self.errors.remove(0));
         }
@@ -378,12 +387,18 @@ impl TelemetryBuilder {
             diag::warn(w);
         }
         let propagator = propagation::build(&config.propagators);
+        let resource = resource::build(
+            config.service_name.as_deref(),
+            &config.resource_attributes,
+            &self.identity,
+        );
+        let service = resource::get_str(&resource, "service.name").unwrap_or_default();
         if config.sdk_disabled {
             if self.set_globals {
                 globals::install(propagator, None, None);
             }
             diag::info("OTEL_SDK_DISABLED=true: telemetry is not recorded");
-            return Ok(TelemetryGuard::new(Parts {
+            let guard = TelemetryGuard::new(Parts {
                 tracer: None,
                 meter: None,
                 logger: None,
@@ -392,14 +407,9 @@ impl TelemetryBuilder {
                 shutdown_timeout: self.shutdown_timeout,
                 warnings: config.warnings.clone(),
                 set_globals: false,
-            }));
+            });
+            return Ok((guard, service));
         }
-        let resource = resource::build(
-            config.service_name.as_deref(),
-            &config.resource_attributes,
-            &self.identity,
-        );
-        let service = resource::get_str(&resource, "service.name").unwrap_or_default();
         let sampler: Box<dyn ShouldSample> = match self.custom_sampler.take() {
             Some(s) => s,
             None => Box::new(sampler::build(config.sampler)),
@@ -419,7 +429,7 @@ impl TelemetryBuilder {
             );
         }
         diag::info(describe(config, &service));
-        Ok(TelemetryGuard::new(Parts {
+        let guard = TelemetryGuard::new(Parts {
             tracer: Some(providers.tracer),
             meter: providers.meter,
             logger: providers.logger,
@@ -428,22 +438,33 @@ impl TelemetryBuilder {
             shutdown_timeout: self.shutdown_timeout,
             warnings: config.warnings.clone(),
             set_globals: self.set_globals,
-        }))
+        });
+        Ok((guard, service))
     }
 
     /// [`build`](Self::build), then installs the global `tracing` subscriber:
-    /// the filter from `RUST_LOG`, the OpenTelemetry layers, human-readable
-    /// output on stdout (unless [`without_fmt_layer`](Self::without_fmt_layer))
-    /// and any [`with_layer`](Self::with_layer) layers.
+    /// the filter from `RUST_LOG`, the OpenTelemetry layers, the log output on
+    /// stdout (human-readable on a terminal, JSON lines with `trace_id` and
+    /// `span_id` otherwise, as `OTEL_INIT_LOG_FORMAT` may override; none with
+    /// [`without_fmt_layer`](Self::without_fmt_layer)) and any
+    /// [`with_layer`](Self::with_layer) layers. Records of the `log` crate are
+    /// captured as events, unless a `log` logger is already installed.
     pub fn init(mut self) -> Result<TelemetryGuard, InitError> {
         let layers = std::mem::take(&mut self.layers);
-        let fmt = self.fmt_layer;
         let default_filter = self.default_filter.clone();
         let rust_log = self.rust_log.take();
-        // A bad RUST_LOG is reported with the other warnings by build().
+        // Bad RUST_LOG and OTEL_INIT_LOG_FORMAT values are reported with the
+        // other warnings by build().
         let filter = subscriber::env_filter(rust_log, &default_filter, &mut self.config.warnings);
-        let guard = self.build()?;
-        subscriber::install(guard.layer(), layers, fmt, filter)?;
+        let format = subscriber::log_format(self.log_format.take(), &mut self.config.warnings);
+        let format = if self.fmt_layer {
+            format
+        } else {
+            otel_logging::LogFormat::None
+        };
+        let (guard, service) = self.build_for_service()?;
+        let output = subscriber::output_layer(format, &service);
+        subscriber::install(guard.layer(), output, layers, filter)?;
         Ok(guard)
     }
 }

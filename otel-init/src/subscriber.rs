@@ -1,13 +1,17 @@
 //! The `tracing` side: the layers that feed OpenTelemetry, the filter from
-//! `RUST_LOG`, and the global subscriber.
+//! `RUST_LOG`, the log output chosen by `OTEL_INIT_LOG_FORMAT`, and the
+//! global subscriber.
 
 use crate::config::ConfigWarning;
+use crate::diag;
 use crate::error::InitError;
 use opentelemetry::InstrumentationScope;
 use opentelemetry::trace::TracerProvider as _;
 use opentelemetry_appender_tracing::layer::OpenTelemetryTracingBridge;
 use opentelemetry_sdk::logs::SdkLoggerProvider;
 use opentelemetry_sdk::trace::SdkTracerProvider;
+use otel_logging::{JsonLayer, LogFormat};
+use std::io::IsTerminal;
 use tracing_subscriber::filter::EnvFilter;
 use tracing_subscriber::layer::SubscriberExt;
 use tracing_subscriber::registry::LookupSpan;
@@ -57,23 +61,67 @@ pub(crate) fn env_filter(
     }
 }
 
+/// The variable that chooses the log output of `init()`.
+pub(crate) const LOG_FORMAT_VAR: &str = "OTEL_INIT_LOG_FORMAT";
+
+/// `OTEL_INIT_LOG_FORMAT`, or `auto` when unset; a bad value warns and uses `auto`.
+pub(crate) fn log_format(raw: Option<String>, warnings: &mut Vec<ConfigWarning>) -> LogFormat {
+    let Some(value) = raw.filter(|v| !v.trim().is_empty()) else {
+        return LogFormat::Auto;
+    };
+    value.parse().unwrap_or_else(|_| {
+        warnings.push(ConfigWarning {
+            variable: LOG_FORMAT_VAR.to_owned(),
+            value: value.clone(),
+            expected: format!("one of {}; using auto", LogFormat::ACCEPTED.join(", ")),
+        });
+        LogFormat::Auto
+    })
+}
+
+/// The log output on stdout: human-readable on a terminal, JSON lines with
+/// trace ids otherwise (unless `format` says), or nothing.
+pub(crate) fn output_layer(format: LogFormat, service_name: &str) -> Option<BoxedLayer> {
+    let terminal = std::io::stdout().is_terminal();
+    match format.resolve(terminal) {
+        LogFormat::None => None,
+        LogFormat::Json => match JsonLayer::builder().service_name(service_name).build() {
+            Ok(layer) => Some(Box::new(layer)),
+            Err(e) => {
+                diag::warn(format_args!(
+                    "cannot start the JSON log writer ({e}); writing human-readable logs instead"
+                ));
+                Some(text_layer(terminal))
+            }
+        },
+        LogFormat::Text | LogFormat::Auto => Some(text_layer(terminal)),
+    }
+}
+
+fn text_layer(ansi: bool) -> BoxedLayer {
+    Box::new(
+        tracing_subscriber::fmt::layer()
+            .with_target(true)
+            .with_ansi(ansi),
+    )
+}
+
 pub(crate) fn install(
     otel: BoxedLayer,
+    output: Option<BoxedLayer>,
     extra: Vec<BoxedLayer>,
-    fmt: bool,
     filter: EnvFilter,
 ) -> Result<(), InitError> {
     let mut layers: Vec<BoxedLayer> = vec![otel];
-    if fmt {
-        let ansi = std::io::IsTerminal::is_terminal(&std::io::stdout());
-        layers.push(Box::new(
-            tracing_subscriber::fmt::layer()
-                .with_target(true)
-                .with_ansi(ansi),
-        ));
-    }
+    layers.extend(output);
     layers.extend(extra);
     let subscriber = Registry::default().with(layers.with_filter(filter));
     tracing::subscriber::set_global_default(subscriber)
-        .map_err(|e| InitError::SubscriberAlreadySet(e.to_string()))
+        .map_err(|e| InitError::SubscriberAlreadySet(e.to_string()))?;
+    // Records of the `log` crate (still used by many dependencies) become
+    // events too, unless the application installed its own `log` logger.
+    if let Err(e) = otel_logging::capture_log_records() {
+        diag::debug(e);
+    }
+    Ok(())
 }

@@ -2,12 +2,15 @@
 
 use super::retry::{AttemptError, grpc_code_is_transient};
 use super::tls::TlsFiles;
-use super::{OtlpRequest, USER_AGENT, report_partial_success};
+use super::encode::Encoded;
+use super::{USER_AGENT, report_partial_success};
+use bytes::{BufMut, Bytes};
+use opentelemetry_proto::tonic::collector::logs::v1::ExportLogsServiceResponse;
+use opentelemetry_proto::tonic::collector::metrics::v1::ExportMetricsServiceResponse;
+use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceResponse;
+use tonic::codec::{Codec, DecodeBuf, Decoder, EncodeBuf, Encoder};
 use crate::config::{Compression, OtlpConfig, Signal};
 use crate::error::InitError;
-use opentelemetry_proto::tonic::collector::logs::v1::logs_service_client::LogsServiceClient;
-use opentelemetry_proto::tonic::collector::metrics::v1::metrics_service_client::MetricsServiceClient;
-use opentelemetry_proto::tonic::collector::trace::v1::trace_service_client::TraceServiceClient;
 use tonic::codec::CompressionEncoding;
 use tonic::metadata::{MetadataKey, MetadataMap, MetadataValue};
 use tonic::transport::{Certificate, Channel, ClientTlsConfig, Endpoint, Identity};
@@ -63,42 +66,38 @@ impl GrpcTransport {
         })
     }
 
-    pub(crate) async fn send(&self, request: OtlpRequest) -> Result<(), AttemptError> {
-        let signal = request.signal();
-        let result = match request {
-            OtlpRequest::Traces(r) => {
-                let mut c = TraceServiceClient::new(self.channel.clone());
-                if self.gzip {
-                    c = c.send_compressed(CompressionEncoding::Gzip);
-                }
-                c.export(self.request(r)).await.map(|resp| {
-                    resp.into_inner()
-                        .partial_success
-                        .map(|p| (p.rejected_spans, p.error_message))
-                })
-            }
-            OtlpRequest::Metrics(r) => {
-                let mut c = MetricsServiceClient::new(self.channel.clone());
-                if self.gzip {
-                    c = c.send_compressed(CompressionEncoding::Gzip);
-                }
-                c.export(self.request(r)).await.map(|resp| {
-                    resp.into_inner()
+    pub(crate) async fn send(&self, encoded: Encoded) -> Result<(), AttemptError> {
+        let mut grpc = tonic::client::Grpc::new(self.channel.clone());
+        if self.gzip {
+            grpc = grpc.send_compressed(CompressionEncoding::Gzip);
+        }
+        grpc.ready().await.map_err(|e| AttemptError::Transient {
+            reason: format!("cannot reach the collector: {e}"),
+            retry_after: None,
+        })?;
+        let signal = encoded.signal;
+        let request = self.request(encoded.body);
+        let result = match signal {
+            Signal::Traces => grpc
+                .unary(request, path(TRACES), PreEncoded::<ExportTraceServiceResponse>::default())
+                .await
+                .map(|r| r.into_inner().partial_success.map(|p| (p.rejected_spans, p.error_message))),
+            Signal::Metrics => grpc
+                .unary(request, path(METRICS), PreEncoded::<ExportMetricsServiceResponse>::default())
+                .await
+                .map(|r| {
+                    r.into_inner()
                         .partial_success
                         .map(|p| (p.rejected_data_points, p.error_message))
-                })
-            }
-            OtlpRequest::Logs(r) => {
-                let mut c = LogsServiceClient::new(self.channel.clone());
-                if self.gzip {
-                    c = c.send_compressed(CompressionEncoding::Gzip);
-                }
-                c.export(self.request(r)).await.map(|resp| {
-                    resp.into_inner()
+                }),
+            Signal::Logs => grpc
+                .unary(request, path(LOGS), PreEncoded::<ExportLogsServiceResponse>::default())
+                .await
+                .map(|r| {
+                    r.into_inner()
                         .partial_success
                         .map(|p| (p.rejected_log_records, p.error_message))
-                })
-            }
+                }),
         };
         match result {
             Ok(partial) => {
@@ -115,6 +114,64 @@ impl GrpcTransport {
         let mut request = tonic::Request::new(message);
         *request.metadata_mut() = self.metadata.clone();
         request
+    }
+}
+
+const TRACES: &str = "/opentelemetry.proto.collector.trace.v1.TraceService/Export";
+const METRICS: &str = "/opentelemetry.proto.collector.metrics.v1.MetricsService/Export";
+const LOGS: &str = "/opentelemetry.proto.collector.logs.v1.LogsService/Export";
+
+fn path(p: &'static str) -> http::uri::PathAndQuery {
+    http::uri::PathAndQuery::from_static(p)
+}
+
+/// A codec that sends bytes already encoded as protobuf and decodes the
+/// response with prost: the batch is encoded once for all attempts.
+struct PreEncoded<R>(std::marker::PhantomData<fn() -> R>);
+
+impl<R> Default for PreEncoded<R> {
+    fn default() -> Self {
+        Self(std::marker::PhantomData)
+    }
+}
+
+struct BytesEncoder;
+
+impl Encoder for BytesEncoder {
+    type Item = Bytes;
+    type Error = tonic::Status;
+
+    fn encode(&mut self, item: Bytes, dst: &mut EncodeBuf<'_>) -> Result<(), Self::Error> {
+        dst.put(item);
+        Ok(())
+    }
+}
+
+struct ProstDecoder<R>(std::marker::PhantomData<fn() -> R>);
+
+impl<R: prost::Message + Default> Decoder for ProstDecoder<R> {
+    type Item = R;
+    type Error = tonic::Status;
+
+    fn decode(&mut self, src: &mut DecodeBuf<'_>) -> Result<Option<R>, Self::Error> {
+        R::decode(src)
+            .map(Some)
+            .map_err(|e| tonic::Status::internal(format!("cannot decode the response: {e}")))
+    }
+}
+
+impl<R: prost::Message + Default + Send + 'static> Codec for PreEncoded<R> {
+    type Encode = Bytes;
+    type Decode = R;
+    type Encoder = BytesEncoder;
+    type Decoder = ProstDecoder<R>;
+
+    fn encoder(&mut self) -> Self::Encoder {
+        BytesEncoder
+    }
+
+    fn decoder(&mut self) -> Self::Decoder {
+        ProstDecoder(std::marker::PhantomData)
     }
 }
 

@@ -2,6 +2,7 @@
 
 use super::retry::{AttemptError, http_status_is_transient, parse_retry_after};
 use super::tls::{TlsFiles, rustls_config};
+use super::encode::{self, Encoded};
 use super::{OtlpRequest, USER_AGENT, report_partial_success};
 use crate::config::{Compression, OtlpConfig, Protocol, Signal};
 use crate::error::InitError;
@@ -75,29 +76,25 @@ impl HttpTransport {
         })
     }
 
-    fn encode(&self, request: &OtlpRequest) -> Result<Vec<u8>, AttemptError> {
-        let permanent =
-            |e: serde_json::Error| AttemptError::Permanent(format!("cannot encode JSON: {e}"));
-        Ok(match (request, self.json) {
-            (OtlpRequest::Traces(r), false) => r.encode_to_vec(),
-            (OtlpRequest::Metrics(r), false) => r.encode_to_vec(),
-            (OtlpRequest::Logs(r), false) => r.encode_to_vec(),
-            (OtlpRequest::Traces(r), true) => serde_json::to_vec(r).map_err(permanent)?,
-            (OtlpRequest::Metrics(r), true) => serde_json::to_vec(r).map_err(permanent)?,
-            (OtlpRequest::Logs(r), true) => serde_json::to_vec(r).map_err(permanent)?,
-        })
-    }
-
-    pub(crate) async fn send(&self, request: OtlpRequest) -> Result<(), AttemptError> {
-        let signal = request.signal();
-        let mut body = self.encode(&request)?;
+    /// The body in this transport's encoding, gzipped when configured.
+    pub(crate) fn encode(&self, request: &OtlpRequest) -> Result<Encoded, AttemptError> {
+        let mut encoded = if self.json {
+            encode::json(request)?
+        } else {
+            encode::protobuf(request)
+        };
         if self.gzip {
             let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
-            enc.write_all(&body)
+            enc.write_all(&encoded.body)
                 .and_then(|_| enc.finish())
-                .map(|b| body = b)
+                .map(|b| encoded.body = Bytes::from(b))
                 .map_err(|e| AttemptError::Permanent(format!("cannot gzip: {e}")))?;
         }
+        Ok(encoded)
+    }
+
+    pub(crate) async fn send(&self, encoded: Encoded) -> Result<(), AttemptError> {
+        let signal = encoded.signal;
         let mut builder = http::Request::post(self.uri.clone())
             .header(
                 http::header::CONTENT_TYPE,
@@ -112,7 +109,7 @@ impl HttpTransport {
             builder = builder.header(http::header::CONTENT_ENCODING, "gzip");
         }
         let mut req = builder
-            .body(Full::new(Bytes::from(body)))
+            .body(Full::new(encoded.body))
             .map_err(|e| AttemptError::Permanent(format!("cannot build request: {e}")))?;
         for (k, v) in &self.headers {
             req.headers_mut().append(k, v.clone());

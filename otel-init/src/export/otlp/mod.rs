@@ -1,6 +1,7 @@
 //! The OTLP client: gRPC or HTTP (protobuf or JSON), with retries, TLS,
 //! headers, compression and a per-attempt timeout.
 
+mod encode;
 mod grpc;
 mod http;
 pub(crate) mod retry;
@@ -76,16 +77,28 @@ impl OtlpClient {
     }
 
     /// Sends a request, retrying transient failures; `Err` explains the final failure.
+    /// The request is encoded once, whatever the number of attempts.
     pub(crate) async fn send(&self, request: OtlpRequest) -> Result<(), String> {
+        let encoded = match &self.transport {
+            Transport::Grpc(_) => Ok(encode::protobuf(&request)),
+            Transport::Http(t) => t.encode(&request),
+        };
+        drop(request);
+        let encoded = match encoded {
+            Ok(e) => e,
+            Err(AttemptError::Permanent(reason) | AttemptError::Transient { reason, .. }) => {
+                return Err(reason);
+            }
+        };
         let result = self
             .retry
             .run(|| {
-                let request = request.clone();
+                let encoded = encoded.clone();
                 async move {
                     let attempt = async {
                         match &self.transport {
-                            Transport::Grpc(t) => t.send(request).await,
-                            Transport::Http(t) => t.send(request).await,
+                            Transport::Grpc(t) => t.send(encoded).await,
+                            Transport::Http(t) => t.send(encoded).await,
                         }
                     };
                     match tokio::time::timeout(self.timeout, attempt).await {

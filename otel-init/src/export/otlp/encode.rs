@@ -1,0 +1,41 @@
+//! Encoding a request once per batch, however many attempts it takes.
+
+use super::OtlpRequest;
+use super::retry::AttemptError;
+use crate::config::Signal;
+use bytes::Bytes;
+use prost::Message;
+
+/// A request in its wire form; cloning it is cheap.
+#[derive(Debug, Clone)]
+pub(crate) struct Encoded {
+    pub signal: Signal,
+    pub body: Bytes,
+}
+
+/// Binary protobuf, for gRPC and OTLP/HTTP with `application/x-protobuf`.
+pub(crate) fn protobuf(request: &OtlpRequest) -> Encoded {
+    let body = match request {
+        OtlpRequest::Traces(r) => r.encode_to_vec(),
+        OtlpRequest::Metrics(r) => r.encode_to_vec(),
+        OtlpRequest::Logs(r) => r.encode_to_vec(),
+    };
+    Encoded {
+        signal: request.signal(),
+        body: Bytes::from(body),
+    }
+}
+
+/// The OTLP JSON encoding.
+pub(crate) fn json(request: &OtlpRequest) -> Result<Encoded, AttemptError> {
+    let body = match request {
+        OtlpRequest::Traces(r) => serde_json::to_vec(r),
+        OtlpRequest::Metrics(r) => serde_json::to_vec(r),
+        OtlpRequest::Logs(r) => serde_json::to_vec(r),
+    }
+    .map_err(|e| AttemptError::Permanent(format!("cannot encode JSON: {e}")))?;
+    Ok(Encoded {
+        signal: request.signal(),
+        body: Bytes::from(body),
+    })
+}
