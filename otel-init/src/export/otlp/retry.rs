@@ -68,7 +68,9 @@ impl RetryPolicy {
                         "export attempt {n} failed ({reason}); retrying in {delay:?}"
                     ));
                     tokio::time::sleep(delay).await;
-                    backoff = backoff.mul_f64(self.multiplier).min(self.max_backoff);
+                    backoff = Duration::try_from_secs_f64(backoff.as_secs_f64() * self.multiplier)
+                        .unwrap_or(self.max_backoff)
+                        .min(self.max_backoff);
                 }
             }
         }
@@ -78,7 +80,8 @@ impl RetryPolicy {
 
 /// A uniformly random delay between half and all of `backoff`.
 fn jitter(backoff: Duration) -> Duration {
-    backoff.mul_f64(0.5 + rand::random::<f64>() * 0.5)
+    Duration::try_from_secs_f64(backoff.as_secs_f64() * (0.5 + rand::random::<f64>() * 0.5))
+        .unwrap_or(backoff)
 }
 
 /// HTTP statuses the specification calls retryable.
