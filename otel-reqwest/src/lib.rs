@@ -1,4 +1,69 @@
-//! reqwest-middleware client middleware: client spans, context injection and client metrics.
+//! Client middleware for reqwest (through `reqwest_middleware`) that carries the
+//! trace to the next service and measures every call: a CLIENT span that is a
+//! child of the current context, with the stable HTTP client conventions, the
+//! context injected with the propagator (to the hosts you allow), and the
+//! `http.client.request.duration` metric.
 //!
-//! Not implemented yet: this crate is reserved in the workspace and tracked by its own issue.
+//! ```
+//! use otel_reqwest::{OtelMiddleware, UrlTemplate};
+//! use otel_reqwest::reqwest_middleware::ClientBuilder;
+//!
+//! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
+//! // After otel_init::init_telemetry(): the middleware uses the global providers.
+//! let client = ClientBuilder::new(otel_reqwest::reqwest_client_builder().build()?)
+//!     .with(OtelMiddleware::new())
+//!     .build();
+//! let order = 42;
+//! let response = client
+//!     .get(format!("http://orders.internal/orders/{order}"))
+//!     .with_extension(UrlTemplate::new("/orders/{id}")) // span "GET /orders/{id}"
+//!     .send()
+//!     .await?;
+//! # Ok(())
+//! # }
+//! ```
+//!
+//! - The parent is OpenTelemetry's current context: inside an `otel-axum`
+//!   handler the server span, inside a `#[tracing::instrument]` function that
+//!   function's span (tracing-opentelemetry keeps the two in step).
+//! - The span ends when the response headers have arrived (or the request
+//!   failed); reading the body is not part of it, as the conventions allow.
+//!   A request whose future is dropped ends its span with `error.type=cancelled`.
+//! - Status: >= 400 is an error (`error.type` is the status code); a request
+//!   without a response is an error whose `error.type` is `timeout`, `connect`,
+//!   `redirect`, `body`, `request`, `builder` or `_OTHER`.
+//! - After a retry middleware (e.g. reqwest-retry), every attempt is a span and
+//!   resends carry `http.request.resend_count`.
+//! - Code that keeps a plain `reqwest::Client` uses [`send_traced`] or [`inject`].
+//!
+//! Everything users need is re-exported: [`reqwest`], [`reqwest_middleware`]
+//! and [`opentelemetry`].
 #![deny(missing_docs)]
+#![warn(clippy::unwrap_used)]
+
+mod attributes;
+mod builder;
+mod call;
+mod client;
+mod extensions;
+mod metrics;
+mod middleware;
+mod plain;
+
+pub use builder::OtelMiddlewareBuilder;
+pub use client::{reqwest_client_builder, traced_client};
+pub use extensions::UrlTemplate;
+pub use middleware::OtelMiddleware;
+pub use plain::{inject, send_traced};
+
+/// The extensions a request carries through the middleware chain (`http::Extensions`).
+pub use http::Extensions;
+/// Which hosts receive the trace context and baggage (from `otel-http`).
+pub use otel_http::trust::OutgoingPolicy;
+
+/// Re-exported so that users need no direct dependency.
+pub use opentelemetry;
+/// Re-exported so that users need no direct dependency.
+pub use reqwest;
+/// Re-exported so that users need no direct dependency.
+pub use reqwest_middleware;

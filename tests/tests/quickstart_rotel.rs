@@ -1,6 +1,8 @@
 //! The quick-start example, run as a process, exports a span, a metric and
 //! a log record through the real rotel collector over gRPC and over HTTP;
 //! rotel forwards them to an in-process OTLP receiver where they are checked.
+//! Each checkout calls the payments route through otel-reqwest: its trace
+//! holds the CLIENT span and, nested under it, the payments SERVER span.
 
 use otel_testing::{OtlpReceiver, Rotel, attr, require_rotel};
 use std::path::PathBuf;
@@ -76,11 +78,15 @@ impl Setup {
         let arrived = self
             .rt
             .block_on(self.receiver.wait_for(Duration::from_secs(20), |r| {
-                r.spans().len() >= 6
+                // Two checkouts: server span, load_cart, client span, payments server span.
+                r.spans().len() >= 8
                     && r.metric_names().iter().any(|n| n == "quickstart.orders")
                     && r.metric_names()
                         .iter()
                         .any(|n| n == "http.server.request.duration")
+                    && r.metric_names()
+                        .iter()
+                        .any(|n| n == "http.client.request.duration")
                     && r.log_records().len() >= 5
             }));
         assert!(
@@ -122,6 +128,42 @@ impl Setup {
             .map(|(_, _, s)| s.name.clone())
             .collect();
         assert_eq!(children.len(), 2, "{children:?}");
+        assert!(children.iter().any(|n| n == "load_cart"), "{children:?}");
+
+        // The payments call: a CLIENT span under the checkout, and the payments
+        // SERVER span under it, in the same trace.
+        let (_, scope, payment_call) = spans
+            .iter()
+            .find(|(_, _, s)| {
+                s.parent_span_id == checkout.span_id && s.name == "POST /payments/{order}"
+            })
+            .expect("the CLIENT span of the payments call");
+        assert_eq!(scope, "otel-reqwest");
+        assert_eq!(payment_call.kind, 3, "CLIENT");
+        assert_eq!(
+            attr(&payment_call.attributes, "url.template").as_deref(),
+            Some("/payments/{order}")
+        );
+        let (_, _, payment) = spans
+            .iter()
+            .find(|(_, _, s)| s.parent_span_id == payment_call.span_id)
+            .expect("the payments SERVER span under the CLIENT span");
+        assert_eq!(payment.kind, 2, "SERVER");
+        assert_eq!(payment.name, "POST /payments/{order}");
+        assert_eq!(payment.trace_id, checkout.trace_id);
+        let declined_call = spans
+            .iter()
+            .find(|(_, scope, s)| {
+                scope == "otel-reqwest"
+                    && attr(&s.attributes, "http.response.status_code").as_deref() == Some("402")
+            })
+            .map(|(_, _, s)| s)
+            .expect("the declined payment's CLIENT span");
+        assert_eq!(
+            attr(&declined_call.attributes, "error.type").as_deref(),
+            Some("402"),
+            ">= 400 is an error for a client"
+        );
 
         let metrics = self.receiver.metrics_with_resource();
         let (m_resource, _, _) = metrics

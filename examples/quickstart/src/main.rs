@@ -1,5 +1,5 @@
-//! The quick-start service: one call at `main`, one layer on the router, then
-//! ordinary `tracing` code.
+//! The quick-start service: one call at `main`, one layer on the router, one
+//! middleware on the HTTP client, then ordinary `tracing` code.
 //!
 //! ```text
 //! cargo run -p quickstart          # serves on 127.0.0.1:3000, traces printed as waterfalls on stderr
@@ -7,15 +7,20 @@
 //! ```
 //!
 //! At start it sends two demo requests to itself, so a trace shows up at once.
+//! Each checkout calls the payments route (here on the same service, as if it
+//! were another one) through the instrumented client, so its trace holds the
+//! client span and the payments server span nested under it.
 //! `QUICKSTART_ADDR` sets the address (default `127.0.0.1:3000`);
 //! `QUICKSTART_EXIT_AFTER_DEMO=1` exits after the demo requests.
 
 use axum::Router;
-use axum::extract::Path;
-use axum::routing::get;
+use axum::extract::{Path, State};
+use axum::routing::{get, post};
 use otel_axum::{OtelLayer, TraceIds};
 use otel_init::opentelemetry::{KeyValue, global};
 use otel_init::{ExporterKind, Telemetry};
+use otel_reqwest::UrlTemplate;
+use otel_reqwest::reqwest_middleware::ClientWithMiddleware;
 use std::net::SocketAddr;
 use std::time::Duration;
 use tracing::{info, instrument, warn};
@@ -33,10 +38,20 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     }
     let telemetry = telemetry.init()?;
 
-    // The layer is built after init, so it picks up the global providers.
+    let addr = std::env::var("QUICKSTART_ADDR").unwrap_or_else(|_| "127.0.0.1:3000".to_owned());
+    let listener = tokio::net::TcpListener::bind(&addr).await?;
+    let local = listener.local_addr()?;
+
+    // The layer and the client are built after init, so they pick up the global providers.
+    let payments = Payments {
+        client: otel_reqwest::traced_client()?,
+        base_url: format!("http://{local}"),
+    };
     let app = Router::new()
         .route("/checkout/{order}", get(checkout))
+        .route("/payments/{order}", post(pay))
         .route("/healthz", get(|| async { "ok" }))
+        .with_state(payments)
         .layer(
             OtelLayer::builder()
                 .skip_paths(["/healthz"])
@@ -44,9 +59,6 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
                 .build(),
         );
 
-    let addr = std::env::var("QUICKSTART_ADDR").unwrap_or_else(|_| "127.0.0.1:3000".to_owned());
-    let listener = tokio::net::TcpListener::bind(&addr).await?;
-    let local = listener.local_addr()?;
     info!("listening on http://{local}");
     let exit_after_demo = std::env::var("QUICKSTART_EXIT_AFTER_DEMO").is_ok_and(|v| v == "1");
     let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
@@ -110,13 +122,24 @@ async fn demo_requests(addr: SocketAddr) {
     }
 }
 
-async fn checkout(Path(order): Path<u32>, ids: TraceIds) -> (http::StatusCode, String) {
+/// How checkout reaches the payments service.
+#[derive(Clone)]
+struct Payments {
+    client: ClientWithMiddleware,
+    base_url: String,
+}
+
+async fn checkout(
+    State(payments): State<Payments>,
+    Path(order): Path<u32>,
+    ids: TraceIds,
+) -> (http::StatusCode, String) {
     info!(order, "checkout started");
     load_cart(order).await;
     let orders = global::meter("quickstart")
         .u64_counter("quickstart.orders")
         .build();
-    let result = charge_card(order).await;
+    let result = charge_card(&payments, order).await;
     orders.add(
         1,
         &[KeyValue::new(
@@ -147,12 +170,29 @@ async fn load_cart(order: u32) {
     tokio::time::sleep(Duration::from_millis(15)).await;
 }
 
-#[instrument(fields(otel.kind = "client", server.address = "payments.internal"), err)]
-async fn charge_card(order: u32) -> Result<(), String> {
+/// One call to the payments service: the middleware records it as the CLIENT
+/// span `POST /payments/{order}` and carries the trace to the payments route.
+async fn charge_card(payments: &Payments, order: u32) -> Result<(), String> {
+    let response = payments
+        .client
+        .post(format!("{}/payments/{order}", payments.base_url))
+        .with_extension(UrlTemplate::new("/payments/{order}"))
+        .send()
+        .await
+        .map_err(|e| format!("payments unreachable: {e}"))?;
+    if response.status().is_success() {
+        Ok(())
+    } else {
+        Err(response.text().await.unwrap_or_default())
+    }
+}
+
+/// The payments service: even orders are declined.
+async fn pay(Path(order): Path<u32>) -> (http::StatusCode, &'static str) {
     tokio::time::sleep(Duration::from_millis(30)).await;
     if order.is_multiple_of(2) {
-        Err("card declined".to_owned())
+        (http::StatusCode::PAYMENT_REQUIRED, "card declined")
     } else {
-        Ok(())
+        (http::StatusCode::OK, "paid")
     }
 }

@@ -1,0 +1,480 @@
+//! Load benchmark: a closed-loop HTTP/1.1 client calling a loopback hello-world
+//! server, in ONE run, for:
+//!
+//! 1. a bare `reqwest::Client`,
+//! 2. a `ClientWithMiddleware` without middleware (reqwest-middleware's own cost),
+//! 3. `OtelMiddleware`, sampled (AlwaysOn), with a meter provider,
+//! 4. `OtelMiddleware`, unsampled (AlwaysOff),
+//! 5. `OtelMiddleware`, sampled, without a meter provider (the metric's share),
+//! 6. the peer: reqwest-tracing's `TracingMiddleware` + tracing-opentelemetry,
+//!    sampled, plus the context injection its `opentelemetry_*` features do
+//!    (they target opentelemetry <= 0.32, so the same few lines run here),
+//!
+//! First without I/O (the chain ends in a middleware returning a canned
+//! response): nanoseconds per call, the middleware's own cost. Then under
+//! load: calls/s and the client thread's CPU per call, the client on one
+//! current-thread runtime (one core), the server on another thread, the cases
+//! interleaved over several rounds and the medians reported (a shared machine
+//! is noisy). Spans go to a processor that drops them and metrics to an
+//! exporter that drops them, so the figures are the instrumentation's cost,
+//! not an exporter's.
+//!
+//! `cargo bench -p otel-reqwest --bench client`; LOAD_SECS (3 s per case, 0
+//! for the measurement without I/O only), LOAD_ROUNDS (3), LOAD_CASES (a
+//! subset of empty,sampled,unsampled,traces-only,peer; bare always runs).
+
+use axum::Router;
+use axum::routing::get;
+use http::Extensions;
+use opentelemetry::trace::TracerProvider as _;
+use opentelemetry_sdk::error::OTelSdkResult;
+use opentelemetry_sdk::metrics::data::ResourceMetrics;
+use opentelemetry_sdk::metrics::exporter::PushMetricExporter;
+use opentelemetry_sdk::metrics::{PeriodicReader, SdkMeterProvider, Temporality};
+use opentelemetry_sdk::trace::{Sampler, SdkTracerProvider, SpanData, SpanProcessor};
+use otel_reqwest::OtelMiddleware;
+use otel_reqwest::reqwest_middleware::{
+    self, ClientBuilder, ClientWithMiddleware, Middleware, Next,
+};
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+/// Ends spans and drops them, like an exporter that costs nothing.
+#[derive(Debug)]
+struct Discard;
+
+impl SpanProcessor for Discard {
+    fn on_start(&self, _: &mut opentelemetry_sdk::trace::Span, _: &opentelemetry::Context) {}
+    fn on_end(&self, span: SpanData) {
+        std::hint::black_box(span);
+    }
+    fn force_flush(&self) -> OTelSdkResult {
+        Ok(())
+    }
+    fn shutdown_with_timeout(&self, _: Duration) -> OTelSdkResult {
+        Ok(())
+    }
+}
+
+/// Drops metrics, like an exporter that costs nothing (the reader still
+/// aggregates every measurement).
+struct DiscardMetrics;
+
+impl PushMetricExporter for DiscardMetrics {
+    async fn export(&self, metrics: &ResourceMetrics) -> OTelSdkResult {
+        std::hint::black_box(metrics);
+        Ok(())
+    }
+    fn force_flush(&self) -> OTelSdkResult {
+        Ok(())
+    }
+    fn shutdown_with_timeout(&self, _: Duration) -> OTelSdkResult {
+        Ok(())
+    }
+    fn temporality(&self) -> Temporality {
+        Temporality::Cumulative
+    }
+}
+
+fn tracer_provider(sampler: Sampler) -> SdkTracerProvider {
+    SdkTracerProvider::builder()
+        .with_sampler(sampler)
+        .with_span_processor(Discard)
+        .build()
+}
+
+/// The propagators `otel-init` installs by default (`OTEL_PROPAGATORS=tracecontext,baggage`).
+fn w3c() -> opentelemetry::propagation::TextMapCompositePropagator {
+    use otel_http::propagation::{PropagatorName, composite};
+    composite(&[PropagatorName::TraceContext, PropagatorName::Baggage])
+}
+
+/// The injection reqwest-tracing's `opentelemetry_0_*` features perform:
+/// the current tracing span's context, through the global propagator.
+struct InjectTracingContext;
+
+#[async_trait::async_trait]
+impl Middleware for InjectTracingContext {
+    async fn handle(
+        &self,
+        mut req: reqwest::Request,
+        extensions: &mut Extensions,
+        next: Next<'_>,
+    ) -> reqwest_middleware::Result<reqwest::Response> {
+        use tracing_opentelemetry::OpenTelemetrySpanExt as _;
+        let cx = tracing::Span::current().context();
+        opentelemetry::global::get_text_map_propagator(|p| {
+            p.inject_context(
+                &cx,
+                &mut otel_http::carrier::HeaderInjector(req.headers_mut()),
+            )
+        });
+        next.run(req, extensions).await
+    }
+}
+
+/// Ends the chain with a canned response, without I/O: what remains is the
+/// cost of the middleware in front of it.
+struct CannedResponse;
+
+#[async_trait::async_trait]
+impl Middleware for CannedResponse {
+    async fn handle(
+        &self,
+        req: reqwest::Request,
+        _: &mut Extensions,
+        _: Next<'_>,
+    ) -> reqwest_middleware::Result<reqwest::Response> {
+        std::hint::black_box(&req);
+        let response = http::Response::builder()
+            .status(200)
+            .body("Hello, World!")
+            .map_err(reqwest_middleware::Error::middleware)?;
+        Ok(reqwest::Response::from(response))
+    }
+}
+
+/// Nanoseconds per call through `case`'s middleware to [`CannedResponse`].
+fn overhead_without_io(case: Case, calls: u32) -> f64 {
+    let meters = SdkMeterProvider::builder()
+        .with_reader(PeriodicReader::builder(DiscardMetrics).build())
+        .build();
+    let (caller, dispatch) = caller(case, &meters);
+    let _dispatch = dispatch.map(|d| tracing::dispatcher::set_default(&d));
+    let client = match caller {
+        Caller::Bare(c) => ClientBuilder::new(c).with(CannedResponse).build(),
+        Caller::Middleware(c) => ClientBuilder::from_client(c).with(CannedResponse).build(),
+    };
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .expect("rt");
+    rt.block_on(async {
+        let url = "http://127.0.0.1:8080/hello";
+        for _ in 0..calls / 10 {
+            let _ = client.get(url).send().await;
+        }
+        let start = Instant::now();
+        for _ in 0..calls {
+            let _ = std::hint::black_box(client.get(url).send().await);
+        }
+        start.elapsed().as_nanos() as f64 / f64::from(calls)
+    })
+}
+
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum Case {
+    Bare,
+    EmptyMiddlewareStack,
+    OursSampled,
+    OursUnsampled,
+    OursTracesOnly,
+    Peer,
+}
+
+impl Case {
+    /// The name `LOAD_CASES` selects the case by.
+    fn key(self) -> &'static str {
+        match self {
+            Case::Bare => "bare",
+            Case::EmptyMiddlewareStack => "empty",
+            Case::OursSampled => "sampled",
+            Case::OursUnsampled => "unsampled",
+            Case::OursTracesOnly => "traces-only",
+            Case::Peer => "peer",
+        }
+    }
+
+    fn label(self) -> &'static str {
+        match self {
+            Case::Bare => "bare reqwest::Client",
+            Case::EmptyMiddlewareStack => "ClientWithMiddleware, no middleware",
+            Case::OursSampled => "otel-reqwest, sampled",
+            Case::OursUnsampled => "otel-reqwest, unsampled",
+            Case::OursTracesOnly => "otel-reqwest, sampled, no meter provider",
+            Case::Peer => "peer: reqwest-tracing + tracing-opentelemetry, sampled",
+        }
+    }
+}
+
+enum Caller {
+    Bare(reqwest::Client),
+    Middleware(ClientWithMiddleware),
+}
+
+impl Caller {
+    async fn call(&self, url: &str) -> bool {
+        match self {
+            Caller::Bare(c) => match c.get(url).send().await {
+                Ok(res) => res.bytes().await.is_ok(),
+                Err(_) => false,
+            },
+            Caller::Middleware(c) => match c.get(url).send().await {
+                Ok(res) => res.bytes().await.is_ok(),
+                Err(_) => false,
+            },
+        }
+    }
+}
+
+/// The client for `case`, and the `tracing` dispatcher it needs (the peer).
+fn caller(case: Case, meters: &SdkMeterProvider) -> (Caller, Option<tracing::Dispatch>) {
+    let client = otel_reqwest::reqwest_client_builder()
+        .build()
+        .expect("client");
+    match case {
+        Case::Bare => (Caller::Bare(client), None),
+        Case::EmptyMiddlewareStack => {
+            (Caller::Middleware(ClientBuilder::new(client).build()), None)
+        }
+        Case::OursSampled | Case::OursUnsampled | Case::OursTracesOnly => {
+            let sampler = if case == Case::OursUnsampled {
+                Sampler::AlwaysOff
+            } else {
+                Sampler::AlwaysOn
+            };
+            let noop = opentelemetry::metrics::noop::NoopMeterProvider::new();
+            let meter_provider: &dyn opentelemetry::metrics::MeterProvider =
+                if case == Case::OursTracesOnly {
+                    &noop
+                } else {
+                    meters
+                };
+            let middleware = OtelMiddleware::builder()
+                .tracer_provider(&tracer_provider(sampler))
+                .meter_provider(meter_provider)
+                .propagator(w3c())
+                .build();
+            (
+                Caller::Middleware(ClientBuilder::new(client).with(middleware).build()),
+                None,
+            )
+        }
+        Case::Peer => {
+            use tracing_subscriber::layer::SubscriberExt;
+            let tracer = tracer_provider(Sampler::AlwaysOn).tracer("peer");
+            let subscriber = tracing_subscriber::registry()
+                .with(tracing_subscriber::filter::LevelFilter::INFO)
+                .with(tracing_opentelemetry::layer().with_tracer(tracer));
+            opentelemetry::global::set_text_map_propagator(w3c());
+            let client = ClientBuilder::new(client)
+                .with(reqwest_tracing::TracingMiddleware::default())
+                .with(InjectTracingContext)
+                .build();
+            (
+                Caller::Middleware(client),
+                Some(tracing::Dispatch::new(subscriber)),
+            )
+        }
+    }
+}
+
+/// CPU time of the calling thread, in nanoseconds.
+fn thread_cpu_ns() -> u64 {
+    std::fs::read_to_string("/proc/thread-self/schedstat")
+        .ok()
+        .and_then(|s| s.split_whitespace().next().and_then(|v| v.parse().ok()))
+        .unwrap_or(0)
+}
+
+/// A hello-world server on its own thread and current-thread runtime.
+fn start_server() -> (
+    SocketAddr,
+    tokio::sync::oneshot::Sender<()>,
+    std::thread::JoinHandle<()>,
+) {
+    let (addr_tx, addr_rx) = std::sync::mpsc::channel::<SocketAddr>();
+    let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
+    let server = std::thread::Builder::new()
+        .name("server".into())
+        .spawn(move || {
+            let rt = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .expect("rt");
+            rt.block_on(async move {
+                let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+                    .await
+                    .expect("bind");
+                addr_tx.send(listener.local_addr().expect("addr")).ok();
+                let app = Router::new().route("/hello", get(|| async { "Hello, World!" }));
+                axum::serve(listener, app)
+                    .with_graceful_shutdown(async {
+                        stop_rx.await.ok();
+                    })
+                    .await
+                    .ok();
+            });
+        })
+        .expect("server thread");
+    (addr_rx.recv().expect("server address"), stop_tx, server)
+}
+
+struct Outcome {
+    calls: u64,
+    seconds: f64,
+    client_cpu_ns: u64,
+}
+
+fn run(case: Case, addr: SocketAddr, secs: f64) -> Outcome {
+    let meters = SdkMeterProvider::builder()
+        .with_reader(PeriodicReader::builder(DiscardMetrics).build())
+        .build();
+    let (caller, dispatch) = caller(case, &meters);
+    let _dispatch = dispatch.map(|d| tracing::dispatcher::set_default(&d));
+    let caller = Arc::new(caller);
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("rt");
+    let done = Arc::new(AtomicU64::new(0));
+    let counting = Arc::new(AtomicBool::new(false));
+    let url = Arc::new(format!("http://{addr}/hello"));
+    let (calls, seconds, cpu) = rt.block_on(async {
+        let deadline = Instant::now() + Duration::from_secs_f64(secs + 1.0);
+        let mut tasks = Vec::new();
+        for _ in 0..16 {
+            let (caller, url, done, counting) =
+                (caller.clone(), url.clone(), done.clone(), counting.clone());
+            tasks.push(tokio::spawn(async move {
+                while Instant::now() < deadline {
+                    if caller.call(&url).await && counting.load(Ordering::Relaxed) {
+                        done.fetch_add(1, Ordering::Relaxed);
+                    }
+                }
+            }));
+        }
+        tokio::time::sleep(Duration::from_secs(1)).await; // warm-up
+        counting.store(true, Ordering::Relaxed);
+        let cpu_start = thread_cpu_ns();
+        let start = Instant::now();
+        for t in tasks {
+            t.await.ok();
+        }
+        let seconds = start.elapsed().as_secs_f64();
+        (
+            done.load(Ordering::Relaxed),
+            seconds,
+            thread_cpu_ns().saturating_sub(cpu_start),
+        )
+    });
+    Outcome {
+        calls,
+        seconds,
+        client_cpu_ns: cpu,
+    }
+}
+
+fn median(mut values: Vec<f64>) -> f64 {
+    values.sort_by(f64::total_cmp);
+    match values.len() {
+        0 => 0.0,
+        n if n % 2 == 1 => values[n / 2],
+        n => (values[n / 2 - 1] + values[n / 2]) / 2.0,
+    }
+}
+
+fn env_number(name: &str, default: f64) -> f64 {
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
+
+fn main() {
+    if std::env::args().any(|a| a == "--list") {
+        return;
+    }
+    if !std::env::args().any(|a| a == "--bench") {
+        println!("client: run with `cargo bench -p otel-reqwest --bench client`");
+        return;
+    }
+    let secs = env_number("LOAD_SECS", 3.0);
+    let rounds = env_number("LOAD_ROUNDS", 3.0).max(1.0) as usize;
+    let only = std::env::var("LOAD_CASES").ok();
+    let selected = |case: Case| {
+        case == Case::Bare
+            || only
+                .as_deref()
+                .is_none_or(|o| o.split(',').any(|k| k.trim() == case.key()))
+    };
+    let instrumented = [
+        Case::OursSampled,
+        Case::OursUnsampled,
+        Case::OursTracesOnly,
+        Case::Peer,
+    ];
+
+    println!("Without I/O (the chain ends in a canned response), ns per call:");
+    let calls = 200_000;
+    let base = overhead_without_io(Case::Bare, calls);
+    println!("  {:<54} {base:>8.0}", "no instrumentation");
+    for case in instrumented.into_iter().filter(|c| selected(*c)) {
+        let ns = overhead_without_io(case, calls);
+        println!("  {:<54} {ns:>8.0}  (+{:.0})", case.label(), ns - base);
+    }
+    if secs <= 0.0 {
+        return;
+    }
+
+    println!(
+        "\nLoopback server, 16 callers on one client thread, {rounds} interleaved rounds of {secs} s, medians:"
+    );
+    let (addr, stop, server) = start_server();
+    let cases: Vec<Case> = [
+        Case::Bare,
+        Case::EmptyMiddlewareStack,
+        Case::OursSampled,
+        Case::OursUnsampled,
+        Case::OursTracesOnly,
+        Case::Peer,
+    ]
+    .into_iter()
+    .filter(|c| selected(*c))
+    .collect();
+    let mut rates = vec![Vec::new(); cases.len()];
+    let mut cpus = vec![Vec::new(); cases.len()];
+    for _ in 0..rounds {
+        for (i, case) in cases.iter().enumerate() {
+            let o = run(*case, addr, secs);
+            rates[i].push(o.calls as f64 / o.seconds);
+            cpus[i].push(o.client_cpu_ns as f64 / 1000.0 / o.calls.max(1) as f64);
+        }
+    }
+    stop.send(()).ok();
+    server.join().ok();
+    let results: Vec<(Case, f64, f64)> = cases
+        .iter()
+        .enumerate()
+        .map(|(i, c)| (*c, median(rates[i].clone()), median(cpus[i].clone())))
+        .collect();
+    let (_, bare_rate, bare_cpu) = results[0];
+    for (case, rate, cpu) in &results {
+        println!(
+            "  {:<54} {rate:>8.0} calls/s {cpu:>6.2} µs client CPU/call",
+            case.label()
+        );
+    }
+    println!();
+    for (case, rate, cpu) in &results[1..] {
+        println!(
+            "  {:<54} throughput {:.3} x bare, added CPU {:+.2} µs/call",
+            case.label(),
+            rate / bare_rate,
+            cpu - bare_cpu
+        );
+    }
+    let added = |c: Case| results.iter().find(|r| r.0 == c).map(|r| r.2 - bare_cpu);
+    if let (Some(ours), Some(unsampled), Some(peer)) = (
+        added(Case::OursSampled),
+        added(Case::OursUnsampled),
+        added(Case::Peer),
+    ) {
+        println!(
+            "\n  added CPU, ours sampled / peer = {:.2}; ours unsampled / peer = {:.2}",
+            ours / peer,
+            unsampled / peer
+        );
+    }
+}

@@ -1,0 +1,365 @@
+//! What a request, its response or its error contribute to the span and the metric.
+
+use crate::extensions::UrlTemplate;
+use http::{HeaderMap, HeaderName, Version};
+use opentelemetry::{Array, KeyValue, StringValue, Value};
+use otel_http::semconv::{normalize_method, redact_url};
+use reqwest::{Request, Response};
+use std::borrow::Cow;
+use std::sync::Arc;
+
+/// Headers that are never captured, whatever the allow-list says.
+const NEVER_CAPTURED: [&str; 4] = [
+    "authorization",
+    "proxy-authorization",
+    "cookie",
+    "set-cookie",
+];
+
+/// The low-cardinality facts about a request, shared by span and metric.
+#[derive(Debug, Clone)]
+pub(crate) struct RequestFacts {
+    pub method: &'static str,
+    /// The URL's host, without the brackets of an IPv6 address.
+    pub server_address: Option<StringValue>,
+    /// The URL's port, or the scheme's default.
+    pub server_port: Option<u16>,
+    pub template: Option<UrlTemplate>,
+}
+
+impl RequestFacts {
+    pub(crate) fn of(request: &Request, template: Option<UrlTemplate>) -> Self {
+        let url = request.url();
+        let server_address = url.host_str().map(|host| {
+            let host = host
+                .strip_prefix('[')
+                .and_then(|h| h.strip_suffix(']'))
+                .unwrap_or(host);
+            StringValue::from(Arc::<str>::from(host))
+        });
+        Self {
+            method: normalize_method(request.method()).0,
+            server_address,
+            server_port: url.port_or_known_default(),
+            template,
+        }
+    }
+
+    /// The host the context would be sent to (for the trust policy).
+    pub(crate) fn host(&self) -> &str {
+        self.server_address
+            .as_ref()
+            .map_or("", |address| address.as_str())
+    }
+
+    /// `{method} {url.template}`, `{method}`, or `HTTP` for unknown methods.
+    pub(crate) fn span_name(&self) -> Cow<'static, str> {
+        let method = if self.method == "_OTHER" {
+            "HTTP"
+        } else {
+            self.method
+        };
+        match &self.template {
+            Some(template) => Cow::Owned(format!("{method} {}", template.as_str())),
+            None => Cow::Borrowed(method),
+        }
+    }
+
+    /// The span attributes samplers may use, given when the span starts.
+    pub(crate) fn sampling_attributes(
+        &self,
+        request: &Request,
+        resend_count: Option<u32>,
+    ) -> Vec<KeyValue> {
+        let mut attrs = Vec::with_capacity(8);
+        attrs.push(KeyValue::new("http.request.method", self.method));
+        attrs.extend(self.server_attributes());
+        attrs.push(KeyValue::new("url.full", url_full(request.url())));
+        if let Some(template) = &self.template {
+            attrs.push(KeyValue::new("url.template", template.value()));
+        }
+        if let Some(resends) = resend_count {
+            attrs.push(KeyValue::new(
+                "http.request.resend_count",
+                i64::from(resends),
+            ));
+        }
+        attrs
+    }
+
+    fn server_attributes(&self) -> impl Iterator<Item = KeyValue> + '_ {
+        let address = self
+            .server_address
+            .as_ref()
+            .map(|a| KeyValue::new("server.address", a.clone()));
+        let port = self
+            .server_port
+            .map(|p| KeyValue::new("server.port", i64::from(p)));
+        address.into_iter().chain(port)
+    }
+
+    /// The attributes of `http.client.request.duration`.
+    pub(crate) fn metric_attributes(&self, outcome: &Outcome) -> Vec<KeyValue> {
+        let mut attrs = Vec::with_capacity(6);
+        attrs.push(KeyValue::new("http.request.method", self.method));
+        attrs.extend(self.server_attributes());
+        if let Some(status) = outcome.status {
+            attrs.push(KeyValue::new(
+                "http.response.status_code",
+                i64::from(status),
+            ));
+        }
+        if let Some(version) = outcome.protocol_version {
+            attrs.push(KeyValue::new("network.protocol.version", version));
+        }
+        if let Some(error_type) = &outcome.error_type {
+            attrs.push(KeyValue::new("error.type", error_type.clone()));
+        }
+        attrs
+    }
+}
+
+/// `url.full`: credentials and sensitive query values redacted, the fragment
+/// dropped (`otel_http::semconv::redact_url`), without the work when the URL
+/// has nothing to redact.
+fn url_full(url: &reqwest::Url) -> String {
+    let plain = url.username().is_empty() && url.password().is_none() && url.query().is_none();
+    match (plain, url.fragment()) {
+        (true, None) => url.as_str().to_owned(),
+        _ => redact_url(url.as_str()),
+    }
+}
+
+/// How a send ended, as the span and the metric record it.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Outcome {
+    pub status: Option<u16>,
+    pub protocol_version: Option<&'static str>,
+    pub error_type: Option<Cow<'static, str>>,
+}
+
+/// The rest of the request's span attributes, added only to recording spans.
+pub(crate) fn request_details(
+    request: &Request,
+    facts: &RequestFacts,
+    captured_headers: &[HeaderName],
+    attrs: &mut Vec<KeyValue>,
+) {
+    if facts.method == "_OTHER" {
+        attrs.push(KeyValue::new(
+            "http.request.method_original",
+            request.method().as_str().to_owned(),
+        ));
+    }
+    capture_headers(
+        attrs,
+        "http.request.header.",
+        request.headers(),
+        captured_headers,
+    );
+}
+
+/// The response's span attributes (status code and protocol version are
+/// recorded by the caller, as they also go to the metric).
+pub(crate) fn response_details(
+    response: &Response,
+    captured_headers: &[HeaderName],
+    attrs: &mut Vec<KeyValue>,
+) {
+    if let Some(peer) = response.remote_addr() {
+        attrs.push(KeyValue::new("network.peer.address", peer.ip().to_string()));
+        attrs.push(KeyValue::new("network.peer.port", i64::from(peer.port())));
+    }
+    capture_headers(
+        attrs,
+        "http.response.header.",
+        response.headers(),
+        captured_headers,
+    );
+}
+
+/// `network.protocol.version` of a response.
+pub(crate) fn protocol_version(version: Version) -> Option<&'static str> {
+    match version {
+        Version::HTTP_09 => Some("0.9"),
+        Version::HTTP_10 => Some("1.0"),
+        Version::HTTP_11 => Some("1.1"),
+        Version::HTTP_2 => Some("2"),
+        Version::HTTP_3 => Some("3"),
+        _ => None,
+    }
+}
+
+/// The low-cardinality `error.type` of a request that got no response:
+/// `timeout`, `connect` (refused, unreachable, DNS, TLS handshake), `redirect`
+/// (too many, or a bad `Location`), `body` (the request body failed), `request`
+/// (the connection broke while sending or waiting), `builder` (the request
+/// could not be sent as it is, e.g. an unsupported scheme), else `_OTHER`.
+pub(crate) fn transport_error_type(error: &reqwest::Error) -> &'static str {
+    if error.is_timeout() {
+        "timeout"
+    } else if error.is_connect() {
+        "connect"
+    } else if error.is_redirect() {
+        "redirect"
+    } else if error.is_body() {
+        "body"
+    } else if error.is_request() {
+        "request"
+    } else if error.is_builder() {
+        "builder"
+    } else {
+        "_OTHER"
+    }
+}
+
+/// `error.type` of a failed middleware chain: the transport class of a reqwest
+/// error, `_OTHER` for an error of a middleware after ours.
+pub(crate) fn middleware_error_type(error: &reqwest_middleware::Error) -> &'static str {
+    match error {
+        reqwest_middleware::Error::Reqwest(e) => transport_error_type(e),
+        reqwest_middleware::Error::Middleware(_) => "_OTHER",
+    }
+}
+
+/// The span status description of an error: its causes, without the URL
+/// that reqwest's own message carries (it may hold credentials or signatures).
+pub(crate) fn error_description(error_type: &str, error: &dyn std::error::Error) -> String {
+    let mut description = match error_type {
+        "timeout" => "the request timed out".to_owned(),
+        "connect" => "could not connect".to_owned(),
+        "redirect" => "redirect failed".to_owned(),
+        "body" => "the request body failed".to_owned(),
+        "request" => "sending the request failed".to_owned(),
+        "builder" => "the request could not be sent".to_owned(),
+        _ => "the request failed".to_owned(),
+    };
+    let mut source = error.source();
+    while let Some(cause) = source {
+        description.push_str(": ");
+        description.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    description
+}
+
+/// [`error_description`] of a middleware chain's error; a middleware's own
+/// error is described by its message and causes.
+pub(crate) fn middleware_error_description(
+    error_type: &str,
+    error: &reqwest_middleware::Error,
+) -> String {
+    match error {
+        reqwest_middleware::Error::Reqwest(e) => error_description(error_type, e),
+        reqwest_middleware::Error::Middleware(e) => format!("{e:#}"),
+    }
+}
+
+/// `{prefix}{name}` = every value, for allow-listed headers that are present.
+pub(crate) fn capture_headers(
+    attrs: &mut Vec<KeyValue>,
+    prefix: &str,
+    headers: &HeaderMap,
+    allowed: &[HeaderName],
+) {
+    for name in allowed {
+        if !capturable(name) {
+            continue;
+        }
+        let values: Vec<StringValue> = headers
+            .get_all(name)
+            .iter()
+            .map(|v| StringValue::from(String::from_utf8_lossy(v.as_bytes()).into_owned()))
+            .collect();
+        if !values.is_empty() {
+            attrs.push(KeyValue::new(
+                format!("{prefix}{}", name.as_str()),
+                Value::Array(Array::String(values)),
+            ));
+        }
+    }
+}
+
+/// Whether a header name may ever be captured.
+pub(crate) fn capturable(name: &HeaderName) -> bool {
+    !NEVER_CAPTURED.contains(&name.as_str())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn request(method: &str, url: &str) -> Request {
+        Request::new(
+            reqwest::Method::from_bytes(method.as_bytes()).expect("method"),
+            reqwest::Url::parse(url).expect("url"),
+        )
+    }
+
+    #[test]
+    fn span_names() {
+        let r = request("GET", "http://a.example/users/7");
+        assert_eq!(RequestFacts::of(&r, None).span_name(), "GET");
+        let templated = RequestFacts::of(&r, Some(UrlTemplate::new("/users/{id}")));
+        assert_eq!(templated.span_name(), "GET /users/{id}");
+        let purge = request("PURGE", "http://a.example/");
+        assert_eq!(RequestFacts::of(&purge, None).span_name(), "HTTP");
+    }
+
+    #[test]
+    fn unknown_methods() {
+        let r = request("PURGE", "http://a.example/");
+        let facts = RequestFacts::of(&r, None);
+        assert_eq!(facts.method, "_OTHER");
+        let mut attrs = Vec::new();
+        request_details(&r, &facts, &[], &mut attrs);
+        assert_eq!(attrs.len(), 1);
+        assert_eq!(attrs[0].key.as_str(), "http.request.method_original");
+        assert_eq!(attrs[0].value.to_string(), "PURGE");
+    }
+
+    #[test]
+    fn server_address_and_port() {
+        let facts = RequestFacts::of(&request("GET", "https://[::1]/x"), None);
+        assert_eq!(facts.host(), "::1");
+        assert_eq!(facts.server_port, Some(443));
+        let facts = RequestFacts::of(&request("GET", "http://Example.COM:8080/x"), None);
+        assert_eq!(facts.host(), "example.com");
+        assert_eq!(facts.server_port, Some(8080));
+    }
+
+    #[test]
+    fn url_full_is_redacted() {
+        let r = request("GET", "https://user:pw@a.example/p?sig=s3cret&q=1#frag");
+        let attrs = RequestFacts::of(&r, None).sampling_attributes(&r, Some(2));
+        let get = |k: &str| {
+            attrs
+                .iter()
+                .find(|kv| kv.key.as_str() == k)
+                .map(|kv| kv.value.to_string())
+        };
+        assert_eq!(
+            get("url.full").as_deref(),
+            Some("https://REDACTED:REDACTED@a.example/p?sig=REDACTED&q=1")
+        );
+        assert_eq!(get("http.request.resend_count").as_deref(), Some("2"));
+        assert_eq!(get("server.port").as_deref(), Some("443"));
+    }
+
+    #[test]
+    fn secrets_are_never_captured() {
+        let mut h = HeaderMap::new();
+        h.insert("authorization", "Bearer x".parse().expect("value"));
+        h.append("x-request-id", "r1".parse().expect("value"));
+        h.append("x-request-id", "r2".parse().expect("value"));
+        let mut attrs = Vec::new();
+        let allowed = [
+            http::header::AUTHORIZATION,
+            HeaderName::from_static("x-request-id"),
+        ];
+        capture_headers(&mut attrs, "http.request.header.", &h, &allowed);
+        assert_eq!(attrs.len(), 1);
+        assert_eq!(attrs[0].key.as_str(), "http.request.header.x-request-id");
+        assert_eq!(attrs[0].value.to_string(), r#"["r1","r2"]"#);
+    }
+}

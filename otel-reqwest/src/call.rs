@@ -1,0 +1,155 @@
+//! [`ClientCall`]: one send of a request, from the CLIENT span's start and
+//! the context injection to the span's end and the metric, exactly once.
+
+use crate::attributes::{
+    Outcome, RequestFacts, protocol_version, request_details, response_details,
+};
+use crate::extensions::{UrlTemplate, count_send};
+use crate::middleware::Config;
+use http::Extensions;
+use opentelemetry::trace::{SpanKind, Status, TraceContextExt, Tracer};
+use opentelemetry::{Context, KeyValue};
+use reqwest::{Request, Response};
+use std::borrow::Cow;
+use std::time::Instant;
+
+pub(crate) struct ClientCall<'a> {
+    config: &'a Config,
+    cx: Context,
+    facts: RequestFacts,
+    start: Instant,
+    outcome: Outcome,
+    done: bool,
+}
+
+impl<'a> ClientCall<'a> {
+    /// Starts the CLIENT span as a child of the current context, and injects
+    /// it into `request` (as far as the outgoing policy allows).
+    pub(crate) fn start(
+        config: &'a Config,
+        request: &mut Request,
+        extensions: &mut Extensions,
+    ) -> Self {
+        let start = Instant::now();
+        let template = extensions.get::<UrlTemplate>().cloned();
+        let resend_count = count_send(extensions, request);
+        let facts = RequestFacts::of(request, template);
+        let name = match &config.span_name {
+            Some(hook) => Cow::Owned(hook(request)),
+            None => facts.span_name(),
+        };
+        let mut attributes = facts.sampling_attributes(request, resend_count);
+        if let Some(hook) = &config.request_hook {
+            attributes.extend(hook(request));
+        }
+        let parent = Context::current();
+        let span = config
+            .tracer
+            .span_builder(name)
+            .with_kind(SpanKind::Client)
+            .with_attributes(attributes)
+            .start_with_context(&config.tracer, &parent);
+        let cx = parent.with_span(span);
+        {
+            let span = cx.span();
+            if span.is_recording() {
+                let mut details = Vec::new();
+                request_details(request, &facts, &config.request_headers, &mut details);
+                if !details.is_empty() {
+                    span.set_attributes(details);
+                }
+            }
+        }
+        config.inject(&cx, facts.host(), request.headers_mut());
+        Self {
+            config,
+            cx,
+            facts,
+            start,
+            outcome: Outcome::default(),
+            done: false,
+        }
+    }
+
+    /// The context of the CLIENT span, to attach while the request is sent.
+    pub(crate) fn context(&self) -> &Context {
+        &self.cx
+    }
+
+    /// A response arrived: status >= 400 is an error.
+    pub(crate) fn respond(&mut self, response: &Response) {
+        let status = response.status().as_u16();
+        self.outcome.status = Some(status);
+        self.outcome.protocol_version = protocol_version(response.version());
+        let span = self.cx.span();
+        let failed = status >= 400;
+        if failed {
+            self.outcome.error_type = Some(Cow::Owned(status.to_string()));
+        }
+        if span.is_recording() {
+            let mut attrs = Vec::with_capacity(6);
+            attrs.push(KeyValue::new(
+                "http.response.status_code",
+                i64::from(status),
+            ));
+            if let Some(version) = self.outcome.protocol_version {
+                attrs.push(KeyValue::new("network.protocol.version", version));
+            }
+            if let Some(error_type) = &self.outcome.error_type {
+                attrs.push(KeyValue::new("error.type", error_type.clone()));
+            }
+            response_details(response, &self.config.response_headers, &mut attrs);
+            if let Some(hook) = &self.config.response_hook {
+                attrs.extend(hook(response));
+            }
+            span.set_attributes(attrs);
+            if failed {
+                span.set_status(Status::error(""));
+            }
+        }
+        self.finish();
+    }
+
+    /// No response: `error_type` is one of the documented classes; `describe`
+    /// gives the status description (called only for a recording span).
+    pub(crate) fn fail(&mut self, error_type: &'static str, describe: impl FnOnce() -> String) {
+        let span = self.cx.span();
+        if span.is_recording() {
+            span.set_attribute(KeyValue::new("error.type", error_type));
+            span.set_status(Status::error(describe()));
+        }
+        self.outcome.error_type = Some(Cow::Borrowed(error_type));
+        self.finish();
+    }
+
+    fn finish(&mut self) {
+        if self.done {
+            return;
+        }
+        self.done = true;
+        self.cx.span().end();
+        let attributes = self.facts.metric_attributes(&self.outcome);
+        self.config
+            .metrics
+            .record(self.start.elapsed().as_secs_f64(), &attributes);
+    }
+}
+
+impl Drop for ClientCall<'_> {
+    /// The caller gave up on the request (its future was dropped): the span
+    /// ends with `error.type=cancelled`, and the send is still measured.
+    fn drop(&mut self) {
+        if self.done {
+            return;
+        }
+        let span = self.cx.span();
+        if span.is_recording() {
+            span.set_attribute(KeyValue::new("error.type", "cancelled"));
+            span.set_status(Status::error(
+                "the request was cancelled before a response arrived",
+            ));
+        }
+        self.outcome.error_type = Some(Cow::Borrowed("cancelled"));
+        self.finish();
+    }
+}

@@ -1,0 +1,124 @@
+//! Instrumenting a plain `reqwest::Client` call, for code that cannot change
+//! its client type to `reqwest_middleware::ClientWithMiddleware`.
+
+use crate::attributes::{error_description, transport_error_type};
+use crate::call::ClientCall;
+use crate::middleware::OtelMiddleware;
+use http::Extensions;
+use opentelemetry::context::FutureExt as _;
+use opentelemetry::{Context, global};
+use otel_http::carrier::HeaderInjector;
+use reqwest::{Client, Request, Response};
+
+/// Injects the current context into `request`'s headers with the global
+/// propagator, to every host. No span is created: the server's span becomes a
+/// child of the caller's current span. Prefer [`send_traced`], which also
+/// records a CLIENT span and the metric.
+///
+/// ```
+/// use otel_reqwest::reqwest;
+///
+/// # async fn call(client: reqwest::Client) -> Result<(), reqwest::Error> {
+/// let mut request = client.get("http://inventory.internal/items").build()?;
+/// otel_reqwest::inject(&mut request);
+/// let response = client.execute(request).await?;
+/// # Ok(())
+/// # }
+/// ```
+pub fn inject(request: &mut Request) {
+    let cx = Context::current();
+    global::get_text_map_propagator(|propagator| {
+        propagator.inject_context(&cx, &mut HeaderInjector(request.headers_mut()));
+    });
+}
+
+/// Sends `request` with a plain `client`, traced and measured as through
+/// [`OtelMiddleware`] with its defaults (global tracer, meter and propagator).
+///
+/// It builds that middleware for each call; on a hot path build one with
+/// [`OtelMiddleware::new`] and call [`OtelMiddleware::send_traced`].
+///
+/// ```
+/// use otel_reqwest::reqwest;
+///
+/// # async fn call(client: reqwest::Client) -> Result<(), reqwest::Error> {
+/// let request = client.get("http://inventory.internal/items").build()?;
+/// let response = otel_reqwest::send_traced(&client, request).await?;
+/// # Ok(())
+/// # }
+/// ```
+pub async fn send_traced(client: &Client, request: Request) -> reqwest::Result<Response> {
+    OtelMiddleware::new().send_traced(client, request).await
+}
+
+impl OtelMiddleware {
+    /// Injects the current context into `request`'s headers as this
+    /// middleware would (its propagator and outgoing policy), without a span.
+    pub fn inject(&self, request: &mut Request) {
+        let cx = Context::current();
+        let host = request
+            .url()
+            .host_str()
+            .map(|h| h.trim_start_matches('[').trim_end_matches(']').to_owned())
+            .unwrap_or_default();
+        self.config.inject(&cx, &host, request.headers_mut());
+    }
+
+    /// Sends `request` with a plain `client`, with the CLIENT span, the
+    /// context injection and the metric of this middleware.
+    ///
+    /// ```
+    /// use otel_reqwest::{OtelMiddleware, reqwest};
+    ///
+    /// # async fn call(client: reqwest::Client) -> Result<(), reqwest::Error> {
+    /// let traced = OtelMiddleware::new(); // once, next to the client
+    /// let request = client.get("http://inventory.internal/items").build()?;
+    /// let response = traced.send_traced(&client, request).await?;
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub async fn send_traced(
+        &self,
+        client: &Client,
+        request: Request,
+    ) -> reqwest::Result<Response> {
+        self.send_traced_with_extensions(client, request, &mut Extensions::new())
+            .await
+    }
+
+    /// [`send_traced`](Self::send_traced) with `extensions` that may carry a
+    /// [`UrlTemplate`](crate::UrlTemplate). Passing the same `extensions` to
+    /// every attempt of your own retry loop counts the resends.
+    ///
+    /// ```
+    /// use otel_reqwest::{OtelMiddleware, UrlTemplate, reqwest};
+    ///
+    /// # async fn call(client: reqwest::Client, traced: OtelMiddleware) -> Result<(), reqwest::Error> {
+    /// let mut extensions = otel_reqwest::Extensions::new();
+    /// extensions.insert(UrlTemplate::new("/items/{id}"));
+    /// let request = client.get("http://inventory.internal/items/7").build()?;
+    /// let response = traced
+    ///     .send_traced_with_extensions(&client, request, &mut extensions)
+    ///     .await?;
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub async fn send_traced_with_extensions(
+        &self,
+        client: &Client,
+        mut request: Request,
+        extensions: &mut Extensions,
+    ) -> reqwest::Result<Response> {
+        let mut call = ClientCall::start(&self.config, &mut request, extensions);
+        let cx = call.context().clone();
+        let outcome = client.execute(request).with_context(cx).await;
+        match &outcome {
+            Ok(response) => call.respond(response),
+            Err(error) => {
+                let error_type = transport_error_type(error);
+                call.fail(error_type, || error_description(error_type, error));
+            }
+        }
+        outcome
+    }
+}
