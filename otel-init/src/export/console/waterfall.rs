@@ -34,9 +34,15 @@ const KEY_ATTRIBUTES: &[&str] = &[
     "rpc.method",
 ];
 
+/// How long a fragment whose root has a remote parent waits for the rest of
+/// its trace: when a service calls itself, the caller's spans end later.
+const REMOTE_ROOT_GRACE: Duration = Duration::from_millis(500);
+
 struct PendingTrace {
     spans: Vec<SpanData>,
     first_seen: Instant,
+    /// Set when a root with a remote parent ended: print at this instant.
+    print_at: Option<Instant>,
 }
 
 /// Buffers spans per trace and prints a trace when its local root ends.
@@ -62,7 +68,8 @@ impl ConsoleSpanSink {
 
     fn accept(&mut self, span: SpanData) {
         let trace_id = span.span_context.trace_id();
-        let is_root = span.parent_span_id == SpanId::INVALID || span.parent_span_is_remote;
+        let is_trace_root = span.parent_span_id == SpanId::INVALID;
+        let is_remote_root = !is_trace_root && span.parent_span_is_remote;
         if !self.pending.contains_key(&trace_id) && self.pending.len() >= MAX_PENDING_TRACES {
             self.print_oldest();
         }
@@ -72,12 +79,32 @@ impl ConsoleSpanSink {
             .or_insert_with(|| PendingTrace {
                 spans: Vec::new(),
                 first_seen: Instant::now(),
+                print_at: None,
             });
         if entry.spans.len() < MAX_SPANS_PER_TRACE {
             entry.spans.push(span);
         }
-        if let Some(t) = is_root.then(|| self.pending.remove(&trace_id)).flatten() {
+        if is_remote_root && entry.print_at.is_none() {
+            entry.print_at = Some(Instant::now() + REMOTE_ROOT_GRACE);
+        }
+        if let Some(t) = is_trace_root.then(|| self.pending.remove(&trace_id)).flatten() {
             (self.out)(&render_trace(&t.spans));
+        }
+    }
+
+    /// Prints the fragments whose grace after a remote-parent root has passed.
+    fn print_ready(&mut self) {
+        let now = Instant::now();
+        let ready: Vec<TraceId> = self
+            .pending
+            .iter()
+            .filter(|(_, t)| t.print_at.is_some_and(|at| at <= now))
+            .map(|(id, _)| *id)
+            .collect();
+        for id in ready {
+            if let Some(t) = self.pending.remove(&id) {
+                (self.out)(&render_trace(&t.spans));
+            }
         }
     }
 
@@ -112,6 +139,7 @@ impl BatchSink<SpanData> for ConsoleSpanSink {
         for span in batch {
             self.accept(span);
         }
+        self.print_ready();
         self.print_stale(MAX_WAIT);
         Box::pin(async { Ok(()) })
     }
@@ -360,5 +388,28 @@ mod tests {
         let p = printed.lock().map(|p| p.clone()).unwrap_or_default();
         assert_eq!(p.len(), 2);
         assert!(p[1].contains("incomplete"));
+    }
+
+    #[test]
+    fn a_service_calling_itself_prints_one_trace() {
+        let printed = Arc::new(Mutex::new(Vec::<String>::new()));
+        let sink_out = printed.clone();
+        let mut sink = ConsoleSpanSink::with_output(Box::new(move |s: &str| {
+            if let Ok(mut p) = sink_out.lock() {
+                p.push(s.to_owned());
+            }
+        }));
+        // The callee's server span (remote parent: the client span 2) ends first.
+        let mut callee = span(3, 2, "POST /payments", 5, 10);
+        callee.parent_span_is_remote = true;
+        sink.accept(callee);
+        sink.print_ready();
+        assert!(printed.lock().map(|p| p.is_empty()).unwrap_or(false), "waits for the caller");
+        sink.accept(span(2, 1, "POST", 4, 11));
+        sink.accept(span(1, 0, "GET /checkout", 0, 12));
+        let p = printed.lock().map(|p| p.clone()).unwrap_or_default();
+        assert_eq!(p.len(), 1);
+        assert!(p[0].contains("3 spans"), "{}", p[0]);
+        assert!(p[0].contains("      POST /payments"), "nested under the client span: {}", p[0]);
     }
 }
