@@ -66,7 +66,7 @@ pub(crate) const LOG_FORMAT_VAR: &str = "OTEL_INIT_LOG_FORMAT";
 
 /// `OTEL_INIT_LOG_FORMAT`, or `auto` when unset; a bad value warns and uses `auto`.
 pub(crate) fn log_format(raw: Option<String>, warnings: &mut Vec<ConfigWarning>) -> LogFormat {
-    let Some(value) = raw.filter(|v| !v.trim().is_empty()) else {
+    let Some(value) = raw.map(|v| v.trim().to_owned()).filter(|v| !v.is_empty()) else {
         return LogFormat::Auto;
     };
     value.parse().unwrap_or_else(|_| {
@@ -124,4 +124,40 @@ pub(crate) fn install(
         diag::debug(e);
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn log_format_is_read_like_other_enumerated_variables() {
+        let mut warnings = Vec::new();
+        assert_eq!(log_format(None, &mut warnings), LogFormat::Auto);
+        assert_eq!(
+            log_format(Some("  ".into()), &mut warnings),
+            LogFormat::Auto
+        );
+        assert_eq!(
+            log_format(Some(" JSON ".into()), &mut warnings),
+            LogFormat::Json
+        );
+        assert_eq!(
+            log_format(Some("text".into()), &mut warnings),
+            LogFormat::Text
+        );
+        assert_eq!(
+            log_format(Some("None".into()), &mut warnings),
+            LogFormat::None
+        );
+        assert!(warnings.is_empty());
+        assert_eq!(
+            log_format(Some(" yaml".into()), &mut warnings),
+            LogFormat::Auto
+        );
+        assert_eq!(
+            warnings[0].to_string(),
+            "invalid value \"yaml\" for OTEL_INIT_LOG_FORMAT: expected one of auto, json, text, none; using auto"
+        );
+    }
 }
