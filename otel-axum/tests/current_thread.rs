@@ -45,7 +45,7 @@ fn nesting_on_a_current_thread_runtime() {
         .tracer_provider(guard.tracer_provider().expect("tracer"))
         .meter_provider(&opentelemetry::metrics::noop::NoopMeterProvider::new())
         .build();
-    let app = Router::new().route("/work", get(|| work())).layer(layer);
+    let app = Router::new().route("/work", get(work)).layer(layer);
 
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
