@@ -257,7 +257,10 @@ fn server_spans_attributes_status_metrics() {
         assert_eq!(attr(a, k).as_deref(), Some(v), "{k}");
     }
     assert!(attr(a, "server.port").is_some() && attr(a, "network.peer.port").is_some());
-    assert!(attr(a, "network.protocol.name").is_none(), "only required when not http");
+    assert!(
+        attr(a, "network.protocol.name").is_none(),
+        "only required when not http"
+    );
     assert!(
         a.iter()
             .any(|kv| kv.key == "http.request.header.x-request-id")

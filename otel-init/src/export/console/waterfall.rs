@@ -87,7 +87,10 @@ impl ConsoleSpanSink {
         if is_remote_root && entry.print_at.is_none() {
             entry.print_at = Some(Instant::now() + REMOTE_ROOT_GRACE);
         }
-        if let Some(t) = is_trace_root.then(|| self.pending.remove(&trace_id)).flatten() {
+        if let Some(t) = is_trace_root
+            .then(|| self.pending.remove(&trace_id))
+            .flatten()
+        {
             (self.out)(&render_trace(&t.spans));
         }
     }
@@ -404,12 +407,19 @@ mod tests {
         callee.parent_span_is_remote = true;
         sink.accept(callee);
         sink.print_ready();
-        assert!(printed.lock().map(|p| p.is_empty()).unwrap_or(false), "waits for the caller");
+        assert!(
+            printed.lock().map(|p| p.is_empty()).unwrap_or(false),
+            "waits for the caller"
+        );
         sink.accept(span(2, 1, "POST", 4, 11));
         sink.accept(span(1, 0, "GET /checkout", 0, 12));
         let p = printed.lock().map(|p| p.clone()).unwrap_or_default();
         assert_eq!(p.len(), 1);
         assert!(p[0].contains("3 spans"), "{}", p[0]);
-        assert!(p[0].contains("      POST /payments"), "nested under the client span: {}", p[0]);
+        assert!(
+            p[0].contains("      POST /payments"),
+            "nested under the client span: {}",
+            p[0]
+        );
     }
 }

@@ -1,17 +1,17 @@
 //! OTLP/gRPC over tonic.
 
+use super::encode::Encoded;
 use super::retry::{AttemptError, grpc_code_is_transient};
 use super::tls::TlsFiles;
-use super::encode::Encoded;
 use super::{USER_AGENT, report_partial_success};
+use crate::config::{Compression, OtlpConfig, Signal};
+use crate::error::InitError;
 use bytes::{BufMut, Bytes};
 use opentelemetry_proto::tonic::collector::logs::v1::ExportLogsServiceResponse;
 use opentelemetry_proto::tonic::collector::metrics::v1::ExportMetricsServiceResponse;
 use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceResponse;
-use tonic::codec::{Codec, DecodeBuf, Decoder, EncodeBuf, Encoder};
-use crate::config::{Compression, OtlpConfig, Signal};
-use crate::error::InitError;
 use tonic::codec::CompressionEncoding;
+use tonic::codec::{Codec, DecodeBuf, Decoder, EncodeBuf, Encoder};
 use tonic::metadata::{MetadataKey, MetadataMap, MetadataValue};
 use tonic::transport::{Certificate, Channel, ClientTlsConfig, Endpoint, Identity};
 use tonic_types::StatusExt;
@@ -79,11 +79,23 @@ impl GrpcTransport {
         let request = self.request(encoded.body);
         let result = match signal {
             Signal::Traces => grpc
-                .unary(request, path(TRACES), PreEncoded::<ExportTraceServiceResponse>::default())
+                .unary(
+                    request,
+                    path(TRACES),
+                    PreEncoded::<ExportTraceServiceResponse>::default(),
+                )
                 .await
-                .map(|r| r.into_inner().partial_success.map(|p| (p.rejected_spans, p.error_message))),
+                .map(|r| {
+                    r.into_inner()
+                        .partial_success
+                        .map(|p| (p.rejected_spans, p.error_message))
+                }),
             Signal::Metrics => grpc
-                .unary(request, path(METRICS), PreEncoded::<ExportMetricsServiceResponse>::default())
+                .unary(
+                    request,
+                    path(METRICS),
+                    PreEncoded::<ExportMetricsServiceResponse>::default(),
+                )
                 .await
                 .map(|r| {
                     r.into_inner()
@@ -91,7 +103,11 @@ impl GrpcTransport {
                         .map(|p| (p.rejected_data_points, p.error_message))
                 }),
             Signal::Logs => grpc
-                .unary(request, path(LOGS), PreEncoded::<ExportLogsServiceResponse>::default())
+                .unary(
+                    request,
+                    path(LOGS),
+                    PreEncoded::<ExportLogsServiceResponse>::default(),
+                )
                 .await
                 .map(|r| {
                     r.into_inner()

@@ -1,8 +1,8 @@
 //! OTLP/HTTP with protobuf or JSON bodies over hyper and rustls.
 
+use super::encode::{self, Encoded};
 use super::retry::{AttemptError, http_status_is_transient, parse_retry_after};
 use super::tls::{TlsFiles, rustls_config};
-use super::encode::{self, Encoded};
 use super::{OtlpRequest, USER_AGENT, report_partial_success};
 use crate::config::{Compression, OtlpConfig, Protocol, Signal};
 use crate::error::InitError;
