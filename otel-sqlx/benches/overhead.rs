@@ -1,0 +1,474 @@
+//! The cost of the instrumentation per query: the same point lookup through
+//! a bare `sqlx::Pool` and through an [`InstrumentedPool`], on SQLite in
+//! memory and on the PostgreSQL at 127.0.0.1:5432 (skipped with a message
+//! when it is not there).
+//!
+//! Cases, all on the same sqlx pool of one connection (four for the
+//! concurrent PostgreSQL run), so that they share the database backend:
+//! - `raw`: sqlx alone.
+//! - `sampled`: the defaults, with the SDK pipeline of `otel-init`,
+//!   `always_on`, spans exported over OTLP/gRPC to an in-process receiver
+//!   (batch processor), metrics exported every second: one span per query
+//!   (waits for an idle connection are under the 1 ms span threshold) and
+//!   three histogram measurements.
+//! - `sampled_every_wait`: the same with `acquire_span_threshold(ZERO)`: two
+//!   spans per query.
+//! - `unsampled`: `always_off`: spans are created and dropped, metrics kept.
+//!
+//! 1. Criterion: latency of one query, each case.
+//! 2. Summary, robust to a busy shared machine: 40 rounds; in each, every
+//!    case runs for 100 ms (in rotating order) and is compared with the
+//!    `raw` slice of the same round; medians of those paired ratios. For
+//!    PostgreSQL also with four concurrent clients. Client CPU is the CPU
+//!    time of this process's threads except the receiver's (which stands for
+//!    the collector): the query path plus the export thread, each slice
+//!    ending with a flush so that every case pays for its own export (and
+//!    only its own). SQLite runs inside the process, so its CPU is in the
+//!    figure too.
+//!
+//! Run with `cargo bench -p otel-sqlx --bench overhead`.
+
+use std::future::Future;
+use std::time::{Duration, Instant};
+
+use criterion::Criterion;
+use otel_init::{Telemetry, TelemetryGuard};
+use otel_sqlx::InstrumentedPool;
+use otel_testing::OtlpReceiver;
+use sqlx::{Database, Executor, Pool, Postgres, Sqlite};
+
+const PG_ADDR: &str = "127.0.0.1:5432";
+const PG_URL: &str = "postgres://postgres@127.0.0.1:5432/test";
+const RECEIVER_THREADS: &str = "bench-receiver";
+const ROUNDS: usize = 40;
+const SLICE: Duration = Duration::from_millis(100);
+const CONCURRENT_CLIENTS: usize = 4;
+const ROWS: i64 = 1000;
+
+const SQLITE_LOOKUP: &str = "SELECT id, name FROM bench_items WHERE id = $1";
+const PG_LOOKUP: &str = "SELECT id, name FROM otel_sqlx_bench_items WHERE id = $1";
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Case {
+    Raw,
+    Sampled,
+    SampledEveryWait,
+    Unsampled,
+}
+
+const CASES: [Case; 4] = [
+    Case::Raw,
+    Case::Sampled,
+    Case::SampledEveryWait,
+    Case::Unsampled,
+];
+
+impl Case {
+    fn name(self) -> &'static str {
+        match self {
+            Case::Raw => "raw",
+            Case::Sampled => "sampled",
+            Case::SampledEveryWait => "sampled_every_wait",
+            Case::Unsampled => "unsampled",
+        }
+    }
+}
+
+/// A pool as one case uses it.
+enum BenchPool<DB: otel_sqlx::InstrumentedDatabase> {
+    Raw(Pool<DB>),
+    Traced(InstrumentedPool<DB>),
+}
+
+struct Pipelines {
+    receiver_rt: tokio::runtime::Runtime,
+    receiver: OtlpReceiver,
+    sampled: TelemetryGuard,
+    unsampled: TelemetryGuard,
+}
+
+impl Pipelines {
+    fn start() -> Self {
+        let receiver_rt = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .thread_name(RECEIVER_THREADS)
+            .enable_all()
+            .build()
+            .expect("receiver runtime");
+        let receiver = receiver_rt
+            .block_on(OtlpReceiver::start())
+            .expect("receiver");
+        let endpoint = receiver.grpc_endpoint();
+        let guard = |sampler: &str| {
+            Telemetry::builder_from_env(&[
+                ("OTEL_SERVICE_NAME", "otel-sqlx-bench"),
+                ("OTEL_TRACES_SAMPLER", sampler),
+                ("OTEL_EXPORTER_OTLP_ENDPOINT", endpoint.as_str()),
+                ("OTEL_EXPORTER_OTLP_PROTOCOL", "grpc"),
+                ("OTEL_BSP_SCHEDULE_DELAY", "1000"),
+                ("OTEL_BSP_MAX_QUEUE_SIZE", "65536"),
+                ("OTEL_METRIC_EXPORT_INTERVAL", "1000"),
+                ("OTEL_LOGS_EXPORTER", "none"),
+                ("OTEL_LOG_LEVEL", "warn"),
+            ])
+            .without_globals()
+            .build()
+            .expect("telemetry")
+        };
+        Pipelines {
+            sampled: guard("always_on"),
+            unsampled: guard("always_off"),
+            receiver_rt,
+            receiver,
+        }
+    }
+
+    fn wrap<DB: otel_sqlx::InstrumentedDatabase>(
+        &self,
+        case: Case,
+        pool: Pool<DB>,
+    ) -> BenchPool<DB> {
+        let guard = match case {
+            Case::Raw => return BenchPool::Raw(pool),
+            Case::Sampled | Case::SampledEveryWait => &self.sampled,
+            Case::Unsampled => &self.unsampled,
+        };
+        let mut builder = InstrumentedPool::builder(pool)
+            .tracer_provider(guard.tracer_provider().expect("tracer").clone())
+            .meter_provider(guard.meter_provider().expect("meter").clone());
+        if case == Case::SampledEveryWait {
+            builder = builder.acquire_span_threshold(Duration::ZERO);
+        }
+        BenchPool::Traced(builder.build())
+    }
+
+    /// Exports everything queued, so that each case pays for its own export.
+    fn flush(&self) {
+        for guard in [&self.sampled, &self.unsampled] {
+            guard.force_flush().expect("flush");
+        }
+    }
+
+    fn shutdown(self) {
+        for guard in [self.sampled, self.unsampled] {
+            let report = guard.shutdown();
+            assert!(report.is_clean(), "{report:?}");
+        }
+        println!("(the receiver got {} spans)", self.receiver.spans().len());
+        drop(self.receiver);
+        drop(self.receiver_rt);
+    }
+}
+
+async fn lookup<'p, DB, E>(executor: E, sql: &'static str, id: i64)
+where
+    DB: Database,
+    E: Executor<'p, Database = DB>,
+    for<'r> (i64, String): sqlx::FromRow<'r, DB::Row>,
+    i64: for<'q> sqlx::Encode<'q, DB> + sqlx::Type<DB>,
+    for<'q> <DB as Database>::Arguments: sqlx::IntoArguments<DB>,
+{
+    let row: (i64, String) = sqlx::query_as(sql)
+        .bind(id)
+        .fetch_one(executor)
+        .await
+        .expect("lookup");
+    assert_eq!(row.0, id);
+}
+
+async fn lookup_on<DB>(pool: &BenchPool<DB>, sql: &'static str, id: i64)
+where
+    DB: otel_sqlx::InstrumentedDatabase,
+    for<'c> &'c mut DB::Connection: Executor<'c, Database = DB>,
+    for<'r> (i64, String): sqlx::FromRow<'r, DB::Row>,
+    i64: for<'q> sqlx::Encode<'q, DB> + sqlx::Type<DB>,
+    for<'q> <DB as Database>::Arguments: sqlx::IntoArguments<DB>,
+{
+    match pool {
+        BenchPool::Raw(pool) => lookup(pool, sql, id).await,
+        BenchPool::Traced(pool) => lookup(pool, sql, id).await,
+    }
+}
+
+fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime")
+}
+
+fn postgres_available() -> bool {
+    use std::net::{TcpStream, ToSocketAddrs};
+    let ok = PG_ADDR
+        .to_socket_addrs()
+        .ok()
+        .and_then(|mut a| a.next())
+        .is_some_and(|a| TcpStream::connect_timeout(&a, Duration::from_millis(500)).is_ok());
+    if !ok {
+        println!("SKIPPED: PostgreSQL not reachable at {PG_ADDR}; only SQLite is measured");
+    }
+    ok
+}
+
+async fn sqlite_pool() -> Pool<Sqlite> {
+    let pool = sqlx::sqlite::SqlitePoolOptions::new()
+        .max_connections(1)
+        .connect("sqlite::memory:")
+        .await
+        .expect("sqlite");
+    sqlx::query("CREATE TABLE bench_items (id INTEGER PRIMARY KEY, name TEXT NOT NULL)")
+        .execute(&pool)
+        .await
+        .expect("create");
+    sqlx::query("WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < $1) INSERT INTO bench_items SELECT i, 'item ' || i FROM n")
+        .bind(ROWS)
+        .execute(&pool)
+        .await
+        .expect("fill");
+    pool
+}
+
+async fn pg_pool(connections: u32) -> Pool<Postgres> {
+    let pool = sqlx::postgres::PgPoolOptions::new()
+        .max_connections(connections)
+        .min_connections(connections)
+        .connect(PG_URL)
+        .await
+        .expect("postgres");
+    sqlx::raw_sql(
+        "CREATE TABLE IF NOT EXISTS otel_sqlx_bench_items (id BIGINT PRIMARY KEY, name TEXT NOT NULL);
+         INSERT INTO otel_sqlx_bench_items SELECT i, 'item ' || i FROM generate_series(1, 1000) AS i ON CONFLICT DO NOTHING",
+    )
+    .execute(&pool)
+    .await
+    .expect("fill");
+    pool
+}
+
+/// CPU time of this process's threads, the receiver's excluded.
+fn client_cpu() -> Duration {
+    let mut total = 0u64;
+    let Ok(tasks) = std::fs::read_dir("/proc/self/task") else {
+        return Duration::ZERO;
+    };
+    for task in tasks.flatten() {
+        let path = task.path();
+        let comm = std::fs::read_to_string(path.join("comm")).unwrap_or_default();
+        if comm.trim().starts_with(RECEIVER_THREADS) {
+            continue;
+        }
+        let on_cpu = std::fs::read_to_string(path.join("schedstat"))
+            .ok()
+            .and_then(|s| {
+                s.split_whitespace()
+                    .next()
+                    .and_then(|n| n.parse::<u64>().ok())
+            })
+            .unwrap_or(0);
+        total += on_cpu;
+    }
+    Duration::from_nanos(total)
+}
+
+/// Runs `clients` loops of lookups for `SLICE`: (queries/s, CPU per
+/// query). The queries per second count the query loop; the CPU also counts
+/// the flush of the telemetry the loop produced.
+fn measure<DB, F>(
+    rt: &tokio::runtime::Runtime,
+    pipelines: &Pipelines,
+    pool: &BenchPool<DB>,
+    sql: &'static str,
+    clients: usize,
+    wrap: F,
+) -> (f64, Duration)
+where
+    DB: otel_sqlx::InstrumentedDatabase,
+    for<'c> &'c mut DB::Connection: Executor<'c, Database = DB>,
+    for<'r> (i64, String): sqlx::FromRow<'r, DB::Row>,
+    i64: for<'q> sqlx::Encode<'q, DB> + sqlx::Type<DB>,
+    for<'q> <DB as Database>::Arguments: sqlx::IntoArguments<DB>,
+    F: Fn(u64) -> i64,
+{
+    let cpu_before = client_cpu();
+    let started = Instant::now();
+    let queries = rt.block_on(async {
+        let loops = (0..clients).map(|client| {
+            let wrap = &wrap;
+            async move {
+                let mut n = 0u64;
+                while started.elapsed() < SLICE {
+                    lookup_on(pool, sql, wrap(n * clients as u64 + client as u64)).await;
+                    n += 1;
+                }
+                n
+            }
+        });
+        futures_util::future::join_all(loops)
+            .await
+            .into_iter()
+            .sum::<u64>()
+    });
+    let wall = started.elapsed();
+    // The export of what this window produced is part of its cost.
+    pipelines.flush();
+    let cpu = client_cpu().saturating_sub(cpu_before);
+    (
+        queries as f64 / wall.as_secs_f64(),
+        cpu / u32::try_from(queries.max(1)).unwrap_or(u32::MAX),
+    )
+}
+
+/// The value at quantile `q` (0..=1) of `values`.
+fn quantile(values: &[f64], q: f64) -> f64 {
+    let mut sorted = values.to_vec();
+    sorted.sort_by(f64::total_cmp);
+    let index = ((sorted.len() - 1) as f64 * q).round() as usize;
+    sorted[index]
+}
+
+/// `ROUNDS` rounds; in each, every case runs one `SLICE` in turn (the first
+/// case rotating), and each case is compared with the `raw` slice of the
+/// same round. Prints the median queries per second, the median of the
+/// per-round ratios to `raw` (with the interquartile range), and the median
+/// per-round difference in client CPU per query.
+fn summarize<DB>(
+    title: &str,
+    rt: &tokio::runtime::Runtime,
+    pipelines: &Pipelines,
+    pools: &[(Case, BenchPool<DB>)],
+    sql: &'static str,
+    clients: usize,
+) where
+    DB: otel_sqlx::InstrumentedDatabase,
+    for<'c> &'c mut DB::Connection: Executor<'c, Database = DB>,
+    for<'r> (i64, String): sqlx::FromRow<'r, DB::Row>,
+    i64: for<'q> sqlx::Encode<'q, DB> + sqlx::Type<DB>,
+    for<'q> <DB as Database>::Arguments: sqlx::IntoArguments<DB>,
+{
+    let cases = pools.len();
+    let mut qps = vec![vec![0.0; ROUNDS]; cases];
+    let mut cpu = vec![vec![0.0; ROUNDS]; cases];
+    for round in 0..ROUNDS {
+        for k in 0..cases {
+            let i = (round + k) % cases;
+            let (q, c) = measure(rt, pipelines, &pools[i].1, sql, clients, |n| {
+                (n % ROWS as u64) as i64 + 1
+            });
+            qps[i][round] = q;
+            cpu[i][round] = c.as_secs_f64() * 1e6;
+        }
+    }
+    println!(
+        "\n{title}, {clients} client(s): {ROUNDS} rounds of {SLICE:?} per case, medians (ratios per round, p25..p75)"
+    );
+    println!(
+        "{:<20} {:>10} {:>22} {:>12} {:>14}",
+        "case", "queries/s", "vs raw", "CPU/query", "CPU vs raw"
+    );
+    for (i, (case, _)) in pools.iter().enumerate() {
+        let ratios: Vec<f64> = (0..ROUNDS)
+            .map(|r| (qps[i][r] / qps[0][r] - 1.0) * 100.0)
+            .collect();
+        let cpu_diffs: Vec<f64> = (0..ROUNDS).map(|r| cpu[i][r] - cpu[0][r]).collect();
+        println!(
+            "{:<20} {:>10.0} {:>+7.1}% ({:>+5.1}..{:>+5.1}) {:>9.1} µs {:>+11.2} µs",
+            case.name(),
+            quantile(&qps[i], 0.5),
+            quantile(&ratios, 0.5),
+            quantile(&ratios, 0.25),
+            quantile(&ratios, 0.75),
+            quantile(&cpu[i], 0.5),
+            quantile(&cpu_diffs, 0.5),
+        );
+    }
+}
+
+fn bench_database<DB, Fut>(
+    c: &mut Criterion,
+    pipelines: &Pipelines,
+    name: &str,
+    sql: &'static str,
+    connect: impl Fn() -> Fut,
+) where
+    DB: otel_sqlx::InstrumentedDatabase,
+    Fut: Future<Output = Pool<DB>>,
+    for<'c> &'c mut DB::Connection: Executor<'c, Database = DB>,
+    for<'r> (i64, String): sqlx::FromRow<'r, DB::Row>,
+    i64: for<'q> sqlx::Encode<'q, DB> + sqlx::Type<DB>,
+    for<'q> <DB as Database>::Arguments: sqlx::IntoArguments<DB>,
+{
+    let rt = runtime();
+    // One sqlx pool shared by every case: the same connection (and database
+    // backend process), so that no case is favoured by where the scheduler
+    // put its backend.
+    let base = rt.block_on(connect());
+    let pools: Vec<(Case, BenchPool<DB>)> = CASES
+        .iter()
+        .map(|&case| (case, pipelines.wrap(case, base.clone())))
+        .collect();
+    let mut group = c.benchmark_group(name);
+    group
+        .warm_up_time(Duration::from_secs(1))
+        .measurement_time(Duration::from_secs(3));
+    for (case, pool) in &pools {
+        // Start each case with nothing left to export from the previous one.
+        pipelines.flush();
+        let mut id = 0u64;
+        group.bench_function(case.name(), |b| {
+            b.to_async(&rt).iter(|| {
+                id += 1;
+                lookup_on(pool, sql, (id % ROWS as u64) as i64 + 1)
+            })
+        });
+    }
+    group.finish();
+    summarize(name, &rt, pipelines, &pools, sql, 1);
+    for (_, pool) in pools {
+        match pool {
+            BenchPool::Raw(p) => rt.block_on(p.close()),
+            BenchPool::Traced(p) => rt.block_on(p.close()),
+        }
+    }
+}
+
+fn main() {
+    let mut criterion = Criterion::default().configure_from_args();
+    let pipelines = Pipelines::start();
+
+    bench_database(
+        &mut criterion,
+        &pipelines,
+        "sqlite_memory",
+        SQLITE_LOOKUP,
+        sqlite_pool,
+    );
+    if postgres_available() {
+        bench_database(
+            &mut criterion,
+            &pipelines,
+            "postgres_loopback",
+            PG_LOOKUP,
+            || pg_pool(1),
+        );
+        let rt = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .expect("runtime");
+        let base = rt.block_on(pg_pool(CONCURRENT_CLIENTS as u32));
+        let pools: Vec<(Case, BenchPool<Postgres>)> = CASES
+            .iter()
+            .map(|&case| (case, pipelines.wrap(case, base.clone())))
+            .collect();
+        summarize(
+            "postgres_loopback_concurrent",
+            &rt,
+            &pipelines,
+            &pools,
+            PG_LOOKUP,
+            CONCURRENT_CLIENTS,
+        );
+    }
+    pipelines.shutdown();
+    criterion.final_summary();
+}

@@ -1,0 +1,348 @@
+//! The CLIENT span and the duration measurement of one database operation.
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use opentelemetry::global::BoxedSpan;
+use opentelemetry::trace::{Span as _, SpanBuilder, SpanKind, Status, Tracer as _};
+use opentelemetry::{Context, KeyValue, StringValue, Value};
+
+use super::failure::Failure;
+use super::keys;
+use super::signals::Signals;
+use crate::analysis::Analysis;
+use crate::annotation::Annotation;
+use crate::database::InstrumentedDatabase;
+use crate::shared::Shared;
+
+/// What a query is, as far as its span is concerned.
+pub(crate) struct QueryDescription {
+    pub(crate) analysis: Arc<Analysis>,
+    /// `db.query.text`, `None` when not captured.
+    pub(crate) text: Option<Arc<str>>,
+}
+
+/// Which row count the span reports.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Counting {
+    /// `db.response.returned_rows`: fetches.
+    ReturnedRows,
+    /// `db.response.affected_rows`: `execute`.
+    AffectedRows,
+    /// Neither: transaction control.
+    Nothing,
+}
+
+/// What it means when the span is dropped before it ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum WhenDropped {
+    /// A stream the caller stopped reading: the operation is complete.
+    Complete,
+    /// A future dropped before it finished (a timeout around it): cancelled.
+    Cancelled,
+}
+
+/// An operation in flight: ends its span and records its duration exactly
+/// once, when finished or when dropped.
+pub(crate) struct OperationSpan {
+    span: BoxedSpan,
+    signals: Arc<Signals>,
+    started: Instant,
+    /// The duration metric's attributes (the error ones are added at the end).
+    metric_attributes: Arc<[KeyValue]>,
+    system_name: &'static str,
+    capture_error_messages: bool,
+    returned_rows: u64,
+    affected_rows: u64,
+    counting: Counting,
+    when_dropped: WhenDropped,
+    ended: bool,
+}
+
+impl OperationSpan {
+    /// Starts the span of a query, as a child of `parent`.
+    pub(crate) fn for_query<DB: InstrumentedDatabase>(
+        shared: &Shared<DB>,
+        parent: &Context,
+        query: &QueryDescription,
+        annotation: Option<&Annotation>,
+        counting: Counting,
+        when_dropped: WhenDropped,
+    ) -> Self {
+        // Name and attributes depend only on the text (and the pool), so
+        // they are computed once per text, unless an annotation changes them.
+        let named = match annotation {
+            Some(annotation) => {
+                Arc::new(NamedQuery::new(shared, &query.analysis, Some(annotation)))
+            }
+            None => query.analysis.named_query(shared.system_name(), || {
+                NamedQuery::new(shared, &query.analysis, None)
+            }),
+        };
+        let mut span_attributes = Vec::with_capacity(named.attributes.len() + 2);
+        span_attributes.extend(named.attributes.iter().cloned());
+        let omit_text = annotation.is_some_and(|a| a.omit_query_text);
+        if let Some(text) = query.text.as_ref().filter(|_| !omit_text) {
+            span_attributes.push(KeyValue::new(
+                keys::DB_QUERY_TEXT,
+                StringValue::from(Arc::clone(text)),
+            ));
+        }
+        if shared.config.capture_parameters {
+            for (key, value) in annotation
+                .map(|a| a.parameters.as_slice())
+                .unwrap_or_default()
+            {
+                span_attributes.push(KeyValue::new(
+                    format!("{}{key}", keys::DB_QUERY_PARAMETER_PREFIX),
+                    value.clone(),
+                ));
+            }
+        }
+        Self::start(
+            shared,
+            parent,
+            named.name.clone(),
+            span_attributes,
+            Arc::clone(&named.attributes),
+            counting,
+            when_dropped,
+        )
+    }
+
+    /// Starts the span of a transaction statement (`BEGIN`, `COMMIT`, …),
+    /// named after it.
+    pub(crate) fn for_transaction<DB: InstrumentedDatabase>(
+        shared: &Shared<DB>,
+        parent: &Context,
+        operation: &'static str,
+    ) -> Self {
+        let mut attributes = common_attributes(shared);
+        attributes.push(KeyValue::new(keys::DB_OPERATION_NAME, operation));
+        Self::start(
+            shared,
+            parent,
+            operation.to_owned(),
+            attributes.clone(),
+            Arc::from(attributes),
+            Counting::Nothing,
+            WhenDropped::Cancelled,
+        )
+    }
+
+    fn start<DB: InstrumentedDatabase>(
+        shared: &Shared<DB>,
+        parent: &Context,
+        name: String,
+        span_attributes: Vec<KeyValue>,
+        metric_attributes: Arc<[KeyValue]>,
+        counting: Counting,
+        when_dropped: WhenDropped,
+    ) -> Self {
+        let signals = Arc::clone(shared.signals());
+        let builder = SpanBuilder::from_name(name)
+            .with_kind(SpanKind::Client)
+            .with_attributes(span_attributes);
+        let span = signals.tracer.build_with_context(builder, parent);
+        OperationSpan {
+            span,
+            signals,
+            started: Instant::now(),
+            metric_attributes,
+            system_name: shared.system_name(),
+            capture_error_messages: shared.config.capture_error_messages,
+            returned_rows: 0,
+            affected_rows: 0,
+            counting,
+            when_dropped,
+            ended: false,
+        }
+    }
+
+    /// One more row returned.
+    pub(crate) fn count_row(&mut self) {
+        self.returned_rows += 1;
+    }
+
+    /// `n` more rows returned.
+    pub(crate) fn count_rows(&mut self, n: u64) {
+        self.returned_rows += n;
+    }
+
+    /// `n` more rows inserted, updated or deleted.
+    pub(crate) fn count_affected(&mut self, n: u64) {
+        self.affected_rows += n;
+    }
+
+    /// Ends the span: success or failure by `result`.
+    pub(crate) fn finish<DB: InstrumentedDatabase, T>(self, result: &Result<T, sqlx::Error>) {
+        match result {
+            Ok(_) => self.succeed(),
+            Err(error) => self.fail::<DB>(error),
+        }
+    }
+
+    /// Ends the span as a success.
+    pub(crate) fn succeed(mut self) {
+        self.end(None);
+    }
+
+    /// Ends the span as a failure.
+    pub(crate) fn fail<DB: InstrumentedDatabase>(mut self, error: &sqlx::Error) {
+        let failure =
+            Failure::from_error::<DB>(error, self.system_name, self.capture_error_messages);
+        self.end(Some(failure));
+    }
+
+    fn end(&mut self, failure: Option<Failure>) {
+        if self.ended {
+            return;
+        }
+        self.ended = true;
+        match self.counting {
+            Counting::ReturnedRows => self.span.set_attribute(KeyValue::new(
+                keys::DB_RESPONSE_RETURNED_ROWS,
+                saturating_i64(self.returned_rows),
+            )),
+            Counting::AffectedRows => self.span.set_attribute(KeyValue::new(
+                keys::DB_RESPONSE_AFFECTED_ROWS,
+                saturating_i64(self.affected_rows),
+            )),
+            Counting::Nothing => {}
+        }
+        let elapsed = self.started.elapsed().as_secs_f64();
+        match failure {
+            None => {
+                self.span.end();
+                self.signals
+                    .operation_duration
+                    .record(elapsed, &self.metric_attributes);
+            }
+            Some(failure) => {
+                let mut metric_attributes = self.metric_attributes.to_vec();
+                let error_type = Value::from(failure.error_type);
+                self.span
+                    .set_attribute(KeyValue::new(keys::ERROR_TYPE, error_type.clone()));
+                metric_attributes.push(KeyValue::new(keys::ERROR_TYPE, error_type));
+                if let Some(code) = failure.status_code {
+                    let code = Value::from(code);
+                    self.span
+                        .set_attribute(KeyValue::new(keys::DB_RESPONSE_STATUS_CODE, code.clone()));
+                    metric_attributes.push(KeyValue::new(keys::DB_RESPONSE_STATUS_CODE, code));
+                }
+                self.span.set_status(Status::error(failure.description));
+                self.span.end();
+                self.signals
+                    .operation_duration
+                    .record(elapsed, &metric_attributes);
+            }
+        }
+    }
+}
+
+impl Drop for OperationSpan {
+    fn drop(&mut self) {
+        match self.when_dropped {
+            WhenDropped::Complete => self.end(None),
+            WhenDropped::Cancelled => self.end(Some(Failure::cancelled())),
+        }
+    }
+}
+
+/// A query's span name and the attributes its span and its duration metric
+/// share: `db.system.name`, the endpoint, `db.query.summary`,
+/// `db.operation.name`, `db.collection.name`.
+#[derive(Debug)]
+pub(crate) struct NamedQuery {
+    pub(crate) system_name: &'static str,
+    name: String,
+    attributes: Arc<[KeyValue]>,
+}
+
+impl NamedQuery {
+    fn new<DB: InstrumentedDatabase>(
+        shared: &Shared<DB>,
+        analysis: &Analysis,
+        annotation: Option<&Annotation>,
+    ) -> Self {
+        let value = |explicit: Option<&std::borrow::Cow<'static, str>>,
+                     parsed: &Option<Arc<str>>| {
+            match (explicit, parsed) {
+                (Some(explicit), _) => Some(StringValue::from(explicit.clone())),
+                (None, Some(parsed)) => Some(StringValue::from(Arc::clone(parsed))),
+                (None, None) => None,
+            }
+        };
+        let summary = value(
+            annotation.and_then(|a| a.summary.as_ref()),
+            &analysis.summary,
+        );
+        let operation = value(
+            annotation.and_then(|a| a.operation.as_ref()),
+            &analysis.operation,
+        );
+        let collection = value(
+            annotation.and_then(|a| a.collection.as_ref()),
+            &analysis.collection,
+        );
+        let explicit_target = annotation.is_some_and(|a| {
+            a.summary.is_none() && (a.operation.is_some() || a.collection.is_some())
+        });
+        let name = if explicit_target {
+            join_name(operation.as_ref(), collection.as_ref())
+        } else {
+            summary.as_ref().map(|s| s.as_str().to_owned())
+        }
+        .unwrap_or_else(|| fallback_name(shared));
+
+        let mut attributes = common_attributes(shared);
+        let optional = [
+            (keys::DB_QUERY_SUMMARY, summary),
+            (keys::DB_OPERATION_NAME, operation),
+            (keys::DB_COLLECTION_NAME, collection),
+        ];
+        for (key, value) in optional {
+            if let Some(value) = value {
+                attributes.push(KeyValue::new(key, value));
+            }
+        }
+        NamedQuery {
+            system_name: shared.system_name(),
+            name,
+            attributes: Arc::from(attributes),
+        }
+    }
+}
+
+fn saturating_i64(n: u64) -> i64 {
+    i64::try_from(n).unwrap_or(i64::MAX)
+}
+
+/// `db.system.name` and the endpoint attributes.
+fn common_attributes<DB: InstrumentedDatabase>(shared: &Shared<DB>) -> Vec<KeyValue> {
+    let mut attributes = Vec::with_capacity(10);
+    attributes.push(KeyValue::new(keys::DB_SYSTEM_NAME, shared.system_name()));
+    attributes.extend(shared.endpoint_attributes.iter().cloned());
+    attributes
+}
+
+/// `{operation} {collection}`, or whichever of the two is known.
+fn join_name(operation: Option<&StringValue>, collection: Option<&StringValue>) -> Option<String> {
+    match (operation, collection) {
+        (Some(op), Some(coll)) => Some(format!("{} {}", op.as_str(), coll.as_str())),
+        (Some(one), None) | (None, Some(one)) => Some(one.as_str().to_owned()),
+        (None, None) => None,
+    }
+}
+
+/// The conventions' fallback when nothing names the operation: the target
+/// (`db.namespace`, else `server.address:server.port`), else `db.system.name`.
+fn fallback_name<DB: InstrumentedDatabase>(shared: &Shared<DB>) -> String {
+    let endpoint = &shared.endpoint;
+    match (&endpoint.namespace, &endpoint.address, endpoint.port) {
+        (Some(namespace), _, _) => namespace.clone(),
+        (None, Some(address), Some(port)) => format!("{address}:{port}"),
+        (None, Some(address), None) => address.clone(),
+        (None, None, _) => shared.system_name().to_owned(),
+    }
+}

@@ -1,0 +1,105 @@
+//! Transactions: `BEGIN`, `COMMIT` and `ROLLBACK` as spans, the statements
+//! in between traced through [`TracedConnection`].
+
+use std::fmt;
+use std::ops::{Deref, DerefMut};
+
+use opentelemetry::Context;
+
+use crate::connection::{Holder, TracedConnection};
+use crate::database::InstrumentedDatabase;
+use crate::telemetry::operation::OperationSpan;
+
+/// A transaction started with
+/// [`InstrumentedPool::begin`](crate::InstrumentedPool::begin) or
+/// [`TracedConnection::begin`]; like `sqlx::Transaction`, it is rolled back
+/// when dropped without [`commit`](Self::commit) (that rollback is queued by
+/// sqlx and not traced).
+///
+/// Use `&mut *tx` (or `&mut tx`) as the executor:
+///
+/// ```
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> Result<(), sqlx::Error> {
+/// let pool = otel_sqlx::SqlitePool::connect("sqlite::memory:").await?;
+/// sqlx::query("CREATE TABLE t (id INTEGER)").execute(&pool).await?;
+/// let mut tx = pool.begin().await?;
+/// sqlx::query("INSERT INTO t VALUES (1)").execute(&mut *tx).await?;
+/// tx.commit().await?;
+/// # Ok(()) }
+/// ```
+pub struct InstrumentedTransaction<'c, DB: InstrumentedDatabase> {
+    inner: TracedConnection<'c, DB>,
+    /// A savepoint inside an outer transaction.
+    nested: bool,
+}
+
+impl<'c, DB: InstrumentedDatabase> InstrumentedTransaction<'c, DB> {
+    pub(crate) fn new(inner: TracedConnection<'c, DB>, nested: bool) -> Self {
+        InstrumentedTransaction { inner, nested }
+    }
+
+    /// Commits (releases the savepoint), traced as `COMMIT` (`RELEASE
+    /// SAVEPOINT`).
+    pub async fn commit(self) -> Result<(), sqlx::Error> {
+        let name = if self.nested {
+            "RELEASE SAVEPOINT"
+        } else {
+            "COMMIT"
+        };
+        self.end(name, true).await
+    }
+
+    /// Rolls back (to the savepoint), traced as `ROLLBACK` (`ROLLBACK TO
+    /// SAVEPOINT`).
+    pub async fn rollback(self) -> Result<(), sqlx::Error> {
+        let name = if self.nested {
+            "ROLLBACK TO SAVEPOINT"
+        } else {
+            "ROLLBACK"
+        };
+        self.end(name, false).await
+    }
+
+    async fn end(self, name: &'static str, commit: bool) -> Result<(), sqlx::Error> {
+        let parent = Context::current();
+        let TracedConnection {
+            holder,
+            shared,
+            use_timer,
+        } = self.inner;
+        let operation = OperationSpan::for_transaction(&shared, &parent, name);
+        let result = match holder {
+            Holder::Transaction(transaction) if commit => transaction.commit().await,
+            Holder::Transaction(transaction) => transaction.rollback().await,
+            // Not constructed: a transaction always holds a sqlx transaction.
+            Holder::Pooled(_) => Ok(()),
+        };
+        operation.finish::<DB, _>(&result);
+        drop(use_timer);
+        result
+    }
+}
+
+impl<'c, DB: InstrumentedDatabase> Deref for InstrumentedTransaction<'c, DB> {
+    type Target = TracedConnection<'c, DB>;
+
+    fn deref(&self) -> &Self::Target {
+        &self.inner
+    }
+}
+
+impl<DB: InstrumentedDatabase> DerefMut for InstrumentedTransaction<'_, DB> {
+    fn deref_mut(&mut self) -> &mut Self::Target {
+        &mut self.inner
+    }
+}
+
+impl<DB: InstrumentedDatabase> fmt::Debug for InstrumentedTransaction<'_, DB> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("InstrumentedTransaction")
+            .field("connection", &self.inner)
+            .field("nested", &self.nested)
+            .finish()
+    }
+}
