@@ -3,19 +3,12 @@
 use axum::extract::{ConnectInfo, MatchedPath};
 use http::request::Parts;
 use http::{HeaderMap, Version};
-use opentelemetry::{Array, KeyValue, StringValue, Value};
+use opentelemetry::{KeyValue, StringValue};
+pub(crate) use otel_http::headers::capture as capture_headers;
 use otel_http::semconv::normalize_method;
 use std::borrow::Cow;
 use std::net::SocketAddr;
 use std::sync::Arc;
-
-/// Headers that are never captured, whatever the allow-list says.
-const NEVER_CAPTURED: [&str; 4] = [
-    "authorization",
-    "proxy-authorization",
-    "cookie",
-    "set-cookie",
-];
 
 /// The low-cardinality facts about a request, shared by span and metrics.
 #[derive(Debug, Clone)]
@@ -202,36 +195,6 @@ pub(crate) fn detail_attributes(
         &req.headers,
         captured_headers,
     );
-}
-
-/// `{prefix}{name}` = every value, for allow-listed headers that are present.
-pub(crate) fn capture_headers(
-    attrs: &mut Vec<KeyValue>,
-    prefix: &str,
-    headers: &HeaderMap,
-    allowed: &[http::HeaderName],
-) {
-    for name in allowed {
-        if NEVER_CAPTURED.contains(&name.as_str()) {
-            continue;
-        }
-        let values: Vec<StringValue> = headers
-            .get_all(name)
-            .iter()
-            .map(|v| StringValue::from(String::from_utf8_lossy(v.as_bytes()).into_owned()))
-            .collect();
-        if !values.is_empty() {
-            attrs.push(KeyValue::new(
-                format!("{prefix}{}", name.as_str()),
-                Value::Array(Array::String(values)),
-            ));
-        }
-    }
-}
-
-/// Whether a header name may ever be captured.
-pub(crate) fn capturable(name: &http::HeaderName) -> bool {
-    !NEVER_CAPTURED.contains(&name.as_str())
 }
 
 #[cfg(test)]

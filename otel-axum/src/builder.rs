@@ -65,20 +65,6 @@ fn scope() -> InstrumentationScope {
         .build()
 }
 
-fn header_names<I, S>(names: I) -> Vec<HeaderName>
-where
-    I: IntoIterator<Item = S>,
-    S: AsRef<str>,
-{
-    names
-        .into_iter()
-        .filter_map(|n| {
-            HeaderName::from_bytes(n.as_ref().trim().to_ascii_lowercase().as_bytes()).ok()
-        })
-        .filter(crate::attributes::capturable)
-        .collect()
-}
-
 impl Default for OtelLayerBuilder {
     fn default() -> Self {
         Self {
@@ -151,7 +137,7 @@ impl OtelLayerBuilder {
         I: IntoIterator<Item = S>,
         S: AsRef<str>,
     {
-        self.request_headers = header_names(names);
+        self.request_headers = otel_http::headers::allow_list(names);
         self
     }
 
@@ -161,7 +147,7 @@ impl OtelLayerBuilder {
         I: IntoIterator<Item = S>,
         S: AsRef<str>,
     {
-        self.response_headers = header_names(names);
+        self.response_headers = otel_http::headers::allow_list(names);
         self
     }
 

@@ -5,6 +5,7 @@
 //!   propagators, B3 (single and multi header) and Jaeger for interop, and
 //!   the composite that `OTEL_PROPAGATORS` selects;
 //! - [`carrier`]: `http::HeaderMap` carriers that see every value of a repeated header;
+//! - [`headers`]: allow-listed headers as attributes, credentials never captured;
 //! - [`trust`]: trust-boundary controls for servers (public endpoints, ignoring
 //!   the caller's sampling decision, dropping baggage) and clients (an allow-list
 //!   of hosts that may receive the context);
@@ -14,6 +15,7 @@
 #![warn(clippy::unwrap_used)]
 
 pub mod carrier;
+pub mod headers;
 pub mod propagation;
 pub mod semconv;
 pub mod trust;

@@ -1,20 +1,13 @@
 //! What a request, its response or its error contribute to the span and the metric.
 
 use crate::extensions::UrlTemplate;
-use http::{HeaderMap, HeaderName, Version};
-use opentelemetry::{Array, KeyValue, StringValue, Value};
+use http::{HeaderName, Version};
+use opentelemetry::{KeyValue, StringValue};
+pub(crate) use otel_http::headers::capture as capture_headers;
 use otel_http::semconv::{normalize_method, redact_url};
 use reqwest::{Request, Response};
 use std::borrow::Cow;
 use std::sync::Arc;
-
-/// Headers that are never captured, whatever the allow-list says.
-const NEVER_CAPTURED: [&str; 4] = [
-    "authorization",
-    "proxy-authorization",
-    "cookie",
-    "set-cookie",
-];
 
 /// The low-cardinality facts about a request, shared by span and metric.
 #[derive(Debug, Clone)]
@@ -255,36 +248,6 @@ pub(crate) fn middleware_error_description(
     }
 }
 
-/// `{prefix}{name}` = every value, for allow-listed headers that are present.
-pub(crate) fn capture_headers(
-    attrs: &mut Vec<KeyValue>,
-    prefix: &str,
-    headers: &HeaderMap,
-    allowed: &[HeaderName],
-) {
-    for name in allowed {
-        if !capturable(name) {
-            continue;
-        }
-        let values: Vec<StringValue> = headers
-            .get_all(name)
-            .iter()
-            .map(|v| StringValue::from(String::from_utf8_lossy(v.as_bytes()).into_owned()))
-            .collect();
-        if !values.is_empty() {
-            attrs.push(KeyValue::new(
-                format!("{prefix}{}", name.as_str()),
-                Value::Array(Array::String(values)),
-            ));
-        }
-    }
-}
-
-/// Whether a header name may ever be captured.
-pub(crate) fn capturable(name: &HeaderName) -> bool {
-    !NEVER_CAPTURED.contains(&name.as_str())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -348,7 +311,7 @@ mod tests {
 
     #[test]
     fn secrets_are_never_captured() {
-        let mut h = HeaderMap::new();
+        let mut h = http::HeaderMap::new();
         h.insert("authorization", "Bearer x".parse().expect("value"));
         h.append("x-request-id", "r1".parse().expect("value"));
         h.append("x-request-id", "r2".parse().expect("value"));

@@ -1,6 +1,5 @@
 //! [`OtelMiddlewareBuilder`]: the options, with good defaults.
 
-use crate::attributes::capturable;
 use crate::metrics::ClientMetrics;
 use crate::middleware::{Config, OtelMiddleware};
 use http::HeaderName;
@@ -63,20 +62,6 @@ fn scope() -> InstrumentationScope {
         .build()
 }
 
-fn header_names<I, S>(names: I) -> Vec<HeaderName>
-where
-    I: IntoIterator<Item = S>,
-    S: AsRef<str>,
-{
-    names
-        .into_iter()
-        .filter_map(|n| {
-            HeaderName::from_bytes(n.as_ref().trim().to_ascii_lowercase().as_bytes()).ok()
-        })
-        .filter(capturable)
-        .collect()
-}
-
 impl OtelMiddlewareBuilder {
     /// Uses this tracer provider instead of the global one.
     pub fn tracer_provider<P>(mut self, provider: &P) -> Self
@@ -120,7 +105,7 @@ impl OtelMiddlewareBuilder {
         I: IntoIterator<Item = S>,
         S: AsRef<str>,
     {
-        self.request_headers = header_names(names);
+        self.request_headers = otel_http::headers::allow_list(names);
         self
     }
 
@@ -130,7 +115,7 @@ impl OtelMiddlewareBuilder {
         I: IntoIterator<Item = S>,
         S: AsRef<str>,
     {
-        self.response_headers = header_names(names);
+        self.response_headers = otel_http::headers::allow_list(names);
         self
     }
 
