@@ -138,11 +138,10 @@ fn respond(f: &mut Finisher, parts: &mut http::response::Parts) {
     if let Some(name) = &config.trace_response_header {
         let sc = span.span_context();
         if sc.is_valid() {
-            let value = format!(
-                "00-{}-{}-{:02x}",
+            let value = otel_http::propagation::format_traceparent(
                 sc.trace_id(),
                 sc.span_id(),
-                sc.trace_flags().to_u8() & 0x03
+                sc.trace_flags(),
             );
             if let Ok(v) = HeaderValue::from_str(&value) {
                 parts.headers.insert(name.clone(), v);

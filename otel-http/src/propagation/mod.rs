@@ -14,5 +14,5 @@ pub use baggage::{BaggageMember, W3cBaggagePropagator, parse_baggage};
 pub use composite::{PropagatorName, UnknownPropagator, composite};
 pub use jaeger::JaegerPropagator;
 pub use trace_context::W3cTraceContextPropagator;
-pub use traceparent::{TraceParent, parse_traceparent};
+pub use traceparent::{TraceParent, format_traceparent, parse_traceparent};
 pub use tracestate::parse_tracestate;

@@ -72,8 +72,15 @@ pub fn parse_traceparent(value: &str) -> Option<TraceParent> {
     })
 }
 
-/// Formats a version-00 `traceparent`.
-pub(crate) fn format_traceparent(trace_id: TraceId, span_id: SpanId, flags: TraceFlags) -> String {
+/// Formats a version-00 `traceparent` (also the `traceresponse` format), with
+/// only the sampled and random flags.
+///
+/// ```
+/// use opentelemetry::trace::{SpanId, TraceFlags, TraceId};
+/// let v = otel_http::propagation::format_traceparent(TraceId::from(1u128), SpanId::from(2u64), TraceFlags::new(0xff));
+/// assert_eq!(v, "00-00000000000000000000000000000001-0000000000000002-03");
+/// ```
+pub fn format_traceparent(trace_id: TraceId, span_id: SpanId, flags: TraceFlags) -> String {
     format!(
         "00-{trace_id}-{span_id}-{:02x}",
         flags.to_u8() & KNOWN_FLAGS
