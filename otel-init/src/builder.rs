@@ -10,7 +10,7 @@ use crate::export::RetryPolicy;
 use crate::guard::{Parts, TelemetryGuard};
 use crate::resource::ServiceIdentity;
 use crate::subscriber::BoxedLayer;
-use crate::{diag, export, globals, propagation, resource, sampler, subscriber};
+use crate::{diag, export, globals, propagation, resource, sampling, subscriber};
 use opentelemetry::KeyValue;
 use opentelemetry_sdk::trace::ShouldSample;
 use std::sync::Arc;
@@ -146,25 +146,55 @@ impl TelemetryBuilder {
         self
     }
 
-    /// One of the standard samplers; ratios must be within 0.0..=1.0.
+    /// The head sampler (overrides `OTEL_TRACES_SAMPLER`); ratios must be
+    /// within 0.0..=1.0 and rates 0 or more.
+    ///
+    /// ```
+    /// use otel_init::{SamplerKind, Telemetry};
+    /// let builder = Telemetry::builder_from_env(&[("OTEL_SDK_DISABLED", "true")])
+    ///     .sampler(SamplerKind::ParentBasedTraceIdRatio(0.1));
+    /// assert_eq!(builder.config().sampler, SamplerKind::ParentBasedTraceIdRatio(0.1));
+    /// ```
     pub fn sampler(mut self, kind: SamplerKind) -> Self {
-        let ratio = match kind {
-            SamplerKind::TraceIdRatio(p) | SamplerKind::ParentBasedTraceIdRatio(p) => Some(p),
+        let problem = match &kind {
+            SamplerKind::TraceIdRatio(p) | SamplerKind::ParentBasedTraceIdRatio(p)
+                if !(0.0..=1.0).contains(p) =>
+            {
+                Some("a ratio from 0.0 to 1.0")
+            }
+            SamplerKind::RateLimited(n) | SamplerKind::ParentBasedRateLimited(n)
+                if !(n.is_finite() && *n >= 0.0) =>
+            {
+                Some("a finite number of traces per second, 0 or more")
+            }
             _ => None,
         };
-        match ratio {
-            Some(p) if !(0.0..=1.0).contains(&p) => {
-                self.errors
-                    .push(invalid("sampler", kind, "a ratio from 0.0 to 1.0"));
-            }
-            _ => self.config.sampler = kind,
+        match problem {
+            Some(expected) => self.errors.push(invalid("sampler", kind, expected)),
+            None => self.config.sampler = kind,
         }
         self
     }
 
-    /// Any sampler, e.g. the rule-based ones of this workspace.
+    /// Any head sampler, e.g. one of [`crate::sampling`] composed by hand.
+    /// Tail and adaptive sampling still apply on top of it.
     pub fn custom_sampler(mut self, sampler: impl ShouldSample + 'static) -> Self {
         self.custom_sampler = Some(Box::new(sampler));
+        self
+    }
+
+    /// Tail decisions in this process (overrides `OTEL_INIT_TAIL_*`): keep whole
+    /// local fragments with an error or a slow root, besides what the head
+    /// sampler keeps. See [`TailSampling`](crate::sampling::TailSampling).
+    pub fn tail_sampling(mut self, tail: crate::sampling::TailSampling) -> Self {
+        self.config.tail_sampling = Some(tail);
+        self
+    }
+
+    /// Raise the head ratio while the error rate is high (overrides
+    /// `OTEL_INIT_ADAPTIVE_*`). See [`Adaptive`](crate::sampling::Adaptive).
+    pub fn adaptive_sampling(mut self, adaptive: crate::sampling::Adaptive) -> Self {
+        self.config.adaptive_sampling = Some(adaptive);
         self
     }
 
@@ -404,20 +434,22 @@ impl TelemetryBuilder {
                 logger: None,
                 runtime: None,
                 stats: Arc::new(export::Stats::new()),
+                tail_stats: None,
                 shutdown_timeout: self.shutdown_timeout,
                 warnings: config.warnings.clone(),
                 set_globals: false,
             });
             return Ok((guard, service));
         }
-        let sampler: Box<dyn ShouldSample> = match self.custom_sampler.take() {
+        let head: Box<dyn ShouldSample> = match self.custom_sampler.take() {
             Some(s) => s,
-            None => Box::new(sampler::build(config.sampler)),
+            None => sampling::head_sampler(&config.sampler),
         };
+        let sampling = sampling::setup(head, config.tail_sampling, config.adaptive_sampling);
         let providers = export::build(export::ProviderSettings {
             config,
             resource,
-            sampler,
+            sampling,
             retry: self.retry,
             flush_timeout: self.shutdown_timeout,
         })?;
@@ -435,6 +467,7 @@ impl TelemetryBuilder {
             logger: providers.logger,
             runtime: Some(providers.runtime),
             stats: providers.stats,
+            tail_stats: providers.tail_stats,
             shutdown_timeout: self.shutdown_timeout,
             warnings: config.warnings.clone(),
             set_globals: self.set_globals,

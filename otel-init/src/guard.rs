@@ -51,6 +51,7 @@ pub(crate) struct Parts {
     pub logger: Option<SdkLoggerProvider>,
     pub runtime: Option<Arc<ExportRuntime>>,
     pub stats: Arc<Stats>,
+    pub tail_stats: Option<Arc<crate::sampling::TailStats>>,
     pub shutdown_timeout: Duration,
     pub warnings: Vec<ConfigWarning>,
     pub set_globals: bool,
@@ -103,6 +104,23 @@ impl TelemetryGuard {
             .as_ref()
             .map(|p| p.stats.report())
             .unwrap_or_default()
+    }
+
+    /// What in-process tail sampling kept and dropped so far; `None` when it is off.
+    ///
+    /// ```
+    /// use otel_init::sampling::TailSampling;
+    /// let guard = otel_init::Telemetry::builder_from_env(&[("OTEL_TRACES_EXPORTER", "none")])
+    ///     .tail_sampling(TailSampling::new())
+    ///     .build()?;
+    /// assert_eq!(guard.tail_sampling_report().map(|r| r.dropped), Some(0));
+    /// # Ok::<(), otel_init::InitError>(())
+    /// ```
+    pub fn tail_sampling_report(&self) -> Option<crate::sampling::TailReport> {
+        self.parts
+            .as_ref()
+            .and_then(|p| p.tail_stats.as_ref())
+            .map(|s| s.report())
     }
 
     /// The tracer provider, `None` when the SDK is disabled.

@@ -41,7 +41,7 @@ mod guard;
 mod propagation;
 mod redact;
 mod resource;
-mod sampler;
+pub mod sampling;
 mod subscriber;
 mod time;
 

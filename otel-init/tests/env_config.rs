@@ -226,7 +226,7 @@ fn samplers_and_their_argument() {
     );
     assert_eq!(
         warning(&[("OTEL_TRACES_SAMPLER", "sometimes")]),
-        r#"invalid value "sometimes" for OTEL_TRACES_SAMPLER: expected one of always_on, always_off, traceidratio, parentbased_always_on, parentbased_always_off, parentbased_traceidratio; using the default"#
+        r#"invalid value "sometimes" for OTEL_TRACES_SAMPLER: expected one of always_on, always_off, traceidratio, parentbased_always_on, parentbased_always_off, parentbased_traceidratio, ratelimited, parentbased_ratelimited, rules, parentbased_rules; using the default"#
     );
     assert_eq!(
         s(&[("OTEL_TRACES_SAMPLER", "sometimes")]),

@@ -71,12 +71,13 @@ pub(crate) struct Providers {
     pub logger: Option<SdkLoggerProvider>,
     pub runtime: Arc<ExportRuntime>,
     pub stats: Arc<Stats>,
+    pub tail_stats: Option<Arc<crate::sampling::TailStats>>,
 }
 
 pub(crate) struct ProviderSettings<'a> {
     pub config: &'a Config,
     pub resource: Resource,
-    pub sampler: Box<dyn opentelemetry_sdk::trace::ShouldSample>,
+    pub sampling: crate::sampling::SamplingSetup,
     pub retry: RetryPolicy,
     pub flush_timeout: Duration,
 }
@@ -98,7 +99,7 @@ pub(crate) fn build(s: ProviderSettings<'_>) -> Result<Providers, InitError> {
     let limits = &config.limits;
     let mut tracer = SdkTracerProvider::builder()
         .with_resource(s.resource.clone())
-        .with_sampler(s.sampler)
+        .with_sampler(s.sampling.sampler)
         .with_span_limits(SpanLimits {
             max_events_per_span: to_u32(limits.span_event_count),
             max_attributes_per_span: to_u32(limits.span_attribute_count),
@@ -106,6 +107,7 @@ pub(crate) fn build(s: ProviderSettings<'_>) -> Result<Providers, InitError> {
             max_attributes_per_event: to_u32(limits.event_attribute_count),
             max_attributes_per_link: to_u32(limits.link_attribute_count),
         });
+    let mut span_processors = Vec::new();
     for kind in &config.traces_exporters {
         let sink: Box<dyn pipeline::BatchSink<_>> = match kind {
             ExporterKind::Otlp => Box::new(spans::OtlpSpanSink {
@@ -120,11 +122,24 @@ pub(crate) fn build(s: ProviderSettings<'_>) -> Result<Providers, InitError> {
             batch.schedule_delay = batch.schedule_delay.min(Duration::from_millis(200));
         }
         let p = Pipeline::start(&runtime, batch, sink, stats.traces.clone());
-        tracer = tracer.with_span_processor(spans::QueueingSpanProcessor::new(
+        span_processors.push(spans::QueueingSpanProcessor::new(
             p,
             limits.span_attribute_value_length,
             s.flush_timeout,
         ));
+    }
+    let tail_stats = s.sampling.tail.as_ref().map(|(_, stats)| stats.clone());
+    if s.sampling.tail.is_some() || s.sampling.error_rate.is_some() {
+        // Outcome-based sampling sees every recorded span first.
+        tracer = tracer.with_span_processor(crate::sampling::OutcomeProcessor::new(
+            crate::sampling::Fanout(span_processors),
+            s.sampling.tail,
+            s.sampling.error_rate,
+        ));
+    } else {
+        for p in span_processors {
+            tracer = tracer.with_span_processor(p);
+        }
     }
     let tracer = tracer.build();
 
@@ -184,6 +199,7 @@ pub(crate) fn build(s: ProviderSettings<'_>) -> Result<Providers, InitError> {
         logger,
         runtime,
         stats,
+        tail_stats,
     })
 }
 

@@ -1,0 +1,179 @@
+//! Samplers: which traces are kept.
+//!
+//! Head samplers decide when a span starts, from what is known then (the
+//! trace id, the parent's decision, the span's name, kind and first
+//! attributes):
+//! - [`RatioSampler`]: a fraction of traces, consistent across services
+//!   (`ot=th:` in `tracestate`, the specification's threshold algorithm);
+//! - [`RateLimitingSampler`]: at most N traces per second (lock-free token bucket);
+//! - [`RuleSampler`]: ordered rules on kind, name and attributes such as
+//!   `http.route`, each with a ratio, a rate or both;
+//! - [`ParentBased`]: follows the caller's decision so traces stay whole,
+//!   and lets the root sampler decide where the trust policy says so.
+//!
+//! Two options look at outcomes, which a head sampler cannot know:
+//! - [`TailSampling`]: holds a trace's spans in this process until its local
+//!   root ends, then keeps the fragment if a span failed, if the root was slow,
+//!   or if the head sampler chose it;
+//! - [`Adaptive`]: raises the head ratio while the recent error rate is high.
+//!
+//! Everything is configurable through `OTEL_TRACES_SAMPLER`/`_ARG` and
+//! `OTEL_INIT_*` variables or the builder; see `docs/sampling.md`.
+//!
+//! ```no_run
+//! use otel_init::sampling::{Action, Adaptive, Rule, RuleSampler, TailSampling};
+//! use otel_init::{SamplerKind, Telemetry};
+//! use std::time::Duration;
+//!
+//! // Health checks never, checkout always, 10% of the rest (at most 100 traces/s),
+//! // and every error and every request slower than 5 s.
+//! let rules = RuleSampler::new([
+//!     Rule::route("/healthz").then(Action::never()),
+//!     Rule::route("/checkout*").then(Action::always()),
+//!     Rule::any().then(Action::ratio(0.1).max_per_second(100.0)),
+//! ]);
+//! let _telemetry = Telemetry::builder()
+//!     .sampler(SamplerKind::ParentBasedRules(rules))
+//!     .tail_sampling(TailSampling::new().keep_slower_than(Duration::from_secs(5)))
+//!     .adaptive_sampling(Adaptive::above(0.1))
+//!     .init()?;
+//! # Ok::<(), otel_init::InitError>(())
+//! ```
+
+mod adaptive;
+mod parent;
+pub(crate) mod probability;
+mod rate;
+mod ratio;
+mod rules;
+mod tail;
+
+pub use adaptive::Adaptive;
+pub use parent::ParentBased;
+pub use rate::{RateLimiter, RateLimitingSampler};
+pub use ratio::RatioSampler;
+pub use rules::{Action, Rule, RuleSampler};
+pub use tail::{TailReport, TailSampling};
+
+pub(crate) use adaptive::ErrorRate;
+pub(crate) use tail::{Fanout, OutcomeProcessor, TailStats};
+
+use crate::config::SamplerKind;
+use adaptive::{AdaptiveSampler, is_new_local_root};
+use opentelemetry::trace::{Link, SpanKind, TraceId};
+use opentelemetry::{Context, KeyValue};
+use opentelemetry_sdk::trace::{Sampler, SamplingDecision, SamplingResult, ShouldSample};
+use std::sync::Arc;
+
+/// The sampler for a [`SamplerKind`].
+pub(crate) fn head_sampler(kind: &SamplerKind) -> Box<dyn ShouldSample> {
+    let root = |kind: &SamplerKind| -> Box<dyn ShouldSample> {
+        match kind {
+            SamplerKind::AlwaysOn | SamplerKind::ParentBasedAlwaysOn => Box::new(Sampler::AlwaysOn),
+            SamplerKind::AlwaysOff | SamplerKind::ParentBasedAlwaysOff => {
+                Box::new(Sampler::AlwaysOff)
+            }
+            SamplerKind::TraceIdRatio(p) | SamplerKind::ParentBasedTraceIdRatio(p) => {
+                Box::new(RatioSampler::new(*p))
+            }
+            SamplerKind::RateLimited(n) | SamplerKind::ParentBasedRateLimited(n) => {
+                Box::new(RateLimitingSampler::new(*n))
+            }
+            SamplerKind::Rules(r) | SamplerKind::ParentBasedRules(r) => Box::new(r.clone()),
+        }
+    };
+    let parent_based = matches!(
+        kind,
+        SamplerKind::ParentBasedAlwaysOn
+            | SamplerKind::ParentBasedAlwaysOff
+            | SamplerKind::ParentBasedTraceIdRatio(_)
+            | SamplerKind::ParentBasedRateLimited(_)
+            | SamplerKind::ParentBasedRules(_)
+    );
+    if parent_based {
+        Box::new(ParentBased::boxed(root(kind)))
+    } else {
+        root(kind)
+    }
+}
+
+/// The head sampler with the outcome-based options applied, and what the
+/// span processor needs to apply them.
+pub(crate) struct SamplingSetup {
+    pub(crate) sampler: Box<dyn ShouldSample>,
+    pub(crate) tail: Option<(TailSampling, Arc<TailStats>)>,
+    pub(crate) error_rate: Option<Arc<ErrorRate>>,
+}
+
+pub(crate) fn setup(
+    head: Box<dyn ShouldSample>,
+    tail: Option<TailSampling>,
+    adaptive: Option<Adaptive>,
+) -> SamplingSetup {
+    let error_rate = adaptive.map(|a| Arc::new(ErrorRate::new(a)));
+    let mut sampler = head;
+    if let Some(rate) = &error_rate {
+        sampler = Box::new(AdaptiveSampler {
+            base: sampler,
+            rate: rate.clone(),
+        });
+    }
+    let record = match (&tail, &error_rate) {
+        (Some(_), _) => Some(RecordScope::AllSpans),
+        (None, Some(_)) => Some(RecordScope::LocalRoots),
+        (None, None) => None,
+    };
+    if let Some(scope) = record {
+        sampler = Box::new(RecordDropped {
+            inner: sampler,
+            scope,
+        });
+    }
+    SamplingSetup {
+        sampler,
+        tail: tail.map(|t| (t, Arc::new(TailStats::default()))),
+        error_rate,
+    }
+}
+
+#[derive(Debug, Clone, Copy)]
+enum RecordScope {
+    /// Tail sampling needs every span of a fragment.
+    AllSpans,
+    /// The adaptive sampler needs each request's outcome.
+    LocalRoots,
+}
+
+/// Turns `Drop` into `RecordOnly` so that the span processor sees the span's
+/// outcome; such spans are recorded but not exported unless tail sampling keeps them.
+#[derive(Debug, Clone)]
+struct RecordDropped {
+    inner: Box<dyn ShouldSample>,
+    scope: RecordScope,
+}
+
+impl ShouldSample for RecordDropped {
+    fn should_sample(
+        &self,
+        parent_context: Option<&Context>,
+        trace_id: TraceId,
+        name: &str,
+        span_kind: &SpanKind,
+        attributes: &[KeyValue],
+        links: &[Link],
+    ) -> SamplingResult {
+        let mut result =
+            self.inner
+                .should_sample(parent_context, trace_id, name, span_kind, attributes, links);
+        if result.decision == SamplingDecision::Drop {
+            let record = match self.scope {
+                RecordScope::AllSpans => true,
+                RecordScope::LocalRoots => is_new_local_root(parent_context),
+            };
+            if record {
+                result.decision = SamplingDecision::RecordOnly;
+            }
+        }
+        result
+    }
+}
