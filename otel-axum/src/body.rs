@@ -17,7 +17,36 @@ pin_project! {
 
 pin_project! {
     /// The response body of an [`OtelService`](crate::OtelService): the inner
-    /// body, whose end (or drop) ends the server span and records the metrics.
+    /// body, whose end (or drop) ends the server span and records the metrics
+    /// (`http.server.request.duration` includes sending the body, and
+    /// `http.server.response.body.size` counts the bytes actually sent).
+    ///
+    /// ```
+    /// use axum::{Router, body::Body, routing::get};
+    /// use tower::ServiceExt as _;
+    /// # use opentelemetry_sdk::trace::{SdkTracerProvider, SpanData, SpanProcessor};
+    /// # use std::sync::{Arc, Mutex};
+    /// # #[derive(Debug, Default, Clone)]
+    /// # struct Recorder(Arc<Mutex<Vec<SpanData>>>);
+    /// # impl SpanProcessor for Recorder {
+    /// #     fn on_start(&self, _: &mut opentelemetry_sdk::trace::Span, _: &opentelemetry::Context) {}
+    /// #     fn on_end(&self, span: SpanData) { self.0.lock().unwrap().push(span) }
+    /// #     fn force_flush(&self) -> opentelemetry_sdk::error::OTelSdkResult { Ok(()) }
+    /// #     fn shutdown_with_timeout(&self, _: std::time::Duration) -> opentelemetry_sdk::error::OTelSdkResult { Ok(()) }
+    /// # }
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() {
+    /// let recorder = Recorder::default();
+    /// let provider = SdkTracerProvider::builder().with_span_processor(recorder.clone()).build();
+    /// let app: Router = Router::new()
+    ///     .route("/", get(|| async { "hello" }))
+    ///     .layer(otel_axum::OtelLayer::builder().tracer_provider(&provider).build());
+    /// let response = app.oneshot(http::Request::get("/").body(Body::empty()).unwrap()).await.unwrap();
+    /// assert!(recorder.0.lock().unwrap().is_empty()); // headers are here, the body is not sent yet
+    /// axum::body::to_bytes(response.into_body(), usize::MAX).await.unwrap();
+    /// assert_eq!(recorder.0.lock().unwrap().len(), 1); // the span ended with the body
+    /// # }
+    /// ```
     pub struct OtelBody<B> {
         #[pin]
         kind: Kind<B>,

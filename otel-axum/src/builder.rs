@@ -86,6 +86,36 @@ impl Default for OtelLayerBuilder {
 
 impl OtelLayerBuilder {
     /// Uses this tracer provider instead of the global one.
+    ///
+    /// ```
+    /// use axum::{Router, body::Body, routing::get};
+    /// use otel_axum::OtelLayer;
+    /// use tower::ServiceExt as _;
+    /// # use opentelemetry_sdk::trace::{SdkTracerProvider, SpanData, SpanProcessor};
+    /// # use std::sync::{Arc, Mutex};
+    /// # #[derive(Debug, Default, Clone)]
+    /// # struct Recorder(Arc<Mutex<Vec<SpanData>>>);
+    /// # impl SpanProcessor for Recorder {
+    /// #     fn on_start(&self, _: &mut opentelemetry_sdk::trace::Span, _: &opentelemetry::Context) {}
+    /// #     fn on_end(&self, span: SpanData) { self.0.lock().unwrap().push(span) }
+    /// #     fn force_flush(&self) -> opentelemetry_sdk::error::OTelSdkResult { Ok(()) }
+    /// #     fn shutdown_with_timeout(&self, _: std::time::Duration) -> opentelemetry_sdk::error::OTelSdkResult { Ok(()) }
+    /// # }
+    /// # impl Recorder { fn spans(&self) -> Vec<SpanData> { self.0.lock().unwrap().clone() } }
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() {
+    /// let recorder = Recorder::default();
+    /// let provider = SdkTracerProvider::builder().with_span_processor(recorder.clone()).build();
+    /// let app: Router = Router::new()
+    ///     .route("/orders/{id}", get(|| async { "order" }))
+    ///     .layer(OtelLayer::builder().tracer_provider(&provider).build());
+    /// let response = app.oneshot(http::Request::get("/orders/7").body(Body::empty()).unwrap()).await.unwrap();
+    /// axum::body::to_bytes(response.into_body(), usize::MAX).await.unwrap(); // the span ends with the body
+    /// let spans = recorder.spans();
+    /// assert_eq!(spans[0].name, "GET /orders/{id}");
+    /// assert_eq!(spans[0].span_kind, opentelemetry::trace::SpanKind::Server);
+    /// # }
+    /// ```
     pub fn tracer_provider<P>(mut self, provider: &P) -> Self
     where
         P: TracerProvider,
@@ -99,12 +129,70 @@ impl OtelLayerBuilder {
     }
 
     /// Uses this meter provider instead of the global one.
+    ///
+    /// ```
+    /// use axum::{Router, body::Body, routing::get};
+    /// use otel_axum::OtelLayer;
+    /// use tower::ServiceExt as _;
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() {
+    /// use opentelemetry_sdk::metrics::SdkMeterProvider;
+    ///
+    /// let meters = SdkMeterProvider::builder().build(); // add a reader or exporter in real code
+    /// let app: Router = Router::new()
+    ///     .route("/", get(|| async { "hello" }))
+    ///     .layer(OtelLayer::builder().meter_provider(&meters).build());
+    /// let response = app.oneshot(http::Request::get("/").body(Body::empty()).unwrap()).await.unwrap();
+    /// assert_eq!(response.status(), 200);
+    /// # }
+    /// ```
     pub fn meter_provider(mut self, provider: &dyn MeterProvider) -> Self {
         self.meter = Some(provider.meter_with_scope(scope()));
         self
     }
 
     /// Uses this propagator instead of the global one.
+    ///
+    /// ```
+    /// use axum::{Router, body::Body, routing::get};
+    /// use otel_axum::OtelLayer;
+    /// use tower::ServiceExt as _;
+    /// # use opentelemetry_sdk::trace::{SdkTracerProvider, SpanData, SpanProcessor};
+    /// # use std::sync::{Arc, Mutex};
+    /// # #[derive(Debug, Default, Clone)]
+    /// # struct Recorder(Arc<Mutex<Vec<SpanData>>>);
+    /// # impl SpanProcessor for Recorder {
+    /// #     fn on_start(&self, _: &mut opentelemetry_sdk::trace::Span, _: &opentelemetry::Context) {}
+    /// #     fn on_end(&self, span: SpanData) { self.0.lock().unwrap().push(span) }
+    /// #     fn force_flush(&self) -> opentelemetry_sdk::error::OTelSdkResult { Ok(()) }
+    /// #     fn shutdown_with_timeout(&self, _: std::time::Duration) -> opentelemetry_sdk::error::OTelSdkResult { Ok(()) }
+    /// # }
+    /// # impl Recorder { fn spans(&self) -> Vec<SpanData> { self.0.lock().unwrap().clone() } }
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() {
+    /// use otel_http::propagation::W3cTraceContextPropagator;
+    ///
+    /// let recorder = Recorder::default();
+    /// let provider = SdkTracerProvider::builder().with_span_processor(recorder.clone()).build();
+    /// let app: Router = Router::new()
+    ///     .route("/", get(|| async { "hello" }))
+    ///     .layer(
+    ///         OtelLayer::builder()
+    ///             .tracer_provider(&provider)
+    ///             .propagator(W3cTraceContextPropagator::new())
+    ///             .build(),
+    ///     );
+    /// let request = http::Request::get("/")
+    ///     .header("traceparent", "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01")
+    ///     .body(Body::empty())
+    ///     .unwrap();
+    /// let response = app.oneshot(request).await.unwrap();
+    /// axum::body::to_bytes(response.into_body(), usize::MAX).await.unwrap();
+    /// let span = &recorder.spans()[0];
+    /// assert_eq!(span.span_context.trace_id().to_string(), "4bf92f3577b34da6a3ce929d0e0e4736");
+    /// assert_eq!(span.parent_span_id.to_string(), "00f067aa0ba902b7");
+    /// # }
+    /// ```
     pub fn propagator(
         mut self,
         propagator: impl TextMapPropagator + Send + Sync + 'static,
@@ -114,6 +202,44 @@ impl OtelLayerBuilder {
     }
 
     /// Paths that are neither traced nor measured: exact paths, or prefixes ending in `*`.
+    ///
+    /// ```
+    /// use axum::{Router, body::Body, routing::get};
+    /// use otel_axum::OtelLayer;
+    /// use tower::ServiceExt as _;
+    /// # use opentelemetry_sdk::trace::{SdkTracerProvider, SpanData, SpanProcessor};
+    /// # use std::sync::{Arc, Mutex};
+    /// # #[derive(Debug, Default, Clone)]
+    /// # struct Recorder(Arc<Mutex<Vec<SpanData>>>);
+    /// # impl SpanProcessor for Recorder {
+    /// #     fn on_start(&self, _: &mut opentelemetry_sdk::trace::Span, _: &opentelemetry::Context) {}
+    /// #     fn on_end(&self, span: SpanData) { self.0.lock().unwrap().push(span) }
+    /// #     fn force_flush(&self) -> opentelemetry_sdk::error::OTelSdkResult { Ok(()) }
+    /// #     fn shutdown_with_timeout(&self, _: std::time::Duration) -> opentelemetry_sdk::error::OTelSdkResult { Ok(()) }
+    /// # }
+    /// # impl Recorder { fn spans(&self) -> Vec<SpanData> { self.0.lock().unwrap().clone() } }
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() {
+    /// let recorder = Recorder::default();
+    /// let provider = SdkTracerProvider::builder().with_span_processor(recorder.clone()).build();
+    /// let app: Router = Router::new()
+    ///     .route("/healthz", get(|| async { "ok" }))
+    ///     .route("/static/{*file}", get(|| async { "file" }))
+    ///     .route("/orders", get(|| async { "orders" }))
+    ///     .layer(
+    ///         OtelLayer::builder()
+    ///             .tracer_provider(&provider)
+    ///             .skip_paths(["/healthz", "/static/*"])
+    ///             .build(),
+    ///     );
+    /// for path in ["/healthz", "/static/app.js", "/orders"] {
+    ///     let response = app.clone().oneshot(http::Request::get(path).body(Body::empty()).unwrap()).await.unwrap();
+    ///     axum::body::to_bytes(response.into_body(), usize::MAX).await.unwrap();
+    /// }
+    /// let names: Vec<_> = recorder.spans().iter().map(|s| s.name.to_string()).collect();
+    /// assert_eq!(names, ["GET /orders"]);
+    /// # }
+    /// ```
     pub fn skip_paths<I, S>(mut self, paths: I) -> Self
     where
         I: IntoIterator<Item = S>,
@@ -125,6 +251,50 @@ impl OtelLayerBuilder {
     }
 
     /// How much of the caller's context to accept (trust boundary).
+    ///
+    /// ```
+    /// use axum::{Router, body::Body, routing::get};
+    /// use otel_axum::OtelLayer;
+    /// use tower::ServiceExt as _;
+    /// # use opentelemetry_sdk::trace::{SdkTracerProvider, SpanData, SpanProcessor};
+    /// # use std::sync::{Arc, Mutex};
+    /// # #[derive(Debug, Default, Clone)]
+    /// # struct Recorder(Arc<Mutex<Vec<SpanData>>>);
+    /// # impl SpanProcessor for Recorder {
+    /// #     fn on_start(&self, _: &mut opentelemetry_sdk::trace::Span, _: &opentelemetry::Context) {}
+    /// #     fn on_end(&self, span: SpanData) { self.0.lock().unwrap().push(span) }
+    /// #     fn force_flush(&self) -> opentelemetry_sdk::error::OTelSdkResult { Ok(()) }
+    /// #     fn shutdown_with_timeout(&self, _: std::time::Duration) -> opentelemetry_sdk::error::OTelSdkResult { Ok(()) }
+    /// # }
+    /// # impl Recorder { fn spans(&self) -> Vec<SpanData> { self.0.lock().unwrap().clone() } }
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() {
+    /// use otel_axum::IncomingPolicy;
+    /// use otel_http::propagation::W3cTraceContextPropagator;
+    ///
+    /// let recorder = Recorder::default();
+    /// let provider = SdkTracerProvider::builder().with_span_processor(recorder.clone()).build();
+    /// let app: Router = Router::new()
+    ///     .route("/", get(|| async { "public" }))
+    ///     .layer(
+    ///         OtelLayer::builder()
+    ///             .tracer_provider(&provider)
+    ///             .propagator(W3cTraceContextPropagator::new())
+    ///             .incoming_policy(IncomingPolicy::new().public_endpoint())
+    ///             .build(),
+    ///     );
+    /// let request = http::Request::get("/")
+    ///     .header("traceparent", "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01")
+    ///     .body(Body::empty())
+    ///     .unwrap();
+    /// let response = app.oneshot(request).await.unwrap();
+    /// axum::body::to_bytes(response.into_body(), usize::MAX).await.unwrap();
+    /// let span = &recorder.spans()[0];
+    /// // A new trace; the caller's span is only a link.
+    /// assert_ne!(span.span_context.trace_id().to_string(), "4bf92f3577b34da6a3ce929d0e0e4736");
+    /// assert_eq!(span.links.links[0].span_context.span_id().to_string(), "00f067aa0ba902b7");
+    /// # }
+    /// ```
     pub fn incoming_policy(mut self, policy: IncomingPolicy) -> Self {
         self.policy = policy;
         self
@@ -132,6 +302,47 @@ impl OtelLayerBuilder {
 
     /// Request headers recorded as `http.request.header.<name>`. `Authorization`,
     /// `Proxy-Authorization`, `Cookie` and `Set-Cookie` are never recorded.
+    ///
+    /// ```
+    /// use axum::{Router, body::Body, routing::get};
+    /// use otel_axum::OtelLayer;
+    /// use tower::ServiceExt as _;
+    /// # use opentelemetry_sdk::trace::{SdkTracerProvider, SpanData, SpanProcessor};
+    /// # use std::sync::{Arc, Mutex};
+    /// # #[derive(Debug, Default, Clone)]
+    /// # struct Recorder(Arc<Mutex<Vec<SpanData>>>);
+    /// # impl SpanProcessor for Recorder {
+    /// #     fn on_start(&self, _: &mut opentelemetry_sdk::trace::Span, _: &opentelemetry::Context) {}
+    /// #     fn on_end(&self, span: SpanData) { self.0.lock().unwrap().push(span) }
+    /// #     fn force_flush(&self) -> opentelemetry_sdk::error::OTelSdkResult { Ok(()) }
+    /// #     fn shutdown_with_timeout(&self, _: std::time::Duration) -> opentelemetry_sdk::error::OTelSdkResult { Ok(()) }
+    /// # }
+    /// # impl Recorder { fn spans(&self) -> Vec<SpanData> { self.0.lock().unwrap().clone() } }
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() {
+    /// let recorder = Recorder::default();
+    /// let provider = SdkTracerProvider::builder().with_span_processor(recorder.clone()).build();
+    /// let app: Router = Router::new()
+    ///     .route("/", get(|| async { "hello" }))
+    ///     .layer(
+    ///         OtelLayer::builder()
+    ///             .tracer_provider(&provider)
+    ///             .capture_request_headers(["x-request-id", "authorization"])
+    ///             .build(),
+    ///     );
+    /// let request = http::Request::get("/")
+    ///     .header("x-request-id", "r-42")
+    ///     .header("authorization", "Bearer secret")
+    ///     .body(Body::empty())
+    ///     .unwrap();
+    /// let response = app.oneshot(request).await.unwrap();
+    /// axum::body::to_bytes(response.into_body(), usize::MAX).await.unwrap();
+    /// let span = &recorder.spans()[0];
+    /// let keys: Vec<_> = span.attributes.iter().map(|kv| kv.key.as_str()).collect();
+    /// assert!(keys.contains(&"http.request.header.x-request-id"));
+    /// assert!(!keys.contains(&"http.request.header.authorization")); // never recorded
+    /// # }
+    /// ```
     pub fn capture_request_headers<I, S>(mut self, names: I) -> Self
     where
         I: IntoIterator<Item = S>,
@@ -142,6 +353,40 @@ impl OtelLayerBuilder {
     }
 
     /// Response headers recorded as `http.response.header.<name>` (same exclusions).
+    ///
+    /// ```
+    /// use axum::{Router, body::Body, routing::get};
+    /// use otel_axum::OtelLayer;
+    /// use tower::ServiceExt as _;
+    /// # use opentelemetry_sdk::trace::{SdkTracerProvider, SpanData, SpanProcessor};
+    /// # use std::sync::{Arc, Mutex};
+    /// # #[derive(Debug, Default, Clone)]
+    /// # struct Recorder(Arc<Mutex<Vec<SpanData>>>);
+    /// # impl SpanProcessor for Recorder {
+    /// #     fn on_start(&self, _: &mut opentelemetry_sdk::trace::Span, _: &opentelemetry::Context) {}
+    /// #     fn on_end(&self, span: SpanData) { self.0.lock().unwrap().push(span) }
+    /// #     fn force_flush(&self) -> opentelemetry_sdk::error::OTelSdkResult { Ok(()) }
+    /// #     fn shutdown_with_timeout(&self, _: std::time::Duration) -> opentelemetry_sdk::error::OTelSdkResult { Ok(()) }
+    /// # }
+    /// # impl Recorder { fn spans(&self) -> Vec<SpanData> { self.0.lock().unwrap().clone() } }
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() {
+    /// let recorder = Recorder::default();
+    /// let provider = SdkTracerProvider::builder().with_span_processor(recorder.clone()).build();
+    /// let app: Router = Router::new()
+    ///     .route("/", get(|| async { "hello" }))
+    ///     .layer(
+    ///         OtelLayer::builder()
+    ///             .tracer_provider(&provider)
+    ///             .capture_response_headers(["content-type"])
+    ///             .build(),
+    ///     );
+    /// let response = app.oneshot(http::Request::get("/").body(Body::empty()).unwrap()).await.unwrap();
+    /// axum::body::to_bytes(response.into_body(), usize::MAX).await.unwrap();
+    /// let span = &recorder.spans()[0];
+    /// assert!(span.attributes.iter().any(|kv| kv.key.as_str() == "http.response.header.content-type"));
+    /// # }
+    /// ```
     pub fn capture_response_headers<I, S>(mut self, names: I) -> Self
     where
         I: IntoIterator<Item = S>,
@@ -153,6 +398,39 @@ impl OtelLayerBuilder {
 
     /// Names spans with this function instead of `{method} {http.route}`.
     /// Keep names low-cardinality: never put ids or raw paths in them.
+    ///
+    /// ```
+    /// use axum::{Router, body::Body, routing::get};
+    /// use otel_axum::OtelLayer;
+    /// use tower::ServiceExt as _;
+    /// # use opentelemetry_sdk::trace::{SdkTracerProvider, SpanData, SpanProcessor};
+    /// # use std::sync::{Arc, Mutex};
+    /// # #[derive(Debug, Default, Clone)]
+    /// # struct Recorder(Arc<Mutex<Vec<SpanData>>>);
+    /// # impl SpanProcessor for Recorder {
+    /// #     fn on_start(&self, _: &mut opentelemetry_sdk::trace::Span, _: &opentelemetry::Context) {}
+    /// #     fn on_end(&self, span: SpanData) { self.0.lock().unwrap().push(span) }
+    /// #     fn force_flush(&self) -> opentelemetry_sdk::error::OTelSdkResult { Ok(()) }
+    /// #     fn shutdown_with_timeout(&self, _: std::time::Duration) -> opentelemetry_sdk::error::OTelSdkResult { Ok(()) }
+    /// # }
+    /// # impl Recorder { fn spans(&self) -> Vec<SpanData> { self.0.lock().unwrap().clone() } }
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() {
+    /// let recorder = Recorder::default();
+    /// let provider = SdkTracerProvider::builder().with_span_processor(recorder.clone()).build();
+    /// let app: Router = Router::new()
+    ///     .route("/orders/{id}", get(|| async { "order" }))
+    ///     .layer(
+    ///         OtelLayer::builder()
+    ///             .tracer_provider(&provider)
+    ///             .span_name(|req| format!("{} load order", req.method))
+    ///             .build(),
+    ///     );
+    /// let response = app.oneshot(http::Request::get("/orders/7").body(Body::empty()).unwrap()).await.unwrap();
+    /// axum::body::to_bytes(response.into_body(), usize::MAX).await.unwrap();
+    /// assert_eq!(recorder.spans()[0].name, "GET load order");
+    /// # }
+    /// ```
     pub fn span_name(
         mut self,
         name: impl Fn(&http::request::Parts) -> String + Send + Sync + 'static,
@@ -163,6 +441,45 @@ impl OtelLayerBuilder {
 
     /// Adds attributes computed from the request to the span (at its start,
     /// so samplers see them).
+    ///
+    /// ```
+    /// use axum::{Router, body::Body, routing::get};
+    /// use otel_axum::OtelLayer;
+    /// use tower::ServiceExt as _;
+    /// # use opentelemetry_sdk::trace::{SdkTracerProvider, SpanData, SpanProcessor};
+    /// # use std::sync::{Arc, Mutex};
+    /// # #[derive(Debug, Default, Clone)]
+    /// # struct Recorder(Arc<Mutex<Vec<SpanData>>>);
+    /// # impl SpanProcessor for Recorder {
+    /// #     fn on_start(&self, _: &mut opentelemetry_sdk::trace::Span, _: &opentelemetry::Context) {}
+    /// #     fn on_end(&self, span: SpanData) { self.0.lock().unwrap().push(span) }
+    /// #     fn force_flush(&self) -> opentelemetry_sdk::error::OTelSdkResult { Ok(()) }
+    /// #     fn shutdown_with_timeout(&self, _: std::time::Duration) -> opentelemetry_sdk::error::OTelSdkResult { Ok(()) }
+    /// # }
+    /// # impl Recorder { fn spans(&self) -> Vec<SpanData> { self.0.lock().unwrap().clone() } }
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() {
+    /// use opentelemetry::KeyValue;
+    ///
+    /// let recorder = Recorder::default();
+    /// let provider = SdkTracerProvider::builder().with_span_processor(recorder.clone()).build();
+    /// let app: Router = Router::new()
+    ///     .route("/", get(|| async { "hello" }))
+    ///     .layer(
+    ///         OtelLayer::builder()
+    ///             .tracer_provider(&provider)
+    ///             .request_attributes(|req| {
+    ///                 let tenant = req.headers.get("x-tenant").and_then(|v| v.to_str().ok());
+    ///                 vec![KeyValue::new("tenant", tenant.unwrap_or("none").to_owned())]
+    ///             })
+    ///             .build(),
+    ///     );
+    /// let request = http::Request::get("/").header("x-tenant", "acme").body(Body::empty()).unwrap();
+    /// let response = app.oneshot(request).await.unwrap();
+    /// axum::body::to_bytes(response.into_body(), usize::MAX).await.unwrap();
+    /// assert!(recorder.spans()[0].attributes.contains(&KeyValue::new("tenant", "acme")));
+    /// # }
+    /// ```
     pub fn request_attributes(
         mut self,
         hook: impl Fn(&http::request::Parts) -> Vec<KeyValue> + Send + Sync + 'static,
@@ -172,6 +489,44 @@ impl OtelLayerBuilder {
     }
 
     /// Adds attributes computed from the response to the span.
+    ///
+    /// ```
+    /// use axum::{Router, body::Body, routing::get};
+    /// use otel_axum::OtelLayer;
+    /// use tower::ServiceExt as _;
+    /// # use opentelemetry_sdk::trace::{SdkTracerProvider, SpanData, SpanProcessor};
+    /// # use std::sync::{Arc, Mutex};
+    /// # #[derive(Debug, Default, Clone)]
+    /// # struct Recorder(Arc<Mutex<Vec<SpanData>>>);
+    /// # impl SpanProcessor for Recorder {
+    /// #     fn on_start(&self, _: &mut opentelemetry_sdk::trace::Span, _: &opentelemetry::Context) {}
+    /// #     fn on_end(&self, span: SpanData) { self.0.lock().unwrap().push(span) }
+    /// #     fn force_flush(&self) -> opentelemetry_sdk::error::OTelSdkResult { Ok(()) }
+    /// #     fn shutdown_with_timeout(&self, _: std::time::Duration) -> opentelemetry_sdk::error::OTelSdkResult { Ok(()) }
+    /// # }
+    /// # impl Recorder { fn spans(&self) -> Vec<SpanData> { self.0.lock().unwrap().clone() } }
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() {
+    /// use opentelemetry::KeyValue;
+    ///
+    /// let recorder = Recorder::default();
+    /// let provider = SdkTracerProvider::builder().with_span_processor(recorder.clone()).build();
+    /// let app: Router = Router::new()
+    ///     .route("/", get(|| async { ([("x-cache", "hit")], "hello") }))
+    ///     .layer(
+    ///         OtelLayer::builder()
+    ///             .tracer_provider(&provider)
+    ///             .response_attributes(|res| {
+    ///                 let hit = res.headers.get("x-cache").is_some_and(|v| v == "hit");
+    ///                 vec![KeyValue::new("cache.hit", hit)]
+    ///             })
+    ///             .build(),
+    ///     );
+    /// let response = app.oneshot(http::Request::get("/").body(Body::empty()).unwrap()).await.unwrap();
+    /// axum::body::to_bytes(response.into_body(), usize::MAX).await.unwrap();
+    /// assert!(recorder.spans()[0].attributes.contains(&KeyValue::new("cache.hit", true)));
+    /// # }
+    /// ```
     pub fn response_attributes(
         mut self,
         hook: impl Fn(&http::response::Parts) -> Vec<KeyValue> + Send + Sync + 'static,
@@ -182,6 +537,34 @@ impl OtelLayerBuilder {
 
     /// Returns the trace to the caller in this response header, as
     /// `00-{trace-id}-{span-id}-{flags}` (the W3C `traceresponse` format).
+    ///
+    /// # Panics
+    ///
+    /// When `name` is not a valid lowercase header name (it is a constant in
+    /// your code: `"traceresponse"`, `"x-trace-id"`), as
+    /// [`HeaderName::from_static`] does.
+    ///
+    /// ```
+    /// use axum::{Router, body::Body, routing::get};
+    /// use otel_axum::OtelLayer;
+    /// use tower::ServiceExt as _;
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() {
+    /// let provider = opentelemetry_sdk::trace::SdkTracerProvider::builder().build();
+    /// let app: Router = Router::new()
+    ///     .route("/", get(|| async { "hello" }))
+    ///     .layer(
+    ///         OtelLayer::builder()
+    ///             .tracer_provider(&provider)
+    ///             .trace_response_header("traceresponse")
+    ///             .build(),
+    ///     );
+    /// let response = app.oneshot(http::Request::get("/").body(Body::empty()).unwrap()).await.unwrap();
+    /// let value = response.headers()["traceresponse"].to_str().unwrap();
+    /// assert_eq!(value.len(), 55); // 00-{32 hex}-{16 hex}-01
+    /// assert!(value.starts_with("00-") && value.ends_with("-01"));
+    /// # }
+    /// ```
     pub fn trace_response_header(mut self, name: &'static str) -> Self {
         self.trace_response_header = Some(HeaderName::from_static(name));
         self
@@ -189,12 +572,59 @@ impl OtelLayerBuilder {
 
     /// Whether a panicking handler is turned into a 500 response (default
     /// true). When false the panic propagates, after the span has ended.
+    ///
+    /// ```
+    /// use axum::{Router, body::Body, routing::get};
+    /// use otel_axum::OtelLayer;
+    /// use tower::ServiceExt as _;
+    /// # use opentelemetry_sdk::trace::{SdkTracerProvider, SpanData, SpanProcessor};
+    /// # use std::sync::{Arc, Mutex};
+    /// # #[derive(Debug, Default, Clone)]
+    /// # struct Recorder(Arc<Mutex<Vec<SpanData>>>);
+    /// # impl SpanProcessor for Recorder {
+    /// #     fn on_start(&self, _: &mut opentelemetry_sdk::trace::Span, _: &opentelemetry::Context) {}
+    /// #     fn on_end(&self, span: SpanData) { self.0.lock().unwrap().push(span) }
+    /// #     fn force_flush(&self) -> opentelemetry_sdk::error::OTelSdkResult { Ok(()) }
+    /// #     fn shutdown_with_timeout(&self, _: std::time::Duration) -> opentelemetry_sdk::error::OTelSdkResult { Ok(()) }
+    /// # }
+    /// # impl Recorder { fn spans(&self) -> Vec<SpanData> { self.0.lock().unwrap().clone() } }
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() {
+    /// let recorder = Recorder::default();
+    /// let provider = SdkTracerProvider::builder().with_span_processor(recorder.clone()).build();
+    /// async fn broken() -> &'static str {
+    ///     panic!("bug")
+    /// }
+    /// let app: Router = Router::new()
+    ///     .route("/", get(broken))
+    ///     .layer(OtelLayer::builder().tracer_provider(&provider).catch_panics(true).build());
+    /// let response = app.oneshot(http::Request::get("/").body(Body::empty()).unwrap()).await.unwrap();
+    /// assert_eq!(response.status(), 500);
+    /// axum::body::to_bytes(response.into_body(), usize::MAX).await.unwrap();
+    /// let span = &recorder.spans()[0];
+    /// assert!(span.attributes.contains(&opentelemetry::KeyValue::new("error.type", "panic")));
+    /// # }
+    /// ```
     pub fn catch_panics(mut self, catch: bool) -> Self {
         self.catch_panics = catch;
         self
     }
 
     /// The layer.
+    ///
+    /// ```
+    /// use axum::{Router, body::Body, routing::get};
+    /// use otel_axum::OtelLayer;
+    /// use tower::ServiceExt as _;
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() {
+    /// let app: Router = Router::new()
+    ///     .route("/", get(|| async { "hello" }))
+    ///     .layer(OtelLayer::builder().skip_paths(["/healthz"]).build());
+    /// let response = app.oneshot(http::Request::get("/").body(Body::empty()).unwrap()).await.unwrap();
+    /// assert_eq!(response.status(), 200);
+    /// # }
+    /// ```
     pub fn build(self) -> OtelLayer {
         let tracer = self
             .tracer

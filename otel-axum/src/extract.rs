@@ -9,13 +9,24 @@ use opentelemetry::trace::{SpanId, TraceId};
 /// support reference to the user or to put in an error body.
 ///
 /// ```
-/// use axum::{Router, routing::get};
+/// use axum::{Router, body::Body, routing::get};
 /// use otel_axum::{OtelLayer, TraceIds};
-///
+/// use tower::ServiceExt as _;
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() {
 /// async fn handler(ids: TraceIds) -> String {
-///     format!("trace {}", ids.trace_id)
+///     format!("support reference: {}", ids.trace_id)
 /// }
-/// let app: Router = Router::new().route("/", get(handler)).layer(OtelLayer::new());
+/// let provider = opentelemetry_sdk::trace::SdkTracerProvider::builder().build();
+/// let app: Router = Router::new()
+///     .route("/", get(handler))
+///     .layer(OtelLayer::builder().tracer_provider(&provider).build());
+/// let response = app.oneshot(http::Request::get("/").body(Body::empty()).unwrap()).await.unwrap();
+/// let body = axum::body::to_bytes(response.into_body(), usize::MAX).await.unwrap();
+/// let reference = std::str::from_utf8(&body).unwrap();
+/// assert!(reference.starts_with("support reference: "));
+/// assert_eq!(reference.len(), "support reference: ".len() + 32);
+/// # }
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct TraceIds {
@@ -27,7 +38,22 @@ pub struct TraceIds {
     pub sampled: bool,
 }
 
-/// The rejection when [`TraceIds`] is used on a route without [`OtelLayer`](crate::OtelLayer).
+/// The rejection when [`TraceIds`] is used on a route without [`OtelLayer`](crate::OtelLayer):
+/// a 500 response saying so.
+///
+/// ```
+/// use axum::{Router, body::Body, routing::get};
+/// use otel_axum::TraceIds;
+/// use tower::ServiceExt as _;
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() {
+/// let app: Router = Router::new().route("/", get(|ids: TraceIds| async move { ids.trace_id.to_string() }));
+/// let response = app.oneshot(http::Request::get("/").body(Body::empty()).unwrap()).await.unwrap();
+/// assert_eq!(response.status(), 500);
+/// let body = axum::body::to_bytes(response.into_body(), usize::MAX).await.unwrap();
+/// assert_eq!(&body[..], b"TraceIds needs otel_axum::OtelLayer on this route");
+/// # }
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct MissingOtelLayer;
 

@@ -13,7 +13,25 @@ use std::pin::Pin;
 use std::task::{Context, Poll, ready};
 
 pin_project! {
-    /// The future of an [`OtelService`](crate::OtelService) call.
+    /// The future of an [`OtelService`](crate::OtelService) call: runs the
+    /// inner service's future with the server span's context attached,
+    /// records the response status (and catches a panic, unless
+    /// `catch_panics(false)`), then hands the body over to [`OtelBody`].
+    ///
+    /// ```
+    /// use otel_axum::{OtelLayer, ResponseFuture};
+    /// use std::convert::Infallible;
+    /// use tower::{Layer as _, Service as _, service_fn};
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() {
+    /// let mut service = OtelLayer::new().layer(service_fn(|_req: http::Request<()>| async {
+    ///     Ok::<_, Infallible>(http::Response::new(axum::body::Body::from("hello")))
+    /// }));
+    /// let future: ResponseFuture<_> = service.call(http::Request::new(()));
+    /// let response = future.await.unwrap();
+    /// assert_eq!(response.status(), 200);
+    /// # }
+    /// ```
     pub struct ResponseFuture<F> {
         #[pin]
         inner: WithContext<F>,

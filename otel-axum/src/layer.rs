@@ -54,13 +54,41 @@ impl Config {
     }
 }
 
-/// Traces and measures every request of the services it wraps.
+/// Traces and measures every request of the services it wraps: a SERVER span
+/// per request (ended when the response body has been sent) and the HTTP
+/// server metrics.
+///
+/// Add it with `Router::layer`, so that axum's `MatchedPath` gives the route
+/// template for span names and metric attributes:
 ///
 /// ```
-/// use axum::{Router, routing::get};
+/// use axum::{Router, body::Body, routing::get};
+/// use tower::ServiceExt as _;
+/// # use opentelemetry_sdk::trace::{SdkTracerProvider, SpanData, SpanProcessor};
+/// # use std::sync::{Arc, Mutex};
+/// # #[derive(Debug, Default, Clone)]
+/// # struct Recorder(Arc<Mutex<Vec<SpanData>>>);
+/// # impl SpanProcessor for Recorder {
+/// #     fn on_start(&self, _: &mut opentelemetry_sdk::trace::Span, _: &opentelemetry::Context) {}
+/// #     fn on_end(&self, span: SpanData) { self.0.lock().unwrap().push(span) }
+/// #     fn force_flush(&self) -> opentelemetry_sdk::error::OTelSdkResult { Ok(()) }
+/// #     fn shutdown_with_timeout(&self, _: std::time::Duration) -> opentelemetry_sdk::error::OTelSdkResult { Ok(()) }
+/// # }
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() {
+/// # let recorder = Recorder::default();
+/// # let provider = SdkTracerProvider::builder().with_span_processor(recorder.clone()).build();
+/// # opentelemetry::global::set_tracer_provider(provider);
+/// // After otel_init::init_telemetry(): the layer uses the global providers.
 /// let app: Router = Router::new()
-///     .route("/", get(|| async { "hello" }))
+///     .route("/products/{id}", get(|| async { "a product" }))
 ///     .layer(otel_axum::OtelLayer::new());
+/// let response = app.oneshot(http::Request::get("/products/7").body(Body::empty()).unwrap()).await.unwrap();
+/// axum::body::to_bytes(response.into_body(), usize::MAX).await.unwrap();
+/// # let spans = recorder.0.lock().unwrap();
+/// # assert_eq!(spans[0].name, "GET /products/{id}");
+/// // one span: "GET /products/{id}", kind SERVER, http.route = "/products/{id}"
+/// # }
 /// ```
 #[derive(Clone)]
 pub struct OtelLayer {
@@ -80,12 +108,35 @@ impl Default for OtelLayer {
 }
 
 impl OtelLayer {
-    /// The layer with the defaults of [`OtelLayerBuilder`].
+    /// The layer with the defaults of [`OtelLayerBuilder`]: the global tracer,
+    /// meter and propagator (build it after `otel_init::init_telemetry()`).
+    ///
+    /// ```
+    /// use axum::{Router, body::Body, routing::get};
+    /// use tower::ServiceExt as _;
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() {
+    /// let app: Router = Router::new()
+    ///     .route("/", get(|| async { "hello" }))
+    ///     .layer(otel_axum::OtelLayer::new());
+    /// let response = app.oneshot(http::Request::get("/").body(Body::empty()).unwrap()).await.unwrap();
+    /// assert_eq!(response.status(), 200);
+    /// # }
+    /// ```
     pub fn new() -> Self {
         Self::builder().build()
     }
 
-    /// A builder for the options.
+    /// A builder for the options (see [`OtelLayerBuilder`] for each one).
+    ///
+    /// ```
+    /// use otel_axum::OtelLayer;
+    ///
+    /// let layer: OtelLayer = OtelLayer::builder()
+    ///     .skip_paths(["/healthz"])
+    ///     .trace_response_header("traceresponse")
+    ///     .build();
+    /// ```
     pub fn builder() -> OtelLayerBuilder {
         OtelLayerBuilder::default()
     }

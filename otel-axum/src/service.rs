@@ -15,7 +15,28 @@ use std::task::Poll;
 use std::time::Instant;
 use tower::Service;
 
-/// The service [`OtelLayer`](crate::OtelLayer) wraps around yours.
+/// The service [`OtelLayer`](crate::OtelLayer) wraps around yours; you
+/// rarely name it. It works on any `http` tower service, not only axum's
+/// (without axum's `MatchedPath` the span is named `{method}` and has no
+/// `http.route`):
+///
+/// ```
+/// use bytes::Bytes;
+/// use http_body_util::Full;
+/// use otel_axum::{OtelBody, OtelLayer, OtelService};
+/// use std::convert::Infallible;
+/// use tower::{Layer as _, ServiceExt as _, service_fn};
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() {
+/// let hello = service_fn(|_req: http::Request<()>| async {
+///     Ok::<_, Infallible>(http::Response::new(Full::new(Bytes::from_static(b"hello"))))
+/// });
+/// let service: OtelService<_> = OtelLayer::new().layer(hello);
+/// let response: http::Response<OtelBody<Full<Bytes>>> =
+///     service.oneshot(http::Request::new(())).await.unwrap();
+/// assert_eq!(response.status(), 200);
+/// # }
+/// ```
 #[derive(Clone)]
 pub struct OtelService<S> {
     inner: S,
