@@ -94,6 +94,26 @@ impl FieldNames {
     /// trace flags (ECS has no field for them). Add
     /// [`static_field("ecs.version", ...)`](crate::JsonLayerBuilder::static_field)
     /// if your pipeline wants it.
+    ///
+    /// ```
+    /// use otel_logging::{FieldNames, JsonLayer, LogTarget, MemoryBuffer};
+    /// use tracing_subscriber::layer::SubscriberExt;
+    ///
+    /// let buffer = MemoryBuffer::new();
+    /// let layer = JsonLayer::builder()
+    ///     .field_names(FieldNames::ecs())
+    ///     .target(LogTarget::Memory(buffer.clone()))
+    ///     .build()?;
+    /// let writer = layer.writer().clone();
+    /// tracing::subscriber::with_default(tracing_subscriber::registry().with(layer), || {
+    ///     tracing::warn!(target: "shop", "declined");
+    /// });
+    /// writer.flush(std::time::Duration::from_secs(5));
+    /// let line = &buffer.lines()[0];
+    /// assert!(line.starts_with(r#"{"@timestamp":""#));
+    /// assert!(line.contains(r#","log.level":"warn","log.logger":"shop","message":"declined""#));
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
     pub fn ecs() -> Self {
         Self {
             timestamp: "@timestamp".into(),
@@ -111,6 +131,27 @@ impl FieldNames {
     /// `SeverityNumber`, `Body`, `TraceId`, `SpanId`, `TraceFlags`,
     /// `InstrumentationScope` (the target, which is also the scope name the
     /// OTLP bridge reports), `Resource` and `Attributes` objects.
+    ///
+    /// ```
+    /// use otel_logging::{FieldNames, JsonLayer, LogTarget, MemoryBuffer};
+    /// use tracing_subscriber::layer::SubscriberExt;
+    ///
+    /// let buffer = MemoryBuffer::new();
+    /// let layer = JsonLayer::builder()
+    ///     .field_names(FieldNames::otel())
+    ///     .service_name("checkout")
+    ///     .target(LogTarget::Memory(buffer.clone()))
+    ///     .build()?;
+    /// let writer = layer.writer().clone();
+    /// tracing::subscriber::with_default(tracing_subscriber::registry().with(layer), || {
+    ///     tracing::warn!(target: "shop", amount = 42, "declined");
+    /// });
+    /// writer.flush(std::time::Duration::from_secs(5));
+    /// let line = &buffer.lines()[0];
+    /// assert!(line.contains(r#","SeverityText":"WARN","SeverityNumber":13,"InstrumentationScope":"shop","Body":"declined""#));
+    /// assert!(line.ends_with(r#""Resource":{"service.name":"checkout"},"Attributes":{"amount":42}}"#));
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
     pub fn otel() -> Self {
         Self {
             timestamp: "Timestamp".into(),

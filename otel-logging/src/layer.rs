@@ -54,6 +54,11 @@ thread_local! {
 impl JsonLayer {
     /// A builder with the defaults: stdout, non-blocking, default field
     /// names, span fields flattened, no ids outside a trace.
+    ///
+    /// ```
+    /// let layer = otel_logging::JsonLayer::builder().service_name("checkout").build()?;
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
     pub fn builder() -> JsonLayerBuilder {
         JsonLayerBuilder::new()
     }
@@ -66,7 +71,21 @@ impl JsonLayer {
         }
     }
 
-    /// The handle on this layer's output: counts and flushing.
+    /// The handle on this layer's output: counts and flushing. Clone it
+    /// before the layer moves into a subscriber.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use tracing_subscriber::layer::SubscriberExt;
+    ///
+    /// let layer = otel_logging::JsonLayer::builder().build()?; // stdout
+    /// let writer = layer.writer().clone();
+    /// tracing::subscriber::set_global_default(tracing_subscriber::registry().with(layer)).unwrap();
+    /// tracing::info!("shutting down");
+    /// assert!(writer.flush(Duration::from_secs(1)));
+    /// assert_eq!(writer.stats().written, 1);
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
     pub fn writer(&self) -> &LogWriter {
         &self.writer
     }

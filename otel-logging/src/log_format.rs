@@ -29,10 +29,23 @@ pub enum LogFormat {
 
 impl LogFormat {
     /// The accepted spellings, in the order they are documented.
+    ///
+    /// ```
+    /// assert_eq!(otel_logging::LogFormat::ACCEPTED, ["auto", "json", "text", "none"]);
+    /// ```
     pub const ACCEPTED: [&'static str; 4] = ["auto", "json", "text", "none"];
 
     /// [`Auto`](Self::Auto) becomes [`Text`](Self::Text) when the output is a
     /// terminal and [`Json`](Self::Json) otherwise; the others stay.
+    ///
+    /// ```
+    /// use otel_logging::LogFormat;
+    /// use std::io::IsTerminal;
+    ///
+    /// let format = LogFormat::Auto.resolve(std::io::stdout().is_terminal());
+    /// assert!(matches!(format, LogFormat::Text | LogFormat::Json));
+    /// assert_eq!(LogFormat::None.resolve(true), LogFormat::None);
+    /// ```
     pub fn resolve(self, output_is_terminal: bool) -> LogFormat {
         match self {
             Self::Auto if output_is_terminal => Self::Text,
@@ -42,7 +55,14 @@ impl LogFormat {
     }
 }
 
-/// A value that is not one of [`LogFormat::ACCEPTED`].
+/// A value that is not one of [`LogFormat::ACCEPTED`] (the error of
+/// `LogFormat::from_str`).
+///
+/// ```
+/// let err = "yaml".parse::<otel_logging::LogFormat>().unwrap_err();
+/// assert_eq!(err, otel_logging::UnknownLogFormat("yaml".to_owned()));
+/// assert_eq!(err.to_string(), r#"unknown log format "yaml": expected one of auto, json, text, none"#);
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct UnknownLogFormat(pub String);
 

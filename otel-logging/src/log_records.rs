@@ -4,7 +4,14 @@
 use std::fmt;
 use tracing_log::AsLog;
 
-/// Another `log` logger was installed first.
+/// Another `log` logger was installed first (the error of
+/// [`capture_log_records`]).
+///
+/// ```
+/// otel_logging::capture_log_records().expect("the first logger of this process");
+/// let second = otel_logging::capture_log_records().unwrap_err();
+/// assert!(second.to_string().starts_with("cannot capture `log` records: "));
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LogCaptureError(String);
 
@@ -24,7 +31,20 @@ impl std::error::Error for LogCaptureError {}
 /// can be, per process).
 ///
 /// ```
-/// let _ = otel_logging::capture_log_records();
+/// use otel_logging::{JsonLayer, LogTarget, MemoryBuffer};
+/// use tracing_subscriber::layer::SubscriberExt;
+///
+/// let buffer = MemoryBuffer::new();
+/// let layer = JsonLayer::builder().target(LogTarget::Memory(buffer.clone())).build()?;
+/// let writer = layer.writer().clone();
+/// tracing::subscriber::set_global_default(tracing_subscriber::registry().with(layer)).unwrap();
+/// otel_logging::capture_log_records().expect("no other `log` logger");
+///
+/// // What a dependency logging through the `log` crate does:
+/// tracing_log::log::warn!(target: "hyper::proto", "connection reset");
+/// writer.flush(std::time::Duration::from_secs(5));
+/// assert!(buffer.lines()[0].contains(r#""level":"WARN","target":"hyper::proto","message":"connection reset""#));
+/// # Ok::<(), std::io::Error>(())
 /// ```
 pub fn capture_log_records() -> Result<(), LogCaptureError> {
     tracing_log::LogTracer::builder()

@@ -19,6 +19,11 @@ pub struct MemoryBuffer {
 
 impl MemoryBuffer {
     /// An empty buffer.
+    ///
+    /// ```
+    /// let buffer = otel_logging::MemoryBuffer::new();
+    /// assert!(buffer.lines().is_empty());
+    /// ```
     pub fn new() -> Self {
         Self::default()
     }
@@ -28,11 +33,27 @@ impl MemoryBuffer {
     }
 
     /// Everything written so far (invalid UTF-8 is replaced).
+    ///
+    /// ```
+    /// use std::io::Write;
+    /// let buffer = otel_logging::MemoryBuffer::new();
+    /// buffer.clone().write_all(b"{\"a\":1}\n{\"a\":")?;
+    /// assert_eq!(buffer.contents(), "{\"a\":1}\n{\"a\":");
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
     pub fn contents(&self) -> String {
         String::from_utf8_lossy(&self.lock()).into_owned()
     }
 
     /// The complete lines written so far, without their `\n`.
+    ///
+    /// ```
+    /// use std::io::Write;
+    /// let buffer = otel_logging::MemoryBuffer::new();
+    /// buffer.clone().write_all(b"{\"a\":1}\n{\"a\":")?; // the second line is not complete yet
+    /// assert_eq!(buffer.lines(), ["{\"a\":1}"]);
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
     pub fn lines(&self) -> Vec<String> {
         let contents = self.contents();
         let complete = contents.rfind('\n').map_or("", |end| &contents[..end]);
@@ -44,6 +65,15 @@ impl MemoryBuffer {
     }
 
     /// Forgets everything written so far.
+    ///
+    /// ```
+    /// use std::io::Write;
+    /// let buffer = otel_logging::MemoryBuffer::new();
+    /// buffer.clone().write_all(b"{\"a\":1}\n")?;
+    /// buffer.clear();
+    /// assert!(buffer.contents().is_empty());
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
     pub fn clear(&self) {
         self.lock().clear();
     }

@@ -133,6 +133,11 @@ pub struct WriterStats {
 
 impl WriterStats {
     /// Every line lost: `dropped_full + failed`.
+    ///
+    /// ```
+    /// let stats = otel_logging::WriterStats { written: 10, dropped_full: 2, failed: 1 };
+    /// assert_eq!(stats.lost(), 3);
+    /// ```
     pub fn lost(&self) -> u64 {
         self.dropped_full + self.failed
     }
@@ -179,7 +184,18 @@ impl fmt::Debug for LogWriter {
 
 impl LogWriter {
     /// Opens `target` (only [`LogTarget::File`] can fail) and, for
-    /// [`Delivery::NonBlocking`], starts the background thread.
+    /// [`Delivery::NonBlocking`], starts the background thread. Usually
+    /// [`JsonLayerBuilder::build`](crate::JsonLayerBuilder::build) does this
+    /// for you; the writer on its own has no public way to write lines.
+    ///
+    /// ```
+    /// use otel_logging::{Delivery, LogTarget, LogWriter};
+    /// let writer = LogWriter::new(LogTarget::Stderr, Delivery::default())?;
+    /// assert_eq!(writer.stats().written, 0);
+    /// let missing_dir = std::env::temp_dir().join("no-such-dir").join("app.log");
+    /// assert!(LogWriter::new(LogTarget::File(missing_dir), Delivery::Blocking).is_err());
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
     pub fn new(target: LogTarget, delivery: Delivery) -> io::Result<LogWriter> {
         let target = target.open()?;
         let output = Arc::new(match delivery {
@@ -204,11 +220,44 @@ impl LogWriter {
 
     /// Waits until every line accepted so far has been written and the
     /// target flushed, at most `timeout`. Returns whether it finished.
+    ///
+    /// ```
+    /// use otel_logging::{JsonLayer, LogTarget, MemoryBuffer};
+    /// use tracing_subscriber::layer::SubscriberExt;
+    ///
+    /// let buffer = MemoryBuffer::new();
+    /// let layer = JsonLayer::builder().target(LogTarget::Memory(buffer.clone())).build()?;
+    /// let writer = layer.writer().clone();
+    /// tracing::subscriber::with_default(tracing_subscriber::registry().with(layer), || {
+    ///     tracing::info!("one");
+    ///     tracing::info!("two");
+    /// });
+    /// assert!(writer.flush(std::time::Duration::from_secs(5)));
+    /// assert_eq!(buffer.lines().len(), 2);
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
     pub fn flush(&self, timeout: Duration) -> bool {
         self.output.flush(timeout)
     }
 
     /// Lines written and lost so far.
+    ///
+    /// ```
+    /// use otel_logging::{Delivery, JsonLayer, LogTarget};
+    /// use tracing_subscriber::layer::SubscriberExt;
+    ///
+    /// let layer = JsonLayer::builder()
+    ///     .target(LogTarget::Writer(Box::new(std::io::sink())))
+    ///     .delivery(Delivery::Blocking)
+    ///     .build()?;
+    /// let writer = layer.writer().clone();
+    /// tracing::subscriber::with_default(tracing_subscriber::registry().with(layer), || {
+    ///     tracing::info!("hello");
+    /// });
+    /// let stats = writer.stats();
+    /// assert_eq!((stats.written, stats.lost()), (1, 0));
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
     pub fn stats(&self) -> WriterStats {
         match &*self.output {
             Output::NonBlocking(o) => o.stats(),

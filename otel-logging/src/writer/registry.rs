@@ -20,7 +20,14 @@ pub(super) fn register(output: &Arc<Output>) {
 /// the process.
 ///
 /// ```
+/// use tracing_subscriber::layer::SubscriberExt;
+///
+/// let layer = otel_logging::JsonLayer::builder().service_name("checkout").build()?; // stdout
+/// tracing::subscriber::set_global_default(tracing_subscriber::registry().with(layer)).unwrap();
+/// tracing::info!("stopping");
+/// // At the end of main, before the process exits:
 /// assert!(otel_logging::flush_all(std::time::Duration::from_secs(1)));
+/// # Ok::<(), std::io::Error>(())
 /// ```
 pub fn flush_all(timeout: Duration) -> bool {
     let deadline = Instant::now() + timeout;
