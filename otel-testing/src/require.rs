@@ -10,6 +10,11 @@ const CONNECT_TIMEOUT: Duration = Duration::from_millis(500);
 
 /// Whether this is a CI run: the `CI` environment variable is `true` or `1`
 /// (case-insensitive).
+///
+/// ```
+/// let on_ci = otel_testing::is_ci();
+/// assert_eq!(on_ci, std::env::var("CI").is_ok_and(|v| v.trim().eq_ignore_ascii_case("true") || v.trim() == "1"));
+/// ```
 pub fn is_ci() -> bool {
     std::env::var("CI")
         .map(|v| {
@@ -36,10 +41,13 @@ pub(crate) fn missing(what: &str, hint: &str) {
 /// otherwise prints a skip message to stderr and returns false, so the test
 /// can `return` early:
 ///
-/// ```no_run
+/// ```
+/// # fn main() {
 /// if !otel_testing::require_service("PostgreSQL", "127.0.0.1:5432") {
-///     return;
+///     return; // "SKIPPED: PostgreSQL not reachable at 127.0.0.1:5432: ..." on stderr
 /// }
+/// // ... the test proper
+/// # }
 /// ```
 pub fn require_service(name: &str, addr: &str) -> bool {
     let reachable = addr

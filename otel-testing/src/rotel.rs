@@ -2,8 +2,9 @@
 //! OpenTelemetry collector (`pip install rotel`; the wheel ships the
 //! `rotel-agent` binary inside the Python package).
 //!
-//! ```no_run
-//! # async fn example() -> Result<(), String> {
+//! ```
+//! # #[tokio::main]
+//! # async fn main() -> Result<(), String> {
 //! use otel_testing::{OtlpReceiver, Rotel, require_rotel};
 //!
 //! if require_rotel().is_none() {
@@ -13,6 +14,7 @@
 //! let rotel = Rotel::start_forwarding_to(&receiver.grpc_endpoint())?;
 //! // Export to rotel.grpc_endpoint() or rotel.http_endpoint(); the data
 //! // shows up at the receiver about 100 ms later.
+//! assert!(rotel.grpc_endpoint().starts_with("http://127.0.0.1:"));
 //! # Ok(()) }
 //! ```
 
@@ -42,6 +44,37 @@ const START_TRIES: usize = 3;
 ///
 /// `rotel-agent start` without `--daemon` does not fork: the child spawned here
 /// is the collector itself.
+///
+/// ```
+/// # use otel_testing::opentelemetry_proto::tonic::{collector::trace::v1::ExportTraceServiceRequest, trace::v1::*};
+/// # use prost::Message as _;
+/// # use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+/// # async fn post(addr: std::net::SocketAddr, path: &str, body: Vec<u8>) -> u16 { // one OTLP/HTTP request; its status
+/// #     let mut tcp = tokio::net::TcpStream::connect(addr).await.unwrap();
+/// #     let head = format!("POST {path} HTTP/1.1\r\nhost: {addr}\r\ncontent-type: application/x-protobuf\r\nx-tenant: acme\r\ncontent-length: {}\r\nconnection: close\r\n\r\n", body.len());
+/// #     tcp.write_all(&[head.as_bytes(), &body].concat()).await.unwrap();
+/// #     let mut response = Vec::new();
+/// #     tcp.read_to_end(&mut response).await.unwrap();
+/// #     String::from_utf8_lossy(&response)[9..12].parse().unwrap()
+/// # }
+/// # async fn send_span(addr: std::net::SocketAddr, name: &str) -> u16 { // what an SDK exporter does
+/// #     let spans = vec![Span { name: name.into(), trace_id: vec![1; 16], span_id: vec![2; 8], ..Default::default() }];
+/// #     let resource_spans = vec![ResourceSpans { scope_spans: vec![ScopeSpans { spans, ..Default::default() }], ..Default::default() }];
+/// #     post(addr, "/v1/traces", ExportTraceServiceRequest { resource_spans }.encode_to_vec()).await
+/// # }
+/// # #[tokio::main]
+/// # async fn main() {
+/// let Some(_) = otel_testing::require_rotel() else { return }; // skipped locally without rotel
+/// use otel_testing::{OtlpReceiver, Rotel};
+/// use std::time::Duration;
+///
+/// let receiver = OtlpReceiver::start().await.unwrap();
+/// let rotel = Rotel::start_forwarding_to(&receiver.grpc_endpoint()).unwrap();
+/// send_span(rotel.http_addr(), "checkout").await;
+/// assert!(receiver.wait_for_span("checkout", Duration::from_secs(10)).await.is_some());
+/// drop(rotel); // kills the collector
+/// # }
+/// ```
 #[derive(Debug)]
 pub struct Rotel {
     child: Child,
@@ -57,6 +90,15 @@ impl Rotel {
     /// (it must name an existing file), else the binary inside the installed
     /// `rotel` Python package (`python3 -c "import rotel"`), else
     /// `rotel-agent` on `PATH`.
+    ///
+    /// ```
+    /// # #[tokio::main]
+    /// # async fn main() {
+    /// let Some(_) = otel_testing::require_rotel() else { return }; // skipped locally without rotel
+    /// let path = otel_testing::Rotel::find().expect("require_rotel() found it");
+    /// assert!(path.ends_with("rotel-agent"));
+    /// # }
+    /// ```
     pub fn find() -> Option<PathBuf> {
         if let Some(path) = std::env::var_os(BINARY_ENV).filter(|v| !v.is_empty()) {
             let path = PathBuf::from(path);
@@ -77,6 +119,36 @@ impl Rotel {
     /// Blocks (without a runtime) until rotel accepts connections on both
     /// ports, which takes some tens of milliseconds, at most 15 s; see
     /// [`start_with_args`](Self::start_with_args).
+    ///
+    /// ```
+    /// # use otel_testing::opentelemetry_proto::tonic::{collector::trace::v1::ExportTraceServiceRequest, trace::v1::*};
+    /// # use prost::Message as _;
+    /// # use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+    /// # async fn post(addr: std::net::SocketAddr, path: &str, body: Vec<u8>) -> u16 { // one OTLP/HTTP request; its status
+    /// #     let mut tcp = tokio::net::TcpStream::connect(addr).await.unwrap();
+    /// #     let head = format!("POST {path} HTTP/1.1\r\nhost: {addr}\r\ncontent-type: application/x-protobuf\r\nx-tenant: acme\r\ncontent-length: {}\r\nconnection: close\r\n\r\n", body.len());
+    /// #     tcp.write_all(&[head.as_bytes(), &body].concat()).await.unwrap();
+    /// #     let mut response = Vec::new();
+    /// #     tcp.read_to_end(&mut response).await.unwrap();
+    /// #     String::from_utf8_lossy(&response)[9..12].parse().unwrap()
+    /// # }
+    /// # async fn send_span(addr: std::net::SocketAddr, name: &str) -> u16 { // what an SDK exporter does
+    /// #     let spans = vec![Span { name: name.into(), trace_id: vec![1; 16], span_id: vec![2; 8], ..Default::default() }];
+    /// #     let resource_spans = vec![ResourceSpans { scope_spans: vec![ScopeSpans { spans, ..Default::default() }], ..Default::default() }];
+    /// #     post(addr, "/v1/traces", ExportTraceServiceRequest { resource_spans }.encode_to_vec()).await
+    /// # }
+    /// # #[tokio::main]
+    /// # async fn main() {
+    /// let Some(_) = otel_testing::require_rotel() else { return }; // skipped locally without rotel
+    /// use otel_testing::{OtlpReceiver, Rotel};
+    /// use std::time::Duration;
+    ///
+    /// let receiver = OtlpReceiver::start().await.unwrap();
+    /// let rotel = Rotel::start_forwarding_to(&receiver.grpc_endpoint()).unwrap();
+    /// assert_eq!(send_span(rotel.http_addr(), "through rotel").await, 200);
+    /// assert!(receiver.wait_for_span("through rotel", Duration::from_secs(10)).await.is_some());
+    /// # }
+    /// ```
     pub fn start_forwarding_to(receiver_grpc_endpoint: &str) -> Result<Rotel, String> {
         Self::start_with_args(&[
             "--exporter",
@@ -101,6 +173,34 @@ impl Rotel {
     /// missing, early exit, 15 s timeout) the process is killed and the error
     /// holds its log. Retries with fresh ports when rotel lost a race for a
     /// port.
+    ///
+    /// ```
+    /// # use otel_testing::opentelemetry_proto::tonic::{collector::trace::v1::ExportTraceServiceRequest, trace::v1::*};
+    /// # use prost::Message as _;
+    /// # use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+    /// # async fn post(addr: std::net::SocketAddr, path: &str, body: Vec<u8>) -> u16 { // one OTLP/HTTP request; its status
+    /// #     let mut tcp = tokio::net::TcpStream::connect(addr).await.unwrap();
+    /// #     let head = format!("POST {path} HTTP/1.1\r\nhost: {addr}\r\ncontent-type: application/x-protobuf\r\nx-tenant: acme\r\ncontent-length: {}\r\nconnection: close\r\n\r\n", body.len());
+    /// #     tcp.write_all(&[head.as_bytes(), &body].concat()).await.unwrap();
+    /// #     let mut response = Vec::new();
+    /// #     tcp.read_to_end(&mut response).await.unwrap();
+    /// #     String::from_utf8_lossy(&response)[9..12].parse().unwrap()
+    /// # }
+    /// # async fn send_span(addr: std::net::SocketAddr, name: &str) -> u16 { // what an SDK exporter does
+    /// #     let spans = vec![Span { name: name.into(), trace_id: vec![1; 16], span_id: vec![2; 8], ..Default::default() }];
+    /// #     let resource_spans = vec![ResourceSpans { scope_spans: vec![ScopeSpans { spans, ..Default::default() }], ..Default::default() }];
+    /// #     post(addr, "/v1/traces", ExportTraceServiceRequest { resource_spans }.encode_to_vec()).await
+    /// # }
+    /// # #[tokio::main]
+    /// # async fn main() {
+    /// let Some(_) = otel_testing::require_rotel() else { return }; // skipped locally without rotel
+    /// use otel_testing::Rotel;
+    ///
+    /// let mut rotel = Rotel::start_with_args(&["--exporter", "blackhole"]).unwrap();
+    /// assert!(rotel.is_running());
+    /// assert_eq!(send_span(rotel.http_addr(), "dropped by the collector").await, 200);
+    /// # }
+    /// ```
     pub fn start_with_args(args: &[&str]) -> Result<Rotel, String> {
         let binary = Self::find()
             .ok_or_else(|| format!("rotel not found: pip install rotel (or set {BINARY_ENV})"))?;
@@ -115,38 +215,105 @@ impl Rotel {
     }
 
     /// Where rotel receives OTLP/gRPC: `http://127.0.0.1:PORT`.
+    ///
+    /// ```
+    /// # #[tokio::main]
+    /// # async fn main() {
+    /// let Some(_) = otel_testing::require_rotel() else { return }; // skipped locally without rotel
+    /// let rotel = otel_testing::Rotel::start_with_args(&["--exporter", "blackhole"]).unwrap();
+    /// // e.g. OTEL_EXPORTER_OTLP_PROTOCOL=grpc OTEL_EXPORTER_OTLP_ENDPOINT=<this>
+    /// assert_eq!(rotel.grpc_endpoint(), format!("http://{}", rotel.grpc_addr()));
+    /// # }
+    /// ```
     pub fn grpc_endpoint(&self) -> String {
         format!("http://{}", self.grpc_addr)
     }
 
     /// Where rotel receives OTLP/HTTP: `http://127.0.0.1:PORT` (append
     /// `/v1/traces` etc.).
+    ///
+    /// ```
+    /// # #[tokio::main]
+    /// # async fn main() {
+    /// let Some(_) = otel_testing::require_rotel() else { return }; // skipped locally without rotel
+    /// let rotel = otel_testing::Rotel::start_with_args(&["--exporter", "blackhole"]).unwrap();
+    /// // e.g. OTEL_EXPORTER_OTLP_ENDPOINT=<this> (http/protobuf appends /v1/traces)
+    /// assert_eq!(rotel.http_endpoint(), format!("http://{}", rotel.http_addr()));
+    /// # }
+    /// ```
     pub fn http_endpoint(&self) -> String {
         format!("http://{}", self.http_addr)
     }
 
     /// The OTLP/gRPC listen address.
+    ///
+    /// ```
+    /// # #[tokio::main]
+    /// # async fn main() {
+    /// let Some(_) = otel_testing::require_rotel() else { return }; // skipped locally without rotel
+    /// let rotel = otel_testing::Rotel::start_with_args(&["--exporter", "blackhole"]).unwrap();
+    /// assert!(rotel.grpc_addr().ip().is_loopback());
+    /// assert!(std::net::TcpStream::connect(rotel.grpc_addr()).is_ok());
+    /// # }
+    /// ```
     pub fn grpc_addr(&self) -> SocketAddr {
         self.grpc_addr
     }
 
     /// The OTLP/HTTP listen address.
+    ///
+    /// ```
+    /// # #[tokio::main]
+    /// # async fn main() {
+    /// let Some(_) = otel_testing::require_rotel() else { return }; // skipped locally without rotel
+    /// let rotel = otel_testing::Rotel::start_with_args(&["--exporter", "blackhole"]).unwrap();
+    /// assert!(rotel.http_addr().ip().is_loopback());
+    /// assert!(std::net::TcpStream::connect(rotel.http_addr()).is_ok());
+    /// # }
+    /// ```
     pub fn http_addr(&self) -> SocketAddr {
         self.http_addr
     }
 
     /// The process id of the collector.
+    ///
+    /// ```
+    /// # #[tokio::main]
+    /// # async fn main() {
+    /// let Some(_) = otel_testing::require_rotel() else { return }; // skipped locally without rotel
+    /// let rotel = otel_testing::Rotel::start_with_args(&["--exporter", "blackhole"]).unwrap();
+    /// assert!(rotel.pid() > 0);
+    /// # }
+    /// ```
     pub fn pid(&self) -> u32 {
         self.child.id()
     }
 
     /// Whether the collector process is still running.
+    ///
+    /// ```
+    /// # #[tokio::main]
+    /// # async fn main() {
+    /// let Some(_) = otel_testing::require_rotel() else { return }; // skipped locally without rotel
+    /// let mut rotel = otel_testing::Rotel::start_with_args(&["--exporter", "blackhole"]).unwrap();
+    /// assert!(rotel.is_running());
+    /// # }
+    /// ```
     pub fn is_running(&mut self) -> bool {
         matches!(self.child.try_wait(), Ok(None))
     }
 
     /// Everything the collector logged so far (stdout, stderr and its
     /// `--log-file`, if it wrote one).
+    ///
+    /// ```
+    /// # #[tokio::main]
+    /// # async fn main() {
+    /// let Some(_) = otel_testing::require_rotel() else { return }; // skipped locally without rotel
+    /// let rotel = otel_testing::Rotel::start_with_args(&["--exporter", "blackhole"]).unwrap();
+    /// println!("{}", rotel.log()); // what rotel said at start-up, for a failing test's output
+    /// # }
+    /// ```
     pub fn log(&self) -> String {
         read_log(&self.output, &self.log_file)
     }
@@ -154,6 +321,17 @@ impl Rotel {
     /// Stops the collector with SIGTERM, letting it flush its batches, and
     /// waits up to `timeout` for it to exit; kills it after that. Returns
     /// whether it exited by itself in time.
+    ///
+    /// ```
+    /// # #[tokio::main]
+    /// # async fn main() {
+    /// let Some(_) = otel_testing::require_rotel() else { return }; // skipped locally without rotel
+    /// use std::time::Duration;
+    ///
+    /// let rotel = otel_testing::Rotel::start_with_args(&["--exporter", "blackhole"]).unwrap();
+    /// assert!(rotel.stop_gracefully(Duration::from_secs(10)));
+    /// # }
+    /// ```
     pub fn stop_gracefully(mut self, timeout: Duration) -> bool {
         let sent = Command::new("kill")
             .args(["-TERM", &self.child.id().to_string()])
@@ -194,6 +372,17 @@ impl Drop for Rotel {
 /// is installed; otherwise panics on CI (`CI=true`) with "rotel not found: pip
 /// install rotel", or prints a skip message to stderr and returns `None` so
 /// the test can return early.
+///
+/// ```
+/// // #[test]
+/// fn spans_reach_the_collector() {
+///     let Some(_rotel_binary) = otel_testing::require_rotel() else {
+///         return; // "SKIPPED: rotel not found: pip install rotel ..." on stderr
+///     };
+///     // ... start Rotel, export, assert
+/// }
+/// # spans_reach_the_collector();
+/// ```
 pub fn require_rotel() -> Option<PathBuf> {
     let found = Rotel::find();
     if found.is_none() {

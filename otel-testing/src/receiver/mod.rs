@@ -1,16 +1,35 @@
 //! An in-process OTLP receiver (gRPC and HTTP) that records what it gets and
 //! can inject faults.
 //!
-//! ```no_run
-//! # async fn example() -> std::io::Result<()> {
+//! ```
+//! # use otel_testing::opentelemetry_proto::tonic::{collector::trace::v1::ExportTraceServiceRequest, trace::v1::*};
+//! # use prost::Message as _;
+//! # use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+//! # async fn post(addr: std::net::SocketAddr, path: &str, body: Vec<u8>) -> u16 { // one OTLP/HTTP request; its status
+//! #     let mut tcp = tokio::net::TcpStream::connect(addr).await.unwrap();
+//! #     let head = format!("POST {path} HTTP/1.1\r\nhost: {addr}\r\ncontent-type: application/x-protobuf\r\nx-tenant: acme\r\ncontent-length: {}\r\nconnection: close\r\n\r\n", body.len());
+//! #     tcp.write_all(&[head.as_bytes(), &body].concat()).await.unwrap();
+//! #     let mut response = Vec::new();
+//! #     tcp.read_to_end(&mut response).await.unwrap();
+//! #     String::from_utf8_lossy(&response)[9..12].parse().unwrap()
+//! # }
+//! # async fn send_span(addr: std::net::SocketAddr, name: &str) -> u16 { // what an SDK exporter does
+//! #     let spans = vec![Span { name: name.into(), trace_id: vec![1; 16], span_id: vec![2; 8], ..Default::default() }];
+//! #     let resource_spans = vec![ResourceSpans { scope_spans: vec![ScopeSpans { spans, ..Default::default() }], ..Default::default() }];
+//! #     post(addr, "/v1/traces", ExportTraceServiceRequest { resource_spans }.encode_to_vec()).await
+//! # }
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() -> std::io::Result<()> {
 //! use std::time::Duration;
 //! use otel_testing::receiver::OtlpReceiver;
 //!
 //! let receiver = OtlpReceiver::start().await?;
 //! // Point the code under test at receiver.grpc_endpoint() or
-//! // receiver.http_endpoint(), then:
+//! // receiver.http_endpoint() (here: a hand-made OTLP/HTTP request), then:
+//! # send_span(receiver.http_addr(), "checkout").await;
 //! assert!(receiver.wait_for_spans(1, Duration::from_secs(5)).await);
 //! let spans = receiver.spans();
+//! assert_eq!(spans[0].name, "checkout");
 //! # Ok(()) }
 //! ```
 
@@ -64,6 +83,35 @@ impl Running {
 ///
 /// Dropping the receiver stops both servers (tasks are aborted; it works on
 /// current-thread and multi-thread runtimes alike).
+///
+/// ```
+/// # use otel_testing::opentelemetry_proto::tonic::{collector::trace::v1::ExportTraceServiceRequest, trace::v1::*};
+/// # use prost::Message as _;
+/// # use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+/// # async fn post(addr: std::net::SocketAddr, path: &str, body: Vec<u8>) -> u16 { // one OTLP/HTTP request; its status
+/// #     let mut tcp = tokio::net::TcpStream::connect(addr).await.unwrap();
+/// #     let head = format!("POST {path} HTTP/1.1\r\nhost: {addr}\r\ncontent-type: application/x-protobuf\r\nx-tenant: acme\r\ncontent-length: {}\r\nconnection: close\r\n\r\n", body.len());
+/// #     tcp.write_all(&[head.as_bytes(), &body].concat()).await.unwrap();
+/// #     let mut response = Vec::new();
+/// #     tcp.read_to_end(&mut response).await.unwrap();
+/// #     String::from_utf8_lossy(&response)[9..12].parse().unwrap()
+/// # }
+/// # async fn send_span(addr: std::net::SocketAddr, name: &str) -> u16 { // what an SDK exporter does
+/// #     let spans = vec![Span { name: name.into(), trace_id: vec![1; 16], span_id: vec![2; 8], ..Default::default() }];
+/// #     let resource_spans = vec![ResourceSpans { scope_spans: vec![ScopeSpans { spans, ..Default::default() }], ..Default::default() }];
+/// #     post(addr, "/v1/traces", ExportTraceServiceRequest { resource_spans }.encode_to_vec()).await
+/// # }
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() {
+/// use otel_testing::OtlpReceiver;
+/// use std::time::Duration;
+///
+/// let receiver = OtlpReceiver::start().await.unwrap();
+/// send_span(receiver.http_addr(), "GET /orders/{id}").await; // your exporter, pointed at http_endpoint()
+/// let span = receiver.wait_for_span("GET /orders/{id}", Duration::from_secs(5)).await.unwrap();
+/// assert_eq!(span.trace_id, vec![1; 16]);
+/// # }
+/// ```
 pub struct OtlpReceiver {
     store: Arc<Store>,
     grpc_addr: SocketAddr,
@@ -84,6 +132,33 @@ impl std::fmt::Debug for OtlpReceiver {
 impl OtlpReceiver {
     /// Binds gRPC and HTTP on `127.0.0.1:0` and starts serving. Must be called
     /// within a tokio runtime (the servers are spawned onto it).
+    ///
+    /// ```
+    /// # use otel_testing::opentelemetry_proto::tonic::{collector::trace::v1::ExportTraceServiceRequest, trace::v1::*};
+    /// # use prost::Message as _;
+    /// # use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+    /// # async fn post(addr: std::net::SocketAddr, path: &str, body: Vec<u8>) -> u16 { // one OTLP/HTTP request; its status
+    /// #     let mut tcp = tokio::net::TcpStream::connect(addr).await.unwrap();
+    /// #     let head = format!("POST {path} HTTP/1.1\r\nhost: {addr}\r\ncontent-type: application/x-protobuf\r\nx-tenant: acme\r\ncontent-length: {}\r\nconnection: close\r\n\r\n", body.len());
+    /// #     tcp.write_all(&[head.as_bytes(), &body].concat()).await.unwrap();
+    /// #     let mut response = Vec::new();
+    /// #     tcp.read_to_end(&mut response).await.unwrap();
+    /// #     String::from_utf8_lossy(&response)[9..12].parse().unwrap()
+    /// # }
+    /// # async fn send_span(addr: std::net::SocketAddr, name: &str) -> u16 { // what an SDK exporter does
+    /// #     let spans = vec![Span { name: name.into(), trace_id: vec![1; 16], span_id: vec![2; 8], ..Default::default() }];
+    /// #     let resource_spans = vec![ResourceSpans { scope_spans: vec![ScopeSpans { spans, ..Default::default() }], ..Default::default() }];
+    /// #     post(addr, "/v1/traces", ExportTraceServiceRequest { resource_spans }.encode_to_vec()).await
+    /// # }
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() {
+    /// use otel_testing::OtlpReceiver;
+    ///
+    /// let receiver = OtlpReceiver::start().await.unwrap();
+    /// assert_eq!(send_span(receiver.http_addr(), "checkout").await, 200);
+    /// assert_eq!(receiver.spans()[0].name, "checkout");
+    /// # }
+    /// ```
     pub async fn start() -> io::Result<OtlpReceiver> {
         let any = SocketAddr::from((Ipv4Addr::LOCALHOST, 0));
         let grpc = serve::bind(any)?;
@@ -101,37 +176,221 @@ impl OtlpReceiver {
     }
 
     /// The gRPC endpoint, `http://127.0.0.1:PORT`.
+    ///
+    /// ```
+    /// # use otel_testing::opentelemetry_proto::tonic::{collector::trace::v1::ExportTraceServiceRequest, trace::v1::*};
+    /// # use prost::Message as _;
+    /// # use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+    /// # async fn post(addr: std::net::SocketAddr, path: &str, body: Vec<u8>) -> u16 { // one OTLP/HTTP request; its status
+    /// #     let mut tcp = tokio::net::TcpStream::connect(addr).await.unwrap();
+    /// #     let head = format!("POST {path} HTTP/1.1\r\nhost: {addr}\r\ncontent-type: application/x-protobuf\r\nx-tenant: acme\r\ncontent-length: {}\r\nconnection: close\r\n\r\n", body.len());
+    /// #     tcp.write_all(&[head.as_bytes(), &body].concat()).await.unwrap();
+    /// #     let mut response = Vec::new();
+    /// #     tcp.read_to_end(&mut response).await.unwrap();
+    /// #     String::from_utf8_lossy(&response)[9..12].parse().unwrap()
+    /// # }
+    /// # async fn send_span(addr: std::net::SocketAddr, name: &str) -> u16 { // what an SDK exporter does
+    /// #     let spans = vec![Span { name: name.into(), trace_id: vec![1; 16], span_id: vec![2; 8], ..Default::default() }];
+    /// #     let resource_spans = vec![ResourceSpans { scope_spans: vec![ScopeSpans { spans, ..Default::default() }], ..Default::default() }];
+    /// #     post(addr, "/v1/traces", ExportTraceServiceRequest { resource_spans }.encode_to_vec()).await
+    /// # }
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() {
+    /// let receiver = otel_testing::OtlpReceiver::start().await.unwrap();
+    /// // e.g. OTEL_EXPORTER_OTLP_PROTOCOL=grpc OTEL_EXPORTER_OTLP_ENDPOINT=<this>
+    /// assert_eq!(receiver.grpc_endpoint(), format!("http://127.0.0.1:{}", receiver.grpc_addr().port()));
+    /// # }
+    /// ```
     pub fn grpc_endpoint(&self) -> String {
         format!("http://{}", self.grpc_addr)
     }
 
     /// The HTTP endpoint, `http://127.0.0.1:PORT` (append `/v1/traces` etc.).
+    ///
+    /// ```
+    /// # use otel_testing::opentelemetry_proto::tonic::{collector::trace::v1::ExportTraceServiceRequest, trace::v1::*};
+    /// # use prost::Message as _;
+    /// # use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+    /// # async fn post(addr: std::net::SocketAddr, path: &str, body: Vec<u8>) -> u16 { // one OTLP/HTTP request; its status
+    /// #     let mut tcp = tokio::net::TcpStream::connect(addr).await.unwrap();
+    /// #     let head = format!("POST {path} HTTP/1.1\r\nhost: {addr}\r\ncontent-type: application/x-protobuf\r\nx-tenant: acme\r\ncontent-length: {}\r\nconnection: close\r\n\r\n", body.len());
+    /// #     tcp.write_all(&[head.as_bytes(), &body].concat()).await.unwrap();
+    /// #     let mut response = Vec::new();
+    /// #     tcp.read_to_end(&mut response).await.unwrap();
+    /// #     String::from_utf8_lossy(&response)[9..12].parse().unwrap()
+    /// # }
+    /// # async fn send_span(addr: std::net::SocketAddr, name: &str) -> u16 { // what an SDK exporter does
+    /// #     let spans = vec![Span { name: name.into(), trace_id: vec![1; 16], span_id: vec![2; 8], ..Default::default() }];
+    /// #     let resource_spans = vec![ResourceSpans { scope_spans: vec![ScopeSpans { spans, ..Default::default() }], ..Default::default() }];
+    /// #     post(addr, "/v1/traces", ExportTraceServiceRequest { resource_spans }.encode_to_vec()).await
+    /// # }
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() {
+    /// let receiver = otel_testing::OtlpReceiver::start().await.unwrap();
+    /// // e.g. OTEL_EXPORTER_OTLP_ENDPOINT=<this> (http/protobuf appends /v1/traces)
+    /// assert_eq!(receiver.http_endpoint(), format!("http://127.0.0.1:{}", receiver.http_addr().port()));
+    /// # }
+    /// ```
     pub fn http_endpoint(&self) -> String {
         format!("http://{}", self.http_addr)
     }
 
     /// The address the gRPC server listens on.
+    ///
+    /// ```
+    /// # use otel_testing::opentelemetry_proto::tonic::{collector::trace::v1::ExportTraceServiceRequest, trace::v1::*};
+    /// # use prost::Message as _;
+    /// # use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+    /// # async fn post(addr: std::net::SocketAddr, path: &str, body: Vec<u8>) -> u16 { // one OTLP/HTTP request; its status
+    /// #     let mut tcp = tokio::net::TcpStream::connect(addr).await.unwrap();
+    /// #     let head = format!("POST {path} HTTP/1.1\r\nhost: {addr}\r\ncontent-type: application/x-protobuf\r\nx-tenant: acme\r\ncontent-length: {}\r\nconnection: close\r\n\r\n", body.len());
+    /// #     tcp.write_all(&[head.as_bytes(), &body].concat()).await.unwrap();
+    /// #     let mut response = Vec::new();
+    /// #     tcp.read_to_end(&mut response).await.unwrap();
+    /// #     String::from_utf8_lossy(&response)[9..12].parse().unwrap()
+    /// # }
+    /// # async fn send_span(addr: std::net::SocketAddr, name: &str) -> u16 { // what an SDK exporter does
+    /// #     let spans = vec![Span { name: name.into(), trace_id: vec![1; 16], span_id: vec![2; 8], ..Default::default() }];
+    /// #     let resource_spans = vec![ResourceSpans { scope_spans: vec![ScopeSpans { spans, ..Default::default() }], ..Default::default() }];
+    /// #     post(addr, "/v1/traces", ExportTraceServiceRequest { resource_spans }.encode_to_vec()).await
+    /// # }
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() {
+    /// let receiver = otel_testing::OtlpReceiver::start().await.unwrap();
+    /// assert!(receiver.grpc_addr().ip().is_loopback());
+    /// assert_ne!(receiver.grpc_addr(), receiver.http_addr());
+    /// # }
+    /// ```
     pub fn grpc_addr(&self) -> SocketAddr {
         self.grpc_addr
     }
 
     /// The address the HTTP server listens on.
+    ///
+    /// ```
+    /// # use otel_testing::opentelemetry_proto::tonic::{collector::trace::v1::ExportTraceServiceRequest, trace::v1::*};
+    /// # use prost::Message as _;
+    /// # use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+    /// # async fn post(addr: std::net::SocketAddr, path: &str, body: Vec<u8>) -> u16 { // one OTLP/HTTP request; its status
+    /// #     let mut tcp = tokio::net::TcpStream::connect(addr).await.unwrap();
+    /// #     let head = format!("POST {path} HTTP/1.1\r\nhost: {addr}\r\ncontent-type: application/x-protobuf\r\nx-tenant: acme\r\ncontent-length: {}\r\nconnection: close\r\n\r\n", body.len());
+    /// #     tcp.write_all(&[head.as_bytes(), &body].concat()).await.unwrap();
+    /// #     let mut response = Vec::new();
+    /// #     tcp.read_to_end(&mut response).await.unwrap();
+    /// #     String::from_utf8_lossy(&response)[9..12].parse().unwrap()
+    /// # }
+    /// # async fn send_span(addr: std::net::SocketAddr, name: &str) -> u16 { // what an SDK exporter does
+    /// #     let spans = vec![Span { name: name.into(), trace_id: vec![1; 16], span_id: vec![2; 8], ..Default::default() }];
+    /// #     let resource_spans = vec![ResourceSpans { scope_spans: vec![ScopeSpans { spans, ..Default::default() }], ..Default::default() }];
+    /// #     post(addr, "/v1/traces", ExportTraceServiceRequest { resource_spans }.encode_to_vec()).await
+    /// # }
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() {
+    /// let receiver = otel_testing::OtlpReceiver::start().await.unwrap();
+    /// assert!(receiver.http_addr().ip().is_loopback());
+    /// assert_eq!(send_span(receiver.http_addr(), "checkout").await, 200);
+    /// # }
+    /// ```
     pub fn http_addr(&self) -> SocketAddr {
         self.http_addr
     }
 
     /// Sets how requests are answered from now on (see [`Behavior`]).
+    ///
+    /// ```
+    /// # use otel_testing::opentelemetry_proto::tonic::{collector::trace::v1::ExportTraceServiceRequest, trace::v1::*};
+    /// # use prost::Message as _;
+    /// # use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+    /// # async fn post(addr: std::net::SocketAddr, path: &str, body: Vec<u8>) -> u16 { // one OTLP/HTTP request; its status
+    /// #     let mut tcp = tokio::net::TcpStream::connect(addr).await.unwrap();
+    /// #     let head = format!("POST {path} HTTP/1.1\r\nhost: {addr}\r\ncontent-type: application/x-protobuf\r\nx-tenant: acme\r\ncontent-length: {}\r\nconnection: close\r\n\r\n", body.len());
+    /// #     tcp.write_all(&[head.as_bytes(), &body].concat()).await.unwrap();
+    /// #     let mut response = Vec::new();
+    /// #     tcp.read_to_end(&mut response).await.unwrap();
+    /// #     String::from_utf8_lossy(&response)[9..12].parse().unwrap()
+    /// # }
+    /// # async fn send_span(addr: std::net::SocketAddr, name: &str) -> u16 { // what an SDK exporter does
+    /// #     let spans = vec![Span { name: name.into(), trace_id: vec![1; 16], span_id: vec![2; 8], ..Default::default() }];
+    /// #     let resource_spans = vec![ResourceSpans { scope_spans: vec![ScopeSpans { spans, ..Default::default() }], ..Default::default() }];
+    /// #     post(addr, "/v1/traces", ExportTraceServiceRequest { resource_spans }.encode_to_vec()).await
+    /// # }
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() {
+    /// use otel_testing::{Behavior, OtlpReceiver};
+    ///
+    /// let receiver = OtlpReceiver::start().await.unwrap();
+    /// receiver.set_behavior(Behavior::FailTimes { n: 1, status: 503 });
+    /// assert_eq!(send_span(receiver.http_addr(), "first").await, 503); // an exporter would retry
+    /// assert_eq!(send_span(receiver.http_addr(), "retry").await, 200);
+    /// assert_eq!(receiver.attempts(), 2);
+    /// assert_eq!(receiver.spans().len(), 1);
+    /// # }
+    /// ```
     pub fn set_behavior(&self, behavior: Behavior) {
         self.store.set_behavior(behavior);
     }
 
     /// The current behaviour.
+    ///
+    /// ```
+    /// # use otel_testing::opentelemetry_proto::tonic::{collector::trace::v1::ExportTraceServiceRequest, trace::v1::*};
+    /// # use prost::Message as _;
+    /// # use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+    /// # async fn post(addr: std::net::SocketAddr, path: &str, body: Vec<u8>) -> u16 { // one OTLP/HTTP request; its status
+    /// #     let mut tcp = tokio::net::TcpStream::connect(addr).await.unwrap();
+    /// #     let head = format!("POST {path} HTTP/1.1\r\nhost: {addr}\r\ncontent-type: application/x-protobuf\r\nx-tenant: acme\r\ncontent-length: {}\r\nconnection: close\r\n\r\n", body.len());
+    /// #     tcp.write_all(&[head.as_bytes(), &body].concat()).await.unwrap();
+    /// #     let mut response = Vec::new();
+    /// #     tcp.read_to_end(&mut response).await.unwrap();
+    /// #     String::from_utf8_lossy(&response)[9..12].parse().unwrap()
+    /// # }
+    /// # async fn send_span(addr: std::net::SocketAddr, name: &str) -> u16 { // what an SDK exporter does
+    /// #     let spans = vec![Span { name: name.into(), trace_id: vec![1; 16], span_id: vec![2; 8], ..Default::default() }];
+    /// #     let resource_spans = vec![ResourceSpans { scope_spans: vec![ScopeSpans { spans, ..Default::default() }], ..Default::default() }];
+    /// #     post(addr, "/v1/traces", ExportTraceServiceRequest { resource_spans }.encode_to_vec()).await
+    /// # }
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() {
+    /// use otel_testing::{Behavior, OtlpReceiver};
+    ///
+    /// let receiver = OtlpReceiver::start().await.unwrap();
+    /// assert_eq!(receiver.behavior(), Behavior::Accept);
+    /// receiver.set_behavior(Behavior::FailGrpc(tonic::Code::Unavailable));
+    /// assert_eq!(receiver.behavior(), Behavior::FailGrpc(tonic::Code::Unavailable));
+    /// # }
+    /// ```
     pub fn behavior(&self) -> Behavior {
         self.store.behavior()
     }
 
     /// Whether the servers are listening (false between
     /// [`pause`](Self::pause) and [`resume`](Self::resume)).
+    ///
+    /// ```
+    /// # use otel_testing::opentelemetry_proto::tonic::{collector::trace::v1::ExportTraceServiceRequest, trace::v1::*};
+    /// # use prost::Message as _;
+    /// # use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+    /// # async fn post(addr: std::net::SocketAddr, path: &str, body: Vec<u8>) -> u16 { // one OTLP/HTTP request; its status
+    /// #     let mut tcp = tokio::net::TcpStream::connect(addr).await.unwrap();
+    /// #     let head = format!("POST {path} HTTP/1.1\r\nhost: {addr}\r\ncontent-type: application/x-protobuf\r\nx-tenant: acme\r\ncontent-length: {}\r\nconnection: close\r\n\r\n", body.len());
+    /// #     tcp.write_all(&[head.as_bytes(), &body].concat()).await.unwrap();
+    /// #     let mut response = Vec::new();
+    /// #     tcp.read_to_end(&mut response).await.unwrap();
+    /// #     String::from_utf8_lossy(&response)[9..12].parse().unwrap()
+    /// # }
+    /// # async fn send_span(addr: std::net::SocketAddr, name: &str) -> u16 { // what an SDK exporter does
+    /// #     let spans = vec![Span { name: name.into(), trace_id: vec![1; 16], span_id: vec![2; 8], ..Default::default() }];
+    /// #     let resource_spans = vec![ResourceSpans { scope_spans: vec![ScopeSpans { spans, ..Default::default() }], ..Default::default() }];
+    /// #     post(addr, "/v1/traces", ExportTraceServiceRequest { resource_spans }.encode_to_vec()).await
+    /// # }
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() {
+    /// let receiver = otel_testing::OtlpReceiver::start().await.unwrap();
+    /// assert!(receiver.is_running());
+    /// receiver.pause().await;
+    /// assert!(!receiver.is_running());
+    /// # }
+    /// ```
     pub fn is_running(&self) -> bool {
         self.running
             .lock()
@@ -143,6 +402,33 @@ impl OtlpReceiver {
     /// refused, and drops every open connection (including requests held by
     /// [`Behavior::Blackhole`]). Recorded data is kept. Returns once the
     /// listeners are closed. Does nothing when already paused.
+    ///
+    /// ```
+    /// # use otel_testing::opentelemetry_proto::tonic::{collector::trace::v1::ExportTraceServiceRequest, trace::v1::*};
+    /// # use prost::Message as _;
+    /// # use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+    /// # async fn post(addr: std::net::SocketAddr, path: &str, body: Vec<u8>) -> u16 { // one OTLP/HTTP request; its status
+    /// #     let mut tcp = tokio::net::TcpStream::connect(addr).await.unwrap();
+    /// #     let head = format!("POST {path} HTTP/1.1\r\nhost: {addr}\r\ncontent-type: application/x-protobuf\r\nx-tenant: acme\r\ncontent-length: {}\r\nconnection: close\r\n\r\n", body.len());
+    /// #     tcp.write_all(&[head.as_bytes(), &body].concat()).await.unwrap();
+    /// #     let mut response = Vec::new();
+    /// #     tcp.read_to_end(&mut response).await.unwrap();
+    /// #     String::from_utf8_lossy(&response)[9..12].parse().unwrap()
+    /// # }
+    /// # async fn send_span(addr: std::net::SocketAddr, name: &str) -> u16 { // what an SDK exporter does
+    /// #     let spans = vec![Span { name: name.into(), trace_id: vec![1; 16], span_id: vec![2; 8], ..Default::default() }];
+    /// #     let resource_spans = vec![ResourceSpans { scope_spans: vec![ScopeSpans { spans, ..Default::default() }], ..Default::default() }];
+    /// #     post(addr, "/v1/traces", ExportTraceServiceRequest { resource_spans }.encode_to_vec()).await
+    /// # }
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() {
+    /// let receiver = otel_testing::OtlpReceiver::start().await.unwrap();
+    /// receiver.pause().await;
+    /// assert!(tokio::net::TcpStream::connect(receiver.http_addr()).await.is_err()); // refused
+    /// receiver.resume().await.unwrap();
+    /// assert_eq!(send_span(receiver.http_addr(), "after the outage").await, 200);
+    /// # }
+    /// ```
     pub async fn pause(&self) {
         let running = self
             .running
@@ -161,6 +447,35 @@ impl OtlpReceiver {
     /// Ends an outage started by [`pause`](Self::pause): listens again on the
     /// same ports. Fails if a port was taken by someone else meanwhile. Does
     /// nothing when already running.
+    ///
+    /// ```
+    /// # use otel_testing::opentelemetry_proto::tonic::{collector::trace::v1::ExportTraceServiceRequest, trace::v1::*};
+    /// # use prost::Message as _;
+    /// # use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+    /// # async fn post(addr: std::net::SocketAddr, path: &str, body: Vec<u8>) -> u16 { // one OTLP/HTTP request; its status
+    /// #     let mut tcp = tokio::net::TcpStream::connect(addr).await.unwrap();
+    /// #     let head = format!("POST {path} HTTP/1.1\r\nhost: {addr}\r\ncontent-type: application/x-protobuf\r\nx-tenant: acme\r\ncontent-length: {}\r\nconnection: close\r\n\r\n", body.len());
+    /// #     tcp.write_all(&[head.as_bytes(), &body].concat()).await.unwrap();
+    /// #     let mut response = Vec::new();
+    /// #     tcp.read_to_end(&mut response).await.unwrap();
+    /// #     String::from_utf8_lossy(&response)[9..12].parse().unwrap()
+    /// # }
+    /// # async fn send_span(addr: std::net::SocketAddr, name: &str) -> u16 { // what an SDK exporter does
+    /// #     let spans = vec![Span { name: name.into(), trace_id: vec![1; 16], span_id: vec![2; 8], ..Default::default() }];
+    /// #     let resource_spans = vec![ResourceSpans { scope_spans: vec![ScopeSpans { spans, ..Default::default() }], ..Default::default() }];
+    /// #     post(addr, "/v1/traces", ExportTraceServiceRequest { resource_spans }.encode_to_vec()).await
+    /// # }
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() {
+    /// let receiver = otel_testing::OtlpReceiver::start().await.unwrap();
+    /// let port = receiver.http_addr().port();
+    /// receiver.pause().await;
+    /// receiver.resume().await.unwrap();
+    /// assert!(receiver.is_running());
+    /// assert_eq!(receiver.http_addr().port(), port); // the same ports again
+    /// assert_eq!(send_span(receiver.http_addr(), "back").await, 200);
+    /// # }
+    /// ```
     pub async fn resume(&self) -> io::Result<()> {
         let mut running = self.running.lock().unwrap_or_else(PoisonError::into_inner);
         if running.is_none() {
@@ -172,6 +487,32 @@ impl OtlpReceiver {
     }
 
     /// Stops both servers and waits until their listeners are closed.
+    ///
+    /// ```
+    /// # use otel_testing::opentelemetry_proto::tonic::{collector::trace::v1::ExportTraceServiceRequest, trace::v1::*};
+    /// # use prost::Message as _;
+    /// # use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+    /// # async fn post(addr: std::net::SocketAddr, path: &str, body: Vec<u8>) -> u16 { // one OTLP/HTTP request; its status
+    /// #     let mut tcp = tokio::net::TcpStream::connect(addr).await.unwrap();
+    /// #     let head = format!("POST {path} HTTP/1.1\r\nhost: {addr}\r\ncontent-type: application/x-protobuf\r\nx-tenant: acme\r\ncontent-length: {}\r\nconnection: close\r\n\r\n", body.len());
+    /// #     tcp.write_all(&[head.as_bytes(), &body].concat()).await.unwrap();
+    /// #     let mut response = Vec::new();
+    /// #     tcp.read_to_end(&mut response).await.unwrap();
+    /// #     String::from_utf8_lossy(&response)[9..12].parse().unwrap()
+    /// # }
+    /// # async fn send_span(addr: std::net::SocketAddr, name: &str) -> u16 { // what an SDK exporter does
+    /// #     let spans = vec![Span { name: name.into(), trace_id: vec![1; 16], span_id: vec![2; 8], ..Default::default() }];
+    /// #     let resource_spans = vec![ResourceSpans { scope_spans: vec![ScopeSpans { spans, ..Default::default() }], ..Default::default() }];
+    /// #     post(addr, "/v1/traces", ExportTraceServiceRequest { resource_spans }.encode_to_vec()).await
+    /// # }
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() {
+    /// let receiver = otel_testing::OtlpReceiver::start().await.unwrap();
+    /// let addr = receiver.http_addr();
+    /// receiver.shutdown().await;
+    /// assert!(tokio::net::TcpStream::connect(addr).await.is_err());
+    /// # }
+    /// ```
     pub async fn shutdown(self) {
         self.pause().await;
     }

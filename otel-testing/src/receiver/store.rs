@@ -15,6 +15,39 @@ use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
 /// Every request counts towards
 /// [`OtlpReceiver::attempts`](super::OtlpReceiver::attempts), but only
 /// accepted requests are recorded.
+///
+/// ```
+/// # use otel_testing::opentelemetry_proto::tonic::{collector::trace::v1::ExportTraceServiceRequest, trace::v1::*};
+/// # use prost::Message as _;
+/// # use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+/// # async fn post(addr: std::net::SocketAddr, path: &str, body: Vec<u8>) -> u16 { // one OTLP/HTTP request; its status
+/// #     let mut tcp = tokio::net::TcpStream::connect(addr).await.unwrap();
+/// #     let head = format!("POST {path} HTTP/1.1\r\nhost: {addr}\r\ncontent-type: application/x-protobuf\r\nx-tenant: acme\r\ncontent-length: {}\r\nconnection: close\r\n\r\n", body.len());
+/// #     tcp.write_all(&[head.as_bytes(), &body].concat()).await.unwrap();
+/// #     let mut response = Vec::new();
+/// #     tcp.read_to_end(&mut response).await.unwrap();
+/// #     String::from_utf8_lossy(&response)[9..12].parse().unwrap()
+/// # }
+/// # async fn send_span(addr: std::net::SocketAddr, name: &str) -> u16 { // what an SDK exporter does
+/// #     let spans = vec![Span { name: name.into(), trace_id: vec![1; 16], span_id: vec![2; 8], ..Default::default() }];
+/// #     let resource_spans = vec![ResourceSpans { scope_spans: vec![ScopeSpans { spans, ..Default::default() }], ..Default::default() }];
+/// #     post(addr, "/v1/traces", ExportTraceServiceRequest { resource_spans }.encode_to_vec()).await
+/// # }
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() {
+/// use otel_testing::{Behavior, OtlpReceiver};
+///
+/// let receiver = OtlpReceiver::start().await.unwrap();
+/// receiver.set_behavior(Behavior::FailHttp { status: 429, retry_after: Some(1) });
+/// assert_eq!(send_span(receiver.http_addr(), "throttled").await, 429);
+/// receiver.set_behavior(Behavior::FailGrpc(tonic::Code::PermissionDenied)); // 403 on HTTP
+/// assert_eq!(send_span(receiver.http_addr(), "denied").await, 403);
+/// receiver.set_behavior(Behavior::Accept);
+/// assert_eq!(send_span(receiver.http_addr(), "accepted").await, 200);
+/// assert_eq!(receiver.attempts(), 3);
+/// assert_eq!(receiver.spans().len(), 1);
+/// # }
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub enum Behavior {
     /// Decode, record and answer with a success response (the default).
@@ -48,6 +81,33 @@ pub enum Behavior {
 }
 
 /// The transport a request came in on.
+///
+/// ```
+/// # use otel_testing::opentelemetry_proto::tonic::{collector::trace::v1::ExportTraceServiceRequest, trace::v1::*};
+/// # use prost::Message as _;
+/// # use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+/// # async fn post(addr: std::net::SocketAddr, path: &str, body: Vec<u8>) -> u16 { // one OTLP/HTTP request; its status
+/// #     let mut tcp = tokio::net::TcpStream::connect(addr).await.unwrap();
+/// #     let head = format!("POST {path} HTTP/1.1\r\nhost: {addr}\r\ncontent-type: application/x-protobuf\r\nx-tenant: acme\r\ncontent-length: {}\r\nconnection: close\r\n\r\n", body.len());
+/// #     tcp.write_all(&[head.as_bytes(), &body].concat()).await.unwrap();
+/// #     let mut response = Vec::new();
+/// #     tcp.read_to_end(&mut response).await.unwrap();
+/// #     String::from_utf8_lossy(&response)[9..12].parse().unwrap()
+/// # }
+/// # async fn send_span(addr: std::net::SocketAddr, name: &str) -> u16 { // what an SDK exporter does
+/// #     let spans = vec![Span { name: name.into(), trace_id: vec![1; 16], span_id: vec![2; 8], ..Default::default() }];
+/// #     let resource_spans = vec![ResourceSpans { scope_spans: vec![ScopeSpans { spans, ..Default::default() }], ..Default::default() }];
+/// #     post(addr, "/v1/traces", ExportTraceServiceRequest { resource_spans }.encode_to_vec()).await
+/// # }
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() {
+/// use otel_testing::{OtlpReceiver, Transport};
+///
+/// let receiver = OtlpReceiver::start().await.unwrap();
+/// send_span(receiver.http_addr(), "checkout").await; // application/x-protobuf
+/// assert_eq!(receiver.requests()[0].transport, Transport::HttpProtobuf);
+/// # }
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Transport {
     /// OTLP/gRPC.
@@ -59,6 +119,35 @@ pub enum Transport {
 }
 
 /// The telemetry signal of a request.
+///
+/// ```
+/// # use otel_testing::opentelemetry_proto::tonic::{collector::trace::v1::ExportTraceServiceRequest, trace::v1::*};
+/// # use prost::Message as _;
+/// # use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+/// # async fn post(addr: std::net::SocketAddr, path: &str, body: Vec<u8>) -> u16 { // one OTLP/HTTP request; its status
+/// #     let mut tcp = tokio::net::TcpStream::connect(addr).await.unwrap();
+/// #     let head = format!("POST {path} HTTP/1.1\r\nhost: {addr}\r\ncontent-type: application/x-protobuf\r\nx-tenant: acme\r\ncontent-length: {}\r\nconnection: close\r\n\r\n", body.len());
+/// #     tcp.write_all(&[head.as_bytes(), &body].concat()).await.unwrap();
+/// #     let mut response = Vec::new();
+/// #     tcp.read_to_end(&mut response).await.unwrap();
+/// #     String::from_utf8_lossy(&response)[9..12].parse().unwrap()
+/// # }
+/// # async fn send_span(addr: std::net::SocketAddr, name: &str) -> u16 { // what an SDK exporter does
+/// #     let spans = vec![Span { name: name.into(), trace_id: vec![1; 16], span_id: vec![2; 8], ..Default::default() }];
+/// #     let resource_spans = vec![ResourceSpans { scope_spans: vec![ScopeSpans { spans, ..Default::default() }], ..Default::default() }];
+/// #     post(addr, "/v1/traces", ExportTraceServiceRequest { resource_spans }.encode_to_vec()).await
+/// # }
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() {
+/// use otel_testing::{OtlpReceiver, Signal};
+///
+/// let receiver = OtlpReceiver::start().await.unwrap();
+/// send_span(receiver.http_addr(), "checkout").await;
+/// let request = &receiver.requests()[0];
+/// assert_eq!(request.signal, Signal::Traces);
+/// assert_eq!(request.request.signal(), Signal::Traces);
+/// # }
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Signal {
     /// Traces (`/v1/traces`, `TraceService/Export`).
@@ -70,6 +159,37 @@ pub enum Signal {
 }
 
 /// A decoded export request of any signal.
+///
+/// ```
+/// # use otel_testing::opentelemetry_proto::tonic::{collector::trace::v1::ExportTraceServiceRequest, trace::v1::*};
+/// # use prost::Message as _;
+/// # use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+/// # async fn post(addr: std::net::SocketAddr, path: &str, body: Vec<u8>) -> u16 { // one OTLP/HTTP request; its status
+/// #     let mut tcp = tokio::net::TcpStream::connect(addr).await.unwrap();
+/// #     let head = format!("POST {path} HTTP/1.1\r\nhost: {addr}\r\ncontent-type: application/x-protobuf\r\nx-tenant: acme\r\ncontent-length: {}\r\nconnection: close\r\n\r\n", body.len());
+/// #     tcp.write_all(&[head.as_bytes(), &body].concat()).await.unwrap();
+/// #     let mut response = Vec::new();
+/// #     tcp.read_to_end(&mut response).await.unwrap();
+/// #     String::from_utf8_lossy(&response)[9..12].parse().unwrap()
+/// # }
+/// # async fn send_span(addr: std::net::SocketAddr, name: &str) -> u16 { // what an SDK exporter does
+/// #     let spans = vec![Span { name: name.into(), trace_id: vec![1; 16], span_id: vec![2; 8], ..Default::default() }];
+/// #     let resource_spans = vec![ResourceSpans { scope_spans: vec![ScopeSpans { spans, ..Default::default() }], ..Default::default() }];
+/// #     post(addr, "/v1/traces", ExportTraceServiceRequest { resource_spans }.encode_to_vec()).await
+/// # }
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() {
+/// use otel_testing::OtlpReceiver;
+/// use otel_testing::receiver::ExportRequest;
+///
+/// let receiver = OtlpReceiver::start().await.unwrap();
+/// send_span(receiver.http_addr(), "checkout").await;
+/// match &receiver.requests()[0].request {
+///     ExportRequest::Traces(traces) => assert_eq!(traces.resource_spans.len(), 1),
+///     other => panic!("not a trace export: {other:?}"),
+/// }
+/// # }
+/// ```
 #[derive(Debug, Clone, PartialEq)]
 pub enum ExportRequest {
     /// A trace export.
@@ -82,6 +202,33 @@ pub enum ExportRequest {
 
 impl ExportRequest {
     /// The signal of this request.
+    ///
+    /// ```
+    /// # use otel_testing::opentelemetry_proto::tonic::{collector::trace::v1::ExportTraceServiceRequest, trace::v1::*};
+    /// # use prost::Message as _;
+    /// # use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+    /// # async fn post(addr: std::net::SocketAddr, path: &str, body: Vec<u8>) -> u16 { // one OTLP/HTTP request; its status
+    /// #     let mut tcp = tokio::net::TcpStream::connect(addr).await.unwrap();
+    /// #     let head = format!("POST {path} HTTP/1.1\r\nhost: {addr}\r\ncontent-type: application/x-protobuf\r\nx-tenant: acme\r\ncontent-length: {}\r\nconnection: close\r\n\r\n", body.len());
+    /// #     tcp.write_all(&[head.as_bytes(), &body].concat()).await.unwrap();
+    /// #     let mut response = Vec::new();
+    /// #     tcp.read_to_end(&mut response).await.unwrap();
+    /// #     String::from_utf8_lossy(&response)[9..12].parse().unwrap()
+    /// # }
+    /// # async fn send_span(addr: std::net::SocketAddr, name: &str) -> u16 { // what an SDK exporter does
+    /// #     let spans = vec![Span { name: name.into(), trace_id: vec![1; 16], span_id: vec![2; 8], ..Default::default() }];
+    /// #     let resource_spans = vec![ResourceSpans { scope_spans: vec![ScopeSpans { spans, ..Default::default() }], ..Default::default() }];
+    /// #     post(addr, "/v1/traces", ExportTraceServiceRequest { resource_spans }.encode_to_vec()).await
+    /// # }
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() {
+    /// use otel_testing::{OtlpReceiver, Signal};
+    ///
+    /// let receiver = OtlpReceiver::start().await.unwrap();
+    /// send_span(receiver.http_addr(), "checkout").await;
+    /// assert_eq!(receiver.requests()[0].request.signal(), Signal::Traces);
+    /// # }
+    /// ```
     pub fn signal(&self) -> Signal {
         match self {
             ExportRequest::Traces(_) => Signal::Traces,
@@ -92,6 +239,33 @@ impl ExportRequest {
 }
 
 /// One accepted request, as recorded by the receiver.
+///
+/// ```
+/// # use otel_testing::opentelemetry_proto::tonic::{collector::trace::v1::ExportTraceServiceRequest, trace::v1::*};
+/// # use prost::Message as _;
+/// # use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+/// # async fn post(addr: std::net::SocketAddr, path: &str, body: Vec<u8>) -> u16 { // one OTLP/HTTP request; its status
+/// #     let mut tcp = tokio::net::TcpStream::connect(addr).await.unwrap();
+/// #     let head = format!("POST {path} HTTP/1.1\r\nhost: {addr}\r\ncontent-type: application/x-protobuf\r\nx-tenant: acme\r\ncontent-length: {}\r\nconnection: close\r\n\r\n", body.len());
+/// #     tcp.write_all(&[head.as_bytes(), &body].concat()).await.unwrap();
+/// #     let mut response = Vec::new();
+/// #     tcp.read_to_end(&mut response).await.unwrap();
+/// #     String::from_utf8_lossy(&response)[9..12].parse().unwrap()
+/// # }
+/// # async fn send_span(addr: std::net::SocketAddr, name: &str) -> u16 { // what an SDK exporter does
+/// #     let spans = vec![Span { name: name.into(), trace_id: vec![1; 16], span_id: vec![2; 8], ..Default::default() }];
+/// #     let resource_spans = vec![ResourceSpans { scope_spans: vec![ScopeSpans { spans, ..Default::default() }], ..Default::default() }];
+/// #     post(addr, "/v1/traces", ExportTraceServiceRequest { resource_spans }.encode_to_vec()).await
+/// # }
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() {
+/// let receiver = otel_testing::OtlpReceiver::start().await.unwrap();
+/// send_span(receiver.http_addr(), "checkout").await;
+/// let received = &receiver.requests()[0];
+/// assert_eq!(received.headers["content-type"], "application/x-protobuf");
+/// assert_eq!(received.headers["x-tenant"], "acme");
+/// # }
+/// ```
 #[derive(Debug, Clone, PartialEq)]
 pub struct Received {
     /// The signal of the request.
@@ -109,6 +283,33 @@ pub struct Received {
 impl Received {
     /// The value of header (or metadata entry) `name`, looked up
     /// case-insensitively.
+    ///
+    /// ```
+    /// # use otel_testing::opentelemetry_proto::tonic::{collector::trace::v1::ExportTraceServiceRequest, trace::v1::*};
+    /// # use prost::Message as _;
+    /// # use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+    /// # async fn post(addr: std::net::SocketAddr, path: &str, body: Vec<u8>) -> u16 { // one OTLP/HTTP request; its status
+    /// #     let mut tcp = tokio::net::TcpStream::connect(addr).await.unwrap();
+    /// #     let head = format!("POST {path} HTTP/1.1\r\nhost: {addr}\r\ncontent-type: application/x-protobuf\r\nx-tenant: acme\r\ncontent-length: {}\r\nconnection: close\r\n\r\n", body.len());
+    /// #     tcp.write_all(&[head.as_bytes(), &body].concat()).await.unwrap();
+    /// #     let mut response = Vec::new();
+    /// #     tcp.read_to_end(&mut response).await.unwrap();
+    /// #     String::from_utf8_lossy(&response)[9..12].parse().unwrap()
+    /// # }
+    /// # async fn send_span(addr: std::net::SocketAddr, name: &str) -> u16 { // what an SDK exporter does
+    /// #     let spans = vec![Span { name: name.into(), trace_id: vec![1; 16], span_id: vec![2; 8], ..Default::default() }];
+    /// #     let resource_spans = vec![ResourceSpans { scope_spans: vec![ScopeSpans { spans, ..Default::default() }], ..Default::default() }];
+    /// #     post(addr, "/v1/traces", ExportTraceServiceRequest { resource_spans }.encode_to_vec()).await
+    /// # }
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() {
+    /// let receiver = otel_testing::OtlpReceiver::start().await.unwrap();
+    /// send_span(receiver.http_addr(), "checkout").await;
+    /// let received = &receiver.requests()[0];
+    /// assert_eq!(received.header("Content-Type"), Some("application/x-protobuf"));
+    /// assert_eq!(received.header("authorization"), None);
+    /// # }
+    /// ```
     pub fn header(&self, name: &str) -> Option<&str> {
         self.headers
             .get(&name.to_ascii_lowercase())
@@ -148,6 +349,13 @@ impl Failure {
 /// `PERMISSION_DENIED`, 404 to `UNIMPLEMENTED`, 408 to `DEADLINE_EXCEEDED`,
 /// 413 to `RESOURCE_EXHAUSTED`, any other 4xx to `FAILED_PRECONDITION` and
 /// anything else to `UNKNOWN`.
+///
+/// ```
+/// use otel_testing::receiver::grpc_code_for_http;
+/// assert_eq!(grpc_code_for_http(503), tonic::Code::Unavailable);
+/// assert_eq!(grpc_code_for_http(413), tonic::Code::ResourceExhausted);
+/// assert_eq!(grpc_code_for_http(418), tonic::Code::FailedPrecondition);
+/// ```
 pub fn grpc_code_for_http(status: u16) -> tonic::Code {
     use tonic::Code;
     match status {
@@ -168,6 +376,13 @@ pub fn grpc_code_for_http(status: u16) -> tonic::Code {
 /// `UNAVAILABLE` 503, `RESOURCE_EXHAUSTED` 429, `INVALID_ARGUMENT` 400,
 /// `UNAUTHENTICATED` 401, `PERMISSION_DENIED` 403, `NOT_FOUND` 404,
 /// `UNIMPLEMENTED` 501, `DEADLINE_EXCEEDED` 504, anything else 500.
+///
+/// ```
+/// use otel_testing::receiver::http_status_for_grpc;
+/// assert_eq!(http_status_for_grpc(tonic::Code::Unavailable), 503);
+/// assert_eq!(http_status_for_grpc(tonic::Code::ResourceExhausted), 429);
+/// assert_eq!(http_status_for_grpc(tonic::Code::Internal), 500);
+/// ```
 pub fn http_status_for_grpc(code: tonic::Code) -> u16 {
     use tonic::Code;
     match code {
