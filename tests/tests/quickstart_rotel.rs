@@ -1,13 +1,24 @@
 //! The quick-start example, run as a process, exports a span, a metric and
 //! a log record through the real rotel collector over gRPC and over HTTP;
 //! rotel forwards them to an in-process OTLP receiver where they are checked.
-//! Each checkout calls the payments route through otel-reqwest: its trace
-//! holds the CLIENT span and, nested under it, the payments SERVER span.
+//! Each checkout loads its cart through otel-sqlx (SQLite in memory by
+//! default, PostgreSQL when `DATABASE_URL` says so): a DB CLIENT span under
+//! the checkout's SERVER span. Then it calls the payments route through
+//! otel-reqwest: its trace holds the CLIENT span and, nested under it, the
+//! payments SERVER span.
 
-use otel_testing::{OtlpReceiver, Rotel, attr, require_rotel};
+use otel_testing::{OtlpReceiver, Rotel, attr, require_rotel, require_service};
 use std::path::PathBuf;
 use std::process::Command;
 use std::time::Duration;
+
+/// The quickstart's cart query, as its span must record it: the bind
+/// parameter kept, no order number in the text.
+const CART_QUERY: &str =
+    "SELECT sku, qty FROM quickstart_cart_items WHERE order_id = $1 ORDER BY sku";
+const CART_SPAN: &str = "SELECT quickstart_cart_items";
+const PG_ADDR: &str = "127.0.0.1:5432";
+const PG_URL: &str = "postgres://postgres@127.0.0.1:5432/test";
 
 /// Builds the example (a no-op when it is up to date) and returns its path.
 fn quickstart() -> PathBuf {
@@ -28,11 +39,12 @@ fn quickstart() -> PathBuf {
     workspace.join("target/debug/quickstart")
 }
 
-/// Runs the example with only the given `OTEL_*` variables.
+/// Runs the example with only the given `OTEL_*` variables (and
+/// `DATABASE_URL` only when given: SQLite in memory otherwise).
 fn run_quickstart(env: &[(&str, String)]) -> String {
     let mut cmd = Command::new(quickstart());
     for (k, _) in std::env::vars() {
-        if k.starts_with("OTEL_") || k == "RUST_LOG" {
+        if k.starts_with("OTEL_") || k == "RUST_LOG" || k == "DATABASE_URL" {
             cmd.env_remove(k);
         }
     }
@@ -78,9 +90,13 @@ impl Setup {
         let arrived = self
             .rt
             .block_on(self.receiver.wait_for(Duration::from_secs(20), |r| {
-                // Two checkouts: server span, load_cart, client span, payments server span.
+                // Two checkouts: server span, cart query, client span, payments server span.
                 r.spans().len() >= 8
+                    && r.spans().iter().filter(|s| s.name == CART_SPAN).count() >= 2
                     && r.metric_names().iter().any(|n| n == "quickstart.orders")
+                    && r.metric_names()
+                        .iter()
+                        .any(|n| n == "db.client.operation.duration")
                     && r.metric_names()
                         .iter()
                         .any(|n| n == "http.server.request.duration")
@@ -99,12 +115,17 @@ impl Setup {
         );
     }
 
-    fn check_content(&self) {
+    /// Checks what arrived; `db_system` is the `db.system.name` the cart
+    /// query must report.
+    fn check_content(&self, db_system: &str) {
         let spans = self.receiver.spans_with_resource();
         let (resource, _, checkout) = spans
             .iter()
-            .find(|(_, _, s)| s.name == "GET /checkout/{order}")
-            .expect("the server span of a checkout");
+            .find(|(_, _, s)| {
+                s.name == "GET /checkout/{order}"
+                    && attr(&s.attributes, "url.path").as_deref() == Some("/checkout/1")
+            })
+            .expect("the server span of the checkout of order 1");
         assert_eq!(
             attr(resource, "service.name").as_deref(),
             Some("quickstart")
@@ -122,13 +143,76 @@ impl Setup {
             Some("/checkout/{order}")
         );
         assert_eq!(checkout.kind, 2, "SERVER");
-        let children: Vec<_> = spans
+        // Its children: the cart query and the payments call, and the wait
+        // for a pool connection if that took 1 ms or more.
+        let mut children: Vec<_> = spans
             .iter()
             .filter(|(_, _, s)| s.parent_span_id == checkout.span_id)
-            .map(|(_, _, s)| s.name.clone())
+            .map(|(_, _, s)| s.name.as_str())
+            .filter(|name| *name != "acquire connection")
             .collect();
-        assert_eq!(children.len(), 2, "{children:?}");
-        assert!(children.iter().any(|n| n == "load_cart"), "{children:?}");
+        children.sort_unstable();
+        assert_eq!(
+            children,
+            ["POST /payments/{order}", CART_SPAN],
+            "children of the checkout span"
+        );
+
+        // The cart query: a DB CLIENT span from otel-sqlx under the checkout.
+        let (_, scope, query) = spans
+            .iter()
+            .find(|(_, _, s)| s.parent_span_id == checkout.span_id && s.name == CART_SPAN)
+            .expect("the cart query's span");
+        assert_eq!(scope, "otel-sqlx");
+        assert_eq!(query.kind, 3, "CLIENT");
+        assert_eq!(query.trace_id, checkout.trace_id);
+        assert!(
+            query.start_time_unix_nano >= checkout.start_time_unix_nano
+                && query.end_time_unix_nano <= checkout.end_time_unix_nano,
+            "the query runs within the request"
+        );
+        let query_attr = |key: &str| attr(&query.attributes, key);
+        assert_eq!(query_attr("db.system.name").as_deref(), Some(db_system));
+        assert_eq!(query_attr("db.query.text").as_deref(), Some(CART_QUERY));
+        assert_eq!(query_attr("db.operation.name").as_deref(), Some("SELECT"));
+        assert_eq!(
+            query_attr("db.collection.name").as_deref(),
+            Some("quickstart_cart_items")
+        );
+        assert_eq!(query_attr("db.query.summary").as_deref(), Some(CART_SPAN));
+        assert_eq!(
+            query_attr("db.response.returned_rows").as_deref(),
+            Some("2"),
+            "order 1 has two cart lines"
+        );
+        assert_eq!(query_attr("error.type"), None);
+        if db_system == "postgresql" {
+            assert_eq!(query_attr("db.namespace").as_deref(), Some("test"));
+            assert_eq!(query_attr("server.address").as_deref(), Some("127.0.0.1"));
+            assert_eq!(query_attr("server.port").as_deref(), Some("5432"));
+        }
+        // Waits for a pool connection, when there were any worth a span:
+        // siblings of the query, before it.
+        for (_, _, wait) in spans
+            .iter()
+            .filter(|(_, _, s)| s.name == "acquire connection" && s.trace_id == checkout.trace_id)
+        {
+            assert_eq!(wait.parent_span_id, checkout.span_id);
+            assert!(wait.end_time_unix_nano <= query.start_time_unix_nano);
+            assert!(attr(&wait.attributes, "db.client.connection.pool.max").is_some());
+        }
+        // Every query of the demo ran under a checkout request (the seeding
+        // is not traced).
+        for (_, _, s) in spans.iter().filter(|(_, scope, _)| scope == "otel-sqlx") {
+            assert!(
+                spans
+                    .iter()
+                    .any(|(_, _, parent)| parent.span_id == s.parent_span_id
+                        && parent.name == "GET /checkout/{order}"),
+                "{} has no checkout parent",
+                s.name
+            );
+        }
 
         // The payments call: a CLIENT span under the checkout, and the payments
         // SERVER span under it, in the same trace.
@@ -195,22 +279,36 @@ impl Setup {
 }
 
 fn through_rotel(protocol: &str) {
+    through_rotel_with(protocol, None);
+}
+
+/// Runs the quickstart exporting to rotel over `protocol`, its carts in the
+/// database `database_url` names (SQLite in memory when `None`).
+fn through_rotel_with(protocol: &str, database_url: Option<&str>) {
     let Some(s) = setup() else { return };
     let endpoint = if protocol == "grpc" {
         s.rotel.grpc_endpoint()
     } else {
         s.rotel.http_endpoint()
     };
-    let output = run_quickstart(&[
+    let mut env = vec![
         ("OTEL_EXPORTER_OTLP_ENDPOINT", endpoint),
         ("OTEL_EXPORTER_OTLP_PROTOCOL", protocol.to_owned()),
         (
             "OTEL_RESOURCE_ATTRIBUTES",
             "deployment.environment.name=e2e%20test".to_owned(),
         ),
-    ]);
+    ];
+    if let Some(url) = database_url {
+        env.push(("DATABASE_URL", url.to_owned()));
+    }
+    let output = run_quickstart(&env);
     s.wait_for_everything(&output);
-    s.check_content();
+    s.check_content(if database_url.is_some() {
+        "postgresql"
+    } else {
+        "sqlite"
+    });
     // Everything came the long way round, through the collector.
     for req in s.receiver.requests() {
         assert!(
@@ -230,6 +328,16 @@ fn quickstart_exports_every_signal_through_rotel_over_grpc() {
 #[test]
 fn quickstart_exports_every_signal_through_rotel_over_http() {
     through_rotel("http/protobuf");
+}
+
+/// With `DATABASE_URL` naming PostgreSQL, the carts come from there and the
+/// query's span says so.
+#[test]
+fn quickstart_with_postgresql_through_rotel() {
+    if !require_service("PostgreSQL", PG_ADDR) {
+        return;
+    }
+    through_rotel_with("grpc", Some(PG_URL));
 }
 
 /// Per-signal endpoints and protocols are honoured: spans to rotel over gRPC,
@@ -272,7 +380,7 @@ fn per_signal_endpoints_protocols_and_headers() {
         ),
     ]);
     s.wait_for_everything(&output);
-    s.check_content();
+    s.check_content("sqlite");
     for req in s.receiver.requests() {
         let ua = req.header("user-agent").unwrap_or_default().to_owned();
         match req.signal {

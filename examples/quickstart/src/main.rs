@@ -1,21 +1,28 @@
 //! The quick-start service: one call at `main`, one layer on the router, one
-//! middleware on the HTTP client, then ordinary `tracing` code.
+//! middleware on the HTTP client, one wrapper around the database pool, then
+//! ordinary `tracing` code.
 //!
 //! ```text
 //! cargo run -p quickstart          # serves on 127.0.0.1:3000, traces printed as waterfalls on stderr
 //! OTEL_EXPORTER_OTLP_ENDPOINT=http://localhost:4318 cargo run -p quickstart   # exported over OTLP
+//! DATABASE_URL=postgres://postgres@localhost:5432/test cargo run -p quickstart  # carts in PostgreSQL
 //! ```
 //!
 //! At start it sends two demo requests to itself, so a trace shows up at once.
-//! Each checkout calls the payments route (here on the same service, as if it
-//! were another one) through the instrumented client, so its trace holds the
-//! client span and the payments server span nested under it.
+//! Each checkout loads the order's cart from the database through `otel-sqlx`
+//! (SQLite in memory unless `DATABASE_URL` names a PostgreSQL database), then
+//! calls the payments route (here on the same service, as if it were another
+//! one) through the instrumented client, so its trace holds the query's span,
+//! the client span and the payments server span nested under it.
 //! `QUICKSTART_ADDR` sets the address (default `127.0.0.1:3000`);
 //! `QUICKSTART_EXIT_AFTER_DEMO=1` exits after the demo requests.
+
+mod cart;
 
 use axum::Router;
 use axum::extract::{Path, State};
 use axum::routing::{get, post};
+use cart::CartStore;
 use otel_axum::{OtelLayer, TraceIds};
 use otel_init::opentelemetry::{KeyValue, global};
 use otel_init::{ExporterKind, Telemetry};
@@ -23,7 +30,7 @@ use otel_reqwest::UrlTemplate;
 use otel_reqwest::reqwest_middleware::ClientWithMiddleware;
 use std::net::SocketAddr;
 use std::time::Duration;
-use tracing::{info, instrument, warn};
+use tracing::{error, info, warn};
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -42,16 +49,21 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let listener = tokio::net::TcpListener::bind(&addr).await?;
     let local = listener.local_addr()?;
 
-    // The layer and the client are built after init, so they pick up the global providers.
-    let payments = Payments {
-        client: otel_reqwest::traced_client()?,
-        base_url: format!("http://{local}"),
+    // The layer, the client and the pool are built after init, so they pick up the global providers.
+    let carts = CartStore::connect_and_seed().await?;
+    info!(db.system.name = carts.system(), "carts loaded");
+    let state = AppState {
+        carts: carts.clone(),
+        payments: Payments {
+            client: otel_reqwest::traced_client()?,
+            base_url: format!("http://{local}"),
+        },
     };
     let app = Router::new()
         .route("/checkout/{order}", get(checkout))
         .route("/payments/{order}", post(pay))
         .route("/healthz", get(|| async { "ok" }))
-        .with_state(payments)
+        .with_state(state)
         .layer(
             OtelLayer::builder()
                 .skip_paths(["/healthz"])
@@ -78,6 +90,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         })
         .await?;
 
+    carts.close().await;
     let report = telemetry.shutdown();
     info!(?report.export, "telemetry shut down");
     Ok(())
@@ -122,6 +135,13 @@ async fn demo_requests(addr: SocketAddr) {
     }
 }
 
+/// What the handlers share.
+#[derive(Clone)]
+struct AppState {
+    carts: CartStore,
+    payments: Payments,
+}
+
 /// How checkout reaches the payments service.
 #[derive(Clone)]
 struct Payments {
@@ -130,16 +150,35 @@ struct Payments {
 }
 
 async fn checkout(
-    State(payments): State<Payments>,
+    State(state): State<AppState>,
     Path(order): Path<u32>,
     ids: TraceIds,
 ) -> (http::StatusCode, String) {
     info!(order, "checkout started");
-    load_cart(order).await;
+    // One query through otel-sqlx: a CLIENT span under this request's span.
+    let items = match state.carts.items(order).await {
+        Ok(items) if items.is_empty() => {
+            warn!(order, "no cart for this order");
+            return (
+                http::StatusCode::NOT_FOUND,
+                format!("order {order}: no cart (trace {})\n", ids.trace_id),
+            );
+        }
+        Ok(items) => items,
+        Err(e) => {
+            error!(order, error = %e, "cart not loaded");
+            return (
+                http::StatusCode::SERVICE_UNAVAILABLE,
+                format!("order {order}: cart unavailable (trace {})\n", ids.trace_id),
+            );
+        }
+    };
+    let articles: i64 = items.iter().map(|(_, qty)| qty).sum();
+    info!(order, articles, "cart loaded");
     let orders = global::meter("quickstart")
         .u64_counter("quickstart.orders")
         .build();
-    let result = charge_card(&payments, order).await;
+    let result = charge_card(&state.payments, order).await;
     orders.add(
         1,
         &[KeyValue::new(
@@ -152,7 +191,10 @@ async fn checkout(
             info!(order, "checkout finished");
             (
                 http::StatusCode::OK,
-                format!("order {order} paid (trace {})\n", ids.trace_id),
+                format!(
+                    "order {order}: {articles} articles paid (trace {})\n",
+                    ids.trace_id
+                ),
             )
         }
         Err(reason) => {
@@ -163,11 +205,6 @@ async fn checkout(
             )
         }
     }
-}
-
-#[instrument(fields(otel.kind = "client", db.system.name = "sqlite", db.operation.name = "SELECT"))]
-async fn load_cart(order: u32) {
-    tokio::time::sleep(Duration::from_millis(15)).await;
 }
 
 /// One call to the payments service: the middleware records it as the CLIENT
