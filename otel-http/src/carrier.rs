@@ -63,13 +63,34 @@ impl Extractor for HeaderExtractor<'_> {
 #[derive(Debug)]
 pub struct HeaderInjector<'a>(pub &'a mut HeaderMap);
 
+/// The names the workspace's propagators write, as constants: no parsing and
+/// no allocation per call for them (this runs on every outgoing request).
+static KNOWN_NAMES: [HeaderName; 8] = [
+    HeaderName::from_static("traceparent"),
+    HeaderName::from_static("tracestate"),
+    HeaderName::from_static("baggage"),
+    HeaderName::from_static("b3"),
+    HeaderName::from_static("x-b3-traceid"),
+    HeaderName::from_static("x-b3-spanid"),
+    HeaderName::from_static("x-b3-sampled"),
+    HeaderName::from_static("uber-trace-id"),
+];
+
+/// `key` as a header name: a known one without parsing, else parsed (and
+/// lower-cased); `None` if it is not a valid name.
+fn header_name(key: &str) -> Option<HeaderName> {
+    KNOWN_NAMES
+        .iter()
+        .find(|known| known.as_str() == key)
+        .cloned()
+        .or_else(|| HeaderName::from_bytes(key.as_bytes()).ok())
+}
+
 impl Injector for HeaderInjector<'_> {
     /// Replaces any value of `key`; names or values that are not valid HTTP are skipped.
     fn set(&mut self, key: &str, value: String) {
-        if let (Ok(name), Ok(value)) = (
-            HeaderName::from_bytes(key.as_bytes()),
-            HeaderValue::from_str(&value),
-        ) {
+        // `TryFrom<String>` takes the string's buffer instead of copying it.
+        if let (Some(name), Ok(value)) = (header_name(key), HeaderValue::try_from(value)) {
             self.0.insert(name, value);
         }
     }
@@ -96,6 +117,20 @@ mod tests {
             Some(vec!["x", ""])
         );
         assert_eq!(HeaderExtractor(&headers).get_all("baggage"), None);
+    }
+
+    #[test]
+    fn injector_writes_known_and_other_names() {
+        let mut headers = HeaderMap::new();
+        for name in KNOWN_NAMES.iter().map(HeaderName::as_str) {
+            HeaderInjector(&mut headers).set(name, "v".into());
+        }
+        HeaderInjector(&mut headers).set("X-Custom-Trace", "c".into());
+        HeaderInjector(&mut headers).set("traceparent", "second".into());
+        assert_eq!(headers.len(), KNOWN_NAMES.len() + 1);
+        assert_eq!(headers["x-custom-trace"], "c");
+        assert_eq!(headers.get_all("traceparent").iter().count(), 1);
+        assert_eq!(headers["traceparent"], "second");
     }
 
     #[test]

@@ -13,15 +13,22 @@
 //! First without I/O (the chain ends in a middleware returning a canned
 //! response): nanoseconds per call, the middleware's own cost. Then under
 //! load: calls/s and the client thread's CPU per call, the client on one
-//! current-thread runtime (one core), the server on another thread, the cases
-//! interleaved over several rounds and the medians reported (a shared machine
-//! is noisy). Spans go to a processor that drops them and metrics to an
-//! exporter that drops them, so the figures are the instrumentation's cost,
-//! not an exporter's.
+//! current-thread runtime (one core), the server on another thread and
+//! runtime, every client built by `reqwest_client_builder()` (same pool,
+//! HTTP/1.1). Each case runs between two runs of the bare client and is
+//! compared with their mean, over several rounds (the order reversed every
+//! other round), and the medians are reported: a shared machine is noisy.
+//! Spans go to a processor that drops them and metrics to an exporter that
+//! drops them, so the figures are the instrumentation's cost, not an
+//! exporter's.
 //!
-//! `cargo bench -p otel-reqwest --bench client`; LOAD_SECS (3 s per case, 0
-//! for the measurement without I/O only), LOAD_ROUNDS (3), LOAD_CASES (a
-//! subset of empty,sampled,unsampled,traces-only,peer; bare always runs).
+//! `cargo bench -p otel-reqwest --bench client`; LOAD_SECS (2 s per run, 0
+//! for the measurement without I/O only), LOAD_ROUNDS (5), LOAD_CASES (a
+//! subset of empty,sampled,unsampled,traces-only,peer; bare always runs),
+//! NOIO_CALLS (200000 calls per case without I/O; fewer under callgrind),
+//! LOAD_CALLS (instead of LOAD_SECS: that many calls per case after 2000
+//! warm-up calls, for counting instructions under callgrind; with
+//! `LOAD_CASES=bare` only the bare client runs).
 
 use axum::Router;
 use axum::routing::get;
@@ -317,7 +324,16 @@ struct Outcome {
     client_cpu_ns: u64,
 }
 
-fn run(case: Case, addr: SocketAddr, secs: f64) -> Outcome {
+/// How long a case runs: for a time (the load measurement), or for a fixed
+/// number of calls after a fixed warm-up (`LOAD_CALLS`: deterministic work, for
+/// counting instructions under callgrind).
+#[derive(Clone, Copy)]
+enum Length {
+    Seconds(f64),
+    Calls(u64),
+}
+
+fn run(case: Case, addr: SocketAddr, length: Length) -> Outcome {
     let meters = SdkMeterProvider::builder()
         .with_reader(PeriodicReader::builder(DiscardMetrics).build())
         .build();
@@ -329,24 +345,50 @@ fn run(case: Case, addr: SocketAddr, secs: f64) -> Outcome {
         .build()
         .expect("rt");
     let done = Arc::new(AtomicU64::new(0));
+    let issued = Arc::new(AtomicU64::new(0));
     let counting = Arc::new(AtomicBool::new(false));
     let url = Arc::new(format!("http://{addr}/hello"));
+    const WARM_UP_CALLS: u64 = 2_000;
     let (calls, seconds, cpu) = rt.block_on(async {
-        let deadline = Instant::now() + Duration::from_secs_f64(secs + 1.0);
+        let deadline = match length {
+            Length::Seconds(secs) => Some(Instant::now() + Duration::from_secs_f64(secs + 0.5)),
+            Length::Calls(_) => None,
+        };
         let mut tasks = Vec::new();
         for _ in 0..16 {
-            let (caller, url, done, counting) =
-                (caller.clone(), url.clone(), done.clone(), counting.clone());
+            let (caller, url, done, issued, counting) = (
+                caller.clone(),
+                url.clone(),
+                done.clone(),
+                issued.clone(),
+                counting.clone(),
+            );
             tasks.push(tokio::spawn(async move {
-                while Instant::now() < deadline {
+                loop {
+                    let more = match (deadline, length) {
+                        (Some(deadline), _) => Instant::now() < deadline,
+                        (None, Length::Calls(calls)) => {
+                            let n = issued.fetch_add(1, Ordering::Relaxed);
+                            if n == WARM_UP_CALLS {
+                                counting.store(true, Ordering::Relaxed);
+                            }
+                            n < WARM_UP_CALLS + calls
+                        }
+                        (None, Length::Seconds(_)) => false,
+                    };
+                    if !more {
+                        break;
+                    }
                     if caller.call(&url).await && counting.load(Ordering::Relaxed) {
                         done.fetch_add(1, Ordering::Relaxed);
                     }
                 }
             }));
         }
-        tokio::time::sleep(Duration::from_secs(1)).await; // warm-up
-        counting.store(true, Ordering::Relaxed);
+        if deadline.is_some() {
+            tokio::time::sleep(Duration::from_millis(500)).await; // warm-up
+            counting.store(true, Ordering::Relaxed);
+        }
         let cpu_start = thread_cpu_ns();
         let start = Instant::now();
         for t in tasks {
@@ -390,8 +432,12 @@ fn main() {
         println!("client: run with `cargo bench -p otel-reqwest --bench client`");
         return;
     }
-    let secs = env_number("LOAD_SECS", 3.0);
-    let rounds = env_number("LOAD_ROUNDS", 3.0).max(1.0) as usize;
+    let secs = env_number("LOAD_SECS", 2.0);
+    let length = match env_number("LOAD_CALLS", 0.0) {
+        calls if calls >= 1.0 => Length::Calls(calls as u64),
+        _ => Length::Seconds(secs),
+    };
+    let rounds = env_number("LOAD_ROUNDS", 5.0).max(1.0) as usize;
     let only = std::env::var("LOAD_CASES").ok();
     let selected = |case: Case| {
         case == Case::Bare
@@ -407,7 +453,7 @@ fn main() {
     ];
 
     println!("Without I/O (the chain ends in a canned response), ns per call:");
-    let calls = 200_000;
+    let calls = env_number("NOIO_CALLS", 200_000.0).max(10.0) as u32;
     let base = overhead_without_io(Case::Bare, calls);
     println!("  {:<54} {base:>8.0}", "no instrumentation");
     for case in instrumented.into_iter().filter(|c| selected(*c)) {
@@ -419,7 +465,7 @@ fn main() {
     }
 
     println!(
-        "\nLoopback server, 16 callers on one client thread, {rounds} interleaved rounds of {secs} s, medians:"
+        "\nLoopback server, 16 callers on one client thread, {rounds} rounds of {secs} s per run, medians:"
     );
     let (addr, stop, server) = start_server();
     let cases: Vec<Case> = [
@@ -433,39 +479,75 @@ fn main() {
     .into_iter()
     .filter(|c| selected(*c))
     .collect();
+    // Each case runs between two runs of the bare client and is compared with
+    // their mean: slow drifts of the shared machine's load cancel out. The
+    // order of the cases is reversed every other round.
     let mut rates = vec![Vec::new(); cases.len()];
     let mut cpus = vec![Vec::new(); cases.len()];
-    for _ in 0..rounds {
-        for (i, case) in cases.iter().enumerate() {
-            let o = run(*case, addr, secs);
-            rates[i].push(o.calls as f64 / o.seconds);
-            cpus[i].push(o.client_cpu_ns as f64 / 1000.0 / o.calls.max(1) as f64);
+    let mut ratios = vec![Vec::new(); cases.len()];
+    let mut added_cpus = vec![Vec::new(); cases.len()];
+    for round in 0..rounds {
+        let measure = |case: Case| {
+            let o = run(case, addr, length);
+            (
+                o.calls as f64 / o.seconds,
+                o.client_cpu_ns as f64 / 1000.0 / o.calls.max(1) as f64,
+            )
+        };
+        let mut before = measure(Case::Bare);
+        rates[0].push(before.0);
+        cpus[0].push(before.1);
+        let mut order: Vec<usize> = (1..cases.len()).collect();
+        if round % 2 == 1 {
+            order.reverse();
+        }
+        for i in order {
+            let (rate, cpu) = measure(cases[i]);
+            let after = measure(Case::Bare);
+            let (bare_rate, bare_cpu) = ((before.0 + after.0) / 2.0, (before.1 + after.1) / 2.0);
+            rates[i].push(rate);
+            cpus[i].push(cpu);
+            ratios[i].push(rate / bare_rate);
+            added_cpus[i].push(cpu - bare_cpu);
+            rates[0].push(after.0);
+            cpus[0].push(after.1);
+            before = after;
         }
     }
     stop.send(()).ok();
     server.join().ok();
-    let results: Vec<(Case, f64, f64)> = cases
+    let spread = |values: &[f64]| {
+        let min = values.iter().copied().fold(f64::INFINITY, f64::min);
+        let max = values.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+        format!("{min:.3}-{max:.3}")
+    };
+    for (i, case) in cases.iter().enumerate() {
+        println!(
+            "  {:<54} {:>8.0} calls/s {:>6.2} µs client CPU/call",
+            case.label(),
+            median(rates[i].clone()),
+            median(cpus[i].clone())
+        );
+    }
+    println!(
+        "\n  against the bare runs next to it (median of {rounds} rounds; range of the ratio):"
+    );
+    for (i, case) in cases.iter().enumerate().skip(1) {
+        println!(
+            "  {:<54} throughput {:.3} x bare ({}), CPU/call {:.3} x bare, added CPU {:+.2} µs/call",
+            case.label(),
+            median(ratios[i].clone()),
+            spread(&ratios[i]),
+            median(cpus[i].clone()) / median(cpus[0].clone()),
+            median(added_cpus[i].clone()),
+        );
+    }
+    let results: Vec<(Case, f64)> = cases
         .iter()
         .enumerate()
-        .map(|(i, c)| (*c, median(rates[i].clone()), median(cpus[i].clone())))
+        .map(|(i, c)| (*c, median(added_cpus[i].clone())))
         .collect();
-    let (_, bare_rate, bare_cpu) = results[0];
-    for (case, rate, cpu) in &results {
-        println!(
-            "  {:<54} {rate:>8.0} calls/s {cpu:>6.2} µs client CPU/call",
-            case.label()
-        );
-    }
-    println!();
-    for (case, rate, cpu) in &results[1..] {
-        println!(
-            "  {:<54} throughput {:.3} x bare, added CPU {:+.2} µs/call",
-            case.label(),
-            rate / bare_rate,
-            cpu - bare_cpu
-        );
-    }
-    let added = |c: Case| results.iter().find(|r| r.0 == c).map(|r| r.2 - bare_cpu);
+    let added = |c: Case| results.iter().find(|r| r.0 == c).map(|r| r.1);
     if let (Some(ours), Some(unsampled), Some(peer)) = (
         added(Case::OursSampled),
         added(Case::OursUnsampled),

@@ -64,7 +64,8 @@ impl RequestFacts {
         request: &Request,
         resend_count: Option<u32>,
     ) -> Vec<KeyValue> {
-        let mut attrs = Vec::with_capacity(8);
+        // Room for what the response adds, so the span's list does not grow.
+        let mut attrs = Vec::with_capacity(10);
         attrs.push(KeyValue::new("http.request.method", self.method));
         attrs.extend(self.server_attributes());
         attrs.push(KeyValue::new("url.full", url_full(request.url())));
@@ -91,11 +92,14 @@ impl RequestFacts {
         address.into_iter().chain(port)
     }
 
-    /// The attributes of `http.client.request.duration`.
-    pub(crate) fn metric_attributes(&self, outcome: &Outcome) -> Vec<KeyValue> {
-        let mut attrs = Vec::with_capacity(6);
+    /// The attributes of `http.client.request.duration`, on the stack (the
+    /// metric is recorded on every send).
+    pub(crate) fn metric_attributes(&self, outcome: &Outcome) -> MetricAttributes {
+        let mut attrs = MetricAttributes::new();
         attrs.push(KeyValue::new("http.request.method", self.method));
-        attrs.extend(self.server_attributes());
+        for server in self.server_attributes() {
+            attrs.push(server);
+        }
         if let Some(status) = outcome.status {
             attrs.push(KeyValue::new(
                 "http.response.status_code",
@@ -109,6 +113,34 @@ impl RequestFacts {
             attrs.push(KeyValue::new("error.type", error_type.clone()));
         }
         attrs
+    }
+}
+
+/// The at most six attributes of `http.client.request.duration`, without a
+/// heap allocation.
+pub(crate) struct MetricAttributes {
+    items: [KeyValue; 6],
+    len: usize,
+}
+
+impl MetricAttributes {
+    fn new() -> Self {
+        Self {
+            items: std::array::from_fn(|_| KeyValue::new("", false)),
+            len: 0,
+        }
+    }
+
+    /// Adds `attribute`; a seventh would be dropped (there are six kinds).
+    fn push(&mut self, attribute: KeyValue) {
+        if let Some(slot) = self.items.get_mut(self.len) {
+            *slot = attribute;
+            self.len += 1;
+        }
+    }
+
+    pub(crate) fn as_slice(&self) -> &[KeyValue] {
+        &self.items[..self.len]
     }
 }
 
@@ -152,23 +184,64 @@ pub(crate) fn request_details(
     );
 }
 
-/// The response's span attributes (status code and protocol version are
-/// recorded by the caller, as they also go to the metric).
+/// `network.peer.address` and `network.peer.port` of the connection the
+/// response came on, if reqwest knows it.
+pub(crate) fn peer_attributes(response: &Response) -> impl Iterator<Item = KeyValue> {
+    response.remote_addr().into_iter().flat_map(|peer| {
+        [
+            KeyValue::new("network.peer.address", ip_address(peer.ip())),
+            KeyValue::new("network.peer.port", i64::from(peer.port())),
+        ]
+    })
+}
+
+/// The response's captured headers (status code, protocol version and peer
+/// are recorded by the caller).
 pub(crate) fn response_details(
     response: &Response,
     captured_headers: &[HeaderName],
     attrs: &mut Vec<KeyValue>,
 ) {
-    if let Some(peer) = response.remote_addr() {
-        attrs.push(KeyValue::new("network.peer.address", peer.ip().to_string()));
-        attrs.push(KeyValue::new("network.peer.port", i64::from(peer.port())));
-    }
     capture_headers(
         attrs,
         "http.response.header.",
         response.headers(),
         captured_headers,
     );
+}
+
+/// `network.peer.address`: an IPv4 address is written by hand, as the
+/// formatting machinery costs ten times more on every response.
+fn ip_address(ip: std::net::IpAddr) -> String {
+    match ip {
+        std::net::IpAddr::V4(v4) => {
+            // Written on the stack, then copied once into a string of the right size.
+            let mut buf = [0u8; 15];
+            let mut len = 0;
+            for (i, octet) in v4.octets().into_iter().enumerate() {
+                let digits = [octet / 100, octet / 10 % 10, octet % 10];
+                let skip = if octet >= 100 {
+                    0
+                } else if octet >= 10 {
+                    1
+                } else {
+                    2
+                };
+                let dot = usize::from(i > 0);
+                if let Some(out) = buf.get_mut(len..len + dot + 3 - skip) {
+                    if dot == 1 {
+                        out[0] = b'.';
+                    }
+                    for (slot, digit) in out[dot..].iter_mut().zip(&digits[skip..]) {
+                        *slot = b'0' + digit;
+                    }
+                }
+                len += dot + 3 - skip;
+            }
+            String::from_utf8_lossy(buf.get(..len).unwrap_or_default()).into_owned()
+        }
+        std::net::IpAddr::V6(v6) => v6.to_string(),
+    }
 }
 
 /// `network.protocol.version` of a response.
@@ -307,6 +380,57 @@ mod tests {
         );
         assert_eq!(get("http.request.resend_count").as_deref(), Some("2"));
         assert_eq!(get("server.port").as_deref(), Some("443"));
+    }
+
+    #[test]
+    fn metric_attributes() {
+        let r = request("GET", "http://a.example:8080/x");
+        let facts = RequestFacts::of(&r, None);
+        let outcome = Outcome {
+            status: Some(503),
+            protocol_version: Some("1.1"),
+            error_type: Some(Cow::Borrowed("503")),
+        };
+        let attrs = facts.metric_attributes(&outcome);
+        let pairs: Vec<(String, String)> = attrs
+            .as_slice()
+            .iter()
+            .map(|kv| (kv.key.to_string(), kv.value.to_string()))
+            .collect();
+        let want = [
+            ("http.request.method", "GET"),
+            ("server.address", "a.example"),
+            ("server.port", "8080"),
+            ("http.response.status_code", "503"),
+            ("network.protocol.version", "1.1"),
+            ("error.type", "503"),
+        ];
+        assert_eq!(pairs.len(), want.len());
+        for ((k, v), (wk, wv)) in pairs.iter().zip(want) {
+            assert_eq!((k.as_str(), v.as_str()), (wk, wv));
+        }
+        let failed = facts.metric_attributes(&Outcome {
+            error_type: Some(Cow::Borrowed("timeout")),
+            ..Outcome::default()
+        });
+        assert_eq!(failed.as_slice().len(), 4);
+        assert_eq!(failed.as_slice()[3].value.to_string(), "timeout");
+    }
+
+    #[test]
+    fn peer_addresses() {
+        use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+        for v4 in [
+            Ipv4Addr::new(127, 0, 0, 1),
+            Ipv4Addr::new(0, 0, 0, 0),
+            Ipv4Addr::new(255, 255, 255, 255),
+            Ipv4Addr::new(10, 99, 100, 109),
+            Ipv4Addr::new(192, 168, 1, 250),
+        ] {
+            assert_eq!(ip_address(IpAddr::V4(v4)), v4.to_string());
+        }
+        let v6 = "2001:db8::ff00:42:8329".parse::<Ipv6Addr>().expect("v6");
+        assert_eq!(ip_address(IpAddr::V6(v6)), "2001:db8::ff00:42:8329");
     }
 
     #[test]

@@ -2,7 +2,7 @@
 //! the context injection to the span's end and the metric, exactly once.
 
 use crate::attributes::{
-    Outcome, RequestFacts, protocol_version, request_details, response_details,
+    Outcome, RequestFacts, peer_attributes, protocol_version, request_details, response_details,
 };
 use crate::extensions::{UrlTemplate, count_send};
 use crate::middleware::Config;
@@ -87,22 +87,29 @@ impl<'a> ClientCall<'a> {
             self.outcome.error_type = Some(Cow::Owned(status.to_string()));
         }
         if span.is_recording() {
-            let mut attrs = Vec::with_capacity(6);
-            attrs.push(KeyValue::new(
-                "http.response.status_code",
-                i64::from(status),
-            ));
-            if let Some(version) = self.outcome.protocol_version {
-                attrs.push(KeyValue::new("network.protocol.version", version));
-            }
-            if let Some(error_type) = &self.outcome.error_type {
-                attrs.push(KeyValue::new("error.type", error_type.clone()));
-            }
-            response_details(response, &self.config.response_headers, &mut attrs);
+            let status_code = KeyValue::new("http.response.status_code", i64::from(status));
+            let version = self
+                .outcome
+                .protocol_version
+                .map(|version| KeyValue::new("network.protocol.version", version));
+            let error_type = self
+                .outcome
+                .error_type
+                .clone()
+                .map(|error_type| KeyValue::new("error.type", error_type));
+            // Empty (no allocation) unless headers are captured or a hook is set.
+            let mut more = Vec::new();
+            response_details(response, &self.config.response_headers, &mut more);
             if let Some(hook) = &self.config.response_hook {
-                attrs.extend(hook(response));
+                more.extend(hook(response));
             }
-            span.set_attributes(attrs);
+            span.set_attributes(
+                std::iter::once(status_code)
+                    .chain(version)
+                    .chain(error_type)
+                    .chain(peer_attributes(response))
+                    .chain(more),
+            );
             if failed {
                 span.set_status(Status::error(""));
             }
@@ -131,7 +138,7 @@ impl<'a> ClientCall<'a> {
         let attributes = self.facts.metric_attributes(&self.outcome);
         self.config
             .metrics
-            .record(self.start.elapsed().as_secs_f64(), &attributes);
+            .record(self.start.elapsed().as_secs_f64(), attributes.as_slice());
     }
 }
 

@@ -6,7 +6,6 @@ use http::Extensions;
 use opentelemetry::StringValue;
 use reqwest::Request;
 use std::borrow::Cow;
-use std::hash::{DefaultHasher, Hash, Hasher};
 
 /// The low-cardinality template of the URL's path (`url.template`), supplied
 /// by the caller as a request extension: the span is then named
@@ -57,11 +56,20 @@ struct SendAttempts {
     sent: u32,
 }
 
+/// FNV-1a of the method and URL: tells requests apart (not an adversary's
+/// input: a collision only miscounts a resend), at a fraction of SipHash's cost.
 fn fingerprint(request: &Request) -> u64 {
-    let mut hasher = DefaultHasher::new();
-    request.method().hash(&mut hasher);
-    request.url().as_str().hash(&mut hasher);
-    hasher.finish()
+    const OFFSET: u64 = 0xcbf2_9ce4_8422_2325;
+    const PRIME: u64 = 0x0000_0100_0000_01b3;
+    let method = request.method().as_str().as_bytes();
+    let url = request.url().as_str().as_bytes();
+    method
+        .iter()
+        .chain(b" ")
+        .chain(url)
+        .fold(OFFSET, |hash, byte| {
+            (hash ^ u64::from(*byte)).wrapping_mul(PRIME)
+        })
 }
 
 /// Counts this send of `request`: `None` for the first, `Some(n)` for the
@@ -110,6 +118,18 @@ mod tests {
             count_send(&mut ext, &request("http://a.example/y")),
             Some(1)
         );
+    }
+
+    #[test]
+    fn another_method_is_another_request() {
+        let mut ext = Extensions::new();
+        let r = request("http://a.example/x");
+        let mut post = request("http://a.example/x");
+        *post.method_mut() = reqwest::Method::POST;
+        assert_eq!(count_send(&mut ext, &r), None);
+        assert_eq!(count_send(&mut ext, &post), None);
+        assert_eq!(count_send(&mut ext, &post), Some(1));
+        assert_ne!(fingerprint(&r), fingerprint(&post));
     }
 
     #[test]
