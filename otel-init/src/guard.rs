@@ -177,8 +177,9 @@ impl TelemetryGuard {
         }
     }
 
-    /// Flushes and shuts down every provider, waiting at most the shutdown
-    /// timeout however the collector behaves, and says what happened.
+    /// Flushes and shuts down every provider, then flushes otel-logging's log
+    /// output, waiting at most the shutdown timeout however the collector
+    /// behaves, and says what happened.
     pub fn shutdown(mut self) -> ShutdownReport {
         self.shutdown_inner()
     }
@@ -235,6 +236,12 @@ impl TelemetryGuard {
             if !rt.stop(left.max(Duration::from_millis(50))) {
                 errors.push("the export thread did not stop in time".to_owned());
             }
+        }
+        // The log lines written on stdout/stderr by otel-logging's
+        // non-blocking writer: what was logged before shutdown is not lost.
+        let left = deadline.saturating_duration_since(Instant::now());
+        if !otel_logging::flush_all(left.max(Duration::from_millis(100))) {
+            errors.push("log output was not flushed in time".to_owned());
         }
         let report = ShutdownReport {
             completed,
