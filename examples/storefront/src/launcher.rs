@@ -175,7 +175,9 @@ async fn forward_output(
     }
 }
 
-/// Until Ctrl-C / SIGTERM, or until a service exits on its own (an error).
+/// Until Ctrl-C / SIGTERM, or until a service exits on its own. On a
+/// terminal, Ctrl-C reaches the services too, so one of them may stop
+/// (successfully) before we see the signal: that is a stop, not a failure.
 async fn wait_for_stop(services: &mut [Service]) -> Result<(), BoxError> {
     let [inventory, payment, storefront] = services else {
         return Err("three services expected".into());
@@ -185,9 +187,20 @@ async fn wait_for_stop(services: &mut [Service]) -> Result<(), BoxError> {
             eprintln!("storefront demo: {why}, stopping the services");
             Ok(())
         }
-        status = inventory.child.wait() => Err(format!("the inventory service exited ({})", describe(status)).into()),
-        status = payment.child.wait() => Err(format!("the payment service exited ({})", describe(status)).into()),
-        status = storefront.child.wait() => Err(format!("the storefront service exited ({})", describe(status)).into()),
+        status = inventory.child.wait() => exited(Role::Inventory, status),
+        status = payment.child.wait() => exited(Role::Payment, status),
+        status = storefront.child.wait() => exited(Role::Storefront, status),
+    }
+}
+
+fn exited(role: Role, status: std::io::Result<std::process::ExitStatus>) -> Result<(), BoxError> {
+    let name = role.service_name();
+    match status {
+        Ok(status) if status.success() => {
+            eprintln!("storefront demo: the {name} service stopped, stopping the others");
+            Ok(())
+        }
+        other => Err(format!("the {name} service exited ({})", describe(other)).into()),
     }
 }
 
