@@ -538,11 +538,9 @@ impl OtelLayerBuilder {
     /// Returns the trace to the caller in this response header, as
     /// `00-{trace-id}-{span-id}-{flags}` (the W3C `traceresponse` format).
     ///
-    /// # Panics
-    ///
-    /// When `name` is not a valid lowercase header name (it is a constant in
-    /// your code: `"traceresponse"`, `"x-trace-id"`), as
-    /// [`HeaderName::from_static`] does.
+    /// The name is case-insensitive. A name that is not a valid header name
+    /// sets no header (never a panic); `otel_axum` then reports it once as a
+    /// `tracing` warning.
     ///
     /// ```
     /// use axum::{Router, body::Body, routing::get};
@@ -565,8 +563,19 @@ impl OtelLayerBuilder {
     /// assert!(value.starts_with("00-") && value.ends_with("-01"));
     /// # }
     /// ```
-    pub fn trace_response_header(mut self, name: &'static str) -> Self {
-        self.trace_response_header = Some(HeaderName::from_static(name));
+    pub fn trace_response_header(mut self, name: impl AsRef<str>) -> Self {
+        let name = name.as_ref();
+        self.trace_response_header =
+            match HeaderName::from_bytes(name.to_ascii_lowercase().as_bytes()) {
+                Ok(header) => Some(header),
+                Err(_) => {
+                    tracing::warn!(
+                        header = name,
+                        "otel-axum: not a valid header name; no trace response header is set"
+                    );
+                    None
+                }
+            };
         self
     }
 
@@ -646,5 +655,21 @@ impl OtelLayerBuilder {
             trace_response_header: self.trace_response_header,
             catch_panics: self.catch_panics,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_bad_trace_response_header_name_sets_none_and_does_not_panic() {
+        let b = OtelLayerBuilder::default().trace_response_header("not a header\n");
+        assert_eq!(b.trace_response_header, None);
+        let b = OtelLayerBuilder::default().trace_response_header("TraceResponse");
+        assert_eq!(
+            b.trace_response_header,
+            Some(HeaderName::from_static("traceresponse"))
+        );
     }
 }
