@@ -17,6 +17,19 @@ use std::sync::Arc;
 use std::time::Duration;
 
 /// Entry point of the builder API; see [`TelemetryBuilder`].
+///
+/// ```
+/// use otel_init::{ExporterKind, Telemetry};
+/// // Settings from a list instead of the process environment, and no global state:
+/// let telemetry = Telemetry::builder_from_env(&[("OTEL_METRICS_EXPORTER", "none")])
+///     .service_name("checkout")
+///     .traces_exporters([ExporterKind::Console])
+///     .without_globals()
+///     .build()?;
+/// assert!(telemetry.tracer_provider().is_some());
+/// assert!(telemetry.meter_provider().is_none());
+/// # Ok::<(), otel_init::InitError>(())
+/// ```
 #[derive(Debug, Clone, Copy)]
 pub struct Telemetry;
 
@@ -56,6 +69,19 @@ impl Telemetry {
 ///
 /// Invalid explicit settings make [`build`](Self::build) and
 /// [`init`](Self::init) return [`InitError::InvalidSetting`].
+///
+/// ```
+/// use otel_init::{InitError, Telemetry};
+/// use std::time::Duration;
+/// let builder = Telemetry::builder_from_env(&[("OTEL_EXPORTER_OTLP_TIMEOUT", "2000")])
+///     .otlp_timeout(Duration::from_secs(5)); // overrides the environment
+/// assert_eq!(builder.config().otlp_traces.timeout, Duration::from_secs(5));
+///
+/// let invalid = Telemetry::builder_from_env(&[("OTEL_TRACES_EXPORTER", "none")])
+///     .otlp_timeout(Duration::ZERO)
+///     .build();
+/// assert!(matches!(invalid, Err(InitError::InvalidSetting { setting: "otlp_timeout", .. })));
+/// ```
 #[must_use]
 pub struct TelemetryBuilder {
     config: Config,
@@ -108,17 +134,69 @@ impl TelemetryBuilder {
     }
 
     /// The configuration as resolved so far (environment plus explicit settings).
+    ///
+    /// ```
+    /// let builder = otel_init::Telemetry::builder_from_env(&[("OTEL_BSP_MAX_QUEUE_SIZE", "4096")]);
+    /// assert_eq!(builder.config().span_batch.max_queue_size, 4096);
+    /// assert!(builder.config().warnings.is_empty());
+    /// ```
     pub fn config(&self) -> &Config {
         &self.config
     }
 
     /// `service.name`, used unless `OTEL_SERVICE_NAME` is set.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "multi_thread", worker_threads = 2)]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # let collector = otel_testing::OtlpReceiver::start().await?;
+    /// # let endpoint = collector.http_endpoint();
+    /// # let env = [("OTEL_EXPORTER_OTLP_ENDPOINT", endpoint.as_str()), ("OTEL_METRICS_EXPORTER", "none"), ("OTEL_LOGS_EXPORTER", "none")];
+    /// // `env` points the exporter at `collector`, an in-process OTLP receiver.
+    /// let telemetry = otel_init::Telemetry::builder_from_env(&env)
+    ///     .service_name("checkout")
+    ///     .without_globals()
+    ///     .build()?;
+    /// let resource = exported_resource(&telemetry, &collector).await?;
+    /// assert_eq!(otel_testing::attr(&resource, "service.name").as_deref(), Some("checkout"));
+    /// # Ok(()) }
+    /// # async fn exported_resource(t: &otel_init::TelemetryGuard, c: &otel_testing::OtlpReceiver) -> Result<Vec<otel_testing::opentelemetry_proto::tonic::common::v1::KeyValue>, Box<dyn std::error::Error>> {
+    /// #     use otel_init::opentelemetry::trace::{Tracer as _, TracerProvider as _};
+    /// #     t.tracer_provider().ok_or("disabled")?.tracer("doc").in_span("work", |_| {});
+    /// #     t.force_flush()?;
+    /// #     c.wait_for_span("work", std::time::Duration::from_secs(5)).await.ok_or("not exported")?;
+    /// #     Ok(c.spans_with_resource().remove(0).0)
+    /// # }
+    /// ```
     pub fn service_name(mut self, name: impl Into<String>) -> Self {
         self.identity.explicit_name = Some(name.into());
         self
     }
 
     /// `service.version` (overrides `OTEL_RESOURCE_ATTRIBUTES`).
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "multi_thread", worker_threads = 2)]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # let collector = otel_testing::OtlpReceiver::start().await?;
+    /// # let endpoint = collector.http_endpoint();
+    /// # let env = [("OTEL_EXPORTER_OTLP_ENDPOINT", endpoint.as_str()), ("OTEL_METRICS_EXPORTER", "none"), ("OTEL_LOGS_EXPORTER", "none"), ("OTEL_RESOURCE_ATTRIBUTES", "service.version=0.0.0")];
+    /// // `env` points the exporter at `collector` and sets service.version=0.0.0.
+    /// let telemetry = otel_init::Telemetry::builder_from_env(&env)
+    ///     .service_version("1.4.2")
+    ///     .without_globals()
+    ///     .build()?;
+    /// let resource = exported_resource(&telemetry, &collector).await?;
+    /// assert_eq!(otel_testing::attr(&resource, "service.version").as_deref(), Some("1.4.2"));
+    /// # Ok(()) }
+    /// # async fn exported_resource(t: &otel_init::TelemetryGuard, c: &otel_testing::OtlpReceiver) -> Result<Vec<otel_testing::opentelemetry_proto::tonic::common::v1::KeyValue>, Box<dyn std::error::Error>> {
+    /// #     use otel_init::opentelemetry::trace::{Tracer as _, TracerProvider as _};
+    /// #     t.tracer_provider().ok_or("disabled")?.tracer("doc").in_span("work", |_| {});
+    /// #     t.force_flush()?;
+    /// #     c.wait_for_span("work", std::time::Duration::from_secs(5)).await.ok_or("not exported")?;
+    /// #     Ok(c.spans_with_resource().remove(0).0)
+    /// # }
+    /// ```
     pub fn service_version(mut self, version: impl Into<String>) -> Self {
         self.identity.version = Some(version.into());
         self
@@ -126,6 +204,30 @@ impl TelemetryBuilder {
 
     /// The calling crate's name and version, as defaults for `service.name`
     /// and `service.version` ([`init_telemetry!`](crate::init_telemetry!) passes them).
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "multi_thread", worker_threads = 2)]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # let collector = otel_testing::OtlpReceiver::start().await?;
+    /// # let endpoint = collector.http_endpoint();
+    /// # let env = [("OTEL_EXPORTER_OTLP_ENDPOINT", endpoint.as_str()), ("OTEL_METRICS_EXPORTER", "none"), ("OTEL_LOGS_EXPORTER", "none")];
+    /// // `env` points the exporter at `collector`; it names no service.
+    /// let telemetry = otel_init::Telemetry::builder_from_env(&env)
+    ///     .crate_identity("inventory", "0.3.0")
+    ///     .without_globals()
+    ///     .build()?;
+    /// let resource = exported_resource(&telemetry, &collector).await?;
+    /// assert_eq!(otel_testing::attr(&resource, "service.name").as_deref(), Some("inventory"));
+    /// assert_eq!(otel_testing::attr(&resource, "service.version").as_deref(), Some("0.3.0"));
+    /// # Ok(()) }
+    /// # async fn exported_resource(t: &otel_init::TelemetryGuard, c: &otel_testing::OtlpReceiver) -> Result<Vec<otel_testing::opentelemetry_proto::tonic::common::v1::KeyValue>, Box<dyn std::error::Error>> {
+    /// #     use otel_init::opentelemetry::trace::{Tracer as _, TracerProvider as _};
+    /// #     t.tracer_provider().ok_or("disabled")?.tracer("doc").in_span("work", |_| {});
+    /// #     t.force_flush()?;
+    /// #     c.wait_for_span("work", std::time::Duration::from_secs(5)).await.ok_or("not exported")?;
+    /// #     Ok(c.spans_with_resource().remove(0).0)
+    /// # }
+    /// ```
     pub fn crate_identity(mut self, name: &str, version: &str) -> Self {
         self.identity.crate_name = Some(name.to_owned());
         if self.identity.version.is_none() {
@@ -135,12 +237,52 @@ impl TelemetryBuilder {
     }
 
     /// An extra resource attribute (overrides the same key in `OTEL_RESOURCE_ATTRIBUTES`).
+    /// `service.name` is the exception: it follows the precedence of
+    /// [`service_name`](Self::service_name), so set it there.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "multi_thread", worker_threads = 2)]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # let collector = otel_testing::OtlpReceiver::start().await?;
+    /// # let endpoint = collector.http_endpoint();
+    /// # let env = [("OTEL_EXPORTER_OTLP_ENDPOINT", endpoint.as_str()), ("OTEL_METRICS_EXPORTER", "none"), ("OTEL_LOGS_EXPORTER", "none"), ("OTEL_RESOURCE_ATTRIBUTES", "deployment.environment.name=dev")];
+    /// use otel_init::opentelemetry::KeyValue;
+    /// // `env` points the exporter at `collector` and sets deployment.environment.name=dev.
+    /// let telemetry = otel_init::Telemetry::builder_from_env(&env)
+    ///     .resource_attribute(KeyValue::new("deployment.environment.name", "staging"))
+    ///     .without_globals()
+    ///     .build()?;
+    /// let resource = exported_resource(&telemetry, &collector).await?;
+    /// assert_eq!(
+    ///     otel_testing::attr(&resource, "deployment.environment.name").as_deref(),
+    ///     Some("staging")
+    /// );
+    /// # Ok(()) }
+    /// # async fn exported_resource(t: &otel_init::TelemetryGuard, c: &otel_testing::OtlpReceiver) -> Result<Vec<otel_testing::opentelemetry_proto::tonic::common::v1::KeyValue>, Box<dyn std::error::Error>> {
+    /// #     use otel_init::opentelemetry::trace::{Tracer as _, TracerProvider as _};
+    /// #     t.tracer_provider().ok_or("disabled")?.tracer("doc").in_span("work", |_| {});
+    /// #     t.force_flush()?;
+    /// #     c.wait_for_span("work", std::time::Duration::from_secs(5)).await.ok_or("not exported")?;
+    /// #     Ok(c.spans_with_resource().remove(0).0)
+    /// # }
+    /// ```
     pub fn resource_attribute(mut self, attribute: KeyValue) -> Self {
         self.identity.attributes.push(attribute);
         self
     }
 
     /// `OTEL_SDK_DISABLED`: no providers at all; propagation still works.
+    ///
+    /// ```
+    /// let telemetry = otel_init::Telemetry::builder_from_env(&[("OTEL_SDK_DISABLED", "false")])
+    ///     .sdk_disabled(true)
+    ///     .without_globals()
+    ///     .build()?;
+    /// assert!(telemetry.tracer_provider().is_none());
+    /// assert!(telemetry.meter_provider().is_none());
+    /// assert!(telemetry.logger_provider().is_none());
+    /// # Ok::<(), otel_init::InitError>(())
+    /// ```
     pub fn sdk_disabled(mut self, disabled: bool) -> Self {
         self.config.sdk_disabled = disabled;
         self
@@ -178,6 +320,20 @@ impl TelemetryBuilder {
 
     /// Any head sampler, e.g. one of [`crate::sampling`] composed by hand.
     /// Tail and adaptive sampling still apply on top of it.
+    ///
+    /// ```
+    /// use otel_init::opentelemetry::trace::{Span as _, Tracer as _, TracerProvider as _};
+    /// use otel_init::sampling::{Action, ParentBased, Rule, RuleSampler};
+    /// let health_checks_never = RuleSampler::new([Rule::any().name("health*").then(Action::never())]);
+    /// let telemetry = otel_init::Telemetry::builder_from_env(&[("OTEL_TRACES_EXPORTER", "none")])
+    ///     .custom_sampler(ParentBased::new(health_checks_never))
+    ///     .without_globals()
+    ///     .build()?;
+    /// let tracer = telemetry.tracer_provider().expect("enabled").tracer("doc");
+    /// assert!(!tracer.start("healthcheck").span_context().is_sampled());
+    /// assert!(tracer.start("GET /cart").span_context().is_sampled()); // no rule matched
+    /// # Ok::<(), otel_init::InitError>(())
+    /// ```
     pub fn custom_sampler(mut self, sampler: impl ShouldSample + 'static) -> Self {
         self.custom_sampler = Some(Box::new(sampler));
         self
@@ -186,6 +342,15 @@ impl TelemetryBuilder {
     /// Tail decisions in this process (overrides `OTEL_INIT_TAIL_*`): keep whole
     /// local fragments with an error or a slow root, besides what the head
     /// sampler keeps. See [`TailSampling`](crate::sampling::TailSampling).
+    ///
+    /// ```
+    /// use otel_init::sampling::TailSampling;
+    /// use std::time::Duration;
+    /// let tail = TailSampling::new().keep_slower_than(Duration::from_secs(2));
+    /// let builder = otel_init::Telemetry::builder_from_env(&[("OTEL_INIT_TAIL_SAMPLING", "true")])
+    ///     .tail_sampling(tail);
+    /// assert_eq!(builder.config().tail_sampling, Some(tail));
+    /// ```
     pub fn tail_sampling(mut self, tail: crate::sampling::TailSampling) -> Self {
         self.config.tail_sampling = Some(tail);
         self
@@ -193,24 +358,57 @@ impl TelemetryBuilder {
 
     /// Raise the head ratio while the error rate is high (overrides
     /// `OTEL_INIT_ADAPTIVE_*`). See [`Adaptive`](crate::sampling::Adaptive).
+    ///
+    /// ```
+    /// use otel_init::sampling::Adaptive;
+    /// let builder = otel_init::Telemetry::builder_from_env(&[("OTEL_INIT_ADAPTIVE_ERROR_RATE", "0.5")])
+    ///     .adaptive_sampling(Adaptive::above(0.1));
+    /// assert_eq!(builder.config().adaptive_sampling.map(|a| a.threshold()), Some(0.1));
+    /// ```
     pub fn adaptive_sampling(mut self, adaptive: crate::sampling::Adaptive) -> Self {
         self.config.adaptive_sampling = Some(adaptive);
         self
     }
 
     /// Exporters for spans; an empty list means `none`.
+    ///
+    /// ```
+    /// use otel_init::{ExporterKind, Telemetry};
+    /// let builder = Telemetry::builder_from_env(&[("OTEL_TRACES_EXPORTER", "otlp")])
+    ///     .traces_exporters([ExporterKind::Console, ExporterKind::Otlp, ExporterKind::Console]);
+    /// assert_eq!(builder.config().traces_exporters, [ExporterKind::Console, ExporterKind::Otlp]);
+    /// ```
     pub fn traces_exporters(mut self, kinds: impl IntoIterator<Item = ExporterKind>) -> Self {
         self.config.traces_exporters = dedup(kinds);
         self
     }
 
     /// Exporters for metrics; an empty list means `none`.
+    ///
+    /// ```
+    /// let telemetry = otel_init::Telemetry::builder_from_env(&[("OTEL_TRACES_EXPORTER", "none")])
+    ///     .metrics_exporters([])
+    ///     .without_globals()
+    ///     .build()?;
+    /// assert!(telemetry.meter_provider().is_none());
+    /// # Ok::<(), otel_init::InitError>(())
+    /// ```
     pub fn metrics_exporters(mut self, kinds: impl IntoIterator<Item = ExporterKind>) -> Self {
         self.config.metrics_exporters = dedup(kinds);
         self
     }
 
     /// Exporters for log records; an empty list means `none`.
+    ///
+    /// ```
+    /// use otel_init::ExporterKind;
+    /// let telemetry = otel_init::Telemetry::builder_from_env(&[("OTEL_TRACES_EXPORTER", "none")])
+    ///     .logs_exporters([ExporterKind::Console])
+    ///     .without_globals()
+    ///     .build()?;
+    /// assert!(telemetry.logger_provider().is_some());
+    /// # Ok::<(), otel_init::InitError>(())
+    /// ```
     pub fn logs_exporters(mut self, kinds: impl IntoIterator<Item = ExporterKind>) -> Self {
         self.config.logs_exporters = dedup(kinds);
         self
@@ -218,6 +416,21 @@ impl TelemetryBuilder {
 
     /// The collector's base URL for every signal, like `OTEL_EXPORTER_OTLP_ENDPOINT`
     /// (OTLP/HTTP appends `/v1/traces`, `/v1/metrics`, `/v1/logs`).
+    ///
+    /// ```
+    /// use otel_init::{InitError, Signal, Telemetry};
+    /// let builder = Telemetry::builder_from_env(&[("OTEL_EXPORTER_OTLP_PROTOCOL", "http/protobuf")])
+    ///     .otlp_endpoint("https://collector.example:4318");
+    /// assert_eq!(
+    ///     builder.config().otlp(Signal::Logs).endpoint,
+    ///     "https://collector.example:4318/v1/logs"
+    /// );
+    ///
+    /// let missing_scheme = Telemetry::builder_from_env(&[("OTEL_TRACES_EXPORTER", "none")])
+    ///     .otlp_endpoint("collector:4318")
+    ///     .build();
+    /// assert!(matches!(missing_scheme, Err(InitError::InvalidSetting { setting: "otlp_endpoint", .. })));
+    /// ```
     pub fn otlp_endpoint(mut self, base: &str) -> Self {
         if let Err(why) = validate_url(base) {
             self.errors.push(invalid("otlp_endpoint", base, &why));
@@ -231,6 +444,15 @@ impl TelemetryBuilder {
     }
 
     /// The full URL for one signal, like `OTEL_EXPORTER_OTLP_TRACES_ENDPOINT`.
+    ///
+    /// ```
+    /// use otel_init::{Signal, Telemetry};
+    /// let builder = Telemetry::builder_from_env(&[("OTEL_EXPORTER_OTLP_PROTOCOL", "http/protobuf")])
+    ///     .otlp_signal_endpoint(Signal::Logs, "http://logs.example:4318/ingest");
+    /// let config = builder.config();
+    /// assert_eq!(config.otlp(Signal::Logs).endpoint, "http://logs.example:4318/ingest");
+    /// assert_eq!(config.otlp(Signal::Traces).endpoint, "http://localhost:4318/v1/traces");
+    /// ```
     pub fn otlp_signal_endpoint(mut self, signal: Signal, url: &str) -> Self {
         match validate_url(url) {
             Ok(()) => self.config.otlp_mut(signal).endpoint = url.to_owned(),
@@ -241,6 +463,15 @@ impl TelemetryBuilder {
 
     /// The protocol for every signal. Default endpoints follow the protocol
     /// (4317 for gRPC, 4318 with the signal path for HTTP).
+    ///
+    /// ```
+    /// use otel_init::{Protocol, Signal, Telemetry};
+    /// let builder = Telemetry::builder_from_env(&[("OTEL_EXPORTER_OTLP_PROTOCOL", "http/protobuf")])
+    ///     .otlp_protocol(Protocol::Grpc);
+    /// let traces = builder.config().otlp(Signal::Traces);
+    /// assert_eq!(traces.protocol, Protocol::Grpc);
+    /// assert_eq!(traces.endpoint, "http://localhost:4317");
+    /// ```
     pub fn otlp_protocol(mut self, protocol: Protocol) -> Self {
         for signal in [Signal::Traces, Signal::Metrics, Signal::Logs] {
             let c = self.config.otlp_mut(signal);
@@ -261,6 +492,14 @@ impl TelemetryBuilder {
     }
 
     /// An extra header on every export request (e.g. an API key).
+    ///
+    /// ```
+    /// use otel_init::{Signal, Telemetry};
+    /// let builder = Telemetry::builder_from_env(&[("OTEL_TRACES_EXPORTER", "otlp")])
+    ///     .otlp_header("X-Api-Key", "secret");
+    /// let headers = &builder.config().otlp(Signal::Metrics).headers;
+    /// assert!(headers.contains(&("x-api-key".to_owned(), "secret".to_owned())));
+    /// ```
     pub fn otlp_header(mut self, name: &str, value: &str) -> Self {
         if http::HeaderName::from_bytes(name.as_bytes()).is_err()
             || http::HeaderValue::from_str(value).is_err()
@@ -282,6 +521,14 @@ impl TelemetryBuilder {
     }
 
     /// The deadline of one export attempt (default 10 s).
+    ///
+    /// ```
+    /// use otel_init::{Signal, Telemetry};
+    /// use std::time::Duration;
+    /// let builder = Telemetry::builder_from_env(&[("OTEL_EXPORTER_OTLP_TIMEOUT", "10000")])
+    ///     .otlp_timeout(Duration::from_secs(3));
+    /// assert_eq!(builder.config().otlp(Signal::Traces).timeout, Duration::from_secs(3));
+    /// ```
     pub fn otlp_timeout(mut self, timeout: Duration) -> Self {
         if timeout.is_zero() {
             self.errors
@@ -295,6 +542,14 @@ impl TelemetryBuilder {
     }
 
     /// Body compression for every signal.
+    ///
+    /// ```
+    /// use otel_init::config::Compression;
+    /// use otel_init::{Signal, Telemetry};
+    /// let builder = Telemetry::builder_from_env(&[("OTEL_EXPORTER_OTLP_COMPRESSION", "none")])
+    ///     .otlp_compression(Some(Compression::Gzip));
+    /// assert_eq!(builder.config().otlp(Signal::Logs).compression, Some(Compression::Gzip));
+    /// ```
     pub fn otlp_compression(mut self, compression: Option<Compression>) -> Self {
         for signal in [Signal::Traces, Signal::Metrics, Signal::Logs] {
             self.config.otlp_mut(signal).compression = compression;
@@ -303,6 +558,23 @@ impl TelemetryBuilder {
     }
 
     /// How failed exports are retried.
+    ///
+    /// ```
+    /// use otel_init::{InitError, RetryPolicy, Telemetry};
+    /// use std::time::Duration;
+    /// let patient = RetryPolicy { max_attempts: 10, max_backoff: Duration::from_secs(30), ..RetryPolicy::default() };
+    /// let telemetry = Telemetry::builder_from_env(&[("OTEL_TRACES_EXPORTER", "none")])
+    ///     .retry_policy(patient)
+    ///     .without_globals()
+    ///     .build();
+    /// assert!(telemetry.is_ok());
+    ///
+    /// let no_attempt = RetryPolicy { max_attempts: 0, ..RetryPolicy::default() };
+    /// let invalid = Telemetry::builder_from_env(&[("OTEL_TRACES_EXPORTER", "none")])
+    ///     .retry_policy(no_attempt)
+    ///     .build();
+    /// assert!(matches!(invalid, Err(InitError::InvalidSetting { setting: "retry_policy", .. })));
+    /// ```
     pub fn retry_policy(mut self, policy: RetryPolicy) -> Self {
         if policy.max_attempts == 0 || policy.multiplier < 1.0 || !policy.multiplier.is_finite() {
             self.errors.push(invalid(
@@ -317,12 +589,34 @@ impl TelemetryBuilder {
     }
 
     /// The propagators; an empty list means `none`.
+    ///
+    /// ```
+    /// use otel_init::{PropagatorKind, Telemetry};
+    /// let builder = Telemetry::builder_from_env(&[("OTEL_PROPAGATORS", "b3")])
+    ///     .propagators([PropagatorKind::TraceContext, PropagatorKind::Baggage]);
+    /// assert_eq!(builder.config().propagators, [PropagatorKind::TraceContext, PropagatorKind::Baggage]);
+    /// assert!(Telemetry::builder_from_env(&[]).propagators([]).config().propagators.is_empty());
+    /// ```
     pub fn propagators(mut self, kinds: impl IntoIterator<Item = PropagatorKind>) -> Self {
         self.config.propagators = dedup(kinds);
         self
     }
 
     /// The span batch processor's settings.
+    ///
+    /// ```
+    /// use otel_init::config::BatchConfig;
+    /// use otel_init::{InitError, Telemetry};
+    /// let larger = BatchConfig { max_queue_size: 8192, ..BatchConfig::SPANS };
+    /// let builder = Telemetry::builder_from_env(&[("OTEL_BSP_MAX_QUEUE_SIZE", "1024")]).span_batch(larger);
+    /// assert_eq!(builder.config().span_batch.max_queue_size, 8192);
+    ///
+    /// let batch_above_queue = BatchConfig { max_queue_size: 100, max_export_batch_size: 512, ..BatchConfig::SPANS };
+    /// let invalid = Telemetry::builder_from_env(&[("OTEL_TRACES_EXPORTER", "none")])
+    ///     .span_batch(batch_above_queue)
+    ///     .build();
+    /// assert!(matches!(invalid, Err(InitError::InvalidSetting { setting: "span_batch", .. })));
+    /// ```
     pub fn span_batch(mut self, batch: BatchConfig) -> Self {
         match check_batch(batch) {
             Ok(()) => self.config.span_batch = batch,
@@ -332,6 +626,15 @@ impl TelemetryBuilder {
     }
 
     /// The log record batch processor's settings.
+    ///
+    /// ```
+    /// use otel_init::config::BatchConfig;
+    /// use std::time::Duration;
+    /// let prompt = BatchConfig { schedule_delay: Duration::from_millis(200), ..BatchConfig::LOGS };
+    /// let builder = otel_init::Telemetry::builder_from_env(&[("OTEL_BLRP_SCHEDULE_DELAY", "5000")])
+    ///     .log_batch(prompt);
+    /// assert_eq!(builder.config().log_batch.schedule_delay, Duration::from_millis(200));
+    /// ```
     pub fn log_batch(mut self, batch: BatchConfig) -> Self {
         match check_batch(batch) {
             Ok(()) => self.config.log_batch = batch,
@@ -341,6 +644,13 @@ impl TelemetryBuilder {
     }
 
     /// How often metrics are collected and exported (default 60 s).
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// let builder = otel_init::Telemetry::builder_from_env(&[("OTEL_METRIC_EXPORT_INTERVAL", "60000")])
+    ///     .metric_export_interval(Duration::from_secs(10));
+    /// assert_eq!(builder.config().metric_export_interval, Duration::from_secs(10));
+    /// ```
     pub fn metric_export_interval(mut self, interval: Duration) -> Self {
         if interval.is_zero() {
             self.errors.push(invalid(
@@ -355,6 +665,22 @@ impl TelemetryBuilder {
     }
 
     /// The longest [`TelemetryGuard::shutdown`] may take (default 5 s).
+    ///
+    /// ```
+    /// use otel_init::{InitError, Telemetry};
+    /// use std::time::Duration;
+    /// let telemetry = Telemetry::builder_from_env(&[("OTEL_TRACES_EXPORTER", "none")])
+    ///     .shutdown_timeout(Duration::from_secs(2))
+    ///     .without_globals()
+    ///     .build()?;
+    /// assert!(telemetry.shutdown().completed);
+    ///
+    /// let invalid = Telemetry::builder_from_env(&[("OTEL_TRACES_EXPORTER", "none")])
+    ///     .shutdown_timeout(Duration::ZERO)
+    ///     .build();
+    /// assert!(matches!(invalid, Err(InitError::InvalidSetting { setting: "shutdown_timeout", .. })));
+    /// # Ok::<(), InitError>(())
+    /// ```
     pub fn shutdown_timeout(mut self, timeout: Duration) -> Self {
         if timeout.is_zero() {
             self.errors
@@ -367,6 +693,19 @@ impl TelemetryBuilder {
 
     /// Adds a `tracing` layer to the installed subscriber (the hook
     /// `otel-logging` uses for its JSON layer). The filter from `RUST_LOG` applies to it.
+    ///
+    /// ```no_run
+    /// // no_run: init() installs the process-wide tracing subscriber.
+    /// let errors_on_stderr = tracing_subscriber::fmt::layer()
+    ///     .with_writer(std::io::stderr)
+    ///     .with_filter(tracing_subscriber::filter::LevelFilter::ERROR);
+    /// # use tracing_subscriber::Layer as _;
+    /// let _telemetry = otel_init::Telemetry::builder()
+    ///     .without_fmt_layer()
+    ///     .with_layer(errors_on_stderr)
+    ///     .init()?;
+    /// # Ok::<(), otel_init::InitError>(())
+    /// ```
     pub fn with_layer<L>(mut self, layer: L) -> Self
     where
         L: tracing_subscriber::Layer<tracing_subscriber::Registry> + Send + Sync + 'static,
@@ -377,12 +716,31 @@ impl TelemetryBuilder {
 
     /// Leaves out the default log output on stdout (human-readable or JSON,
     /// see `OTEL_INIT_LOG_FORMAT`), whatever the environment says.
+    ///
+    /// ```no_run
+    /// // no_run: init() installs the process-wide tracing subscriber.
+    /// // Telemetry goes to the collector only; nothing is printed on stdout.
+    /// let _telemetry = otel_init::Telemetry::builder().without_fmt_layer().init()?;
+    /// # Ok::<(), otel_init::InitError>(())
+    /// ```
     pub fn without_fmt_layer(mut self) -> Self {
         self.fmt_layer = false;
         self
     }
 
     /// The filter used when `RUST_LOG` is unset (default `info`).
+    ///
+    /// ```
+    /// use otel_init::{InitError, Telemetry};
+    /// let builder = Telemetry::builder_from_env(&[("OTEL_TRACES_EXPORTER", "none")])
+    ///     .default_filter("warn,checkout=debug"); // used by init() when RUST_LOG is unset
+    /// assert!(builder.without_globals().build().is_ok());
+    ///
+    /// let invalid = Telemetry::builder_from_env(&[("OTEL_TRACES_EXPORTER", "none")])
+    ///     .default_filter("checkout=loud")
+    ///     .build();
+    /// assert!(matches!(invalid, Err(InitError::InvalidSetting { setting: "default_filter", .. })));
+    /// ```
     pub fn default_filter(mut self, directives: &str) -> Self {
         match tracing_subscriber::EnvFilter::try_new(directives) {
             Ok(_) => self.default_filter = directives.to_owned(),
@@ -395,6 +753,16 @@ impl TelemetryBuilder {
 
     /// Leaves OpenTelemetry's global providers and propagator alone (for tests
     /// that run several pipelines in one process).
+    ///
+    /// ```
+    /// use otel_init::Telemetry;
+    /// // Two independent pipelines in one process, neither of them global.
+    /// let env = [("OTEL_TRACES_EXPORTER", "none"), ("OTEL_METRICS_EXPORTER", "none")];
+    /// let first = Telemetry::builder_from_env(&env).service_name("a").without_globals().build()?;
+    /// let second = Telemetry::builder_from_env(&env).service_name("b").without_globals().build()?;
+    /// assert!(first.shutdown().completed && second.shutdown().completed);
+    /// # Ok::<(), otel_init::InitError>(())
+    /// ```
     pub fn without_globals(mut self) -> Self {
         self.set_globals = false;
         self
@@ -402,6 +770,29 @@ impl TelemetryBuilder {
 
     /// Starts the providers and registers them globally, without touching the
     /// `tracing` subscriber: add [`TelemetryGuard::layer`] to your own.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "multi_thread", worker_threads = 2)]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// use otel_init::opentelemetry::trace::{Tracer as _, TracerProvider as _};
+    /// use std::time::Duration;
+    ///
+    /// let collector = otel_testing::OtlpReceiver::start().await?; // an in-process OTLP receiver
+    /// let endpoint = collector.http_endpoint();
+    /// let telemetry = otel_init::Telemetry::builder_from_env(&[
+    ///     ("OTEL_EXPORTER_OTLP_ENDPOINT", endpoint.as_str()),
+    ///     ("OTEL_METRICS_EXPORTER", "none"),
+    ///     ("OTEL_LOGS_EXPORTER", "none"),
+    /// ])
+    /// .without_globals()
+    /// .build()?;
+    /// let tracer = telemetry.tracer_provider().expect("the SDK is enabled").tracer("doc");
+    /// tracer.in_span("GET /cart", |_| {});
+    /// telemetry.force_flush()?;
+    /// assert!(collector.wait_for_span("GET /cart", Duration::from_secs(5)).await.is_some());
+    /// assert!(telemetry.shutdown().is_clean());
+    /// # Ok(()) }
+    /// ```
     pub fn build(self) -> Result<TelemetryGuard, InitError> {
         self.build_for_service().map(|(guard, _)| guard)
     }
@@ -482,6 +873,16 @@ impl TelemetryBuilder {
     /// [`without_fmt_layer`](Self::without_fmt_layer)) and any
     /// [`with_layer`](Self::with_layer) layers. Records of the `log` crate are
     /// captured as events, unless a `log` logger is already installed.
+    ///
+    /// ```no_run
+    /// // no_run: init() installs the process-wide tracing subscriber.
+    /// let _telemetry = otel_init::Telemetry::builder()
+    ///     .service_name("checkout")
+    ///     .default_filter("info,checkout=debug")
+    ///     .init()?;
+    /// tracing::info!("listening"); // printed on stdout and exported as a log record
+    /// # Ok::<(), otel_init::InitError>(())
+    /// ```
     pub fn init(mut self) -> Result<TelemetryGuard, InitError> {
         let layers = std::mem::take(&mut self.layers);
         let default_filter = self.default_filter.clone();
