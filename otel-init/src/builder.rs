@@ -21,11 +21,14 @@ use std::time::Duration;
 /// ```
 /// use otel_init::{ExporterKind, Telemetry};
 /// // Settings from a list instead of the process environment, and no global state:
-/// let telemetry = Telemetry::builder_from_env(&[("OTEL_METRICS_EXPORTER", "none")])
-///     .service_name("checkout")
-///     .traces_exporters([ExporterKind::Console])
-///     .without_globals()
-///     .build()?;
+/// let telemetry = Telemetry::builder_from_env(&[
+///     ("OTEL_METRICS_EXPORTER", "none"),
+///     ("OTEL_LOGS_EXPORTER", "none"),
+/// ])
+/// .service_name("checkout")
+/// .traces_exporters([ExporterKind::Console])
+/// .without_globals()
+/// .build()?;
 /// assert!(telemetry.tracer_provider().is_some());
 /// assert!(telemetry.meter_provider().is_none());
 /// # Ok::<(), otel_init::InitError>(())
@@ -325,10 +328,14 @@ impl TelemetryBuilder {
     /// use otel_init::opentelemetry::trace::{Span as _, Tracer as _, TracerProvider as _};
     /// use otel_init::sampling::{Action, ParentBased, Rule, RuleSampler};
     /// let health_checks_never = RuleSampler::new([Rule::any().name("health*").then(Action::never())]);
-    /// let telemetry = otel_init::Telemetry::builder_from_env(&[("OTEL_TRACES_EXPORTER", "none")])
-    ///     .custom_sampler(ParentBased::new(health_checks_never))
-    ///     .without_globals()
-    ///     .build()?;
+    /// let telemetry = otel_init::Telemetry::builder_from_env(&[
+    ///     ("OTEL_TRACES_EXPORTER", "none"),
+    ///     ("OTEL_METRICS_EXPORTER", "none"),
+    ///     ("OTEL_LOGS_EXPORTER", "none"),
+    /// ])
+    /// .custom_sampler(ParentBased::new(health_checks_never))
+    /// .without_globals()
+    /// .build()?;
     /// let tracer = telemetry.tracer_provider().expect("enabled").tracer("doc");
     /// assert!(!tracer.start("healthcheck").span_context().is_sampled());
     /// assert!(tracer.start("GET /cart").span_context().is_sampled()); // no rule matched
@@ -386,10 +393,14 @@ impl TelemetryBuilder {
     /// Exporters for metrics; an empty list means `none`.
     ///
     /// ```
-    /// let telemetry = otel_init::Telemetry::builder_from_env(&[("OTEL_TRACES_EXPORTER", "none")])
-    ///     .metrics_exporters([])
-    ///     .without_globals()
-    ///     .build()?;
+    /// let telemetry = otel_init::Telemetry::builder_from_env(&[
+    ///     ("OTEL_TRACES_EXPORTER", "none"),
+    ///     ("OTEL_METRICS_EXPORTER", "otlp"),
+    ///     ("OTEL_LOGS_EXPORTER", "none"),
+    /// ])
+    /// .metrics_exporters([])
+    /// .without_globals()
+    /// .build()?;
     /// assert!(telemetry.meter_provider().is_none());
     /// # Ok::<(), otel_init::InitError>(())
     /// ```
@@ -402,10 +413,14 @@ impl TelemetryBuilder {
     ///
     /// ```
     /// use otel_init::ExporterKind;
-    /// let telemetry = otel_init::Telemetry::builder_from_env(&[("OTEL_TRACES_EXPORTER", "none")])
-    ///     .logs_exporters([ExporterKind::Console])
-    ///     .without_globals()
-    ///     .build()?;
+    /// let telemetry = otel_init::Telemetry::builder_from_env(&[
+    ///     ("OTEL_TRACES_EXPORTER", "none"),
+    ///     ("OTEL_METRICS_EXPORTER", "none"),
+    ///     ("OTEL_LOGS_EXPORTER", "none"),
+    /// ])
+    /// .logs_exporters([ExporterKind::Console])
+    /// .without_globals()
+    /// .build()?;
     /// assert!(telemetry.logger_provider().is_some());
     /// # Ok::<(), otel_init::InitError>(())
     /// ```
@@ -563,10 +578,14 @@ impl TelemetryBuilder {
     /// use otel_init::{InitError, RetryPolicy, Telemetry};
     /// use std::time::Duration;
     /// let patient = RetryPolicy { max_attempts: 10, max_backoff: Duration::from_secs(30), ..RetryPolicy::default() };
-    /// let telemetry = Telemetry::builder_from_env(&[("OTEL_TRACES_EXPORTER", "none")])
-    ///     .retry_policy(patient)
-    ///     .without_globals()
-    ///     .build();
+    /// let telemetry = Telemetry::builder_from_env(&[
+    ///     ("OTEL_TRACES_EXPORTER", "none"),
+    ///     ("OTEL_METRICS_EXPORTER", "none"),
+    ///     ("OTEL_LOGS_EXPORTER", "none"),
+    /// ])
+    /// .retry_policy(patient)
+    /// .without_globals()
+    /// .build();
     /// assert!(telemetry.is_ok());
     ///
     /// let no_attempt = RetryPolicy { max_attempts: 0, ..RetryPolicy::default() };
@@ -669,10 +688,14 @@ impl TelemetryBuilder {
     /// ```
     /// use otel_init::{InitError, Telemetry};
     /// use std::time::Duration;
-    /// let telemetry = Telemetry::builder_from_env(&[("OTEL_TRACES_EXPORTER", "none")])
-    ///     .shutdown_timeout(Duration::from_secs(2))
-    ///     .without_globals()
-    ///     .build()?;
+    /// let telemetry = Telemetry::builder_from_env(&[
+    ///     ("OTEL_TRACES_EXPORTER", "none"),
+    ///     ("OTEL_METRICS_EXPORTER", "none"),
+    ///     ("OTEL_LOGS_EXPORTER", "none"),
+    /// ])
+    /// .shutdown_timeout(Duration::from_secs(2))
+    /// .without_globals()
+    /// .build()?;
     /// assert!(telemetry.shutdown().completed);
     ///
     /// let invalid = Telemetry::builder_from_env(&[("OTEL_TRACES_EXPORTER", "none")])
@@ -732,8 +755,12 @@ impl TelemetryBuilder {
     ///
     /// ```
     /// use otel_init::{InitError, Telemetry};
-    /// let builder = Telemetry::builder_from_env(&[("OTEL_TRACES_EXPORTER", "none")])
-    ///     .default_filter("warn,checkout=debug"); // used by init() when RUST_LOG is unset
+    /// let builder = Telemetry::builder_from_env(&[
+    ///     ("OTEL_TRACES_EXPORTER", "none"),
+    ///     ("OTEL_METRICS_EXPORTER", "none"),
+    ///     ("OTEL_LOGS_EXPORTER", "none"),
+    /// ])
+    /// .default_filter("warn,checkout=debug"); // used by init() when RUST_LOG is unset
     /// assert!(builder.without_globals().build().is_ok());
     ///
     /// let invalid = Telemetry::builder_from_env(&[("OTEL_TRACES_EXPORTER", "none")])
@@ -757,7 +784,11 @@ impl TelemetryBuilder {
     /// ```
     /// use otel_init::Telemetry;
     /// // Two independent pipelines in one process, neither of them global.
-    /// let env = [("OTEL_TRACES_EXPORTER", "none"), ("OTEL_METRICS_EXPORTER", "none")];
+    /// let env = [
+    ///     ("OTEL_TRACES_EXPORTER", "none"),
+    ///     ("OTEL_METRICS_EXPORTER", "none"),
+    ///     ("OTEL_LOGS_EXPORTER", "none"),
+    /// ];
     /// let first = Telemetry::builder_from_env(&env).service_name("a").without_globals().build()?;
     /// let second = Telemetry::builder_from_env(&env).service_name("b").without_globals().build()?;
     /// assert!(first.shutdown().completed && second.shutdown().completed);

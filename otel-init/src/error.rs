@@ -4,6 +4,30 @@ use std::path::PathBuf;
 
 /// Why [`init_telemetry`](crate::init_telemetry) or
 /// [`TelemetryBuilder::init`](crate::TelemetryBuilder::init) failed.
+///
+/// ```
+/// use otel_init::{InitError, Telemetry};
+/// use std::time::Duration;
+/// let error = Telemetry::builder_from_env(&[("OTEL_TRACES_EXPORTER", "none")])
+///     .shutdown_timeout(Duration::ZERO)
+///     .build()
+///     .unwrap_err();
+/// assert!(matches!(error, InitError::InvalidSetting { setting: "shutdown_timeout", .. }));
+/// assert_eq!(
+///     error.to_string(),
+///     "invalid setting shutdown_timeout = 0ns: expected a positive duration"
+/// );
+///
+/// let error = Telemetry::builder_from_env(&[
+///     ("OTEL_EXPORTER_OTLP_CERTIFICATE", "/no/such/ca.pem"),
+///     ("OTEL_METRICS_EXPORTER", "none"),
+///     ("OTEL_LOGS_EXPORTER", "none"),
+/// ])
+/// .without_globals()
+/// .build()
+/// .unwrap_err();
+/// assert!(matches!(error, InitError::Tls { what: "CA certificate", .. }));
+/// ```
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum InitError {

@@ -13,6 +13,29 @@ use tracing_subscriber::Layer;
 use tracing_subscriber::registry::LookupSpan;
 
 /// What [`TelemetryGuard::shutdown`] did.
+///
+/// ```
+/// use otel_init::opentelemetry::trace::{Tracer as _, TracerProvider as _};
+/// use std::time::Duration;
+/// // A collector that is not there: an address nobody listens on any more.
+/// let closed = std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?;
+/// let endpoint = format!("http://{closed}");
+/// let telemetry = otel_init::Telemetry::builder_from_env(&[
+///     ("OTEL_EXPORTER_OTLP_ENDPOINT", endpoint.as_str()),
+///     ("OTEL_METRICS_EXPORTER", "none"),
+///     ("OTEL_LOGS_EXPORTER", "none"),
+/// ])
+/// .shutdown_timeout(Duration::from_secs(1))
+/// .without_globals()
+/// .build()?;
+/// let tracer = telemetry.tracer_provider().expect("enabled").tracer("doc");
+/// tracer.in_span("GET /cart", |_| {});
+/// let report = telemetry.shutdown();
+/// assert!(!report.is_clean());
+/// assert_eq!(report.export.traces.exported, 0);
+/// assert_eq!(report.export.traces.lost(), 1); // counted, not silently gone
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[must_use]
 pub struct ShutdownReport {
@@ -30,12 +53,14 @@ impl ShutdownReport {
     /// True when shutdown finished in time and nothing was ever lost.
     ///
     /// ```
-    /// let guard = otel_init::Telemetry::builder()
-    ///     .traces_exporters([])
-    ///     .metrics_exporters([])
-    ///     .logs_exporters([])
-    ///     .build()
-    ///     .expect("init");
+    /// let guard = otel_init::Telemetry::builder_from_env(&[
+    ///     ("OTEL_TRACES_EXPORTER", "none"),
+    ///     ("OTEL_METRICS_EXPORTER", "none"),
+    ///     ("OTEL_LOGS_EXPORTER", "none"),
+    /// ])
+    /// .without_globals()
+    /// .build()
+    /// .expect("valid settings");
     /// assert!(guard.shutdown().is_clean());
     /// ```
     pub fn is_clean(&self) -> bool {
@@ -63,13 +88,15 @@ pub(crate) struct Parts {
 /// Keep it alive for the life of the program: `let _telemetry = ...;`, not `let _ = ...;`.
 ///
 /// ```
-/// let telemetry = otel_init::Telemetry::builder()
-///     .service_name("doc-example")
-///     .traces_exporters([])
-///     .metrics_exporters([])
-///     .logs_exporters([])
-///     .build()
-///     .expect("valid settings");
+/// let telemetry = otel_init::Telemetry::builder_from_env(&[
+///     ("OTEL_TRACES_EXPORTER", "none"),
+///     ("OTEL_METRICS_EXPORTER", "none"),
+///     ("OTEL_LOGS_EXPORTER", "none"),
+/// ])
+/// .service_name("doc-example")
+/// .without_globals()
+/// .build()
+/// .expect("valid settings");
 /// let report = telemetry.shutdown();
 /// assert!(report.completed);
 /// ```
@@ -91,6 +118,19 @@ impl TelemetryGuard {
     }
 
     /// The warnings the environment produced (each was also printed once).
+    ///
+    /// ```
+    /// let telemetry = otel_init::Telemetry::builder_from_env(&[
+    ///     ("OTEL_TRACES_EXPORTER", "none"),
+    ///     ("OTEL_BSP_MAX_QUEUE_SIZE", "lots"),
+    /// ])
+    /// .without_globals()
+    /// .build()?;
+    /// let warning = &telemetry.warnings()[0];
+    /// assert_eq!(warning.variable, "OTEL_BSP_MAX_QUEUE_SIZE");
+    /// assert_eq!(warning.value, "lots");
+    /// # Ok::<(), otel_init::InitError>(())
+    /// ```
     pub fn warnings(&self) -> &[ConfigWarning] {
         self.parts
             .as_ref()
@@ -99,6 +139,23 @@ impl TelemetryGuard {
     }
 
     /// Exported and lost counts so far, per signal.
+    ///
+    /// ```
+    /// use otel_init::opentelemetry::trace::{Tracer as _, TracerProvider as _};
+    /// let telemetry = otel_init::Telemetry::builder_from_env(&[
+    ///     ("OTEL_TRACES_EXPORTER", "console"), // a waterfall on stderr
+    ///     ("OTEL_METRICS_EXPORTER", "none"),
+    /// ])
+    /// .without_globals()
+    /// .build()?;
+    /// let tracer = telemetry.tracer_provider().expect("enabled").tracer("doc");
+    /// tracer.in_span("GET /cart", |_| tracer.in_span("SELECT cart", |_| {}));
+    /// telemetry.force_flush()?;
+    /// let report = telemetry.export_report();
+    /// assert_eq!(report.traces.exported, 2);
+    /// assert_eq!(report.traces.lost(), 0);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn export_report(&self) -> ExportReport {
         self.parts
             .as_ref()
@@ -110,9 +167,13 @@ impl TelemetryGuard {
     ///
     /// ```
     /// use otel_init::sampling::TailSampling;
-    /// let guard = otel_init::Telemetry::builder_from_env(&[("OTEL_TRACES_EXPORTER", "none")])
-    ///     .tail_sampling(TailSampling::new())
-    ///     .build()?;
+    /// let guard = otel_init::Telemetry::builder_from_env(&[
+    ///     ("OTEL_TRACES_EXPORTER", "none"),
+    ///     ("OTEL_METRICS_EXPORTER", "none"),
+    ///     ("OTEL_LOGS_EXPORTER", "none"),
+    /// ])
+    /// .tail_sampling(TailSampling::new())
+    /// .build()?;
     /// assert_eq!(guard.tail_sampling_report().map(|r| r.dropped), Some(0));
     /// # Ok::<(), otel_init::InitError>(())
     /// ```
@@ -124,16 +185,64 @@ impl TelemetryGuard {
     }
 
     /// The tracer provider, `None` when the SDK is disabled.
+    ///
+    /// ```
+    /// use otel_init::opentelemetry::trace::{Span as _, Tracer as _, TracerProvider as _};
+    /// let telemetry = otel_init::Telemetry::builder_from_env(&[
+    ///     ("OTEL_TRACES_EXPORTER", "none"),
+    ///     ("OTEL_METRICS_EXPORTER", "none"),
+    ///     ("OTEL_LOGS_EXPORTER", "none"),
+    /// ])
+    /// .without_globals()
+    /// .build()?;
+    /// let tracer = telemetry.tracer_provider().expect("the SDK is enabled").tracer("checkout");
+    /// let span = tracer.start("reserve stock");
+    /// assert!(span.is_recording());
+    /// # Ok::<(), otel_init::InitError>(())
+    /// ```
     pub fn tracer_provider(&self) -> Option<&SdkTracerProvider> {
         self.parts.as_ref().and_then(|p| p.tracer.as_ref())
     }
 
     /// The meter provider, `None` when metrics are disabled.
+    ///
+    /// ```
+    /// use otel_init::opentelemetry::metrics::MeterProvider as _;
+    /// let telemetry = otel_init::Telemetry::builder_from_env(&[
+    ///     ("OTEL_TRACES_EXPORTER", "none"),
+    ///     ("OTEL_METRICS_EXPORTER", "console"), // lines on stdout
+    /// ])
+    /// .without_globals()
+    /// .build()?;
+    /// let meter = telemetry.meter_provider().expect("metrics are on").meter("checkout");
+    /// let orders = meter.u64_counter("orders").build();
+    /// orders.add(1, &[]);
+    /// telemetry.force_flush()?;
+    /// assert_eq!(telemetry.export_report().metrics.exported, 1); // one collection cycle
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn meter_provider(&self) -> Option<&SdkMeterProvider> {
         self.parts.as_ref().and_then(|p| p.meter.as_ref())
     }
 
     /// The logger provider, `None` when logs are disabled.
+    ///
+    /// ```
+    /// use otel_init::opentelemetry::logs::{LogRecord as _, Logger as _, LoggerProvider as _};
+    /// let telemetry = otel_init::Telemetry::builder_from_env(&[
+    ///     ("OTEL_TRACES_EXPORTER", "none"),
+    ///     ("OTEL_LOGS_EXPORTER", "console"),
+    /// ])
+    /// .without_globals()
+    /// .build()?;
+    /// let logger = telemetry.logger_provider().expect("logs are on").logger("checkout");
+    /// let mut record = logger.create_log_record();
+    /// record.set_body("order placed".into());
+    /// logger.emit(record);
+    /// telemetry.force_flush()?;
+    /// assert_eq!(telemetry.export_report().logs.exported, 1);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn logger_provider(&self) -> Option<&SdkLoggerProvider> {
         self.parts.as_ref().and_then(|p| p.logger.as_ref())
     }
@@ -144,12 +253,14 @@ impl TelemetryGuard {
     ///
     /// ```
     /// use tracing_subscriber::layer::SubscriberExt;
-    /// let telemetry = otel_init::Telemetry::builder()
-    ///     .traces_exporters([])
-    ///     .metrics_exporters([])
-    ///     .logs_exporters([])
-    ///     .build()
-    ///     .expect("init");
+    /// let telemetry = otel_init::Telemetry::builder_from_env(&[
+    ///     ("OTEL_TRACES_EXPORTER", "none"),
+    ///     ("OTEL_METRICS_EXPORTER", "none"),
+    ///     ("OTEL_LOGS_EXPORTER", "none"),
+    /// ])
+    /// .without_globals()
+    /// .build()
+    /// .expect("valid settings");
     /// let subscriber = tracing_subscriber::registry()
     ///     .with(telemetry.layer())
     ///     .with(tracing_subscriber::fmt::layer());
@@ -163,6 +274,28 @@ impl TelemetryGuard {
     }
 
     /// Exports everything queued now, waiting at most the shutdown timeout.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "multi_thread", worker_threads = 2)]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// use otel_init::opentelemetry::trace::{Tracer as _, TracerProvider as _};
+    /// let collector = otel_testing::OtlpReceiver::start().await?; // an in-process OTLP receiver
+    /// let endpoint = collector.http_endpoint();
+    /// let telemetry = otel_init::Telemetry::builder_from_env(&[
+    ///     ("OTEL_EXPORTER_OTLP_ENDPOINT", endpoint.as_str()),
+    ///     ("OTEL_BSP_SCHEDULE_DELAY", "60000"), // batches wait up to a minute
+    ///     ("OTEL_METRICS_EXPORTER", "none"),
+    ///     ("OTEL_LOGS_EXPORTER", "none"),
+    /// ])
+    /// .without_globals()
+    /// .build()?;
+    /// let tracer = telemetry.tracer_provider().expect("enabled").tracer("doc");
+    /// tracer.in_span("GET /cart", |_| {});
+    /// telemetry.force_flush()?; // ...but not this one
+    /// assert_eq!(telemetry.export_report().traces.exported, 1);
+    /// assert_eq!(collector.spans().len(), 1);
+    /// # Ok(()) }
+    /// ```
     pub fn force_flush(&self) -> Result<(), String> {
         let Some(p) = &self.parts else { return Ok(()) };
         let errors = failures([
@@ -180,6 +313,23 @@ impl TelemetryGuard {
     /// Flushes and shuts down every provider, then flushes otel-logging's log
     /// output, waiting at most the shutdown timeout however the collector
     /// behaves, and says what happened.
+    ///
+    /// ```
+    /// use otel_init::opentelemetry::trace::{Tracer as _, TracerProvider as _};
+    /// let telemetry = otel_init::Telemetry::builder_from_env(&[
+    ///     ("OTEL_TRACES_EXPORTER", "console"),
+    ///     ("OTEL_METRICS_EXPORTER", "none"),
+    ///     ("OTEL_LOGS_EXPORTER", "none"),
+    /// ])
+    /// .without_globals()
+    /// .build()?;
+    /// let tracer = telemetry.tracer_provider().expect("enabled").tracer("doc");
+    /// tracer.in_span("GET /cart", |_| {});
+    /// let report = telemetry.shutdown(); // exports the queued span first
+    /// assert!(report.completed);
+    /// assert_eq!(report.export.traces.exported, 1);
+    /// # Ok::<(), otel_init::InitError>(())
+    /// ```
     pub fn shutdown(mut self) -> ShutdownReport {
         self.shutdown_inner()
     }

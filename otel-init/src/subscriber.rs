@@ -18,6 +18,21 @@ use tracing_subscriber::registry::LookupSpan;
 use tracing_subscriber::{Layer, Registry};
 
 /// A layer that can be added to the subscriber [`init`](crate::TelemetryBuilder::init) installs.
+///
+/// ```
+/// use otel_init::BoxedLayer;
+/// use tracing_subscriber::layer::SubscriberExt as _;
+/// // Layers chosen at run time share one type; a Vec of them is a layer too.
+/// let verbose = std::env::var_os("VERBOSE").is_some();
+/// let mut layers: Vec<BoxedLayer> = Vec::new();
+/// if verbose {
+///     layers.push(Box::new(tracing_subscriber::fmt::layer().with_writer(std::io::stderr)));
+/// }
+/// layers.push(Box::new(tracing_subscriber::fmt::layer().json().with_writer(std::io::sink)));
+/// let subscriber = tracing_subscriber::registry().with(layers);
+/// tracing::subscriber::with_default(subscriber, || tracing::info!("through boxed layers"));
+/// // The same values go to `TelemetryBuilder::with_layer` before `init()`.
+/// ```
 pub type BoxedLayer = Box<dyn Layer<Registry> + Send + Sync + 'static>;
 
 pub(crate) fn otel_layers<S>(

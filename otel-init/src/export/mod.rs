@@ -28,6 +28,20 @@ use std::sync::Arc;
 use std::time::Duration;
 
 /// What each signal's pipeline has exported and lost so far.
+///
+/// ```
+/// let telemetry = otel_init::Telemetry::builder_from_env(&[
+///     ("OTEL_TRACES_EXPORTER", "none"),
+///     ("OTEL_METRICS_EXPORTER", "none"),
+///     ("OTEL_LOGS_EXPORTER", "none"),
+/// ])
+/// .without_globals()
+/// .build()?;
+/// // Nothing exported and nothing lost yet, for any signal.
+/// assert_eq!(telemetry.export_report(), otel_init::ExportReport::default());
+/// assert_eq!(telemetry.export_report().logs.lost(), 0);
+/// # Ok::<(), otel_init::InitError>(())
+/// ```
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct ExportReport {
     /// Spans.

@@ -18,6 +18,16 @@ pub(crate) struct SignalStats {
 }
 
 /// A snapshot of one signal's counters.
+///
+/// ```
+/// let spans = otel_init::SignalReport {
+///     exported: 980,
+///     dropped_queue_full: 15,
+///     failed: 5,
+///     dropped_at_shutdown: 0,
+/// };
+/// assert_eq!(spans.lost(), 20);
+/// ```
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct SignalReport {
     /// Items the collector accepted.
@@ -32,6 +42,12 @@ pub struct SignalReport {
 
 impl SignalReport {
     /// Everything lost, for any reason.
+    ///
+    /// ```
+    /// use otel_init::SignalReport;
+    /// let report = SignalReport { exported: 10, failed: 2, dropped_at_shutdown: 1, ..SignalReport::default() };
+    /// assert_eq!(report.lost(), 3);
+    /// ```
     pub fn lost(&self) -> u64 {
         self.dropped_queue_full + self.failed + self.dropped_at_shutdown
     }

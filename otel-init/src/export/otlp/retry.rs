@@ -7,6 +7,19 @@ use std::future::Future;
 use std::time::Duration;
 
 /// How failed exports are retried.
+///
+/// ```
+/// use otel_init::RetryPolicy;
+/// use std::time::Duration;
+/// let default = RetryPolicy::default();
+/// assert_eq!(default.max_attempts, 5);
+/// assert_eq!(default.initial_backoff, Duration::from_secs(1));
+/// // One attempt, no retry: for a sidecar collector on the same host.
+/// let no_retries = RetryPolicy { max_attempts: 1, ..default };
+/// let builder = otel_init::Telemetry::builder_from_env(&[("OTEL_SDK_DISABLED", "true")])
+///     .retry_policy(no_retries);
+/// # let _ = builder;
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct RetryPolicy {
     /// Attempts in total, the first included; 1 disables retries.
