@@ -157,13 +157,14 @@ async fn forward_output(
     ready: oneshot::Sender<String>,
 ) {
     let mut ready = Some(ready);
-    let prefix = format!("{READY} {} ", role.service_name());
     let mut lines = BufReader::new(stdout).lines();
     while let Ok(Some(line)) = lines.next_line().await {
-        if let Some(addr) = line.strip_prefix(&prefix)
-            && let Some(tx) = ready.take()
+        if ready.is_some()
+            && let Some(addr) = ready_address(&line, role)
         {
-            let _ = tx.send(addr.trim().to_owned());
+            if let Some(tx) = ready.take() {
+                let _ = tx.send(addr.to_owned());
+            }
             continue;
         }
         // One write per line, so that lines of different services do not mix.
@@ -218,9 +219,41 @@ async fn stop(service: &mut Service) {
     }
 }
 
+/// The address in `role`'s ready line (`storefront-ready inventory 127.0.0.1:4321`).
+fn ready_address(line: &str, role: Role) -> Option<&str> {
+    let mut words = line.split_whitespace();
+    (words.next() == Some(READY) && words.next() == Some(role.service_name()))
+        .then(|| words.next())
+        .flatten()
+        .filter(|addr| addr.parse::<std::net::SocketAddr>().is_ok())
+}
+
 fn describe(status: std::io::Result<std::process::ExitStatus>) -> String {
     match status {
         Ok(status) => status.to_string(),
         Err(e) => e.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ready_lines_are_recognised_per_role() {
+        let line = format!("{READY} inventory 127.0.0.1:4321");
+        assert_eq!(
+            ready_address(&line, Role::Inventory),
+            Some("127.0.0.1:4321")
+        );
+        assert_eq!(ready_address(&line, Role::Payment), None);
+        assert_eq!(
+            ready_address(r#"{"message":"storefront-ready"}"#, Role::Inventory),
+            None
+        );
+        assert_eq!(
+            ready_address(&format!("{READY} inventory soon"), Role::Inventory),
+            None
+        );
     }
 }
