@@ -210,7 +210,7 @@ impl TelemetryGuard {
     /// use otel_init::opentelemetry::metrics::MeterProvider as _;
     /// let telemetry = otel_init::Telemetry::builder_from_env(&[
     ///     ("OTEL_TRACES_EXPORTER", "none"),
-    ///     ("OTEL_METRICS_EXPORTER", "console"), // lines on stdout
+    ///     ("OTEL_METRICS_EXPORTER", "console"), // lines on stderr
     /// ])
     /// .without_globals()
     /// .build()?;

@@ -7,12 +7,34 @@ use std::collections::HashMap;
 use std::time::Duration;
 
 /// Where configuration values come from: the process environment, or a map in tests.
+///
+/// ```
+/// use otel_init::config::{Config, EnvSource};
+/// // Settings kept somewhere else than the environment, e.g. a config file.
+/// struct FromFile(Vec<(String, String)>);
+/// impl EnvSource for FromFile {
+///     fn get(&self, name: &str) -> Option<String> {
+///         self.0.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone())
+///     }
+/// }
+/// let file = FromFile(vec![("OTEL_SERVICE_NAME".into(), "checkout".into())]);
+/// assert_eq!(Config::from_source(&file).service_name.as_deref(), Some("checkout"));
+/// // Arrays and vectors of pairs and `HashMap<String, String>` are sources too;
+/// // in a list the last entry for a name wins.
+/// assert_eq!([("A", "1"), ("A", "2")].get("A").as_deref(), Some("2"));
+/// ```
 pub trait EnvSource {
     /// The raw value of `name`, if set.
     fn get(&self, name: &str) -> Option<String>;
 }
 
 /// The process environment.
+///
+/// ```
+/// use otel_init::config::{EnvSource, ProcessEnv};
+/// let home = ProcessEnv.get("HOME");
+/// assert_eq!(home, std::env::var_os("HOME").map(|v| v.to_string_lossy().into_owned()));
+/// ```
 #[derive(Debug, Clone, Copy, Default)]
 pub struct ProcessEnv;
 
@@ -56,6 +78,16 @@ impl<const N: usize> EnvSource for [(&str, &str); N] {
 }
 
 /// A problem found in one environment variable; the default was used instead.
+///
+/// ```
+/// let config = otel_init::Config::from_source(&[("OTEL_BSP_EXPORT_TIMEOUT", "-5")]);
+/// let warning = &config.warnings[0];
+/// assert_eq!(warning.variable, "OTEL_BSP_EXPORT_TIMEOUT");
+/// assert_eq!(warning.value, "-5");
+/// assert!(warning.to_string().starts_with("invalid value \"-5\" for OTEL_BSP_EXPORT_TIMEOUT: expected"));
+/// // The default applied:
+/// assert_eq!(config.span_batch, otel_init::config::BatchConfig::SPANS);
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ConfigWarning {
     /// The variable, e.g. `OTEL_BSP_MAX_QUEUE_SIZE`.

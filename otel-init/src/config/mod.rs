@@ -3,6 +3,16 @@
 //! [`Config::from_env`] never fails: each bad value produces one
 //! [`ConfigWarning`] and the specification's default applies. The
 //! [`Telemetry`](crate::Telemetry) builder applies explicit settings on top.
+//!
+//! ```
+//! use otel_init::config::{Config, SamplerKind};
+//! let config = Config::from_source(&[
+//!     ("OTEL_TRACES_SAMPLER", "traceidratio"),
+//!     ("OTEL_TRACES_SAMPLER_ARG", "1.5"), // out of range
+//! ]);
+//! assert_eq!(config.sampler, SamplerKind::TraceIdRatio(1.0)); // the default ratio
+//! assert_eq!(config.warnings[0].variable, "OTEL_TRACES_SAMPLER_ARG");
+//! ```
 
 mod env;
 pub(crate) mod otlp;
@@ -14,6 +24,17 @@ use env::{EnvReader, parse_key_values};
 use std::time::Duration;
 
 /// Which exporter a signal uses (`OTEL_{TRACES,METRICS,LOGS}_EXPORTER`).
+///
+/// ```
+/// use otel_init::config::{Config, ExporterKind};
+/// let config = Config::from_source(&[
+///     ("OTEL_TRACES_EXPORTER", "console,otlp"),
+///     ("OTEL_LOGS_EXPORTER", "none"),
+/// ]);
+/// assert_eq!(config.traces_exporters, [ExporterKind::Console, ExporterKind::Otlp]);
+/// assert_eq!(config.metrics_exporters, [ExporterKind::Otlp]); // the default
+/// assert!(config.logs_exporters.is_empty());
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ExporterKind {
     /// OTLP to a collector.
@@ -24,6 +45,21 @@ pub enum ExporterKind {
 
 /// The `OTEL_TRACES_SAMPLER` choices: the specification's, and the rate-limited
 /// and rule-based samplers of this workspace (see [`crate::sampling`]).
+///
+/// ```
+/// use otel_init::config::{Config, SamplerKind};
+/// let config = Config::from_source(&[
+///     ("OTEL_TRACES_SAMPLER", "parentbased_ratelimited"),
+///     ("OTEL_TRACES_SAMPLER_ARG", "50"),
+/// ]);
+/// assert_eq!(config.sampler, SamplerKind::ParentBasedRateLimited(50.0));
+///
+/// let rules = Config::from_source(&[
+///     ("OTEL_TRACES_SAMPLER", "rules"),
+///     ("OTEL_TRACES_SAMPLER_ARG", "http.route=/healthz => never; * => 0.1"),
+/// ]);
+/// assert!(matches!(rules.sampler, SamplerKind::Rules(r) if r.rules().len() == 2));
+/// ```
 #[derive(Debug, Clone, PartialEq)]
 pub enum SamplerKind {
     /// `always_on`
@@ -51,9 +87,24 @@ pub enum SamplerKind {
 
 /// Which propagators `OTEL_PROPAGATORS` selects (`tracecontext`, `baggage`,
 /// `b3`, `b3multi`, `jaeger`).
+///
+/// ```
+/// use otel_init::config::{Config, PropagatorKind};
+/// let config = Config::from_source(&[("OTEL_PROPAGATORS", "b3multi,tracecontext")]);
+/// assert_eq!(config.propagators, [PropagatorKind::B3Multi, PropagatorKind::TraceContext]);
+/// let default = Config::from_source(&[("OTEL_PROPAGATORS", "")]);
+/// assert_eq!(default.propagators, [PropagatorKind::TraceContext, PropagatorKind::Baggage]);
+/// ```
 pub use otel_http::propagation::PropagatorName as PropagatorKind;
 
 /// Verbosity of the SDK's own diagnostics on stderr (`OTEL_LOG_LEVEL`).
+///
+/// ```
+/// use otel_init::config::{Config, DiagLevel};
+/// let config = Config::from_source(&[("OTEL_LOG_LEVEL", "warn")]);
+/// assert_eq!(config.log_level, DiagLevel::Warn);
+/// assert!(DiagLevel::Warn < DiagLevel::Info); // less verbose
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum DiagLevel {
     /// Nothing.
@@ -69,6 +120,16 @@ pub enum DiagLevel {
 }
 
 /// Batch processor settings (`OTEL_BSP_*` for spans, `OTEL_BLRP_*` for logs).
+///
+/// ```
+/// use otel_init::config::{BatchConfig, Config};
+/// use std::time::Duration;
+/// let config = Config::from_source(&[("OTEL_BSP_SCHEDULE_DELAY", "1000")]);
+/// assert_eq!(
+///     config.span_batch,
+///     BatchConfig { schedule_delay: Duration::from_secs(1), ..BatchConfig::SPANS }
+/// );
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct BatchConfig {
     /// Longest wait before a partial batch is exported.
@@ -83,6 +144,13 @@ pub struct BatchConfig {
 
 impl BatchConfig {
     /// The specification's span defaults: 5 s, 30 s, 2048, 512.
+    ///
+    /// ```
+    /// use otel_init::config::{BatchConfig, Config};
+    /// let nothing_set: [(&str, &str); 0] = [];
+    /// assert_eq!(Config::from_source(&nothing_set).span_batch, BatchConfig::SPANS);
+    /// assert_eq!(BatchConfig::SPANS.max_queue_size, 2048);
+    /// ```
     pub const SPANS: Self = Self {
         schedule_delay: Duration::from_millis(5000),
         export_timeout: Duration::from_millis(30000),
@@ -90,6 +158,13 @@ impl BatchConfig {
         max_export_batch_size: 512,
     };
     /// The specification's log record defaults: 1 s, 30 s, 2048, 512.
+    ///
+    /// ```
+    /// use otel_init::config::{BatchConfig, Config};
+    /// let nothing_set: [(&str, &str); 0] = [];
+    /// assert_eq!(Config::from_source(&nothing_set).log_batch, BatchConfig::LOGS);
+    /// assert_eq!(BatchConfig::LOGS.schedule_delay, std::time::Duration::from_secs(1));
+    /// ```
     pub const LOGS: Self = Self {
         schedule_delay: Duration::from_millis(1000),
         export_timeout: Duration::from_millis(30000),
@@ -99,6 +174,12 @@ impl BatchConfig {
 }
 
 /// Aggregation temporality the metric exporter asks for.
+///
+/// ```
+/// use otel_init::config::{Config, TemporalityPreference};
+/// let config = Config::from_source(&[("OTEL_EXPORTER_OTLP_METRICS_TEMPORALITY_PREFERENCE", "Delta")]);
+/// assert_eq!(config.temporality, TemporalityPreference::Delta);
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum TemporalityPreference {
     /// Cumulative for every instrument (the default).
@@ -110,6 +191,18 @@ pub enum TemporalityPreference {
 }
 
 /// Span and log record limits (`OTEL_*_LIMIT`). `None` means no limit.
+///
+/// ```
+/// use otel_init::config::Config;
+/// let config = Config::from_source(&[
+///     ("OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT", "256"),
+///     ("OTEL_SPAN_EVENT_COUNT_LIMIT", "16"),
+/// ]);
+/// assert_eq!(config.limits.span_attribute_value_length, Some(256));
+/// assert_eq!(config.limits.log_attribute_value_length, Some(256)); // the general limit
+/// assert_eq!(config.limits.span_event_count, 16);
+/// assert_eq!(config.limits.span_link_count, 128); // the default
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Limits {
     /// Longest string attribute value on spans, events and links.
@@ -146,6 +239,19 @@ impl Default for Limits {
 }
 
 /// Everything the environment says, resolved to types, with the warnings it produced.
+///
+/// ```
+/// use otel_init::config::{Config, ExporterKind};
+/// let config = Config::from_source(&[
+///     ("OTEL_SERVICE_NAME", "checkout"),
+///     ("OTEL_RESOURCE_ATTRIBUTES", "deployment.environment.name=prod,team=shop%20floor"),
+///     ("OTEL_METRICS_EXPORTER", "prometheus"), // not supported: one warning, default used
+/// ]);
+/// assert_eq!(config.service_name.as_deref(), Some("checkout"));
+/// assert_eq!(config.resource_attributes[1], ("team".to_owned(), "shop floor".to_owned()));
+/// assert_eq!(config.metrics_exporters, [ExporterKind::Otlp]);
+/// assert_eq!(config.warnings.len(), 1);
+/// ```
 #[derive(Debug, Clone)]
 pub struct Config {
     /// `OTEL_SDK_DISABLED`: no-op providers; propagators still work.
@@ -275,6 +381,14 @@ impl Config {
     }
 
     /// The resolved OTLP settings of one signal.
+    ///
+    /// ```
+    /// use otel_init::config::{Config, Protocol};
+    /// use otel_init::Signal;
+    /// let config = Config::from_source(&[("OTEL_EXPORTER_OTLP_METRICS_PROTOCOL", "grpc")]);
+    /// assert_eq!(config.otlp(Signal::Metrics).protocol, Protocol::Grpc);
+    /// assert_eq!(config.otlp(Signal::Traces).protocol, Protocol::HttpProtobuf);
+    /// ```
     pub fn otlp(&self, signal: Signal) -> &OtlpConfig {
         match signal {
             Signal::Traces => &self.otlp_traces,
@@ -284,6 +398,16 @@ impl Config {
     }
 
     /// Mutable access to the OTLP settings of one signal.
+    ///
+    /// ```
+    /// use otel_init::config::Config;
+    /// use otel_init::Signal;
+    /// use std::time::Duration;
+    /// let mut config = Config::from_source(&[("OTEL_EXPORTER_OTLP_TIMEOUT", "10000")]);
+    /// config.otlp_mut(Signal::Logs).timeout = Duration::from_secs(1);
+    /// assert_eq!(config.otlp(Signal::Logs).timeout, Duration::from_secs(1));
+    /// assert_eq!(config.otlp(Signal::Traces).timeout, Duration::from_secs(10));
+    /// ```
     pub fn otlp_mut(&mut self, signal: Signal) -> &mut OtlpConfig {
         match signal {
             Signal::Traces => &mut self.otlp_traces,

@@ -5,6 +5,16 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 /// A telemetry signal.
+///
+/// ```
+/// use otel_init::{Signal, Telemetry};
+/// let builder = Telemetry::builder_from_env(&[
+///     ("OTEL_EXPORTER_OTLP_ENDPOINT", "http://collector:4318"),
+///     ("OTEL_EXPORTER_OTLP_LOGS_ENDPOINT", "http://logs:4318/v1/logs"),
+/// ]);
+/// assert_eq!(builder.config().otlp(Signal::Traces).endpoint, "http://collector:4318/v1/traces");
+/// assert_eq!(builder.config().otlp(Signal::Logs).endpoint, "http://logs:4318/v1/logs");
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Signal {
     /// Spans.
@@ -17,6 +27,12 @@ pub enum Signal {
 
 impl Signal {
     /// `TRACES`, `METRICS` or `LOGS`, as in the variable names.
+    ///
+    /// ```
+    /// use otel_init::Signal;
+    /// let variable = format!("OTEL_EXPORTER_OTLP_{}_ENDPOINT", Signal::Metrics.env_name());
+    /// assert_eq!(variable, "OTEL_EXPORTER_OTLP_METRICS_ENDPOINT");
+    /// ```
     pub fn env_name(self) -> &'static str {
         match self {
             Signal::Traces => "TRACES",
@@ -26,6 +42,10 @@ impl Signal {
     }
 
     /// The OTLP/HTTP path: `v1/traces`, `v1/metrics` or `v1/logs`.
+    ///
+    /// ```
+    /// assert_eq!(otel_init::Signal::Traces.http_path(), "v1/traces");
+    /// ```
     pub fn http_path(self) -> &'static str {
         match self {
             Signal::Traces => "v1/traces",
@@ -35,6 +55,11 @@ impl Signal {
     }
 
     /// What one item of this signal is called in messages.
+    ///
+    /// ```
+    /// use otel_init::Signal;
+    /// assert_eq!(format!("3 {} lost", Signal::Logs.item_name()), "3 log records lost");
+    /// ```
     pub fn item_name(self) -> &'static str {
         match self {
             Signal::Traces => "spans",
@@ -45,6 +70,19 @@ impl Signal {
 }
 
 /// The OTLP transport protocol.
+///
+/// ```
+/// use otel_init::config::{Config, Protocol};
+/// use otel_init::Signal;
+/// let config = Config::from_source(&[
+///     ("OTEL_EXPORTER_OTLP_PROTOCOL", "grpc"),
+///     ("OTEL_EXPORTER_OTLP_LOGS_PROTOCOL", "http/json"),
+/// ]);
+/// assert_eq!(config.otlp(Signal::Traces).protocol, Protocol::Grpc);
+/// assert_eq!(config.otlp(Signal::Traces).endpoint, "http://localhost:4317");
+/// assert_eq!(config.otlp(Signal::Logs).protocol, Protocol::HttpJson);
+/// assert_eq!(config.otlp(Signal::Logs).endpoint, "http://localhost:4318/v1/logs");
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Protocol {
     /// OTLP/gRPC.
@@ -57,6 +95,12 @@ pub enum Protocol {
 
 impl Protocol {
     /// Parses `grpc`, `http/protobuf` or `http/json`.
+    ///
+    /// ```
+    /// use otel_init::Protocol;
+    /// assert_eq!(Protocol::parse(" HTTP/Protobuf "), Some(Protocol::HttpProtobuf));
+    /// assert_eq!(Protocol::parse("http"), None);
+    /// ```
     pub fn parse(s: &str) -> Option<Self> {
         match s.trim().to_ascii_lowercase().as_str() {
             "grpc" => Some(Protocol::Grpc),
@@ -68,6 +112,17 @@ impl Protocol {
 }
 
 /// Request body compression.
+///
+/// ```
+/// use otel_init::config::{Compression, Config};
+/// use otel_init::Signal;
+/// let config = Config::from_source(&[
+///     ("OTEL_EXPORTER_OTLP_COMPRESSION", "gzip"),
+///     ("OTEL_EXPORTER_OTLP_METRICS_COMPRESSION", "none"),
+/// ]);
+/// assert_eq!(config.otlp(Signal::Traces).compression, Some(Compression::Gzip));
+/// assert_eq!(config.otlp(Signal::Metrics).compression, None);
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Compression {
     /// gzip.
@@ -75,6 +130,20 @@ pub enum Compression {
 }
 
 /// Resolved OTLP exporter settings for one signal.
+///
+/// ```
+/// use otel_init::config::Config;
+/// use otel_init::Signal;
+/// use std::time::Duration;
+/// let config = Config::from_source(&[
+///     ("OTEL_EXPORTER_OTLP_HEADERS", "api-key=s3cr%C3%A9t"),
+///     ("OTEL_EXPORTER_OTLP_TRACES_TIMEOUT", "2500"),
+/// ]);
+/// let traces = config.otlp(Signal::Traces);
+/// assert_eq!(traces.headers, [("api-key".to_owned(), "s3crét".to_owned())]);
+/// assert_eq!(traces.timeout, Duration::from_millis(2500));
+/// assert_eq!(config.otlp(Signal::Logs).timeout, Duration::from_secs(10));
+/// ```
 #[derive(Debug, Clone, PartialEq)]
 pub struct OtlpConfig {
     /// Full URL: for HTTP it includes the signal path; for gRPC it is the server's address.
@@ -99,6 +168,15 @@ pub struct OtlpConfig {
 
 impl OtlpConfig {
     /// The settings used when nothing is configured, for a protocol.
+    ///
+    /// ```
+    /// use otel_init::config::{OtlpConfig, Protocol};
+    /// use otel_init::Signal;
+    /// let logs = OtlpConfig::default_for(Signal::Logs, Protocol::HttpProtobuf);
+    /// assert_eq!(logs.endpoint, "http://localhost:4318/v1/logs");
+    /// assert_eq!(logs.timeout, std::time::Duration::from_secs(10));
+    /// assert_eq!(OtlpConfig::default_for(Signal::Logs, Protocol::Grpc).endpoint, "http://localhost:4317");
+    /// ```
     pub fn default_for(signal: Signal, protocol: Protocol) -> Self {
         Self {
             endpoint: default_endpoint(signal, protocol),
