@@ -213,10 +213,16 @@ impl HostPattern {
         }
     }
 
+    /// Whether `host` (any case, without its trailing dot) matches; the
+    /// pattern is lower-case, so no lower-cased copy of `host` is needed.
     fn matches(&self, host: &str) -> bool {
         match self {
-            HostPattern::Exact(h) => host == h,
-            HostPattern::Suffix(s) => host.ends_with(s.as_str()),
+            HostPattern::Exact(h) => host.eq_ignore_ascii_case(h),
+            HostPattern::Suffix(s) => host
+                .len()
+                .checked_sub(s.len())
+                .and_then(|start| host.get(start..))
+                .is_some_and(|tail| tail.eq_ignore_ascii_case(s)),
         }
     }
 }
@@ -286,9 +292,9 @@ impl OutgoingPolicy {
     }
 
     fn allowed(list: &Option<Vec<HostPattern>>, host: &str) -> bool {
-        let host = host.trim_end_matches('.').to_ascii_lowercase();
+        let host = host.trim_end_matches('.');
         list.as_ref()
-            .is_none_or(|l| l.iter().any(|p| p.matches(&host)))
+            .is_none_or(|l| l.iter().any(|p| p.matches(host)))
     }
 
     /// Whether `host` may receive the trace context.
@@ -319,5 +325,26 @@ impl OutgoingPolicy {
             let without = cx.with_baggage(Vec::<KeyValue>::new());
             propagator.inject_context(&without, &mut injector);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn host_patterns_ignore_case_without_copying() {
+        let exact = HostPattern::parse("API.Example.com.");
+        assert!(exact.matches("api.example.COM"));
+        assert!(!exact.matches("api.example.co"));
+        let suffix = HostPattern::parse("*.svc.local");
+        assert!(suffix.matches("Orders.SVC.local"));
+        assert!(!suffix.matches("svc.local"), "the suffix needs a subdomain");
+        assert!(!suffix.matches("local"), "shorter than the suffix");
+        assert!(
+            !suffix.matches("aé123456789"),
+            "not on a character boundary"
+        );
+        assert!(!suffix.matches("evilsvc.local"));
     }
 }

@@ -2,7 +2,8 @@
 //! server, in ONE run, for:
 //!
 //! 1. a bare `reqwest::Client`,
-//! 2. a `ClientWithMiddleware` without middleware (reqwest-middleware's own cost),
+//! 2. a `ClientWithMiddleware` without middleware, and with one middleware
+//!    that does nothing (reqwest-middleware's own cost),
 //! 3. `OtelMiddleware`, sampled (AlwaysOn), with a meter provider,
 //! 4. `OtelMiddleware`, unsampled (AlwaysOff),
 //! 5. `OtelMiddleware`, sampled, without a meter provider (the metric's share),
@@ -24,7 +25,7 @@
 //!
 //! `cargo bench -p otel-reqwest --bench client`; LOAD_SECS (2 s per run, 0
 //! for the measurement without I/O only), LOAD_ROUNDS (5), LOAD_CASES (a
-//! subset of empty,sampled,unsampled,traces-only,peer; bare always runs),
+//! subset of empty,pass-through,sampled,unsampled,traces-only,peer; bare always runs),
 //! NOIO_CALLS (200000 calls per case without I/O; fewer under callgrind),
 //! LOAD_CALLS (instead of LOAD_SECS: that many calls per case after 2000
 //! warm-up calls, for counting instructions under callgrind; with
@@ -122,6 +123,23 @@ impl Middleware for InjectTracingContext {
     }
 }
 
+/// A middleware that does nothing: what reqwest-middleware costs per
+/// middleware (the boxed future of `async_trait`, `Next`), before any
+/// instrumentation.
+struct PassThrough;
+
+#[async_trait::async_trait]
+impl Middleware for PassThrough {
+    async fn handle(
+        &self,
+        req: reqwest::Request,
+        extensions: &mut Extensions,
+        next: Next<'_>,
+    ) -> reqwest_middleware::Result<reqwest::Response> {
+        next.run(req, extensions).await
+    }
+}
+
 /// Ends the chain with a canned response, without I/O: what remains is the
 /// cost of the middleware in front of it.
 struct CannedResponse;
@@ -174,6 +192,7 @@ fn overhead_without_io(case: Case, calls: u32) -> f64 {
 enum Case {
     Bare,
     EmptyMiddlewareStack,
+    PassThroughMiddleware,
     OursSampled,
     OursUnsampled,
     OursTracesOnly,
@@ -186,6 +205,7 @@ impl Case {
         match self {
             Case::Bare => "bare",
             Case::EmptyMiddlewareStack => "empty",
+            Case::PassThroughMiddleware => "pass-through",
             Case::OursSampled => "sampled",
             Case::OursUnsampled => "unsampled",
             Case::OursTracesOnly => "traces-only",
@@ -197,6 +217,7 @@ impl Case {
         match self {
             Case::Bare => "bare reqwest::Client",
             Case::EmptyMiddlewareStack => "ClientWithMiddleware, no middleware",
+            Case::PassThroughMiddleware => "ClientWithMiddleware, one pass-through middleware",
             Case::OursSampled => "otel-reqwest, sampled",
             Case::OursUnsampled => "otel-reqwest, unsampled",
             Case::OursTracesOnly => "otel-reqwest, sampled, no meter provider",
@@ -235,6 +256,10 @@ fn caller(case: Case, meters: &SdkMeterProvider) -> (Caller, Option<tracing::Dis
         Case::EmptyMiddlewareStack => {
             (Caller::Middleware(ClientBuilder::new(client).build()), None)
         }
+        Case::PassThroughMiddleware => (
+            Caller::Middleware(ClientBuilder::new(client).with(PassThrough).build()),
+            None,
+        ),
         Case::OursSampled | Case::OursUnsampled | Case::OursTracesOnly => {
             let sampler = if case == Case::OursUnsampled {
                 Sampler::AlwaysOff
@@ -471,6 +496,7 @@ fn main() {
     let cases: Vec<Case> = [
         Case::Bare,
         Case::EmptyMiddlewareStack,
+        Case::PassThroughMiddleware,
         Case::OursSampled,
         Case::OursUnsampled,
         Case::OursTracesOnly,

@@ -53,7 +53,14 @@ impl RequestFacts {
             self.method
         };
         match &self.template {
-            Some(template) => Cow::Owned(format!("{method} {}", template.as_str())),
+            Some(template) => {
+                let template = template.as_str();
+                let mut name = String::with_capacity(method.len() + 1 + template.len());
+                name.push_str(method);
+                name.push(' ');
+                name.push_str(template);
+                Cow::Owned(name)
+            }
             None => Cow::Borrowed(method),
         }
     }
