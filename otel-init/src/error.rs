@@ -2,7 +2,7 @@
 
 use std::path::PathBuf;
 
-/// Why [`init_telemetry`](crate::init_telemetry) or
+/// Why [`init_telemetry`](crate::init_telemetry()) or
 /// [`TelemetryBuilder::init`](crate::TelemetryBuilder::init) failed.
 ///
 /// ```

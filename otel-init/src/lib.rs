@@ -27,6 +27,12 @@
 //! - a `console` exporter that prints each trace as a waterfall;
 //! - a guard whose shutdown is bounded in time on any Tokio runtime flavour, or none.
 //!
+//! The crate re-exports `opentelemetry`, `opentelemetry_sdk`, `tracing` and
+//! `tracing_subscriber`, so that metrics, events and spans
+//! (`otel_init::tracing::info!`) need no direct dependency. `#[instrument]` is
+//! the exception: its expansion names `::tracing`, so a crate that uses it
+//! depends on `tracing` (0.1) directly.
+//!
 //! See `docs/configuration.md` for every variable and its default.
 #![deny(missing_docs)]
 #![warn(clippy::unwrap_used)]
@@ -55,12 +61,43 @@ pub use guard::{ShutdownReport, TelemetryGuard};
 pub use subscriber::BoxedLayer;
 
 /// Re-exported so that users need no direct dependency (and no version skew).
+///
+/// ```
+/// use otel_init::opentelemetry::{KeyValue, global};
+/// let orders = global::meter("checkout").u64_counter("orders").build();
+/// orders.add(1, &[KeyValue::new("payment.method", "card")]);
+/// ```
 pub use opentelemetry;
 /// Re-exported SDK, for custom samplers and processors.
+///
+/// ```
+/// use otel_init::opentelemetry_sdk::trace::Sampler;
+/// let builder = otel_init::Telemetry::builder_from_env(&[("OTEL_TRACES_EXPORTER", "none")])
+///     .custom_sampler(Sampler::TraceIdRatioBased(0.5));
+/// # let _ = builder;
+/// ```
 pub use opentelemetry_sdk;
-/// Re-exported so that `#[tracing::instrument]` and events need no direct dependency.
+/// Re-exported so that events and spans need no direct dependency.
+///
+/// `#[instrument]` is the exception: its expansion names `::tracing`, so a
+/// crate that uses it needs `tracing` as a direct dependency (the same 0.1
+/// version, so that both resolve to one crate).
+///
+/// ```
+/// use otel_init::tracing;
+/// let span = tracing::info_span!("reserve", sku = "A-1");
+/// span.in_scope(|| tracing::info!(quantity = 2, "reserved"));
+/// ```
 pub use tracing;
 /// Re-exported for users who compose their own subscriber.
+///
+/// ```
+/// use otel_init::tracing_subscriber::{EnvFilter, layer::SubscriberExt as _};
+/// let subscriber = otel_init::tracing_subscriber::registry()
+///     .with(EnvFilter::new("info"))
+///     .with(otel_init::tracing_subscriber::fmt::layer());
+/// otel_init::tracing::subscriber::with_default(subscriber, || otel_init::tracing::info!("composed"));
+/// ```
 pub use tracing_subscriber;
 
 /// Configures telemetry from the environment and installs the `tracing`
@@ -77,7 +114,7 @@ pub fn init_telemetry() -> Result<TelemetryGuard, InitError> {
     Telemetry::builder().init()
 }
 
-/// [`init_telemetry`] with the calling crate's name and version as the
+/// [`init_telemetry()`] with the calling crate's name and version as the
 /// defaults for `service.name` and `service.version`.
 ///
 /// ```no_run

@@ -1,5 +1,30 @@
 //! Exporters and the machinery between the SDK and the network: bounded
 //! queues, the export thread, OTLP clients with retries, and the console.
+//!
+//! The application never waits for the collector: spans and log records go
+//! into bounded queues that a dedicated thread exports; what cannot be
+//! exported is counted per signal in an [`ExportReport`].
+//!
+//! ```
+//! use otel_init::config::BatchConfig;
+//! use otel_init::opentelemetry::trace::{Tracer as _, TracerProvider as _};
+//! let tiny_queue = BatchConfig { max_queue_size: 2, max_export_batch_size: 2, ..BatchConfig::SPANS };
+//! let telemetry = otel_init::Telemetry::builder_from_env(&[
+//!     ("OTEL_TRACES_EXPORTER", "console"),
+//!     ("OTEL_METRICS_EXPORTER", "none"),
+//!     ("OTEL_LOGS_EXPORTER", "none"),
+//! ])
+//! .span_batch(tiny_queue)
+//! .without_globals()
+//! .build()?;
+//! let tracer = telemetry.tracer_provider().expect("enabled").tracer("doc");
+//! for _ in 0..10 {
+//!     tracer.in_span("GET /cart", |_| {});
+//! }
+//! let spans = telemetry.shutdown().export.traces;
+//! assert_eq!(spans.exported + spans.lost(), 10); // each span exported or counted as lost
+//! # Ok::<(), otel_init::InitError>(())
+//! ```
 
 pub mod console;
 mod limits;

@@ -38,6 +38,14 @@ pub struct Adaptive {
 
 impl Adaptive {
     /// Keep every trace while the error rate is above `threshold` (0..1).
+    ///
+    /// ```
+    /// use otel_init::sampling::Adaptive;
+    /// let adaptive = Adaptive::above(0.05);
+    /// assert_eq!(adaptive.boost_for(0.05), 0.0); // at the threshold: no boost yet
+    /// assert_eq!(adaptive.boost_for(0.06), 1.0); // above it: every trace
+    /// assert_eq!(Adaptive::above(1.5).threshold(), 1.0); // clamped to 0..=1
+    /// ```
     pub fn above(threshold: f64) -> Self {
         let threshold = if threshold.is_nan() {
             1.0
@@ -53,6 +61,13 @@ impl Adaptive {
     }
 
     /// Ramp the extra ratio from 0 at the threshold to 1 at `error_rate`.
+    ///
+    /// ```
+    /// use otel_init::sampling::Adaptive;
+    /// let ramp = Adaptive::above(0.1).full_at(0.5);
+    /// assert!((ramp.boost_for(0.3) - 0.5).abs() < 1e-9); // half way up the ramp
+    /// assert_eq!(ramp.boost_for(0.6), 1.0);
+    /// ```
     pub fn full_at(mut self, error_rate: f64) -> Self {
         if error_rate.is_finite() {
             self.full_at = error_rate.clamp(self.threshold, 1.0);
@@ -61,6 +76,19 @@ impl Adaptive {
     }
 
     /// How long one measurement window lasts (default 10 s).
+    ///
+    /// ```
+    /// use otel_init::sampling::Adaptive;
+    /// use std::time::Duration;
+    /// let config = otel_init::Config::from_source(&[
+    ///     ("OTEL_INIT_ADAPTIVE_ERROR_RATE", "0.1"),
+    ///     ("OTEL_INIT_ADAPTIVE_WINDOW_MS", "30000"),
+    /// ]);
+    /// assert_eq!(
+    ///     config.adaptive_sampling,
+    ///     Some(Adaptive::above(0.1).window(Duration::from_secs(30)))
+    /// );
+    /// ```
     pub fn window(mut self, window: Duration) -> Self {
         self.window = window.max(Duration::from_millis(1));
         self
@@ -68,17 +96,38 @@ impl Adaptive {
 
     /// Requests needed in the measured windows before the rate counts (default 20),
     /// so that one failure among three requests does not open the gates.
+    ///
+    /// ```
+    /// use otel_init::sampling::Adaptive;
+    /// let config = otel_init::Config::from_source(&[
+    ///     ("OTEL_INIT_ADAPTIVE_ERROR_RATE", "0.1"),
+    ///     ("OTEL_INIT_ADAPTIVE_MIN_REQUESTS", "100"),
+    /// ]);
+    /// assert_eq!(config.adaptive_sampling, Some(Adaptive::above(0.1).min_requests(100)));
+    /// ```
     pub fn min_requests(mut self, n: u64) -> Self {
         self.min_requests = n.max(1);
         self
     }
 
     /// The error-rate threshold.
+    ///
+    /// ```
+    /// assert_eq!(otel_init::sampling::Adaptive::above(0.2).full_at(0.4).threshold(), 0.2);
+    /// ```
     pub fn threshold(&self) -> f64 {
         self.threshold
     }
 
     /// The extra ratio kept at `error_rate`.
+    ///
+    /// ```
+    /// use otel_init::sampling::Adaptive;
+    /// let ramp = Adaptive::above(0.2).full_at(0.4);
+    /// assert_eq!(ramp.boost_for(0.1), 0.0);
+    /// assert!((ramp.boost_for(0.25) - 0.25).abs() < 1e-9);
+    /// assert_eq!(ramp.boost_for(0.9), 1.0);
+    /// ```
     pub fn boost_for(&self, error_rate: f64) -> f64 {
         if error_rate <= self.threshold {
             0.0

@@ -14,9 +14,27 @@ use otel_http::trust::parent_sampling_distrusted;
 /// fragment of a trace its caller dropped, nor drops one its caller kept.
 ///
 /// ```
+/// use otel_init::opentelemetry::Context;
+/// use otel_init::opentelemetry::trace::{
+///     SpanContext, SpanId, SpanKind, TraceContextExt as _, TraceFlags, TraceId, TraceState,
+/// };
+/// use otel_init::opentelemetry_sdk::trace::{SamplingDecision, ShouldSample};
 /// use otel_init::sampling::{ParentBased, RatioSampler};
-/// let sampler = ParentBased::new(RatioSampler::new(0.1));
-/// # let _ = sampler;
+///
+/// let sampler = ParentBased::new(RatioSampler::new(0.0)); // keeps no new trace
+/// let trace_id = TraceId::from(7u128);
+/// let kept_by_caller = Context::new().with_remote_span_context(SpanContext::new(
+///     trace_id,
+///     SpanId::from(1u64),
+///     TraceFlags::SAMPLED,
+///     true,
+///     TraceState::default(),
+/// ));
+/// let decide = |parent: Option<&Context>| {
+///     sampler.should_sample(parent, trace_id, "GET /cart", &SpanKind::Server, &[], &[]).decision
+/// };
+/// assert_eq!(decide(Some(&kept_by_caller)), SamplingDecision::RecordAndSample);
+/// assert_eq!(decide(None), SamplingDecision::Drop);
 /// ```
 #[derive(Debug, Clone)]
 pub struct ParentBased {
@@ -25,6 +43,16 @@ pub struct ParentBased {
 
 impl ParentBased {
     /// Parent-based, with `root` deciding for new traces.
+    ///
+    /// ```
+    /// use otel_init::opentelemetry::trace::{SpanKind, TraceId};
+    /// use otel_init::opentelemetry_sdk::trace::{SamplingDecision, ShouldSample};
+    /// use otel_init::sampling::{ParentBased, RatioSampler};
+    /// // No parent: the root sampler decides (here it keeps every trace).
+    /// let sampler = ParentBased::new(RatioSampler::new(1.0));
+    /// let result = sampler.should_sample(None, TraceId::from(7u128), "GET /cart", &SpanKind::Server, &[], &[]);
+    /// assert_eq!(result.decision, SamplingDecision::RecordAndSample);
+    /// ```
     pub fn new(root: impl ShouldSample + 'static) -> Self {
         Self {
             root: Box::new(root),
@@ -32,6 +60,18 @@ impl ParentBased {
     }
 
     /// From an already boxed root sampler.
+    ///
+    /// ```
+    /// use otel_init::opentelemetry_sdk::trace::ShouldSample;
+    /// use otel_init::sampling::{ParentBased, RateLimitingSampler, RatioSampler};
+    /// let per_second: Option<f64> = None; // e.g. from the command line
+    /// let root: Box<dyn ShouldSample> = match per_second {
+    ///     Some(n) => Box::new(RateLimitingSampler::new(n)),
+    ///     None => Box::new(RatioSampler::new(0.1)),
+    /// };
+    /// let sampler = ParentBased::boxed(root);
+    /// # let _ = sampler;
+    /// ```
     pub fn boxed(root: Box<dyn ShouldSample>) -> Self {
         Self { root }
     }

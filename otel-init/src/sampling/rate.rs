@@ -33,6 +33,13 @@ pub struct RateLimiter {
 impl RateLimiter {
     /// `per_second` admissions per second (0 admits nothing), bursts of up to
     /// `burst` (at least 1).
+    ///
+    /// ```
+    /// use otel_init::sampling::RateLimiter;
+    /// assert!(!RateLimiter::new(0.0, 5.0).try_acquire()); // a rate of 0 admits nothing
+    /// let limiter = RateLimiter::new(0.001, 3.0); // refills one per 1000 s
+    /// assert_eq!((0..10).filter(|_| limiter.try_acquire()).count(), 3);
+    /// ```
     pub fn new(per_second: f64, burst: f64) -> Self {
         let interval_ns = if per_second.is_finite() && per_second > 0.0 {
             (1e9 / per_second).max(1.0) as u64
@@ -54,6 +61,12 @@ impl RateLimiter {
     }
 
     /// Takes one admission if available now.
+    ///
+    /// ```
+    /// let limiter = otel_init::sampling::RateLimiter::new(0.001, 1.0);
+    /// assert!(limiter.try_acquire());
+    /// assert!(!limiter.try_acquire()); // the next admission is 1000 s away
+    /// ```
     pub fn try_acquire(&self) -> bool {
         let now = u64::try_from(self.epoch.elapsed().as_nanos()).unwrap_or(u64::MAX);
         self.try_acquire_at(now)
@@ -91,9 +104,18 @@ impl RateLimiter {
 /// downstream consistent samplers must not extrapolate counts from it.
 ///
 /// ```
-/// use otel_init::sampling::RateLimitingSampler;
-/// let sampler = RateLimitingSampler::new(100.0);
-/// # let _ = sampler;
+/// use otel_init::opentelemetry::trace::{SpanKind, TraceId};
+/// use otel_init::opentelemetry_sdk::trace::{SamplingDecision, ShouldSample};
+/// use otel_init::sampling::{ParentBased, RateLimitingSampler};
+/// let sampler = RateLimitingSampler::with_burst(0.001, 1.0); // one now, the next in 1000 s
+/// let decide = || sampler.should_sample(None, TraceId::from(1u128), "GET /", &SpanKind::Server, &[], &[]);
+/// let first = decide();
+/// assert_eq!(first.decision, SamplingDecision::RecordAndSample);
+/// assert_eq!(first.trace_state.get("ot"), None); // no probability to extrapolate from
+/// assert_eq!(decide().decision, SamplingDecision::Drop);
+/// // As configured by OTEL_TRACES_SAMPLER=parentbased_ratelimited:
+/// let whole_traces = ParentBased::new(RateLimitingSampler::new(100.0));
+/// # let _ = whole_traces;
 /// ```
 #[derive(Debug, Clone)]
 pub struct RateLimitingSampler {
@@ -104,11 +126,33 @@ pub struct RateLimitingSampler {
 impl RateLimitingSampler {
     /// At most `per_second` traces per second, with a burst of
     /// `max(1, per_second)` after a quiet period.
+    ///
+    /// ```
+    /// use otel_init::opentelemetry::trace::{SpanKind, TraceId};
+    /// use otel_init::opentelemetry_sdk::trace::{SamplingDecision, ShouldSample};
+    /// use otel_init::sampling::RateLimitingSampler;
+    /// let sampler = RateLimitingSampler::new(0.5); // one trace per 2 s, burst of 1
+    /// let decide = || sampler.should_sample(None, TraceId::from(1u128), "job", &SpanKind::Internal, &[], &[]);
+    /// assert_eq!(decide().decision, SamplingDecision::RecordAndSample);
+    /// assert_eq!(decide().decision, SamplingDecision::Drop);
+    /// ```
     pub fn new(per_second: f64) -> Self {
         Self::with_burst(per_second, per_second.max(1.0))
     }
 
     /// At most `per_second` traces per second and `burst` at once.
+    ///
+    /// ```
+    /// use otel_init::opentelemetry::trace::{SpanKind, TraceId};
+    /// use otel_init::opentelemetry_sdk::trace::{SamplingDecision, ShouldSample};
+    /// use otel_init::sampling::RateLimitingSampler;
+    /// let sampler = RateLimitingSampler::with_burst(0.001, 2.0);
+    /// let kept = (0..5)
+    ///     .map(|_| sampler.should_sample(None, TraceId::from(1u128), "job", &SpanKind::Internal, &[], &[]))
+    ///     .filter(|r| r.decision == SamplingDecision::RecordAndSample)
+    ///     .count();
+    /// assert_eq!(kept, 2);
+    /// ```
     pub fn with_burst(per_second: f64, burst: f64) -> Self {
         Self {
             limiter: Arc::new(RateLimiter::new(per_second, burst)),
@@ -117,6 +161,10 @@ impl RateLimitingSampler {
     }
 
     /// The configured rate.
+    ///
+    /// ```
+    /// assert_eq!(otel_init::sampling::RateLimitingSampler::new(100.0).per_second(), 100.0);
+    /// ```
     pub fn per_second(&self) -> f64 {
         self.per_second
     }

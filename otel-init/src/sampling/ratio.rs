@@ -34,6 +34,12 @@ pub struct RatioSampler {
 
 impl RatioSampler {
     /// Keeps `ratio` of traces (clamped to 0.0..=1.0; NaN keeps none).
+    ///
+    /// ```
+    /// use otel_init::sampling::RatioSampler;
+    /// assert_eq!(RatioSampler::new(1.5).ratio(), 1.0);
+    /// assert_eq!(RatioSampler::new(f64::NAN).ratio(), 0.0);
+    /// ```
     pub fn new(ratio: f64) -> Self {
         let ratio = if ratio.is_nan() {
             0.0
@@ -47,6 +53,10 @@ impl RatioSampler {
     }
 
     /// The configured ratio.
+    ///
+    /// ```
+    /// assert_eq!(otel_init::sampling::RatioSampler::new(0.25).ratio(), 0.25);
+    /// ```
     pub fn ratio(&self) -> f64 {
         self.ratio
     }

@@ -43,16 +43,39 @@ pub struct Action {
 
 impl Action {
     /// Keep every trace.
+    ///
+    /// ```
+    /// use otel_init::sampling::{Action, Rule, RuleSampler};
+    /// assert_eq!(Action::always().to_string(), "1");
+    /// let parsed: RuleSampler = "* => always".parse().expect("valid rules");
+    /// assert_eq!(parsed, RuleSampler::new([Rule::any().then(Action::always())]));
+    /// ```
     pub fn always() -> Self {
         Self::ratio(1.0)
     }
 
     /// Keep no trace.
+    ///
+    /// ```
+    /// use otel_init::opentelemetry::trace::{SpanKind, TraceId};
+    /// use otel_init::opentelemetry_sdk::trace::{SamplingDecision, ShouldSample};
+    /// use otel_init::sampling::{Action, Rule, RuleSampler};
+    /// let nothing = RuleSampler::new([Rule::any().then(Action::never())]);
+    /// let result = nothing.should_sample(None, TraceId::from(u128::MAX), "GET /", &SpanKind::Server, &[], &[]);
+    /// assert_eq!(result.decision, SamplingDecision::Drop);
+    /// ```
     pub fn never() -> Self {
         Self::ratio(0.0)
     }
 
     /// Keep `ratio` of traces, decided from the trace id (consistent across services).
+    ///
+    /// ```
+    /// use otel_init::sampling::{Action, Rule, RuleSampler};
+    /// assert_eq!(Action::ratio(0.25).to_string(), "0.25");
+    /// let parsed: RuleSampler = "* => 0.25".parse().expect("valid rules");
+    /// assert_eq!(parsed, RuleSampler::new([Rule::any().then(Action::ratio(0.25))]));
+    /// ```
     pub fn ratio(ratio: f64) -> Self {
         Self {
             ratio: Some(RatioSampler::new(ratio)),
@@ -61,6 +84,13 @@ impl Action {
     }
 
     /// Keep at most `per_second` traces per second.
+    ///
+    /// ```
+    /// use otel_init::sampling::{Action, Rule, RuleSampler};
+    /// assert_eq!(Action::per_second(50.0).to_string(), "50/s");
+    /// let parsed: RuleSampler = "* => 50/s".parse().expect("valid rules");
+    /// assert_eq!(parsed, RuleSampler::new([Rule::any().then(Action::per_second(50.0))]));
+    /// ```
     pub fn per_second(per_second: f64) -> Self {
         Self {
             ratio: None,
@@ -69,6 +99,12 @@ impl Action {
     }
 
     /// Also cap what this action keeps at `per_second` traces per second.
+    ///
+    /// ```
+    /// use otel_init::sampling::Action;
+    /// // 10% of traces, but never more than 100 a second under a traffic spike.
+    /// assert_eq!(Action::ratio(0.1).max_per_second(100.0).to_string(), "0.1 max 100/s");
+    /// ```
     pub fn max_per_second(mut self, per_second: f64) -> Self {
         self.rate = Some(limiter(per_second));
         self
@@ -228,6 +264,12 @@ pub struct Rule {
 
 impl Rule {
     /// A rule that matches every span.
+    ///
+    /// ```
+    /// use otel_init::sampling::{Action, Rule};
+    /// assert_eq!(Rule::any().to_string(), "* => 1");
+    /// assert_eq!(Rule::any().then(Action::ratio(0.1)).to_string(), "* => 0.1");
+    /// ```
     pub fn any() -> Self {
         Self {
             conditions: Vec::new(),
@@ -236,31 +278,78 @@ impl Rule {
     }
 
     /// Matches spans whose `http.route` matches `pattern`.
+    ///
+    /// ```
+    /// use otel_init::opentelemetry::KeyValue;
+    /// use otel_init::opentelemetry::trace::{SpanKind, TraceId};
+    /// use otel_init::opentelemetry_sdk::trace::{SamplingDecision, ShouldSample};
+    /// use otel_init::sampling::{Action, Rule, RuleSampler};
+    /// let sampler = RuleSampler::new([Rule::route("/health*").then(Action::never())]);
+    /// let decide = |route: &str| {
+    ///     let attributes = [KeyValue::new("http.route", route.to_owned())];
+    ///     sampler.should_sample(None, TraceId::from(1u128), "GET", &SpanKind::Server, &attributes, &[]).decision
+    /// };
+    /// assert_eq!(decide("/healthz"), SamplingDecision::Drop);
+    /// assert_eq!(decide("/cart"), SamplingDecision::RecordAndSample); // no rule matched
+    /// ```
     pub fn route(pattern: &str) -> Self {
         Self::any().attribute("http.route", pattern)
     }
 
     /// Also require the span name to match `pattern`.
+    ///
+    /// ```
+    /// use otel_init::sampling::{Action, Rule};
+    /// let rule = Rule::any().name("poll *").then(Action::never());
+    /// assert_eq!(rule.to_string(), "name=poll * => 0");
+    /// ```
     pub fn name(self, pattern: &str) -> Self {
         self.condition(Subject::Name, pattern)
     }
 
     /// Also require this span kind.
+    ///
+    /// ```
+    /// use otel_init::opentelemetry::trace::SpanKind;
+    /// use otel_init::sampling::{Action, Rule, RuleSampler};
+    /// let rule = Rule::any().kind(SpanKind::Consumer).then(Action::ratio(0.01));
+    /// assert_eq!(rule.to_string(), "kind=consumer => 0.01");
+    /// let parsed: RuleSampler = "kind=consumer => 0.01".parse().expect("valid rules");
+    /// assert_eq!(parsed.rules(), [rule]);
+    /// ```
     pub fn kind(self, kind: SpanKind) -> Self {
         self.condition(Subject::Kind, kind_name(&kind))
     }
 
     /// Also require `http.request.method` to match `pattern`.
+    ///
+    /// ```
+    /// use otel_init::sampling::Rule;
+    /// let reads = Rule::route("/products/*").method("GET");
+    /// assert_eq!(reads.to_string(), "http.route=/products/*,http.request.method=GET => 1");
+    /// ```
     pub fn method(self, pattern: &str) -> Self {
         self.attribute("http.request.method", pattern)
     }
 
     /// Also require the attribute `key`, present at span start, to match `pattern`.
+    ///
+    /// ```
+    /// use otel_init::sampling::{Action, Rule};
+    /// let big_customer = Rule::any().attribute("tenant.id", "acme-*").then(Action::always());
+    /// assert_eq!(big_customer.to_string(), "tenant.id=acme-* => 1");
+    /// ```
     pub fn attribute(self, key: &str, pattern: &str) -> Self {
         self.condition(Subject::Attribute(key.to_owned()), pattern)
     }
 
     /// The action for matching spans (default: always).
+    ///
+    /// ```
+    /// use otel_init::sampling::{Action, Rule};
+    /// assert_eq!(Rule::route("/cart").to_string(), "http.route=/cart => 1"); // the default
+    /// assert_eq!(Rule::route("/cart").then(Action::per_second(5.0)).to_string(), "http.route=/cart => 5/s");
+    /// ```
     pub fn then(mut self, action: Action) -> Self {
         self.action = action;
         self
@@ -325,6 +414,27 @@ pub struct RuleSampler {
 
 impl RuleSampler {
     /// The rules, in order.
+    ///
+    /// ```
+    /// use otel_init::opentelemetry::KeyValue;
+    /// use otel_init::opentelemetry::trace::{SpanKind, TraceId};
+    /// use otel_init::opentelemetry_sdk::trace::{SamplingDecision, ShouldSample};
+    /// use otel_init::sampling::{Action, Rule, RuleSampler};
+    /// // The first matching rule decides: POST /checkout is kept, every other route dropped.
+    /// let sampler = RuleSampler::new([
+    ///     Rule::route("/checkout").method("POST").then(Action::always()),
+    ///     Rule::any().then(Action::never()),
+    /// ]);
+    /// let decide = |method: &str| {
+    ///     let attributes = [
+    ///         KeyValue::new("http.route", "/checkout"),
+    ///         KeyValue::new("http.request.method", method.to_owned()),
+    ///     ];
+    ///     sampler.should_sample(None, TraceId::from(1u128), "checkout", &SpanKind::Server, &attributes, &[]).decision
+    /// };
+    /// assert_eq!(decide("POST"), SamplingDecision::RecordAndSample);
+    /// assert_eq!(decide("GET"), SamplingDecision::Drop);
+    /// ```
     pub fn new(rules: impl IntoIterator<Item = Rule>) -> Self {
         Self {
             rules: rules.into_iter().collect(),
@@ -332,12 +442,27 @@ impl RuleSampler {
     }
 
     /// The rules, in order.
+    ///
+    /// ```
+    /// use otel_init::sampling::RuleSampler;
+    /// let sampler: RuleSampler = "name=GET * => 0.5; * => never".parse().expect("valid rules");
+    /// assert_eq!(sampler.rules().len(), 2);
+    /// assert_eq!(sampler.rules()[1].to_string(), "* => 0");
+    /// ```
     pub fn rules(&self) -> &[Rule] {
         &self.rules
     }
 
     /// Parses the text format, keeping the valid rules and returning one error
     /// message per invalid rule (see the module documentation).
+    ///
+    /// ```
+    /// use otel_init::sampling::RuleSampler;
+    /// let (sampler, errors) = RuleSampler::parse_lenient("http.route=/healthz => never; oops; * => 0.1");
+    /// assert_eq!(sampler.rules().len(), 2);
+    /// assert_eq!(errors.len(), 1);
+    /// assert!(errors[0].starts_with("rule \"oops\""), "{}", errors[0]);
+    /// ```
     pub fn parse_lenient(text: &str) -> (Self, Vec<String>) {
         let mut rules = Vec::new();
         let mut errors = Vec::new();

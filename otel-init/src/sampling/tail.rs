@@ -42,6 +42,14 @@ impl Default for TailSampling {
 impl TailSampling {
     /// Keep errors; no latency rule; at most 10 000 traces and 100 000 spans
     /// held, 1 000 spans per trace, each for at most 30 s.
+    ///
+    /// ```
+    /// use otel_init::sampling::TailSampling;
+    /// let tail = TailSampling::new();
+    /// assert!(tail.keeps_errors());
+    /// assert_eq!(tail.slower_than(), None);
+    /// assert_eq!(tail, TailSampling::default());
+    /// ```
     pub fn new() -> Self {
         Self {
             keep_errors: true,
@@ -54,40 +62,124 @@ impl TailSampling {
     }
 
     /// Keep fragments with any span whose status is `Error` (default: yes).
+    ///
+    /// ```
+    /// use otel_init::sampling::TailSampling;
+    /// use std::time::Duration;
+    /// // Only the latency rule: failed fast requests are left to the head sampler.
+    /// let slow_only = TailSampling::new().keep_errors(false).keep_slower_than(Duration::from_secs(1));
+    /// assert!(!slow_only.keeps_errors());
+    /// ```
     pub fn keep_errors(mut self, keep: bool) -> Self {
         self.keep_errors = keep;
         self
     }
 
     /// Whether fragments with an error are kept.
+    ///
+    /// ```
+    /// assert!(otel_init::sampling::TailSampling::new().keeps_errors());
+    /// ```
     pub fn keeps_errors(&self) -> bool {
         self.keep_errors
     }
 
     /// Keep fragments whose local root took `threshold` or longer.
+    ///
+    /// ```
+    /// use otel_init::opentelemetry::trace::{Span as _, Tracer as _, TracerProvider as _};
+    /// use otel_init::sampling::TailSampling;
+    /// use std::time::{Duration, SystemTime};
+    /// let telemetry = otel_init::Telemetry::builder_from_env(&[
+    ///     ("OTEL_TRACES_SAMPLER", "always_off"), // the head sampler keeps nothing
+    ///     ("OTEL_TRACES_EXPORTER", "none"),
+    ///     ("OTEL_METRICS_EXPORTER", "none"),
+    ///     ("OTEL_LOGS_EXPORTER", "none"),
+    /// ])
+    /// .tail_sampling(TailSampling::new().keep_slower_than(Duration::from_secs(2)))
+    /// .without_globals()
+    /// .build()?;
+    /// let tracer = telemetry.tracer_provider().expect("enabled").tracer("doc");
+    /// let end = SystemTime::now();
+    /// let mut slow = tracer.span_builder("GET /report").with_start_time(end - Duration::from_secs(3)).start(&tracer);
+    /// slow.end_with_timestamp(end);
+    /// let mut fast = tracer.span_builder("GET /cart").with_start_time(end - Duration::from_millis(20)).start(&tracer);
+    /// fast.end_with_timestamp(end);
+    /// let report = telemetry.tail_sampling_report().expect("tail sampling is on");
+    /// assert_eq!((report.kept_slow, report.dropped), (1, 1));
+    /// # Ok::<(), otel_init::InitError>(())
+    /// ```
     pub fn keep_slower_than(mut self, threshold: Duration) -> Self {
         self.slower_than = Some(threshold);
         self
     }
 
     /// The latency rule, if any.
+    ///
+    /// ```
+    /// use otel_init::sampling::TailSampling;
+    /// use std::time::Duration;
+    /// let tail = TailSampling::new().keep_slower_than(Duration::from_millis(500));
+    /// assert_eq!(tail.slower_than(), Some(Duration::from_millis(500)));
+    /// ```
     pub fn slower_than(&self) -> Option<Duration> {
         self.slower_than
     }
 
     /// At most `n` fragments waiting for their root (beyond: the head decision applies).
+    ///
+    /// ```
+    /// use otel_init::sampling::TailSampling;
+    /// let config = otel_init::Config::from_source(&[
+    ///     ("OTEL_INIT_TAIL_SAMPLING", "true"),
+    ///     ("OTEL_INIT_TAIL_MAX_TRACES", "500"),
+    /// ]);
+    /// assert_eq!(config.tail_sampling, Some(TailSampling::new().max_traces(500)));
+    /// ```
     pub fn max_traces(mut self, n: usize) -> Self {
         self.max_traces = n;
         self
     }
 
     /// At most `n` spans held in all (beyond: the head decision applies).
+    ///
+    /// ```
+    /// use otel_init::sampling::TailSampling;
+    /// let config = otel_init::Config::from_source(&[
+    ///     ("OTEL_INIT_TAIL_SAMPLING", "true"),
+    ///     ("OTEL_INIT_TAIL_MAX_SPANS", "20000"),
+    /// ]);
+    /// assert_eq!(config.tail_sampling, Some(TailSampling::new().max_spans(20_000)));
+    /// ```
     pub fn max_spans(mut self, n: usize) -> Self {
         self.max_spans = n;
         self
     }
 
     /// At most `n` spans held per fragment; later ones are dropped and counted.
+    ///
+    /// ```
+    /// use otel_init::opentelemetry::trace::{Span as _, TraceContextExt as _, Tracer as _, TracerProvider as _};
+    /// use otel_init::sampling::TailSampling;
+    /// let telemetry = otel_init::Telemetry::builder_from_env(&[
+    ///     ("OTEL_TRACES_SAMPLER", "always_off"),
+    ///     ("OTEL_TRACES_EXPORTER", "none"),
+    ///     ("OTEL_METRICS_EXPORTER", "none"),
+    ///     ("OTEL_LOGS_EXPORTER", "none"),
+    /// ])
+    /// .tail_sampling(TailSampling::new().max_spans_per_trace(1))
+    /// .without_globals()
+    /// .build()?;
+    /// let tracer = telemetry.tracer_provider().expect("enabled").tracer("doc");
+    /// tracer.in_span("GET /cart", |cx| {
+    ///     tracer.start_with_context("SELECT cart", &cx).end(); // held
+    ///     tracer.start_with_context("SELECT prices", &cx).end(); // over the limit
+    ///     assert_eq!(cx.span().span_context().is_sampled(), false);
+    /// });
+    /// let report = telemetry.tail_sampling_report().expect("tail sampling is on");
+    /// assert_eq!((report.spans_over_limit, report.dropped), (1, 1));
+    /// # Ok::<(), otel_init::InitError>(())
+    /// ```
     pub fn max_spans_per_trace(mut self, n: usize) -> Self {
         self.max_spans_per_trace = n;
         self
@@ -95,6 +187,16 @@ impl TailSampling {
 
     /// A fragment whose root has not ended after `d` is decided with what is
     /// known (kept if it has an error) and released.
+    ///
+    /// ```
+    /// use otel_init::sampling::TailSampling;
+    /// use std::time::Duration;
+    /// let config = otel_init::Config::from_source(&[
+    ///     ("OTEL_INIT_TAIL_SAMPLING", "true"),
+    ///     ("OTEL_INIT_TAIL_MAX_HOLD_MS", "5000"),
+    /// ]);
+    /// assert_eq!(config.tail_sampling, Some(TailSampling::new().max_hold(Duration::from_secs(5))));
+    /// ```
     pub fn max_hold(mut self, d: Duration) -> Self {
         self.max_hold = d;
         self
@@ -102,6 +204,28 @@ impl TailSampling {
 }
 
 /// What tail sampling kept and dropped since start.
+///
+/// ```
+/// use otel_init::opentelemetry::trace::{Span as _, Status, Tracer as _, TracerProvider as _};
+/// use otel_init::sampling::TailSampling;
+/// let telemetry = otel_init::Telemetry::builder_from_env(&[
+///     ("OTEL_TRACES_SAMPLER", "always_off"), // the head sampler keeps nothing
+///     ("OTEL_TRACES_EXPORTER", "none"),
+///     ("OTEL_METRICS_EXPORTER", "none"),
+///     ("OTEL_LOGS_EXPORTER", "none"),
+/// ])
+/// .tail_sampling(TailSampling::new())
+/// .without_globals()
+/// .build()?;
+/// let tracer = telemetry.tracer_provider().expect("enabled").tracer("doc");
+/// tracer.start("GET /cart").end();
+/// let mut checkout = tracer.start("POST /checkout");
+/// checkout.set_status(Status::error("card declined"));
+/// checkout.end();
+/// let report = telemetry.tail_sampling_report().expect("tail sampling is on");
+/// assert_eq!((report.kept_error, report.dropped, report.kept_sampled), (1, 1, 0));
+/// # Ok::<(), otel_init::InitError>(())
+/// ```
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct TailReport {
     /// Fragments kept because the head sampler chose them.

@@ -155,7 +155,38 @@ impl BatchSink<SpanData> for ConsoleSpanSink {
 /// Renders the spans of one trace as an indented waterfall.
 ///
 /// ```
-/// # use otel_init::export::console::render_trace;
+/// # use otel_init::opentelemetry::trace::{SpanContext, SpanId, SpanKind, Status, TraceFlags, TraceId, TraceState};
+/// # use otel_init::opentelemetry::InstrumentationScope;
+/// # use otel_init::opentelemetry_sdk::trace::{SpanData, SpanEvents, SpanLinks};
+/// # use std::time::{Duration, SystemTime};
+/// # fn span(id: u64, parent: u64, name: &str, start_ms: u64, end_ms: u64) -> SpanData {
+/// #     let t0 = SystemTime::UNIX_EPOCH + Duration::from_secs(1_700_000_000);
+/// #     SpanData {
+/// #         span_context: SpanContext::new(TraceId::from(7u128), SpanId::from(id), TraceFlags::SAMPLED, false, TraceState::default()),
+/// #         parent_span_id: SpanId::from(parent),
+/// #         parent_span_is_remote: false,
+/// #         span_kind: if parent == 0 { SpanKind::Server } else { SpanKind::Client },
+/// #         name: name.to_owned().into(),
+/// #         start_time: t0 + Duration::from_millis(start_ms),
+/// #         end_time: t0 + Duration::from_millis(end_ms),
+/// #         attributes: Vec::new(),
+/// #         dropped_attributes_count: 0,
+/// #         events: SpanEvents::default(),
+/// #         links: SpanLinks::default(),
+/// #         status: Status::Unset,
+/// #         instrumentation_scope: InstrumentationScope::builder("doc").build(),
+/// #     }
+/// # }
+/// use otel_init::export::console::render_trace;
+/// // span(id, parent id, name, start ms, end ms), as the SDK hands them over:
+/// let trace = render_trace(&[
+///     span(2, 1, "SELECT cart", 5, 15),
+///     span(1, 0, "GET /cart", 0, 20),
+/// ]);
+/// let lines: Vec<&str> = trace.lines().collect();
+/// assert!(lines[0].starts_with("trace 00000000000000000000000000000007 · 2 spans · 20.0 ms"));
+/// assert!(lines[1].starts_with("  GET /cart")); // the root first,
+/// assert!(lines[2].starts_with("    SELECT cart")); // then its children, indented
 /// assert_eq!(render_trace(&[]), "");
 /// ```
 pub fn render_trace(spans: &[SpanData]) -> String {
