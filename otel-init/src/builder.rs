@@ -799,7 +799,8 @@ impl TelemetryBuilder {
         self
     }
 
-    /// Starts the providers and registers them globally, without touching the
+    /// Starts the providers and registers them globally (unless
+    /// [`without_globals`](Self::without_globals)), without touching the
     /// `tracing` subscriber: add [`TelemetryGuard::layer`] to your own.
     ///
     /// ```

@@ -173,6 +173,7 @@ impl TelemetryGuard {
     ///     ("OTEL_LOGS_EXPORTER", "none"),
     /// ])
     /// .tail_sampling(TailSampling::new())
+    /// .without_globals()
     /// .build()?;
     /// assert_eq!(guard.tail_sampling_report().map(|r| r.dropped), Some(0));
     /// # Ok::<(), otel_init::InitError>(())

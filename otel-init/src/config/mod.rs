@@ -254,7 +254,8 @@ impl Default for Limits {
 /// ```
 #[derive(Debug, Clone)]
 pub struct Config {
-    /// `OTEL_SDK_DISABLED`: no-op providers; propagators still work.
+    /// `OTEL_SDK_DISABLED`: no providers are started (the global ones stay
+    /// no-ops); propagators still work.
     pub sdk_disabled: bool,
     /// `OTEL_SERVICE_NAME`.
     pub service_name: Option<String>,
