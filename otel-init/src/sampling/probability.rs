@@ -46,11 +46,32 @@ impl Threshold {
 
     /// The `th` encoding: up to 14 hex digits, trailing zeros removed, `0` for 100%.
     pub(crate) fn encode(self) -> String {
+        let mut out = String::with_capacity(14);
+        self.write_to(&mut out);
+        out
+    }
+
+    /// Appends the `th` encoding to `out` (no intermediate allocation).
+    fn write_to(self, out: &mut String) {
+        const HEX: &[u8; 16] = b"0123456789abcdef";
         if self.0 == 0 {
-            return "0".to_owned();
+            out.push('0');
+            return;
         }
-        let full = format!("{:014x}", self.0);
-        full.trim_end_matches('0').to_owned()
+        let digits: [u8; 14] =
+            std::array::from_fn(|i| HEX[((self.0 >> (4 * (13 - i))) & 0xf) as usize]);
+        let end = digits.iter().rposition(|d| *d != b'0').map_or(1, |p| p + 1);
+        for d in &digits[..end] {
+            out.push(char::from(*d));
+        }
+    }
+
+    /// The `ot` value `th:<encoding>`.
+    fn ot_value(self) -> String {
+        let mut out = String::with_capacity(17);
+        out.push_str("th:");
+        self.write_to(&mut out);
+        out
     }
 
     /// Parses a `th` value (1 to 14 hex digits, right-padded with zeros).
@@ -93,6 +114,15 @@ pub(crate) fn parent_threshold(trace_state: &TraceState) -> Option<Threshold> {
 /// `trace_state` with `ot=th:` set to `threshold`, or removed when `None`,
 /// keeping the other `ot` sub-keys. Left unchanged if the result would be invalid.
 pub(crate) fn with_threshold(trace_state: &TraceState, threshold: Option<Threshold>) -> TraceState {
+    if trace_state.get("ot").is_none() {
+        // The common case (a new trace): nothing to merge.
+        return match threshold {
+            None => trace_state.clone(),
+            Some(t) => trace_state
+                .insert("ot", t.ot_value())
+                .unwrap_or_else(|_| trace_state.clone()),
+        };
+    }
     let mut parts: Vec<String> = trace_state
         .get("ot")
         .map(|ot| {
@@ -103,12 +133,9 @@ pub(crate) fn with_threshold(trace_state: &TraceState, threshold: Option<Thresho
         })
         .unwrap_or_default();
     if let Some(t) = threshold {
-        parts.insert(0, format!("th:{}", t.encode()));
+        parts.insert(0, t.ot_value());
     }
     let updated = if parts.is_empty() {
-        if trace_state.get("ot").is_none() {
-            return trace_state.clone();
-        }
         trace_state.delete("ot")
     } else {
         trace_state.insert("ot", parts.join(";"))
