@@ -45,6 +45,7 @@ impl Threshold {
     }
 
     /// The `th` encoding: up to 14 hex digits, trailing zeros removed, `0` for 100%.
+    #[cfg(test)]
     pub(crate) fn encode(self) -> String {
         let mut out = String::with_capacity(14);
         self.write_to(&mut out);
