@@ -1,11 +1,42 @@
 //! Allow-listed HTTP headers as span attributes (`http.request.header.<name>`,
 //! `http.response.header.<name>`), with the credentials-bearing headers never
 //! captured, whatever the allow-list says.
+//!
+//! ```
+//! use opentelemetry::{Array, StringValue, Value};
+//! use otel_http::headers::{allow_list, capture};
+//!
+//! // "Cookie" is asked for but never captured.
+//! let allowed = allow_list(["X-Tenant", "Cookie"]);
+//! let mut headers = http::HeaderMap::new();
+//! headers.append("x-tenant", "acme".parse().unwrap());
+//! headers.append("x-tenant", "globex".parse().unwrap());
+//! headers.insert("cookie", "session=secret".parse().unwrap());
+//!
+//! let mut attrs = Vec::new();
+//! capture(&mut attrs, "http.request.header.", &headers, &allowed);
+//! assert_eq!(attrs.len(), 1);
+//! assert_eq!(attrs[0].key.as_str(), "http.request.header.x-tenant");
+//! assert_eq!(
+//!     attrs[0].value,
+//!     Value::Array(Array::String(vec![StringValue::from("acme"), StringValue::from("globex")]))
+//! );
+//! ```
 
 use http::{HeaderMap, HeaderName};
 use opentelemetry::{Array, KeyValue, StringValue, Value};
 
-/// Headers that are never captured: they carry credentials.
+/// Headers that are never captured: they carry credentials. Lowercase, as
+/// [`HeaderName`] stores them.
+///
+/// ```
+/// use otel_http::headers::{NEVER_CAPTURED, allow_list, capturable};
+/// for name in NEVER_CAPTURED {
+///     assert!(!capturable(&http::HeaderName::from_static(name)));
+/// }
+/// // Whatever their spelling in the allow-list.
+/// assert!(allow_list(["Set-Cookie", "PROXY-AUTHORIZATION"]).is_empty());
+/// ```
 pub const NEVER_CAPTURED: [&str; 4] = [
     "authorization",
     "proxy-authorization",

@@ -11,6 +11,32 @@
 //!   of hosts that may receive the context);
 //! - [`semconv`]: method normalisation, URL redaction and duration buckets of
 //!   the HTTP semantic conventions.
+//!
+//! A server reading the context a caller sent, with the propagators that
+//! `OTEL_PROPAGATORS=tracecontext,baggage` names:
+//!
+//! ```
+//! use opentelemetry::baggage::BaggageExt;
+//! use opentelemetry::propagation::TextMapPropagator;
+//! use opentelemetry::trace::TraceContextExt;
+//! use otel_http::carrier::HeaderExtractor;
+//! use otel_http::propagation::{PropagatorName, composite};
+//!
+//! let names = "tracecontext,baggage"
+//!     .split(',')
+//!     .map(str::parse)
+//!     .collect::<Result<Vec<PropagatorName>, _>>()
+//!     .unwrap();
+//! let propagator = composite(&names);
+//!
+//! let mut incoming = http::HeaderMap::new();
+//! incoming.insert("traceparent", "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01".parse().unwrap());
+//! incoming.insert("baggage", "tenant=acme".parse().unwrap());
+//! let cx = propagator.extract(&HeaderExtractor(&incoming));
+//! assert_eq!(cx.span().span_context().trace_id().to_string(), "4bf92f3577b34da6a3ce929d0e0e4736");
+//! assert!(cx.span().span_context().is_sampled());
+//! assert_eq!(cx.baggage().get("tenant").map(|v| v.as_str()), Some("acme"));
+//! ```
 #![deny(missing_docs)]
 #![warn(clippy::unwrap_used)]
 

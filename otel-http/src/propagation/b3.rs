@@ -15,7 +15,30 @@ const FLAGS: &str = "x-b3-flags";
 const MAX_HEADER_LEN: usize = 512;
 
 /// Which headers [`B3Propagator`] injects. Extraction always accepts both
-/// encodings, the single header taking precedence.
+/// encodings, the single header taking precedence (the `x-b3-*` headers are
+/// read only when `b3` is absent or invalid).
+///
+/// ```
+/// use opentelemetry::propagation::TextMapPropagator;
+/// use otel_http::carrier::{HeaderExtractor, HeaderInjector};
+/// use otel_http::propagation::{B3Encoding, B3Propagator};
+///
+/// assert_eq!(B3Encoding::default(), B3Encoding::SingleHeader);
+///
+/// let mut incoming = http::HeaderMap::new();
+/// incoming.insert("x-b3-traceid", "80f198ee56343ba864fe8b2a57d3eff7".parse().unwrap());
+/// incoming.insert("x-b3-spanid", "e457b5a2e4d86bd1".parse().unwrap());
+/// incoming.insert("x-b3-sampled", "1".parse().unwrap());
+/// // A propagator that injects the single header still extracts the multiple ones.
+/// let cx = B3Propagator::new(B3Encoding::SingleHeader).extract(&HeaderExtractor(&incoming));
+///
+/// let mut outgoing = http::HeaderMap::new();
+/// B3Propagator::new(B3Encoding::SingleAndMultiHeader)
+///     .inject_context(&cx, &mut HeaderInjector(&mut outgoing));
+/// assert_eq!(outgoing["b3"], "80f198ee56343ba864fe8b2a57d3eff7-e457b5a2e4d86bd1-1");
+/// assert_eq!(outgoing["x-b3-sampled"], "1");
+/// assert_eq!(outgoing.len(), 4);
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum B3Encoding {
     /// `b3: {trace-id}-{span-id}-{1|0|d}`, the default the OpenTelemetry spec requires.
@@ -82,7 +105,21 @@ enum Sampling {
 }
 
 impl B3Propagator {
-    /// A propagator that injects `encoding`.
+    /// A propagator that injects `encoding`; its
+    /// [`fields`](TextMapPropagator::fields) are the headers of that encoding.
+    ///
+    /// ```
+    /// use opentelemetry::propagation::TextMapPropagator;
+    /// use otel_http::propagation::{B3Encoding, B3Propagator};
+    ///
+    /// let single = B3Propagator::new(B3Encoding::SingleHeader);
+    /// assert_eq!(single.fields().collect::<Vec<_>>(), ["b3"]);
+    /// let multi = B3Propagator::new(B3Encoding::MultipleHeader);
+    /// assert_eq!(
+    ///     multi.fields().collect::<Vec<_>>(),
+    ///     ["x-b3-traceid", "x-b3-spanid", "x-b3-sampled", "x-b3-flags"]
+    /// );
+    /// ```
     pub fn new(encoding: B3Encoding) -> Self {
         let names: &[&str] = match encoding {
             B3Encoding::SingleHeader => &[B3],
@@ -94,6 +131,14 @@ impl B3Propagator {
     }
 
     /// The encoding this propagator injects.
+    ///
+    /// ```
+    /// use otel_http::propagation::{B3Encoding, B3Propagator};
+    ///
+    /// assert_eq!(B3Propagator::default().encoding(), B3Encoding::SingleHeader);
+    /// let both = B3Propagator::new(B3Encoding::SingleAndMultiHeader);
+    /// assert_eq!(both.encoding(), B3Encoding::SingleAndMultiHeader);
+    /// ```
     pub fn encoding(&self) -> B3Encoding {
         self.encoding
     }

@@ -13,9 +13,27 @@ use percent_encoding::{AsciiSet, CONTROLS, percent_decode_str, utf8_percent_enco
 use std::sync::OnceLock;
 
 const BAGGAGE: &str = "baggage";
-/// Members propagated at most (W3C: at least 64).
+/// Members propagated at most (W3C: at least 64), on extraction and injection.
+///
+/// ```
+/// use otel_http::propagation::parse_baggage;
+/// let list: Vec<String> = (0..70).map(|i| format!("k{i}=v")).collect();
+/// let members = parse_baggage(&[&list.join(",")]);
+/// assert_eq!(members.len(), 64); // the first 64, in order
+/// assert_eq!(members[63].key, "k63");
+/// ```
 pub const MAX_MEMBERS: usize = 64;
-/// Bytes propagated at most, separators included (W3C: at least 8192).
+/// Bytes propagated at most, separators included (W3C: at least 8192), on
+/// extraction and injection; a member that does not fit is left out whole.
+///
+/// ```
+/// use otel_http::propagation::parse_baggage;
+/// let big = |key: &str| format!("{key}={}", "v".repeat(3998)); // 4000 bytes
+/// let header = format!("{},{},{}", big("a"), big("b"), big("c"));
+/// let members = parse_baggage(&[&header]);
+/// // 4000 + 1 + 4000 bytes fit in 8192; a third member would not.
+/// assert_eq!(members.len(), 2);
+/// ```
 pub const MAX_BYTES: usize = 8192;
 
 /// Characters that must be percent-encoded in a value: everything outside
@@ -47,14 +65,35 @@ fn valid_encoded_value(value: &str) -> bool {
     })
 }
 
-/// One decoded baggage list member.
+/// One decoded baggage list member, as [`parse_baggage`] returns it; it
+/// converts into the API's [`KeyValueMetadata`].
+///
+/// ```
+/// use opentelemetry::Context;
+/// use opentelemetry::baggage::{BaggageExt, KeyValueMetadata};
+/// use otel_http::propagation::{BaggageMember, parse_baggage};
+///
+/// let members = parse_baggage(&["user = J%C3%BCrgen ; ttl=30;internal"]);
+/// assert_eq!(
+///     members,
+///     [BaggageMember {
+///         key: "user".into(),
+///         value: "Jürgen".into(),
+///         properties: "ttl=30;internal".into(),
+///     }]
+/// );
+/// let cx = Context::new().with_baggage(members.into_iter().map(KeyValueMetadata::from));
+/// let (value, metadata) = cx.baggage().get_with_metadata("user").unwrap();
+/// assert_eq!((value.as_str(), metadata.as_str()), ("Jürgen", "ttl=30;internal"));
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct BaggageMember {
-    /// The key.
+    /// The key, without surrounding whitespace.
     pub key: String,
-    /// The value, percent-decoded.
+    /// The value, percent-decoded, without surrounding whitespace.
     pub value: String,
-    /// The properties after the first `;`, as received (empty when none).
+    /// The properties after the first `;`, as received but for surrounding
+    /// whitespace (empty when none).
     pub properties: String,
 }
 
@@ -166,7 +205,24 @@ pub struct W3cBaggagePropagator {
 }
 
 impl W3cBaggagePropagator {
-    /// The propagator.
+    /// The propagator (the same as [`Default`]): it reads and writes the `baggage` header.
+    ///
+    /// ```
+    /// use opentelemetry::baggage::BaggageExt;
+    /// use opentelemetry::propagation::TextMapPropagator;
+    /// use otel_http::carrier::HeaderExtractor;
+    /// use otel_http::propagation::W3cBaggagePropagator;
+    ///
+    /// let propagator = W3cBaggagePropagator::new();
+    /// assert_eq!(propagator.fields().collect::<Vec<_>>(), ["baggage"]);
+    ///
+    /// // A malformed member is skipped; the others are kept.
+    /// let mut incoming = http::HeaderMap::new();
+    /// incoming.insert("baggage", "user=alice,no-equals-sign,tier=gold".parse().unwrap());
+    /// let cx = propagator.extract(&HeaderExtractor(&incoming));
+    /// assert_eq!(cx.baggage().len(), 2);
+    /// assert_eq!(cx.baggage().get("tier").map(|v| v.as_str()), Some("gold"));
+    /// ```
     pub fn new() -> Self {
         Self::default()
     }

@@ -6,7 +6,24 @@ use super::{
 use opentelemetry::propagation::{TextMapCompositePropagator, TextMapPropagator};
 use std::str::FromStr;
 
-/// A propagator known by name.
+/// A propagator known by name: one entry of `OTEL_PROPAGATORS`, parsed
+/// case-insensitively with surrounding whitespace ignored.
+///
+/// ```
+/// use otel_http::propagation::PropagatorName;
+///
+/// assert_eq!(" TraceContext ".parse(), Ok(PropagatorName::TraceContext));
+/// assert_eq!("b3multi".parse(), Ok(PropagatorName::B3Multi));
+/// let names: Vec<PropagatorName> = "tracecontext,baggage,jaeger"
+///     .split(',')
+///     .map(str::parse)
+///     .collect::<Result<_, _>>()
+///     .unwrap();
+/// assert_eq!(
+///     names,
+///     [PropagatorName::TraceContext, PropagatorName::Baggage, PropagatorName::Jaeger]
+/// );
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum PropagatorName {
     /// `tracecontext`: W3C Trace Context.
@@ -21,7 +38,19 @@ pub enum PropagatorName {
     Jaeger,
 }
 
-/// A name that is not a known propagator.
+/// A name that is not a known propagator: the name as given (whitespace
+/// trimmed, case kept), with a message that lists the known ones.
+///
+/// ```
+/// use otel_http::propagation::{PropagatorName, UnknownPropagator};
+///
+/// let err = " XRay ".parse::<PropagatorName>().unwrap_err();
+/// assert_eq!(err, UnknownPropagator("XRay".to_owned()));
+/// assert_eq!(
+///     err.to_string(),
+///     r#"unknown propagator "XRay": expected tracecontext, baggage, b3, b3multi or jaeger"#
+/// );
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct UnknownPropagator(pub String);
 
@@ -54,7 +83,19 @@ impl FromStr for PropagatorName {
 }
 
 impl PropagatorName {
-    /// The propagator itself.
+    /// The propagator itself: `b3` injects the single header, `b3multi` the
+    /// `x-b3-*` ones.
+    ///
+    /// ```
+    /// use otel_http::propagation::PropagatorName;
+    ///
+    /// let fields = |name: PropagatorName| name.build().fields().map(str::to_owned).collect::<Vec<_>>();
+    /// assert_eq!(fields(PropagatorName::TraceContext), ["traceparent", "tracestate"]);
+    /// assert_eq!(fields(PropagatorName::Baggage), ["baggage"]);
+    /// assert_eq!(fields(PropagatorName::B3), ["b3"]);
+    /// assert_eq!(fields(PropagatorName::B3Multi)[0], "x-b3-traceid");
+    /// assert_eq!(fields(PropagatorName::Jaeger), ["uber-trace-id"]);
+    /// ```
     pub fn build(self) -> Box<dyn TextMapPropagator + Send + Sync> {
         match self {
             Self::TraceContext => Box::new(W3cTraceContextPropagator::new()),

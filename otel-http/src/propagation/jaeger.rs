@@ -69,7 +69,28 @@ pub struct JaegerPropagator {
 }
 
 impl JaegerPropagator {
-    /// A Jaeger propagator.
+    /// A Jaeger propagator (the same as [`Default`]). Its
+    /// [`fields`](TextMapPropagator::fields) name only `uber-trace-id`: the
+    /// `uberctx-{key}` headers depend on the baggage.
+    ///
+    /// ```
+    /// use opentelemetry::propagation::TextMapPropagator;
+    /// use opentelemetry::trace::TraceContextExt;
+    /// use otel_http::carrier::HeaderExtractor;
+    /// use otel_http::propagation::JaegerPropagator;
+    ///
+    /// let propagator = JaegerPropagator::new();
+    /// assert_eq!(propagator.fields().collect::<Vec<_>>(), ["uber-trace-id"]);
+    ///
+    /// // Short ids are left-padded; the debug flag (0x02) alone means sampled.
+    /// let mut incoming = http::HeaderMap::new();
+    /// incoming.insert("uber-trace-id", "ABC:1:0:2".parse().unwrap());
+    /// let cx = propagator.extract(&HeaderExtractor(&incoming));
+    /// let span = cx.span();
+    /// assert_eq!(span.span_context().trace_id().to_string(), "00000000000000000000000000000abc");
+    /// assert_eq!(span.span_context().span_id().to_string(), "0000000000000001");
+    /// assert!(span.span_context().is_sampled());
+    /// ```
     pub fn new() -> Self {
         JaegerPropagator {
             fields: vec![TRACE_HEADER.to_owned()],

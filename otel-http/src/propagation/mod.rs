@@ -1,5 +1,31 @@
 //! Propagators: strict W3C Trace Context and Baggage, B3 and Jaeger for
 //! interop, and their composition by name (`OTEL_PROPAGATORS`).
+//!
+//! Every propagator reads and writes any [`Extractor`](opentelemetry::propagation::Extractor)
+//! / [`Injector`](opentelemetry::propagation::Injector); with the
+//! [`carrier`](crate::carrier) ones an `http::HeaderMap` is a carrier. A
+//! malformed header never fails a request: the context is simply not taken.
+//!
+//! ```
+//! use opentelemetry::propagation::TextMapPropagator;
+//! use opentelemetry::trace::TraceContextExt;
+//! use otel_http::carrier::{HeaderExtractor, HeaderInjector};
+//! use otel_http::propagation::{B3Propagator, W3cTraceContextPropagator};
+//!
+//! // A B3 caller, a W3C callee: extract with one propagator, inject with the other.
+//! let mut incoming = http::HeaderMap::new();
+//! incoming.insert("b3", "80f198ee56343ba864fe8b2a57d3eff7-e457b5a2e4d86bd1-1".parse().unwrap());
+//! let cx = B3Propagator::default().extract(&HeaderExtractor(&incoming));
+//!
+//! let mut outgoing = http::HeaderMap::new();
+//! W3cTraceContextPropagator::new().inject_context(&cx, &mut HeaderInjector(&mut outgoing));
+//! assert_eq!(outgoing["traceparent"], "00-80f198ee56343ba864fe8b2a57d3eff7-e457b5a2e4d86bd1-01");
+//!
+//! // Uppercase hex is invalid in a traceparent: no remote parent.
+//! incoming.insert("traceparent", "00-80F198EE56343BA864FE8B2A57D3EFF7-e457b5a2e4d86bd1-01".parse().unwrap());
+//! let cx = W3cTraceContextPropagator::new().extract(&HeaderExtractor(&incoming));
+//! assert!(!cx.span().span_context().is_valid());
+//! ```
 
 mod b3;
 mod baggage;

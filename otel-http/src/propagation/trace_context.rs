@@ -36,12 +36,41 @@ pub struct W3cTraceContextPropagator {
 }
 
 impl W3cTraceContextPropagator {
-    /// The propagator.
+    /// The propagator (the same as [`Default`]): it reads and writes
+    /// `traceparent` and `tracestate`.
+    ///
+    /// ```
+    /// use opentelemetry::propagation::TextMapPropagator;
+    /// use otel_http::propagation::W3cTraceContextPropagator;
+    ///
+    /// let propagator = W3cTraceContextPropagator::new();
+    /// assert_eq!(propagator.fields().collect::<Vec<_>>(), ["traceparent", "tracestate"]);
+    /// ```
     pub fn new() -> Self {
         Self::default()
     }
 
     /// The remote span context in `extractor`, if it carries a valid one.
+    /// An invalid `tracestate` is dropped without losing the `traceparent`.
+    ///
+    /// ```
+    /// use otel_http::carrier::HeaderExtractor;
+    /// use otel_http::propagation::W3cTraceContextPropagator;
+    ///
+    /// let propagator = W3cTraceContextPropagator::new();
+    /// let parent = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
+    /// let mut headers = http::HeaderMap::new();
+    /// headers.insert("traceparent", parent.parse().unwrap());
+    /// headers.insert("tracestate", "Upper=case-key-is-invalid".parse().unwrap());
+    /// let sc = propagator.extract_span_context(&HeaderExtractor(&headers)).unwrap();
+    /// assert!(sc.is_remote() && sc.is_sampled());
+    /// assert_eq!(sc.span_id().to_string(), "00f067aa0ba902b7");
+    /// assert_eq!(sc.trace_state().header(), "");
+    ///
+    /// // Two traceparent headers: neither is trusted.
+    /// headers.append("traceparent", parent.parse().unwrap());
+    /// assert!(propagator.extract_span_context(&HeaderExtractor(&headers)).is_none());
+    /// ```
     pub fn extract_span_context(&self, extractor: &dyn Extractor) -> Option<SpanContext> {
         let parents = extractor.get_all(TRACEPARENT)?;
         let [value] = parents.as_slice() else {

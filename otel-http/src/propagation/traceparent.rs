@@ -6,7 +6,27 @@ use opentelemetry::trace::{SpanId, TraceFlags, TraceId};
 /// and random (0x02). Other bits are reserved and dropped.
 pub(crate) const KNOWN_FLAGS: u8 = 0x03;
 
-/// The ids and flags of a valid `traceparent`.
+/// The ids and flags of a valid `traceparent`, as [`parse_traceparent`]
+/// returns them.
+///
+/// ```
+/// use opentelemetry::trace::{SpanId, TraceFlags, TraceId};
+/// use otel_http::propagation::{TraceParent, format_traceparent, parse_traceparent};
+///
+/// let tp = parse_traceparent("00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-09").unwrap();
+/// assert_eq!(
+///     tp,
+///     TraceParent {
+///         trace_id: TraceId::from(0x4bf92f3577b34da6a3ce929d0e0e4736),
+///         parent_id: SpanId::from(0x00f067aa0ba902b7),
+///         flags: TraceFlags::SAMPLED, // 0x09: the reserved bit 0x08 is cleared
+///     }
+/// );
+/// assert_eq!(
+///     format_traceparent(tp.trace_id, tp.parent_id, tp.flags),
+///     "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
+/// );
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct TraceParent {
     /// The trace id (never all zero).

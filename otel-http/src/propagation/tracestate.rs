@@ -8,9 +8,38 @@
 
 use opentelemetry::trace::TraceState;
 
-/// Members a list may hold.
+/// Members a list may hold; a longer list is discarded whole.
+///
+/// ```
+/// use otel_http::propagation::parse_tracestate;
+/// let list = |n: usize| (0..n).map(|i| format!("k{i}=v")).collect::<Vec<_>>().join(",");
+/// assert!(parse_tracestate(&[&list(32)]).is_some());
+/// assert!(parse_tracestate(&[&list(33)]).is_none());
+/// ```
 pub const MAX_MEMBERS: usize = 32;
-/// Characters of `tracestate` this implementation propagates at most.
+/// Characters of `tracestate` this implementation propagates at most: on
+/// injection, whole members are dropped (those over 128 characters first,
+/// then from the right) until the value fits.
+///
+/// ```
+/// use opentelemetry::propagation::TextMapPropagator;
+/// use opentelemetry::trace::{SpanContext, SpanId, TraceContextExt, TraceFlags, TraceId};
+/// use opentelemetry::Context;
+/// use otel_http::carrier::HeaderInjector;
+/// use otel_http::propagation::{W3cTraceContextPropagator, parse_tracestate};
+///
+/// // 32 members of 24 characters: 799 characters with the commas.
+/// let list: Vec<String> = (0..32).map(|i| format!("k{i:02}={}", "z".repeat(20))).collect();
+/// let state = parse_tracestate(&[&list.join(",")]).unwrap();
+/// let sc = SpanContext::new(TraceId::from(1), SpanId::from(2), TraceFlags::SAMPLED, true, state);
+/// let mut headers = http::HeaderMap::new();
+/// W3cTraceContextPropagator::new()
+///     .inject_context(&Context::new().with_remote_span_context(sc), &mut HeaderInjector(&mut headers));
+/// let sent = headers["tracestate"].to_str().unwrap();
+/// assert!(sent.len() <= 512);
+/// assert_eq!(sent.split(',').count(), 20); // 20 * 24 + 19 = 499
+/// assert!(sent.starts_with("k00="));
+/// ```
 pub const MAX_HEADER_LEN: usize = 512;
 /// Members longer than this are dropped first when truncating.
 const LONG_MEMBER: usize = 128;
