@@ -178,11 +178,28 @@ pub fn parse_baggage(values: &[&str]) -> Vec<BaggageMember> {
 
 fn format_member(key: &str, value: &str, metadata: &str) -> String {
     let mut m = format!("{key}={}", utf8_percent_encode(value, VALUE_ENCODE));
-    if !metadata.is_empty() {
+    // Metadata is sent only when it is valid properties: never a `,` that
+    // would smuggle in another member, nor a byte that invalidates the header.
+    let metadata = metadata.trim_matches([' ', '\t']);
+    if !metadata.is_empty() && valid_properties(metadata) {
         m.push(';');
         m.push_str(metadata);
     }
     m
+}
+
+/// `name` or `name=value` properties separated by `;`, each valid.
+fn valid_properties(props: &str) -> bool {
+    props.split(';').all(|prop| {
+        let prop = prop.trim_matches([' ', '\t']);
+        match prop.split_once('=') {
+            Some((name, value)) => {
+                valid_key(name.trim_matches([' ', '\t']))
+                    && valid_encoded_value(value.trim_matches([' ', '\t']))
+            }
+            None => valid_key(prop),
+        }
+    })
 }
 
 /// W3C Baggage, with the specification's limits on both sides.
@@ -278,6 +295,28 @@ impl TextMapPropagator for W3cBaggagePropagator {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn metadata_cannot_smuggle_members_or_break_the_header() {
+        use opentelemetry::baggage::{BaggageExt, BaggageMetadata, KeyValueMetadata};
+        use opentelemetry::propagation::TextMapPropagator;
+        let cx = opentelemetry::Context::new().with_baggage([
+            KeyValueMetadata::new("user", "alice", BaggageMetadata::from("p,admin=true")),
+            KeyValueMetadata::new("tier", "gold", BaggageMetadata::from("ttl=30;internal")),
+            KeyValueMetadata::new("bad", "x", BaggageMetadata::from("a\u{7}b")),
+        ]);
+        let mut carrier = std::collections::HashMap::new();
+        W3cBaggagePropagator::new().inject_context(&cx, &mut carrier);
+        let header = carrier.get("baggage").expect("baggage sent");
+        let members = parse_baggage(&[header.as_str()]);
+        let keys: Vec<&str> = members.iter().map(|m| m.key.as_str()).collect();
+        let mut sorted = keys.clone();
+        sorted.sort_unstable();
+        assert_eq!(sorted, ["bad", "tier", "user"], "{header}");
+        let tier = members.iter().find(|m| m.key == "tier").expect("tier");
+        assert_eq!(tier.properties, "ttl=30;internal");
+        assert!(members.iter().all(|m| m.key != "admin"));
+    }
 
     #[test]
     fn members_and_properties() {
