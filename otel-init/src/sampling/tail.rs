@@ -357,15 +357,21 @@ impl<P: SpanProcessor> OutcomeProcessor<P> {
     }
 
     fn tail_on_end(&self, tail: &TailState, span: SpanData) {
+        if span.span_context.is_sampled() && !is_local_root(&span) {
+            // The head sampler kept this trace: nothing to hold or decide.
+            self.inner.on_end(span);
+            return;
+        }
         let now = Instant::now();
         let trace_id = span.span_context.trace_id();
         let shard_index = (u128::from_be_bytes(trace_id.to_bytes()) as usize) % SHARDS;
         let Some(shard) = tail.shards.get(shard_index) else {
             return;
         };
-        let Ok(mut shard) = shard.lock() else {
-            return;
-        };
+        // A panic elsewhere while holding the lock leaves consistent data: go on.
+        let mut shard = shard
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         let released = self.sweep(tail, &mut shard, now);
         let root = is_local_root(&span);
         let sampled = span.span_context.is_sampled();
@@ -504,12 +510,12 @@ impl<P: SpanProcessor> OutcomeProcessor<P> {
             return;
         };
         for shard in &tail.shards {
-            let released = match shard.lock() {
-                Ok(mut s) => {
-                    let ids: Vec<TraceId> = s.pending.keys().copied().collect();
-                    self.release(tail, &mut s, ids)
-                }
-                Err(_) => Vec::new(),
+            let released = {
+                let mut s = shard
+                    .lock()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner);
+                let ids: Vec<TraceId> = s.pending.keys().copied().collect();
+                self.release(tail, &mut s, ids)
             };
             self.forward(released);
         }
