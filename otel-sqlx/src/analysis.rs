@@ -113,10 +113,11 @@ pub(crate) fn truncate(text: &str, max: usize) -> &str {
     &text[..end]
 }
 
-/// Analyses by query text, bounded.
+/// Analyses by query text, bounded. Looked up at every operation, so the
+/// text is hashed with foldhash rather than the standard SipHash.
 #[derive(Debug, Default)]
 pub(crate) struct AnalysisCache {
-    entries: RwLock<HashMap<Arc<str>, Arc<Analysis>>>,
+    entries: RwLock<HashMap<Arc<str>, Arc<Analysis>, foldhash::fast::RandomState>>,
 }
 
 impl AnalysisCache {

@@ -4,7 +4,7 @@
 use std::sync::Arc;
 use std::time::Instant;
 
-use opentelemetry::{Context, KeyValue};
+use opentelemetry::Context;
 use sqlx::pool::PoolConnection;
 
 use crate::database::InstrumentedDatabase;
@@ -15,16 +15,14 @@ use crate::telemetry::signals::Signals;
 /// Records `db.client.connection.use_time` when dropped.
 pub(crate) struct UseTimer {
     signals: Arc<Signals>,
-    pool_name: KeyValue,
     acquired: Instant,
 }
 
 impl Drop for UseTimer {
     fn drop(&mut self) {
-        self.signals.use_time.record(
-            self.acquired.elapsed().as_secs_f64(),
-            std::slice::from_ref(&self.pool_name),
-        );
+        self.signals
+            .use_time
+            .record(self.acquired.elapsed().as_secs_f64());
     }
 }
 
@@ -43,15 +41,14 @@ pub(crate) async fn acquire<DB: InstrumentedDatabase>(
 ) -> Result<Lease<DB>, sqlx::Error> {
     let wait = AcquireWait::begin(shared, parent);
     let result = shared.pool.acquire().await;
-    wait.end(result.as_ref().err());
+    let acquired = wait.end(result.as_ref().err());
     let mut connection = result?;
     shared.detect_system_name(&mut connection).await;
     Ok(Lease {
         connection,
         timer: UseTimer {
             signals: Arc::clone(shared.signals()),
-            pool_name: shared.pool_name_attribute(),
-            acquired: Instant::now(),
+            acquired,
         },
     })
 }

@@ -33,7 +33,6 @@ pub(crate) struct AcquireWait<'a, DB: InstrumentedDatabase> {
     parent: &'a Context,
     signals: Arc<Signals>,
     snapshot: PoolSnapshot,
-    started_at: SystemTime,
     started: Instant,
     ended: bool,
 }
@@ -53,14 +52,14 @@ impl<'a, DB: InstrumentedDatabase> AcquireWait<'a, DB> {
             parent,
             signals: Arc::clone(shared.signals()),
             snapshot,
-            started_at: SystemTime::now(),
             started: Instant::now(),
             ended: false,
         }
     }
 
-    /// The wait is over, with a connection or with `error`.
-    pub(crate) fn end(mut self, error: Option<&sqlx::Error>) {
+    /// The wait is over, with a connection or with `error`; returns when
+    /// it ended.
+    pub(crate) fn end(mut self, error: Option<&sqlx::Error>) -> Instant {
         let failure = error.map(|e| {
             Failure::from_error::<DB>(
                 e,
@@ -73,25 +72,28 @@ impl<'a, DB: InstrumentedDatabase> AcquireWait<'a, DB> {
                 .timeouts
                 .add(1, &[self.shared.pool_name_attribute()]);
         }
-        self.finish(failure);
+        self.finish(failure)
     }
 
-    fn finish(&mut self, failure: Option<Failure>) {
+    fn finish(&mut self, failure: Option<Failure>) -> Instant {
+        let now = Instant::now();
         if self.ended {
-            return;
+            return now;
         }
         self.ended = true;
         self.shared.pending.fetch_sub(1, Ordering::Relaxed);
-        let waited = self.started.elapsed();
-        self.signals
-            .wait_time
-            .record(waited.as_secs_f64(), &[self.shared.pool_name_attribute()]);
+        let waited = now.saturating_duration_since(self.started);
+        self.signals.wait_time.record(waited.as_secs_f64());
         if waited >= self.shared.config.acquire_span_threshold || failure.is_some() {
             self.record_span(waited, failure);
         }
+        now
     }
 
     fn record_span(&self, waited: Duration, failure: Option<Failure>) {
+        // The wall-clock start is read only for the waits that get a span.
+        let ended_at = SystemTime::now();
+        let started_at = ended_at.checked_sub(waited).unwrap_or(ended_at);
         let shared = self.shared;
         let snapshot = self.snapshot;
         let mut attributes = Vec::with_capacity(10);
@@ -107,20 +109,22 @@ impl<'a, DB: InstrumentedDatabase> AcquireWait<'a, DB> {
         attributes.push(KeyValue::new(keys::POOL_PENDING, snapshot.pending));
         let builder = SpanBuilder::from_name(keys::ACQUIRE_SPAN_NAME)
             .with_kind(SpanKind::Internal)
-            .with_start_time(self.started_at)
+            .with_start_time(started_at)
             .with_attributes(attributes);
         let mut span = self.signals.tracer.build_with_context(builder, self.parent);
         if let Some(failure) = failure {
             span.set_attribute(KeyValue::new(keys::ERROR_TYPE, failure.error_type));
             span.set_status(Status::error(failure.description));
         }
-        span.end_with_timestamp(self.started_at + waited);
+        span.end_with_timestamp(ended_at);
     }
 }
 
 impl<DB: InstrumentedDatabase> Drop for AcquireWait<'_, DB> {
     fn drop(&mut self) {
         // Dropped while waiting: the caller gave up (a timeout around the query).
-        self.finish(Some(Failure::cancelled()));
+        if !self.ended {
+            self.finish(Some(Failure::cancelled()));
+        }
     }
 }

@@ -4,6 +4,7 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use opentelemetry::global::BoxedSpan;
+use opentelemetry::metrics::BoundHistogram;
 use opentelemetry::trace::{Span as _, SpanBuilder, SpanKind, Status, Tracer as _};
 use opentelemetry::{Context, KeyValue, StringValue, Value};
 
@@ -42,14 +43,21 @@ pub(crate) enum WhenDropped {
     Cancelled,
 }
 
+/// How an operation's duration is recorded.
+struct DurationMetric {
+    /// The attributes (the error ones are added at the end).
+    attributes: Arc<[KeyValue]>,
+    /// The histogram bound to `attributes`, for successes.
+    bound: Option<BoundHistogram<f64>>,
+}
+
 /// An operation in flight: ends its span and records its duration exactly
 /// once, when finished or when dropped.
 pub(crate) struct OperationSpan {
     span: BoxedSpan,
     signals: Arc<Signals>,
     started: Instant,
-    /// The duration metric's attributes (the error ones are added at the end).
-    metric_attributes: Arc<[KeyValue]>,
+    duration: DurationMetric,
     system_name: &'static str,
     capture_error_messages: bool,
     returned_rows: u64,
@@ -76,7 +84,7 @@ impl OperationSpan {
                 Arc::new(NamedQuery::new(shared, &query.analysis, Some(annotation)))
             }
             None => query.analysis.named_query(shared.system_name(), || {
-                NamedQuery::new(shared, &query.analysis, None)
+                NamedQuery::new(shared, &query.analysis, None).bound(shared)
             }),
         };
         let mut span_attributes = Vec::with_capacity(named.attributes.len() + 2);
@@ -104,7 +112,10 @@ impl OperationSpan {
             parent,
             named.name.clone(),
             span_attributes,
-            Arc::clone(&named.attributes),
+            DurationMetric {
+                attributes: Arc::clone(&named.attributes),
+                bound: named.bound_duration.clone(),
+            },
             counting,
             when_dropped,
         )
@@ -124,7 +135,10 @@ impl OperationSpan {
             parent,
             operation.to_owned(),
             attributes.clone(),
-            Arc::from(attributes),
+            DurationMetric {
+                attributes: Arc::from(attributes),
+                bound: None,
+            },
             Counting::Nothing,
             WhenDropped::Cancelled,
         )
@@ -135,7 +149,7 @@ impl OperationSpan {
         parent: &Context,
         name: String,
         span_attributes: Vec<KeyValue>,
-        metric_attributes: Arc<[KeyValue]>,
+        duration: DurationMetric,
         counting: Counting,
         when_dropped: WhenDropped,
     ) -> Self {
@@ -148,7 +162,7 @@ impl OperationSpan {
             span,
             signals,
             started: Instant::now(),
-            metric_attributes,
+            duration,
             system_name: shared.system_name(),
             capture_error_messages: shared.config.capture_error_messages,
             returned_rows: 0,
@@ -214,12 +228,16 @@ impl OperationSpan {
         match failure {
             None => {
                 self.span.end();
-                self.signals
-                    .operation_duration
-                    .record(elapsed, &self.metric_attributes);
+                match &self.duration.bound {
+                    Some(bound) => bound.record(elapsed),
+                    None => self
+                        .signals
+                        .operation_duration
+                        .record(elapsed, &self.duration.attributes),
+                }
             }
             Some(failure) => {
-                let mut metric_attributes = self.metric_attributes.to_vec();
+                let mut metric_attributes = self.duration.attributes.to_vec();
                 let error_type = Value::from(failure.error_type);
                 self.span
                     .set_attribute(KeyValue::new(keys::ERROR_TYPE, error_type.clone()));
@@ -257,6 +275,10 @@ pub(crate) struct NamedQuery {
     pub(crate) system_name: &'static str,
     name: String,
     attributes: Arc<[KeyValue]>,
+    /// `db.client.operation.duration` bound to `attributes`: set for the
+    /// cached (per text) names, whose measurements then skip the SDK's
+    /// attribute lookup.
+    bound_duration: Option<BoundHistogram<f64>>,
 }
 
 impl NamedQuery {
@@ -310,7 +332,15 @@ impl NamedQuery {
             system_name: shared.system_name(),
             name,
             attributes: Arc::from(attributes),
+            bound_duration: None,
         }
+    }
+
+    /// With the duration histogram bound to the attributes: for a name
+    /// that is cached and reused.
+    fn bound<DB: InstrumentedDatabase>(mut self, shared: &Shared<DB>) -> Self {
+        self.bound_duration = Some(shared.signals().operation_duration.bind(&self.attributes));
+        self
     }
 }
 

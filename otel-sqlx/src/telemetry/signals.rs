@@ -4,7 +4,9 @@ use std::sync::atomic::Ordering;
 use std::sync::{Arc, Weak};
 
 use opentelemetry::global::{self, BoxedTracer};
-use opentelemetry::metrics::{AsyncInstrument, Counter, Histogram, Meter, ObservableUpDownCounter};
+use opentelemetry::metrics::{
+    AsyncInstrument, BoundHistogram, Counter, Histogram, Meter, ObservableUpDownCounter,
+};
 use opentelemetry::trace::TracerProvider as _;
 use opentelemetry::{InstrumentationScope, KeyValue, StringValue};
 
@@ -24,10 +26,10 @@ pub(crate) struct Signals {
     pub(crate) tracer: BoxedTracer,
     /// `db.client.operation.duration`, seconds.
     pub(crate) operation_duration: Histogram<f64>,
-    /// `db.client.connection.wait_time`, seconds.
-    pub(crate) wait_time: Histogram<f64>,
-    /// `db.client.connection.use_time`, seconds.
-    pub(crate) use_time: Histogram<f64>,
+    /// `db.client.connection.wait_time`, seconds, bound to the pool name.
+    pub(crate) wait_time: BoundHistogram<f64>,
+    /// `db.client.connection.use_time`, seconds, bound to the pool name.
+    pub(crate) use_time: BoundHistogram<f64>,
     /// `db.client.connection.timeouts`.
     pub(crate) timeouts: Counter<u64>,
     /// The observable pool gauges; their callbacks stay registered with the
@@ -57,6 +59,10 @@ impl Signals {
                 .with_boundaries(keys::DURATION_BUCKETS.to_vec())
                 .build()
         };
+        let pool_attributes = [KeyValue::new(
+            keys::POOL_NAME,
+            StringValue::from(Arc::clone(pool_name)),
+        )];
         Signals {
             tracer,
             operation_duration: seconds(
@@ -66,11 +72,13 @@ impl Signals {
             wait_time: seconds(
                 keys::CONNECTION_WAIT_TIME,
                 "The time it took to obtain an open connection from the pool.",
-            ),
+            )
+            .bind(&pool_attributes),
             use_time: seconds(
                 keys::CONNECTION_USE_TIME,
                 "The time between borrowing a connection and returning it to the pool.",
-            ),
+            )
+            .bind(&pool_attributes),
             timeouts: meter
                 .u64_counter(keys::CONNECTION_TIMEOUTS)
                 .with_unit("{timeout}")
