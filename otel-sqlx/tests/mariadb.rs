@@ -1,7 +1,8 @@
 //! Against the MariaDB on 127.0.0.1:3306 (skipped with a message when it is
 //! not there, failed on CI): MariaDB told apart from MySQL, every kind of
 //! operation, error numbers (syntax, duplicate key, lock wait timeout),
-//! streams dropped early, transactions, MySQL-dialect sanitization.
+//! streams dropped early, transactions (rolled back and committed), acquired
+//! connections, MySQL-dialect sanitization.
 
 mod common;
 
@@ -253,4 +254,90 @@ fn mariadb_streams_dropped_early_and_mysql_sanitization() {
         a(literal, "db.query.text").as_deref(),
         Some("SELECT ? AS a, ? AS b, ? AS c, ? AS d")
     );
+}
+
+#[test]
+fn mariadb_acquired_connections_commits_and_literals() {
+    if !mariadb_available() {
+        return;
+    }
+    let mut env = Env::start();
+    let root = env.run(async {
+        let pool = mariadb_pool(&env, 2).await;
+        fresh_table(&pool, "otel_sqlx_maria_tx").await;
+        let (root, ()) = env
+            .in_root("request", async {
+                let insert = "INSERT INTO otel_sqlx_maria_tx (name, qty) VALUES (?, ?)";
+                let mut conn = pool.acquire().await.expect("acquire");
+                sqlx::query(insert)
+                    .bind("a")
+                    .bind(1)
+                    .execute(&mut *conn)
+                    .await
+                    .expect("insert on an acquired connection");
+                let missing = sqlx::query("SELECT qty FROM otel_sqlx_maria_tx WHERE name = ?")
+                    .bind("nope")
+                    .fetch_optional(&mut *conn)
+                    .await
+                    .expect("fetch_optional");
+                assert!(missing.is_none());
+                drop(conn);
+
+                let mut tx = pool.begin().await.expect("begin");
+                sqlx::query(insert)
+                    .bind("b")
+                    .bind(2)
+                    .execute(&mut *tx)
+                    .await
+                    .expect("insert in a transaction");
+                tx.commit().await.expect("commit");
+
+                // No bind parameters: every literal is replaced, the comment dropped.
+                let bumped = sqlx::raw_sql(
+                    "UPDATE otel_sqlx_maria_tx SET qty = 7 WHERE name IN ('a', \"b\") AND qty > -1 -- bump\n",
+                )
+                .execute(&pool)
+                .await
+                .expect("raw_sql");
+                assert_eq!(bumped.rows_affected(), 2);
+                let committed: i64 =
+                    sqlx::query_scalar("SELECT COUNT(*) FROM otel_sqlx_maria_tx WHERE qty = 7")
+                        .fetch_one(&pool)
+                        .await
+                        .expect("count");
+                assert_eq!(committed, 2, "the transaction was committed");
+            })
+            .await;
+        root
+    });
+    let spans = env.finish();
+    for span in spans.iter().filter(|s| s.kind == CLIENT) {
+        assert_eq!(span.parent_span_id, root, "{}", span.name);
+        assert_eq!(a(span, "db.system.name").as_deref(), Some("mariadb"));
+        assert!(!is_error(span), "{}", span.name);
+    }
+    let inserts = named(&spans, "INSERT otel_sqlx_maria_tx");
+    assert_eq!(
+        inserts.len(),
+        2,
+        "one on the connection, one in the transaction"
+    );
+    for insert in inserts {
+        assert_eq!(int(insert, "db.response.affected_rows"), Some(1));
+    }
+    let optional = spans
+        .iter()
+        .find(|s| a(s, "db.query.text").is_some_and(|t| t.contains("name = ?")))
+        .expect("fetch_optional span");
+    assert_eq!(int(optional, "db.response.returned_rows"), Some(0));
+    one(&spans, "BEGIN");
+    let commit = one(&spans, "COMMIT");
+    assert_eq!(a(commit, "db.operation.name").as_deref(), Some("COMMIT"));
+    let update = one(&spans, "UPDATE otel_sqlx_maria_tx");
+    assert_eq!(
+        a(update, "db.query.text").as_deref(),
+        // The minus is an operator to the lexer (as in `qty-1`): it stays.
+        Some("UPDATE otel_sqlx_maria_tx SET qty = ? WHERE name IN (?) AND qty > -?")
+    );
+    assert_eq!(int(update, "db.response.affected_rows"), Some(2));
 }

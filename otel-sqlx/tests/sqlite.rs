@@ -655,19 +655,15 @@ fn by_default_only_waits_of_a_millisecond_or_more_get_a_span() {
         waiting.await.expect("join").expect("slow");
     });
     let spans = env.finish();
-    // The first wait opens the connection (which may take a millisecond),
-    // the last one waits 20 ms; the fast ones in between get no span.
+    // The last wait takes 20 ms; the others are usually far under 1 ms, but
+    // on a busy machine any of them may take longer. So the spans are
+    // checked against the wait-time histogram, not against a guess: one
+    // span per wait above its first bucket (1 ms), none for the rest.
     let waits = named(&spans, "acquire connection");
-    assert!((1..=2).contains(&waits.len()), "{} waits", waits.len());
     assert!(
         waits
             .iter()
             .all(|w| duration(w) >= Duration::from_millis(1))
-    );
-    assert!(
-        waits
-            .iter()
-            .any(|w| duration(w) >= Duration::from_millis(15))
     );
     assert_eq!(named(&spans, "SELECT").len(), 4);
     let metrics = env.receiver.metrics_with_resource();
@@ -678,4 +674,18 @@ fn by_default_only_waits_of_a_millisecond_or_more_get_a_span() {
     )
     .expect("wait time");
     assert_eq!(count, 5, "every wait is measured");
+    let (bounds, buckets) = histogram_buckets(
+        &metrics,
+        "db.client.connection.wait_time",
+        ("db.client.connection.pool.name", ":memory:"),
+    )
+    .expect("wait time buckets");
+    assert_eq!(bounds.first(), Some(&0.001));
+    let slow_waits = count - buckets[0];
+    assert_eq!(
+        waits.len() as u64,
+        slow_waits,
+        "a span for each of the {slow_waits} waits of 1 ms or more, none for the {} others",
+        buckets[0]
+    );
 }

@@ -246,6 +246,26 @@ pub fn histogram(
     latest
 }
 
+/// The latest (bounds, bucket counts) of the histogram `name` whose
+/// attributes include `filter`.
+pub fn histogram_buckets(
+    metrics: &[(Vec<KeyValue>, String, Metric)],
+    name: &str,
+    filter: (&str, &str),
+) -> Option<(Vec<f64>, Vec<u64>)> {
+    let mut latest = None;
+    for (_, _, metric) in metrics.iter().filter(|(_, _, m)| m.name == name) {
+        if let Some(metric::Data::Histogram(h)) = &metric.data {
+            for point in &h.data_points {
+                if attr(&point.attributes, filter.0).as_deref() == Some(filter.1) {
+                    latest = Some((point.explicit_bounds.clone(), point.bucket_counts.clone()));
+                }
+            }
+        }
+    }
+    latest
+}
+
 /// Prints spans with their attributes (set OTEL_SQLX_TEST_PRINT to see them).
 pub fn print_spans(spans: &[Span]) {
     let mut sorted: Vec<&Span> = spans.iter().collect();
