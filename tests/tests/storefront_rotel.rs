@@ -439,6 +439,21 @@ fn assert_errors_are_recorded(run: &Run) {
         .filter(|r| attr(&r.span.attributes, "http.response.status_code").as_deref() == Some("502"))
         .collect();
     assert!(!failed_payments.is_empty(), "no failed payment\n{ctx}");
+    // Every failed checkout the load generator saw has its trace (whatever
+    // the sampling policy: errors are kept).
+    let answered_502: usize = run
+        .load_output
+        .lines()
+        .find_map(|l| l.strip_prefix("errors"))
+        .and_then(|l| l.split("502 x ").nth(1))
+        .and_then(|n| n.split(|c: char| !c.is_ascii_digit()).next())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(0);
+    assert_eq!(
+        failed_payments.len(),
+        answered_502,
+        "one exported trace per 502 answered\n{ctx}"
+    );
     for r in failed_payments {
         assert_eq!(
             r.span.status.as_ref().map(|s| s.code),
