@@ -77,6 +77,12 @@ impl OtelMiddlewareBuilder {
     }
 
     /// Uses this meter provider instead of the global one.
+    ///
+    /// The duration histogram binds each attribute set once
+    /// (`Histogram::bind`, opentelemetry's `experimental_metrics_bound_instruments`,
+    /// enabled by this crate for `opentelemetry_sdk`). A meter provider other
+    /// than the SDK's must implement `bind`: the API's default drops bound
+    /// measurements.
     pub fn meter_provider(mut self, provider: &dyn MeterProvider) -> Self {
         self.meter = Some(provider.meter_with_scope(scope()));
         self

@@ -135,10 +135,11 @@ impl<'a> ClientCall<'a> {
         }
         self.done = true;
         self.cx.span().end();
-        let attributes = self.facts.metric_attributes(&self.outcome);
-        self.config
-            .metrics
-            .record(self.start.elapsed().as_secs_f64(), attributes.as_slice());
+        self.config.metrics.record(
+            self.start.elapsed().as_secs_f64(),
+            &self.facts,
+            &self.outcome,
+        );
     }
 }
 
