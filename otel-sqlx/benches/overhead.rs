@@ -7,8 +7,9 @@
 //! concurrent PostgreSQL run), so that they share the database backend:
 //! - `raw`: sqlx alone.
 //! - `sampled`: the defaults, with the SDK pipeline of `otel-init`,
-//!   `always_on`, spans exported over OTLP/gRPC to an in-process receiver
-//!   (batch processor), metrics exported every second: one span per query
+//!   `always_on`, spans exported over OTLP (batch processor) to an
+//!   in-process endpoint standing for the collector, metrics exported every
+//!   second: one span per query
 //!   (waits for an idle connection are under the 1 ms span threshold) and
 //!   three histogram measurements.
 //! - `sampled_every_wait`: the same with `acquire_span_threshold(ZERO)`: two
@@ -26,9 +27,19 @@
 //!    only its own). SQLite runs inside the process, so its CPU is in the
 //!    figure too.
 //!
+//! The collector stand-in is, by default, an OTLP/HTTP endpoint that
+//! answers every export with an empty success without reading it: the
+//! client still encodes and sends everything, but the machine's two cores
+//! are not also spent decoding and storing a million spans, as a collector
+//! elsewhere would not be. `OTEL_SQLX_BENCH_COLLECTOR=receiver` exports over
+//! gRPC to otel-testing's `OtlpReceiver` instead (decodes and keeps every
+//! span: the setup of the first published figures).
+//!
 //! Run with `cargo bench -p otel-sqlx --bench overhead`.
 
 use std::future::Future;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use criterion::Criterion;
@@ -80,9 +91,64 @@ enum BenchPool<DB: otel_sqlx::InstrumentedDatabase> {
     Traced(InstrumentedPool<DB>),
 }
 
+/// Where the exports go: stands for the collector (its threads are not
+/// counted in the client's CPU).
+enum Collector {
+    /// Decodes and keeps everything.
+    Receiver(OtlpReceiver),
+    /// Answers every OTLP/HTTP export with an empty success, unread; counts
+    /// the bytes.
+    Discard(Arc<AtomicU64>),
+}
+
+impl Collector {
+    /// Starts the collector chosen by `OTEL_SQLX_BENCH_COLLECTOR` on `rt`:
+    /// (collector, OTLP endpoint, protocol).
+    fn start(rt: &tokio::runtime::Runtime) -> (Self, String, &'static str) {
+        if std::env::var("OTEL_SQLX_BENCH_COLLECTOR").is_ok_and(|v| v == "receiver") {
+            let receiver = rt.block_on(OtlpReceiver::start()).expect("receiver");
+            let endpoint = receiver.grpc_endpoint();
+            return (Collector::Receiver(receiver), endpoint, "grpc");
+        }
+        let bytes = Arc::new(AtomicU64::new(0));
+        let counted = Arc::clone(&bytes);
+        let app = axum::Router::new().fallback(move |body: axum::body::Bytes| {
+            counted.fetch_add(body.len() as u64, Ordering::Relaxed);
+            async {
+                (
+                    [("content-type", "application/x-protobuf")],
+                    Vec::<u8>::new(),
+                )
+            }
+        });
+        let listener = rt
+            .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
+            .expect("bind");
+        let addr = listener.local_addr().expect("address");
+        rt.spawn(async move { axum::serve(listener, app).await });
+        (
+            Collector::Discard(bytes),
+            format!("http://{addr}"),
+            "http/protobuf",
+        )
+    }
+
+    fn describe(&self) -> String {
+        match self {
+            Collector::Receiver(receiver) => {
+                format!("the receiver got {} spans", receiver.spans().len())
+            }
+            Collector::Discard(bytes) => format!(
+                "the discarding endpoint got {} MB",
+                bytes.load(Ordering::Relaxed) / 1_000_000
+            ),
+        }
+    }
+}
+
 struct Pipelines {
     receiver_rt: tokio::runtime::Runtime,
-    receiver: OtlpReceiver,
+    collector: Collector,
     sampled: TelemetryGuard,
     unsampled: TelemetryGuard,
 }
@@ -95,16 +161,13 @@ impl Pipelines {
             .enable_all()
             .build()
             .expect("receiver runtime");
-        let receiver = receiver_rt
-            .block_on(OtlpReceiver::start())
-            .expect("receiver");
-        let endpoint = receiver.grpc_endpoint();
+        let (collector, endpoint, protocol) = Collector::start(&receiver_rt);
         let guard = |sampler: &str| {
             Telemetry::builder_from_env(&[
                 ("OTEL_SERVICE_NAME", "otel-sqlx-bench"),
                 ("OTEL_TRACES_SAMPLER", sampler),
                 ("OTEL_EXPORTER_OTLP_ENDPOINT", endpoint.as_str()),
-                ("OTEL_EXPORTER_OTLP_PROTOCOL", "grpc"),
+                ("OTEL_EXPORTER_OTLP_PROTOCOL", protocol),
                 ("OTEL_BSP_SCHEDULE_DELAY", "1000"),
                 ("OTEL_BSP_MAX_QUEUE_SIZE", "65536"),
                 ("OTEL_METRIC_EXPORT_INTERVAL", "1000"),
@@ -119,7 +182,7 @@ impl Pipelines {
             sampled: guard("always_on"),
             unsampled: guard("always_off"),
             receiver_rt,
-            receiver,
+            collector,
         }
     }
 
@@ -154,8 +217,8 @@ impl Pipelines {
             let report = guard.shutdown();
             assert!(report.is_clean(), "{report:?}");
         }
-        println!("(the receiver got {} spans)", self.receiver.spans().len());
-        drop(self.receiver);
+        println!("({})", self.collector.describe());
+        drop(self.collector);
         drop(self.receiver_rt);
     }
 }
