@@ -44,6 +44,27 @@ impl<DB: InstrumentedDatabase> Holder<'_, DB> {
 /// a transaction can be passed to it. There is deliberately no `Deref` to
 /// the raw connection, so that such helpers do not silently lose tracing;
 /// [`untraced`](Self::untraced) is the explicit way out.
+///
+/// ```
+/// use otel_sqlx::TracedConnection;
+///
+/// // Takes a pooled connection and a transaction alike.
+/// async fn count(conn: &mut TracedConnection<'_, sqlx::Sqlite>) -> Result<i64, sqlx::Error> {
+///     sqlx::query_scalar("SELECT count(*) FROM t").fetch_one(conn).await
+/// }
+///
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> Result<(), sqlx::Error> {
+/// let pool = otel_sqlx::SqlitePool::connect("sqlite::memory:").await?;
+/// sqlx::query("CREATE TABLE t (n INTEGER)").execute(&pool).await?;
+/// let mut tx = pool.begin().await?;
+/// sqlx::query("INSERT INTO t VALUES (1)").execute(&mut *tx).await?;
+/// assert_eq!(count(&mut tx).await?, 1);
+/// tx.rollback().await?;
+/// let mut conn = pool.acquire().await?;
+/// assert_eq!(count(&mut conn).await?, 0);
+/// # Ok(()) }
+/// ```
 pub struct TracedConnection<'c, DB: InstrumentedDatabase> {
     pub(crate) holder: Holder<'c, DB>,
     pub(crate) shared: Arc<Shared<DB>>,
@@ -61,6 +82,32 @@ impl<'c, DB: InstrumentedDatabase> TracedConnection<'c, DB> {
 
     /// This connection as an executor whose next query carries
     /// `annotation`.
+    ///
+    /// ```
+    /// # use opentelemetry_sdk::trace::{InMemorySpanExporter, SdkTracerProvider, SpanData};
+    /// # fn attr(span: &SpanData, key: &str) -> Option<String> {
+    /// #     span.attributes.iter().find(|kv| kv.key.as_str() == key).map(|kv| kv.value.to_string())
+    /// # }
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # let spans = InMemorySpanExporter::default();
+    /// # let provider = SdkTracerProvider::builder().with_simple_exporter(spans.clone()).build();
+    /// # let pool = otel_sqlx::SqlitePool::builder(sqlx::SqlitePool::connect("sqlite::memory:").await?)
+    /// #     .tracer_provider(provider.clone())
+    /// #     .build();
+    /// # let last_span = || spans.get_finished_spans().unwrap().pop().unwrap();
+    /// // `pool` exports its spans to memory; `last_span()` is the last one
+    /// // ended, `attr(&span, key)` one of its attributes.
+    /// use otel_sqlx::Annotation;
+    ///
+    /// let mut conn = pool.acquire().await?;
+    /// let annotation = Annotation::summary("warm cache").without_query_text();
+    /// sqlx::query("SELECT 1").execute(conn.annotated(annotation)).await?;
+    /// let span = last_span();
+    /// assert_eq!(span.name, "warm cache");
+    /// assert_eq!(attr(&span, "db.query.text"), None);
+    /// # Ok(()) }
+    /// ```
     pub fn annotated(&mut self, annotation: Annotation) -> Annotated<&mut Self> {
         Annotated {
             executor: self,
@@ -70,18 +117,93 @@ impl<'c, DB: InstrumentedDatabase> TracedConnection<'c, DB> {
 
     /// This connection as an executor whose next query's span is named
     /// `summary` (also its `db.query.summary`).
+    ///
+    /// ```
+    /// # use opentelemetry_sdk::trace::{InMemorySpanExporter, SdkTracerProvider, SpanData};
+    /// # fn attr(span: &SpanData, key: &str) -> Option<String> {
+    /// #     span.attributes.iter().find(|kv| kv.key.as_str() == key).map(|kv| kv.value.to_string())
+    /// # }
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # let spans = InMemorySpanExporter::default();
+    /// # let provider = SdkTracerProvider::builder().with_simple_exporter(spans.clone()).build();
+    /// # let pool = otel_sqlx::SqlitePool::builder(sqlx::SqlitePool::connect("sqlite::memory:").await?)
+    /// #     .tracer_provider(provider.clone())
+    /// #     .build();
+    /// # let last_span = || spans.get_finished_spans().unwrap().pop().unwrap();
+    /// // `pool` exports its spans to memory; `last_span()` is the last one
+    /// // ended, `attr(&span, key)` one of its attributes.
+    /// let mut tx = pool.begin().await?;
+    /// sqlx::query("SELECT 1").execute(tx.named("reserve stock")).await?;
+    /// assert_eq!(last_span().name, "reserve stock");
+    /// tx.commit().await?;
+    /// # Ok(()) }
+    /// ```
     pub fn named(&mut self, summary: impl Into<Cow<'static, str>>) -> Annotated<&mut Self> {
         self.annotated(Annotation::summary(summary))
     }
 
     /// Starts a transaction (a savepoint when one is already open), traced
     /// as `BEGIN` (`SAVEPOINT`).
+    ///
+    /// ```
+    /// # use opentelemetry_sdk::trace::{InMemorySpanExporter, SdkTracerProvider, SpanData};
+    /// # fn attr(span: &SpanData, key: &str) -> Option<String> {
+    /// #     span.attributes.iter().find(|kv| kv.key.as_str() == key).map(|kv| kv.value.to_string())
+    /// # }
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # let spans = InMemorySpanExporter::default();
+    /// # let provider = SdkTracerProvider::builder().with_simple_exporter(spans.clone()).build();
+    /// # let pool = otel_sqlx::SqlitePool::builder(sqlx::SqlitePool::connect("sqlite::memory:").await?)
+    /// #     .tracer_provider(provider.clone())
+    /// #     .build();
+    /// # let last_span = || spans.get_finished_spans().unwrap().pop().unwrap();
+    /// // `pool` exports its spans to memory; `last_span()` is the last one
+    /// // ended, `attr(&span, key)` one of its attributes.
+    /// sqlx::query("CREATE TABLE t (n INTEGER)").execute(&pool).await?;
+    /// let mut conn = pool.acquire().await?;
+    /// let mut tx = conn.begin().await?;
+    /// assert_eq!(last_span().name, "BEGIN");
+    /// let mut savepoint = tx.begin().await?; // nested: a savepoint
+    /// assert_eq!(last_span().name, "SAVEPOINT");
+    /// sqlx::query("INSERT INTO t VALUES (1)").execute(&mut *savepoint).await?;
+    /// savepoint.rollback().await?;
+    /// assert_eq!(last_span().name, "ROLLBACK TO SAVEPOINT");
+    /// tx.commit().await?;
+    /// let n: i64 = sqlx::query_scalar("SELECT count(*) FROM t").fetch_one(&mut *conn).await?;
+    /// assert_eq!(n, 0); // the insert was rolled back with the savepoint
+    /// # Ok(()) }
+    /// ```
     pub async fn begin(&mut self) -> Result<InstrumentedTransaction<'_, DB>, sqlx::Error> {
         self.begin_inner(None).await
     }
 
     /// Starts a transaction with a custom statement such as `BEGIN
     /// ISOLATION LEVEL SERIALIZABLE`; see [`sqlx::Connection::begin_with`].
+    ///
+    /// ```
+    /// # use opentelemetry_sdk::trace::{InMemorySpanExporter, SdkTracerProvider, SpanData};
+    /// # fn attr(span: &SpanData, key: &str) -> Option<String> {
+    /// #     span.attributes.iter().find(|kv| kv.key.as_str() == key).map(|kv| kv.value.to_string())
+    /// # }
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # let spans = InMemorySpanExporter::default();
+    /// # let provider = SdkTracerProvider::builder().with_simple_exporter(spans.clone()).build();
+    /// # let pool = otel_sqlx::SqlitePool::builder(sqlx::SqlitePool::connect("sqlite::memory:").await?)
+    /// #     .tracer_provider(provider.clone())
+    /// #     .build();
+    /// # let last_span = || spans.get_finished_spans().unwrap().pop().unwrap();
+    /// // `pool` exports its spans to memory; `last_span()` is the last one
+    /// // ended, `attr(&span, key)` one of its attributes.
+    /// let mut conn = pool.acquire().await?;
+    /// let tx = conn.begin_with("BEGIN EXCLUSIVE").await?; // SQLite's strongest lock
+    /// assert_eq!(last_span().name, "BEGIN");
+    /// tx.commit().await?;
+    /// assert_eq!(last_span().name, "COMMIT");
+    /// # Ok(()) }
+    /// ```
     pub async fn begin_with(
         &mut self,
         statement: impl SqlSafeStr,
@@ -118,6 +240,33 @@ impl<'c, DB: InstrumentedDatabase> TracedConnection<'c, DB> {
     }
 
     /// The raw sqlx connection. Operations on it are not traced.
+    ///
+    /// ```
+    /// # use opentelemetry_sdk::trace::{InMemorySpanExporter, SdkTracerProvider, SpanData};
+    /// # fn attr(span: &SpanData, key: &str) -> Option<String> {
+    /// #     span.attributes.iter().find(|kv| kv.key.as_str() == key).map(|kv| kv.value.to_string())
+    /// # }
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # let spans = InMemorySpanExporter::default();
+    /// # let provider = SdkTracerProvider::builder().with_simple_exporter(spans.clone()).build();
+    /// # let pool = otel_sqlx::SqlitePool::builder(sqlx::SqlitePool::connect("sqlite::memory:").await?)
+    /// #     .tracer_provider(provider.clone())
+    /// #     .build();
+    /// # let last_span = || spans.get_finished_spans().unwrap().pop().unwrap();
+    /// // `pool` exports its spans to memory; `last_span()` is the last one
+    /// // ended, `attr(&span, key)` one of its attributes.
+    /// use sqlx::Connection as _;
+    ///
+    /// let mut conn = pool.acquire().await?;
+    /// sqlx::query("SELECT 1").execute(&mut *conn).await?;
+    /// let traced = spans.get_finished_spans()?.len();
+    /// let raw: &mut sqlx::SqliteConnection = conn.untraced();
+    /// raw.ping().await?;
+    /// sqlx::query("SELECT 1").execute(&mut *raw).await?;
+    /// assert_eq!(spans.get_finished_spans()?.len(), traced); // no new span
+    /// # Ok(()) }
+    /// ```
     pub fn untraced(&mut self) -> &mut DB::Connection {
         self.holder.raw()
     }

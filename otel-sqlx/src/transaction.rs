@@ -26,6 +26,8 @@ use crate::telemetry::operation::OperationSpan;
 /// let mut tx = pool.begin().await?;
 /// sqlx::query("INSERT INTO t VALUES (1)").execute(&mut *tx).await?;
 /// tx.commit().await?;
+/// let n: i64 = sqlx::query_scalar("SELECT count(*) FROM t").fetch_one(&pool).await?;
+/// assert_eq!(n, 1);
 /// # Ok(()) }
 /// ```
 pub struct InstrumentedTransaction<'c, DB: InstrumentedDatabase> {
@@ -41,6 +43,31 @@ impl<'c, DB: InstrumentedDatabase> InstrumentedTransaction<'c, DB> {
 
     /// Commits (releases the savepoint), traced as `COMMIT` (`RELEASE
     /// SAVEPOINT`).
+    ///
+    /// ```
+    /// # use opentelemetry_sdk::trace::{InMemorySpanExporter, SdkTracerProvider, SpanData};
+    /// # fn attr(span: &SpanData, key: &str) -> Option<String> {
+    /// #     span.attributes.iter().find(|kv| kv.key.as_str() == key).map(|kv| kv.value.to_string())
+    /// # }
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # let spans = InMemorySpanExporter::default();
+    /// # let provider = SdkTracerProvider::builder().with_simple_exporter(spans.clone()).build();
+    /// # let pool = otel_sqlx::SqlitePool::builder(sqlx::SqlitePool::connect("sqlite::memory:").await?)
+    /// #     .tracer_provider(provider.clone())
+    /// #     .build();
+    /// # let last_span = || spans.get_finished_spans().unwrap().pop().unwrap();
+    /// // `pool` exports its spans to memory; `last_span()` is the last one
+    /// // ended, `attr(&span, key)` one of its attributes.
+    /// sqlx::query("CREATE TABLE t (n INTEGER)").execute(&pool).await?;
+    /// let mut tx = pool.begin().await?;
+    /// sqlx::query("INSERT INTO t VALUES (1)").execute(&mut *tx).await?;
+    /// tx.commit().await?;
+    /// assert_eq!(last_span().name, "COMMIT");
+    /// let n: i64 = sqlx::query_scalar("SELECT count(*) FROM t").fetch_one(&pool).await?;
+    /// assert_eq!(n, 1);
+    /// # Ok(()) }
+    /// ```
     pub async fn commit(self) -> Result<(), sqlx::Error> {
         let name = if self.nested {
             "RELEASE SAVEPOINT"
@@ -52,6 +79,31 @@ impl<'c, DB: InstrumentedDatabase> InstrumentedTransaction<'c, DB> {
 
     /// Rolls back (to the savepoint), traced as `ROLLBACK` (`ROLLBACK TO
     /// SAVEPOINT`).
+    ///
+    /// ```
+    /// # use opentelemetry_sdk::trace::{InMemorySpanExporter, SdkTracerProvider, SpanData};
+    /// # fn attr(span: &SpanData, key: &str) -> Option<String> {
+    /// #     span.attributes.iter().find(|kv| kv.key.as_str() == key).map(|kv| kv.value.to_string())
+    /// # }
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # let spans = InMemorySpanExporter::default();
+    /// # let provider = SdkTracerProvider::builder().with_simple_exporter(spans.clone()).build();
+    /// # let pool = otel_sqlx::SqlitePool::builder(sqlx::SqlitePool::connect("sqlite::memory:").await?)
+    /// #     .tracer_provider(provider.clone())
+    /// #     .build();
+    /// # let last_span = || spans.get_finished_spans().unwrap().pop().unwrap();
+    /// // `pool` exports its spans to memory; `last_span()` is the last one
+    /// // ended, `attr(&span, key)` one of its attributes.
+    /// sqlx::query("CREATE TABLE t (n INTEGER)").execute(&pool).await?;
+    /// let mut tx = pool.begin().await?;
+    /// sqlx::query("INSERT INTO t VALUES (1)").execute(&mut *tx).await?;
+    /// tx.rollback().await?;
+    /// assert_eq!(last_span().name, "ROLLBACK");
+    /// let n: i64 = sqlx::query_scalar("SELECT count(*) FROM t").fetch_one(&pool).await?;
+    /// assert_eq!(n, 0);
+    /// # Ok(()) }
+    /// ```
     pub async fn rollback(self) -> Result<(), sqlx::Error> {
         let name = if self.nested {
             "ROLLBACK TO SAVEPOINT"
