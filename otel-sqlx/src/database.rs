@@ -14,6 +14,23 @@ use crate::sql::Dialect;
 /// MariaDB) and [`Sqlite`].
 ///
 /// Sealed: the per-database details live in a private supertrait.
+///
+/// Code generic over the database takes `InstrumentedPool<DB>` with this
+/// bound:
+///
+/// ```
+/// use otel_sqlx::{InstrumentedDatabase, InstrumentedPool};
+///
+/// fn describe<DB: InstrumentedDatabase>(pool: &InstrumentedPool<DB>) -> String {
+///     format!("{}: {} open", pool.pool_name(), pool.size())
+/// }
+///
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> Result<(), sqlx::Error> {
+/// let pool = otel_sqlx::SqlitePool::connect_lazy("sqlite::memory:")?;
+/// assert_eq!(describe(&pool), ":memory:: 0 open");
+/// # Ok(()) }
+/// ```
 pub trait InstrumentedDatabase: sqlx::Database + driver::Driver {}
 
 impl InstrumentedDatabase for Postgres {}

@@ -92,4 +92,15 @@ pub use pool::{InstrumentedPool, MySqlPool, PgPool, SqlitePool};
 pub use transaction::InstrumentedTransaction;
 
 /// Re-exported so that one dependency line is enough (and versions match).
+///
+/// ```
+/// use otel_sqlx::sqlx::{self, Row as _};
+///
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> Result<(), sqlx::Error> {
+/// let pool = otel_sqlx::SqlitePool::connect("sqlite::memory:").await?;
+/// let row = sqlx::query("SELECT 'lamp' AS name").fetch_one(&pool).await?;
+/// assert_eq!(row.try_get::<String, _>("name")?, "lamp");
+/// # Ok(()) }
+/// ```
 pub use sqlx;

@@ -15,6 +15,15 @@ const MAX_SUMMARY_LEN: usize = 255;
 /// Operation names and targets are kept as written (no case normalization),
 /// as the conventions recommend.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
+///
+/// ```
+/// use otel_sqlx::sql::{Dialect, summarize};
+///
+/// let s = summarize("SELECT * FROM orders o JOIN customers c ON o.customer_id = c.id", Dialect::Postgres);
+/// assert_eq!(s.summary(), Some("SELECT orders customers"));
+/// assert_eq!(s.operation(), Some("SELECT"));
+/// assert_eq!(s.collection(), None); // two tables
+/// ```
 pub struct QuerySummary {
     summary: String,
     operation: Option<String>,
@@ -24,18 +33,39 @@ pub struct QuerySummary {
 impl QuerySummary {
     /// `{operation} {target} …`, e.g. `SELECT orders customers`; `None` when
     /// nothing was recognised (empty text, or only literals).
+    ///
+    /// ```
+    /// use otel_sqlx::sql::{Dialect, summarize};
+    ///
+    /// assert_eq!(summarize("DELETE FROM carts WHERE id = 1", Dialect::Sqlite).summary(), Some("DELETE carts"));
+    /// assert_eq!(summarize("  -- nothing\n", Dialect::Sqlite).summary(), None);
+    /// ```
     pub fn summary(&self) -> Option<&str> {
         (!self.summary.is_empty()).then_some(self.summary.as_str())
     }
 
     /// The operation (`SELECT`, `INSERT`, `CREATE TABLE`, …) when the query
     /// has exactly one.
+    ///
+    /// ```
+    /// use otel_sqlx::sql::{Dialect, summarize};
+    ///
+    /// assert_eq!(summarize("CREATE TABLE items (id INT)", Dialect::MySql).operation(), Some("CREATE TABLE"));
+    /// assert_eq!(summarize("INSERT INTO a SELECT * FROM b", Dialect::MySql).operation(), None);
+    /// ```
     pub fn operation(&self) -> Option<&str> {
         self.operation.as_deref()
     }
 
     /// The table when the query has exactly one operation on exactly one
     /// table.
+    ///
+    /// ```
+    /// use otel_sqlx::sql::{Dialect, summarize};
+    ///
+    /// assert_eq!(summarize("UPDATE stock SET n = n - 1", Dialect::Postgres).collection(), Some("stock"));
+    /// assert_eq!(summarize("SELECT now()", Dialect::Postgres).collection(), None);
+    /// ```
     pub fn collection(&self) -> Option<&str> {
         self.collection.as_deref()
     }
