@@ -101,10 +101,23 @@ pub fn parse_traceparent(value: &str) -> Option<TraceParent> {
 /// assert_eq!(v, "00-00000000000000000000000000000001-0000000000000002-03");
 /// ```
 pub fn format_traceparent(trace_id: TraceId, span_id: SpanId, flags: TraceFlags) -> String {
-    format!(
-        "00-{trace_id}-{span_id}-{:02x}",
-        flags.to_u8() & KNOWN_FLAGS
-    )
+    // Written into a fixed buffer: one allocation, no formatting machinery
+    // (this runs on every outgoing request).
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    let mut out = [b'-'; 55];
+    out[0] = b'0';
+    out[1] = b'0';
+    let mut put = |at: usize, bytes: &[u8]| {
+        for (i, b) in bytes.iter().enumerate() {
+            out[at + 2 * i] = HEX[usize::from(b >> 4)];
+            out[at + 2 * i + 1] = HEX[usize::from(b & 0xf)];
+        }
+    };
+    put(3, &trace_id.to_bytes());
+    put(36, &span_id.to_bytes());
+    put(53, &[flags.to_u8() & KNOWN_FLAGS]);
+    // Only ASCII hex digits and '-' were written.
+    String::from_utf8_lossy(&out).into_owned()
 }
 
 #[cfg(test)]
@@ -113,6 +126,18 @@ mod tests {
 
     const TRACE: &str = "4bf92f3577b34da6a3ce929d0e0e4736";
     const SPAN: &str = "00f067aa0ba902b7";
+
+    #[test]
+    fn formatting_matches_the_display_of_the_ids() {
+        let trace_id = TraceId::from_hex(TRACE).expect("trace id");
+        let span_id = SpanId::from_hex(SPAN).expect("span id");
+        for flags in [0u8, 1, 2, 3, 0xff] {
+            assert_eq!(
+                format_traceparent(trace_id, span_id, TraceFlags::new(flags)),
+                format!("00-{trace_id}-{span_id}-{:02x}", flags & KNOWN_FLAGS)
+            );
+        }
+    }
 
     fn tp(version: &str, trace: &str, span: &str, flags: &str) -> String {
         format!("{version}-{trace}-{span}-{flags}")
