@@ -3,6 +3,13 @@
 
 /// Bucket boundaries, in seconds, of `http.server.request.duration` and
 /// `http.client.request.duration`.
+///
+/// ```
+/// use otel_http::semconv::DURATION_BUCKETS;
+/// assert_eq!(DURATION_BUCKETS.first(), Some(&0.005)); // 5 ms
+/// assert_eq!(DURATION_BUCKETS.last(), Some(&10.0));
+/// assert!(DURATION_BUCKETS.windows(2).all(|w| w[0] < w[1]));
+/// ```
 pub const DURATION_BUCKETS: [f64; 14] = [
     0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 0.75, 1.0, 2.5, 5.0, 7.5, 10.0,
 ];

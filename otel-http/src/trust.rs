@@ -17,6 +17,17 @@ use std::sync::Arc;
 /// Marks a context whose remote parent's sampled flag must not decide
 /// sampling: samplers that honour it (otel-init's do) treat the span as a root
 /// for the sampling decision while keeping the trace id.
+///
+/// [`IncomingPolicy::distrust_sampled_flag`] puts it on the parent context.
+///
+/// ```
+/// use opentelemetry::Context;
+/// use otel_http::trust::{DistrustedParentSampling, parent_sampling_distrusted};
+///
+/// assert!(!parent_sampling_distrusted(&Context::new()));
+/// let cx = Context::new().with_value(DistrustedParentSampling);
+/// assert_eq!(cx.get::<DistrustedParentSampling>(), Some(&DistrustedParentSampling));
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct DistrustedParentSampling;
 
@@ -86,6 +97,26 @@ impl std::fmt::Debug for IncomingPolicy {
 }
 
 /// The context a server span should start from.
+///
+/// ```
+/// use opentelemetry::trace::TraceContextExt;
+/// use otel_http::propagation::W3cTraceContextPropagator;
+/// use otel_http::trust::IncomingPolicy;
+///
+/// let mut headers = http::HeaderMap::new();
+/// headers.insert("traceparent", http::HeaderValue::from_static("00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"));
+/// let propagator = W3cTraceContextPropagator::new();
+///
+/// // A trusted caller: its span is the parent, nothing to link.
+/// let incoming = IncomingPolicy::new().extract_headers(&propagator, &headers, false);
+/// assert!(incoming.parent.span().span_context().is_remote());
+/// assert!(incoming.link.is_none());
+///
+/// // A public request: no parent, the caller's span is to be linked.
+/// let incoming = IncomingPolicy::new().extract_headers(&propagator, &headers, true);
+/// assert!(!incoming.parent.has_active_span());
+/// assert_eq!(incoming.link.unwrap().span_id().to_string(), "00f067aa0ba902b7");
+/// ```
 #[derive(Debug, Clone)]
 pub struct Incoming {
     /// The parent context: the caller's span, or none on a public endpoint.
@@ -96,12 +127,34 @@ pub struct Incoming {
 
 impl IncomingPolicy {
     /// Continue the caller's trace, honour its sampled flag, accept its baggage.
+    ///
+    /// ```
+    /// use opentelemetry::trace::TraceContextExt;
+    /// use otel_http::propagation::W3cTraceContextPropagator;
+    /// use otel_http::trust::IncomingPolicy;
+    ///
+    /// let mut headers = http::HeaderMap::new();
+    /// headers.insert("traceparent", http::HeaderValue::from_static("00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"));
+    /// let incoming = IncomingPolicy::new()
+    ///     .extract_headers(&W3cTraceContextPropagator::new(), &headers, false);
+    /// let parent = incoming.parent.span().span_context().clone();
+    /// assert_eq!(parent.trace_id().to_string(), "4bf92f3577b34da6a3ce929d0e0e4736");
+    /// assert!(parent.is_sampled());
+    /// ```
     pub fn new() -> Self {
         Self::default()
     }
 
     /// Every request starts a new trace and links the caller's span context
     /// (Go's `WithPublicEndpoint`).
+    ///
+    /// ```
+    /// use otel_http::trust::IncomingPolicy;
+    ///
+    /// let (anything, ()) = http::Request::new(()).into_parts();
+    /// assert!(IncomingPolicy::new().public_endpoint().is_public(&anything));
+    /// assert!(!IncomingPolicy::new().is_public(&anything));
+    /// ```
     pub fn public_endpoint(mut self) -> Self {
         self.public = Public::Always;
         self
@@ -109,6 +162,22 @@ impl IncomingPolicy {
 
     /// Decides per request whether it comes from outside, e.g. by a header
     /// your gateway sets or by the peer address.
+    ///
+    /// ```
+    /// use otel_http::trust::IncomingPolicy;
+    ///
+    /// // Internal callers come through the gateway, which sets `x-internal`.
+    /// let policy = IncomingPolicy::new()
+    ///     .public_endpoint_if(|request| !request.headers.contains_key("x-internal"));
+    /// let (internal, ()) = http::Request::builder()
+    ///     .header("x-internal", "1")
+    ///     .body(())
+    ///     .unwrap()
+    ///     .into_parts();
+    /// let (outside, ()) = http::Request::new(()).into_parts();
+    /// assert!(!policy.is_public(&internal));
+    /// assert!(policy.is_public(&outside));
+    /// ```
     pub fn public_endpoint_if(
         mut self,
         decide: impl Fn(&http::request::Parts) -> bool + Send + Sync + 'static,
@@ -119,18 +188,62 @@ impl IncomingPolicy {
 
     /// Keeps the caller's trace id but lets the local sampler decide as for a
     /// root span, so a caller cannot force (or suppress) recording.
+    ///
+    /// The parent context then carries [`DistrustedParentSampling`].
+    ///
+    /// ```
+    /// use opentelemetry::trace::TraceContextExt;
+    /// use otel_http::propagation::W3cTraceContextPropagator;
+    /// use otel_http::trust::{IncomingPolicy, parent_sampling_distrusted};
+    ///
+    /// let mut headers = http::HeaderMap::new();
+    /// headers.insert("traceparent", http::HeaderValue::from_static("00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"));
+    /// let incoming = IncomingPolicy::new()
+    ///     .distrust_sampled_flag()
+    ///     .extract_headers(&W3cTraceContextPropagator::new(), &headers, false);
+    /// // Same trace, but the sampler is told to ignore the caller's `01` flag.
+    /// let parent = incoming.parent.span().span_context().clone();
+    /// assert_eq!(parent.trace_id().to_string(), "4bf92f3577b34da6a3ce929d0e0e4736");
+    /// assert!(parent_sampling_distrusted(&incoming.parent));
+    /// ```
     pub fn distrust_sampled_flag(mut self) -> Self {
         self.distrust_sampled = true;
         self
     }
 
     /// Ignores incoming baggage.
+    ///
+    /// ```
+    /// use opentelemetry::baggage::BaggageExt;
+    /// use otel_http::propagation::{PropagatorName, composite};
+    /// use otel_http::trust::IncomingPolicy;
+    ///
+    /// let propagator = composite(&[PropagatorName::TraceContext, PropagatorName::Baggage]);
+    /// let mut headers = http::HeaderMap::new();
+    /// headers.insert("traceparent", http::HeaderValue::from_static("00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"));
+    /// headers.insert("baggage", http::HeaderValue::from_static("user=42"));
+    ///
+    /// let kept = IncomingPolicy::new().extract_headers(&propagator, &headers, false);
+    /// assert_eq!(kept.parent.baggage().get("user").unwrap().as_str(), "42");
+    /// let dropped = IncomingPolicy::new()
+    ///     .drop_baggage()
+    ///     .extract_headers(&propagator, &headers, false);
+    /// assert!(dropped.parent.baggage().is_empty());
+    /// ```
     pub fn drop_baggage(mut self) -> Self {
         self.drop_baggage = true;
         self
     }
 
     /// Whether this request is treated as coming from outside.
+    ///
+    /// ```
+    /// use otel_http::trust::IncomingPolicy;
+    ///
+    /// let (parts, ()) = http::Request::new(()).into_parts();
+    /// assert!(!IncomingPolicy::new().is_public(&parts));
+    /// assert!(IncomingPolicy::new().public_endpoint().is_public(&parts));
+    /// ```
     pub fn is_public(&self, request: &http::request::Parts) -> bool {
         match &self.public {
             Public::Never => false,
@@ -140,6 +253,22 @@ impl IncomingPolicy {
     }
 
     /// Extracts the caller's context from `request`'s headers and applies the policy.
+    ///
+    /// ```
+    /// use opentelemetry::trace::TraceContextExt;
+    /// use otel_http::propagation::W3cTraceContextPropagator;
+    /// use otel_http::trust::IncomingPolicy;
+    ///
+    /// let (parts, ()) = http::Request::builder()
+    ///     .header("traceparent", "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01")
+    ///     .body(())
+    ///     .unwrap()
+    ///     .into_parts();
+    /// let incoming = IncomingPolicy::new().extract(&W3cTraceContextPropagator::new(), &parts);
+    /// let parent = incoming.parent.span().span_context().clone();
+    /// assert_eq!(parent.span_id().to_string(), "00f067aa0ba902b7");
+    /// assert!(incoming.link.is_none());
+    /// ```
     pub fn extract(
         &self,
         propagator: &dyn TextMapPropagator,
@@ -150,6 +279,20 @@ impl IncomingPolicy {
 
     /// [`extract`](Self::extract) for callers that hold only the headers and
     /// have decided publicness themselves.
+    ///
+    /// ```
+    /// use opentelemetry::trace::TraceContextExt;
+    /// use otel_http::propagation::W3cTraceContextPropagator;
+    /// use otel_http::trust::IncomingPolicy;
+    ///
+    /// let mut headers = http::HeaderMap::new();
+    /// headers.insert("traceparent", http::HeaderValue::from_static("00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"));
+    /// let propagator = W3cTraceContextPropagator::new();
+    /// // `public` is the caller's decision: the policy's own rule is not consulted.
+    /// let incoming = IncomingPolicy::new().extract_headers(&propagator, &headers, true);
+    /// assert!(!incoming.parent.has_active_span());
+    /// assert!(incoming.link.is_some());
+    /// ```
     pub fn extract_headers(
         &self,
         propagator: &dyn TextMapPropagator,
@@ -257,11 +400,33 @@ pub struct OutgoingPolicy {
 
 impl OutgoingPolicy {
     /// Trace context and baggage go to every host (the default).
+    ///
+    /// ```
+    /// use otel_http::trust::OutgoingPolicy;
+    ///
+    /// let policy = OutgoingPolicy::everywhere();
+    /// assert!(policy.allows_context("api.stripe.com"));
+    /// assert!(policy.allows_baggage("api.stripe.com"));
+    /// ```
     pub fn everywhere() -> Self {
         Self::default()
     }
 
     /// Trace context (and baggage) go only to hosts matching one of `patterns`.
+    ///
+    /// A pattern is a host name (any case, a trailing dot ignored) or
+    /// `*.domain`, which matches every subdomain of `domain` but not `domain` itself.
+    ///
+    /// ```
+    /// use otel_http::trust::OutgoingPolicy;
+    ///
+    /// let policy = OutgoingPolicy::everywhere().context_only_to(["*.svc.local", "localhost"]);
+    /// assert!(policy.allows_context("orders.svc.local"));
+    /// assert!(policy.allows_context("Orders.SVC.local."));
+    /// assert!(policy.allows_context("localhost"));
+    /// assert!(!policy.allows_context("svc.local"));
+    /// assert!(!policy.allows_baggage("example.com"), "no context, no baggage");
+    /// ```
     pub fn context_only_to<I, S>(mut self, patterns: I) -> Self
     where
         I: IntoIterator<Item = S>,
@@ -277,6 +442,15 @@ impl OutgoingPolicy {
     }
 
     /// Baggage goes only to hosts matching one of `patterns` (and allowed the context).
+    ///
+    /// ```
+    /// use otel_http::trust::OutgoingPolicy;
+    ///
+    /// let policy = OutgoingPolicy::everywhere().baggage_only_to(["billing.svc.local"]);
+    /// assert!(policy.allows_baggage("billing.svc.local"));
+    /// assert!(!policy.allows_baggage("orders.svc.local"));
+    /// assert!(policy.allows_context("orders.svc.local"), "the trace context still goes");
+    /// ```
     pub fn baggage_only_to<I, S>(mut self, patterns: I) -> Self
     where
         I: IntoIterator<Item = S>,
@@ -298,16 +472,71 @@ impl OutgoingPolicy {
     }
 
     /// Whether `host` may receive the trace context.
+    ///
+    /// ```
+    /// use otel_http::trust::OutgoingPolicy;
+    ///
+    /// let policy = OutgoingPolicy::everywhere().context_only_to(["api.example.com"]);
+    /// assert!(policy.allows_context("API.example.com"));
+    /// assert!(!policy.allows_context("www.example.com"));
+    /// ```
     pub fn allows_context(&self, host: &str) -> bool {
         Self::allowed(&self.context_hosts, host)
     }
 
-    /// Whether `host` may receive baggage.
+    /// Whether `host` may receive baggage: it must be allowed the trace context too.
+    ///
+    /// ```
+    /// use otel_http::trust::OutgoingPolicy;
+    ///
+    /// let policy = OutgoingPolicy::everywhere()
+    ///     .context_only_to(["*.svc.local"])
+    ///     .baggage_only_to(["billing.svc.local", "api.stripe.com"]);
+    /// assert!(policy.allows_baggage("billing.svc.local"));
+    /// assert!(!policy.allows_baggage("orders.svc.local"));
+    /// assert!(!policy.allows_baggage("api.stripe.com"), "listed, but denied the context");
+    /// ```
     pub fn allows_baggage(&self, host: &str) -> bool {
         self.allows_context(host) && Self::allowed(&self.baggage_hosts, host)
     }
 
     /// Injects what `host` may receive of `cx` into `headers`.
+    ///
+    /// ```
+    /// use opentelemetry::trace::{SpanContext, SpanId, TraceContextExt, TraceFlags, TraceId, TraceState};
+    /// use opentelemetry::{Context, KeyValue, baggage::BaggageExt};
+    /// use otel_http::propagation::{PropagatorName, composite};
+    /// use otel_http::trust::OutgoingPolicy;
+    ///
+    /// let span = SpanContext::new(
+    ///     TraceId::from_hex("4bf92f3577b34da6a3ce929d0e0e4736").unwrap(),
+    ///     SpanId::from_hex("00f067aa0ba902b7").unwrap(),
+    ///     TraceFlags::SAMPLED,
+    ///     false,
+    ///     TraceState::default(),
+    /// );
+    /// let cx = Context::new()
+    ///     .with_remote_span_context(span)
+    ///     .with_baggage([KeyValue::new("user", "42")]);
+    /// let propagator = composite(&[PropagatorName::TraceContext, PropagatorName::Baggage]);
+    /// let policy = OutgoingPolicy::everywhere()
+    ///     .context_only_to(["*.svc.local"])
+    ///     .baggage_only_to(["billing.svc.local"]);
+    ///
+    /// let mut billing = http::HeaderMap::new();
+    /// policy.inject(&propagator, &cx, "billing.svc.local", &mut billing);
+    /// assert_eq!(billing["traceparent"], "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01");
+    /// assert_eq!(billing["baggage"], "user=42");
+    ///
+    /// let mut orders = http::HeaderMap::new();
+    /// policy.inject(&propagator, &cx, "orders.svc.local", &mut orders);
+    /// assert!(orders.contains_key("traceparent"));
+    /// assert!(!orders.contains_key("baggage"));
+    ///
+    /// let mut outside = http::HeaderMap::new();
+    /// policy.inject(&propagator, &cx, "api.stripe.com", &mut outside);
+    /// assert!(outside.is_empty());
+    /// ```
     pub fn inject(
         &self,
         propagator: &dyn TextMapPropagator,
