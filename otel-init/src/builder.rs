@@ -91,6 +91,8 @@ pub struct TelemetryBuilder {
     rust_log: Option<String>,
     /// `OTEL_INIT_LOG_FORMAT` as set.
     log_format: Option<String>,
+    /// Whether the environment names an OTLP endpoint or a traces exporter.
+    collector_configured: bool,
     identity: ServiceIdentity,
     custom_sampler: Option<Box<dyn ShouldSample>>,
     retry: RetryPolicy,
@@ -110,6 +112,16 @@ impl std::fmt::Debug for TelemetryBuilder {
     }
 }
 
+/// Variables that say where telemetry goes; when none is set,
+/// [`TelemetryBuilder::console_unless_collector_configured`] prints instead.
+const COLLECTOR_VARS: [&str; 5] = [
+    "OTEL_EXPORTER_OTLP_ENDPOINT",
+    "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT",
+    "OTEL_EXPORTER_OTLP_METRICS_ENDPOINT",
+    "OTEL_EXPORTER_OTLP_LOGS_ENDPOINT",
+    "OTEL_TRACES_EXPORTER",
+];
+
 fn invalid(setting: &'static str, value: impl std::fmt::Debug, expected: &str) -> InitError {
     InitError::InvalidSetting {
         setting,
@@ -124,6 +136,9 @@ impl TelemetryBuilder {
             config,
             rust_log: source.get("RUST_LOG"),
             log_format: source.get(subscriber::LOG_FORMAT_VAR),
+            collector_configured: COLLECTOR_VARS
+                .iter()
+                .any(|v| source.get(v).is_some_and(|v| !v.trim().is_empty())),
             identity: ServiceIdentity::default(),
             custom_sampler: None,
             retry: RetryPolicy::default(),
@@ -735,6 +750,32 @@ impl TelemetryBuilder {
     {
         self.layers.push(Box::new(layer));
         self
+    }
+
+    /// For development: when the environment names no collector (none of
+    /// `OTEL_EXPORTER_OTLP_ENDPOINT`, the per-signal `OTEL_EXPORTER_OTLP_*_ENDPOINT`
+    /// or `OTEL_TRACES_EXPORTER` is set), print each trace as a waterfall on
+    /// stderr and export no metrics or log records, instead of sending them to
+    /// `localhost`. With a collector configured, the environment applies as is.
+    ///
+    /// ```
+    /// use otel_init::{ExporterKind, Telemetry};
+    /// let dev = Telemetry::builder_from_env(&[("OTEL_SERVICE_NAME", "shop")])
+    ///     .console_unless_collector_configured();
+    /// assert_eq!(dev.config().traces_exporters, [ExporterKind::Console]);
+    /// assert!(dev.config().metrics_exporters.is_empty());
+    ///
+    /// let prod = Telemetry::builder_from_env(&[("OTEL_EXPORTER_OTLP_ENDPOINT", "http://collector:4317")])
+    ///     .console_unless_collector_configured();
+    /// assert_eq!(prod.config().traces_exporters, [ExporterKind::Otlp]);
+    /// ```
+    pub fn console_unless_collector_configured(self) -> Self {
+        if self.collector_configured {
+            return self;
+        }
+        self.traces_exporters([ExporterKind::Console])
+            .metrics_exporters([])
+            .logs_exporters([])
     }
 
     /// Leaves out the default log output on stdout (human-readable or JSON,

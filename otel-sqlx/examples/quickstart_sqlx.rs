@@ -9,23 +9,18 @@
 
 use std::time::Duration;
 
+use otel_init::Telemetry;
 use otel_init::opentelemetry::{KeyValue, global};
 use otel_init::tracing::{info, instrument, warn};
-use otel_init::{ExporterKind, Telemetry};
 use otel_sqlx::sqlx;
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let mut telemetry =
-        Telemetry::builder().crate_identity("quickstart", env!("CARGO_PKG_VERSION"));
-    if !otlp_configured() {
+    let telemetry = Telemetry::builder()
+        .crate_identity("quickstart", env!("CARGO_PKG_VERSION"))
         // No collector configured: show the trace in the terminal instead.
-        telemetry = telemetry
-            .traces_exporters([ExporterKind::Console])
-            .metrics_exporters([])
-            .logs_exporters([]);
-    }
-    let telemetry = telemetry.init()?;
+        .console_unless_collector_configured()
+        .init()?;
 
     let db = Db::connect().await?;
     db.setup().await?;
@@ -41,19 +36,6 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let report = telemetry.shutdown();
     info!(?report.export, "telemetry shut down");
     Ok(())
-}
-
-/// True when an `OTEL_*` variable names an OTLP endpoint or exporter.
-fn otlp_configured() -> bool {
-    [
-        "OTEL_EXPORTER_OTLP_ENDPOINT",
-        "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT",
-        "OTEL_EXPORTER_OTLP_METRICS_ENDPOINT",
-        "OTEL_EXPORTER_OTLP_LOGS_ENDPOINT",
-        "OTEL_TRACES_EXPORTER",
-    ]
-    .iter()
-    .any(|v| std::env::var(v).is_ok_and(|v| !v.is_empty()))
 }
 
 /// SQLite in memory, or PostgreSQL when `DATABASE_URL` is a `postgres://` URL.

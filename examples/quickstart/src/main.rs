@@ -24,8 +24,8 @@ use axum::extract::{Path, State};
 use axum::routing::{get, post};
 use cart::CartStore;
 use otel_axum::{OtelLayer, TraceIds};
+use otel_init::Telemetry;
 use otel_init::opentelemetry::{KeyValue, global};
-use otel_init::{ExporterKind, Telemetry};
 use otel_reqwest::UrlTemplate;
 use otel_reqwest::reqwest_middleware::ClientWithMiddleware;
 use std::net::SocketAddr;
@@ -34,16 +34,11 @@ use tracing::{error, info, warn};
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let mut telemetry =
-        Telemetry::builder().crate_identity(env!("CARGO_PKG_NAME"), env!("CARGO_PKG_VERSION"));
-    if !otlp_configured() {
+    let telemetry = Telemetry::builder()
+        .crate_identity(env!("CARGO_PKG_NAME"), env!("CARGO_PKG_VERSION"))
         // No collector configured: show the traces in the terminal instead.
-        telemetry = telemetry
-            .traces_exporters([ExporterKind::Console])
-            .metrics_exporters([])
-            .logs_exporters([]);
-    }
-    let telemetry = telemetry.init()?;
+        .console_unless_collector_configured()
+        .init()?;
 
     let addr = std::env::var("QUICKSTART_ADDR").unwrap_or_else(|_| "127.0.0.1:3000".to_owned());
     let listener = tokio::net::TcpListener::bind(&addr).await?;
@@ -94,19 +89,6 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let report = telemetry.shutdown();
     info!(?report.export, "telemetry shut down");
     Ok(())
-}
-
-/// True when an `OTEL_*` variable names an OTLP endpoint or an exporter.
-fn otlp_configured() -> bool {
-    [
-        "OTEL_EXPORTER_OTLP_ENDPOINT",
-        "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT",
-        "OTEL_EXPORTER_OTLP_METRICS_ENDPOINT",
-        "OTEL_EXPORTER_OTLP_LOGS_ENDPOINT",
-        "OTEL_TRACES_EXPORTER",
-    ]
-    .iter()
-    .any(|v| std::env::var(v).is_ok_and(|v| !v.is_empty()))
 }
 
 /// Two requests to ourselves: order 1 succeeds, order 2's payment is declined.
