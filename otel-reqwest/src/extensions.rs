@@ -32,11 +32,63 @@ pub struct UrlTemplate(StringValue);
 
 impl UrlTemplate {
     /// A template such as `/users/{id}` (a `&'static str` is not copied).
+    ///
+    /// ```
+    /// # use opentelemetry_sdk::trace::{InMemorySpanExporter, SdkTracerProvider, SpanData};
+    /// # use otel_reqwest::reqwest_middleware::{self, ClientBuilder, Middleware, Next};
+    /// # use otel_reqwest::{Extensions, OtelMiddleware, reqwest};
+    /// # /// Answers every request in place of a server: no network.
+    /// # struct Reply;
+    /// # #[async_trait::async_trait]
+    /// # impl Middleware for Reply {
+    /// #     async fn handle(&self, _: reqwest::Request, _: &mut Extensions, _: Next<'_>)
+    /// #         -> reqwest_middleware::Result<reqwest::Response> {
+    /// #         let response = http::Response::builder()
+    /// #             .header("content-type", "text/plain")
+    /// #             .header("x-cache", "HIT")
+    /// #             .body("ok")
+    /// #             .unwrap();
+    /// #         Ok(response.into())
+    /// #     }
+    /// # }
+    /// # fn attr(span: &SpanData, key: &str) -> Option<String> {
+    /// #     span.attributes.iter().find(|kv| kv.key.as_str() == key).map(|kv| kv.value.to_string())
+    /// # }
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # let spans = InMemorySpanExporter::default();
+    /// # let provider = SdkTracerProvider::builder().with_simple_exporter(spans.clone()).build();
+    /// use otel_reqwest::UrlTemplate;
+    ///
+    /// // `provider` exports to memory; `Reply` answers in place of a server.
+    /// let client = ClientBuilder::new(otel_reqwest::reqwest_client_builder().build()?)
+    ///     .with(OtelMiddleware::builder().tracer_provider(&provider).build())
+    ///     .with(Reply)
+    ///     .build();
+    /// let user = 42;
+    /// client
+    ///     .get(format!("http://users.internal/users/{user}"))
+    ///     .with_extension(UrlTemplate::new("/users/{id}"))
+    ///     .send()
+    ///     .await?;
+    /// let span = spans.get_finished_spans()?.pop().expect("the client span");
+    /// assert_eq!(span.name, "GET /users/{id}");
+    /// assert_eq!(attr(&span, "url.template").as_deref(), Some("/users/{id}"));
+    /// # Ok(()) }
+    /// ```
     pub fn new(template: impl Into<Cow<'static, str>>) -> Self {
         Self(StringValue::from(template.into()))
     }
 
     /// The template.
+    ///
+    /// ```
+    /// use otel_reqwest::UrlTemplate;
+    ///
+    /// assert_eq!(UrlTemplate::new("/users/{id}").as_str(), "/users/{id}");
+    /// let owned = format!("/{}/{{id}}", "orders");
+    /// assert_eq!(UrlTemplate::new(owned).as_str(), "/orders/{id}");
+    /// ```
     pub fn as_str(&self) -> &str {
         self.0.as_str()
     }

@@ -88,11 +88,53 @@ impl Default for OtelMiddleware {
 
 impl OtelMiddleware {
     /// The middleware with the defaults of [`OtelMiddlewareBuilder`].
+    ///
+    /// ```
+    /// use opentelemetry::trace::{SpanContext, SpanId, TraceContextExt, TraceFlags, TraceId, TraceState};
+    /// use opentelemetry::Context;
+    /// use otel_http::propagation::{PropagatorName, composite};
+    /// use otel_reqwest::{OtelMiddleware, reqwest};
+    ///
+    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # let caller = SpanContext::new(
+    /// #     TraceId::from_hex("4bf92f3577b34da6a3ce929d0e0e4736")?,
+    /// #     SpanId::from_hex("00f067aa0ba902b7")?,
+    /// #     TraceFlags::SAMPLED,
+    /// #     true,
+    /// #     TraceState::default(),
+    /// # );
+    /// // What otel_init::init_telemetry() does, among other things:
+    /// opentelemetry::global::set_text_map_propagator(composite(&[PropagatorName::TraceContext]));
+    /// let _current = Context::new().with_remote_span_context(caller).attach(); // a caller's span
+    /// // The defaults: global providers and propagator, context sent to every host.
+    /// let middleware = OtelMiddleware::new();
+    /// let mut request = reqwest::Request::new(reqwest::Method::GET, "https://api.example.com/".parse()?);
+    /// middleware.inject(&mut request);
+    /// assert_eq!(
+    ///     request.headers()["traceparent"],
+    ///     "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
+    /// );
+    /// # Ok(()) }
+    /// ```
     pub fn new() -> Self {
         Self::builder().build()
     }
 
     /// A builder for the options.
+    ///
+    /// ```
+    /// use otel_reqwest::{OtelMiddleware, OutgoingPolicy, reqwest};
+    ///
+    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let middleware = OtelMiddleware::builder()
+    ///     .propagator(otel_http::propagation::W3cTraceContextPropagator::new())
+    ///     .outgoing_policy(OutgoingPolicy::everywhere().context_only_to(["*.internal"]))
+    ///     .build();
+    /// let mut request = reqwest::Request::new(reqwest::Method::GET, "https://api.example.com/".parse()?);
+    /// middleware.inject(&mut request);
+    /// assert!(request.headers().is_empty(), "api.example.com is outside the allow-list");
+    /// # Ok(()) }
+    /// ```
     pub fn builder() -> OtelMiddlewareBuilder {
         OtelMiddlewareBuilder::default()
     }

@@ -16,14 +16,33 @@ use reqwest::{Client, Request, Response};
 /// records a CLIENT span and the metric.
 ///
 /// ```
+/// use opentelemetry::trace::{SpanContext, SpanId, TraceContextExt, TraceFlags, TraceId, TraceState};
+/// use opentelemetry::Context;
+/// use otel_http::propagation::{PropagatorName, composite};
 /// use otel_reqwest::reqwest;
 ///
-/// # async fn call(client: reqwest::Client) -> Result<(), reqwest::Error> {
+/// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// # let caller = SpanContext::new(
+/// #     TraceId::from_hex("4bf92f3577b34da6a3ce929d0e0e4736")?,
+/// #     SpanId::from_hex("00f067aa0ba902b7")?,
+/// #     TraceFlags::SAMPLED,
+/// #     true,
+/// #     TraceState::default(),
+/// # );
+/// // What otel_init::init_telemetry() does, among other things:
+/// opentelemetry::global::set_text_map_propagator(composite(&[PropagatorName::TraceContext]));
+/// let _current = Context::new().with_remote_span_context(caller).attach(); // a caller's span
+///
+/// let client = otel_reqwest::reqwest_client_builder().build()?;
 /// let mut request = client.get("http://inventory.internal/items").build()?;
 /// otel_reqwest::inject(&mut request);
-/// let response = client.execute(request).await?;
-/// # Ok(())
-/// # }
+/// // The server's span will be a child of the current span, `00f067aa0ba902b7`.
+/// assert_eq!(
+///     request.headers()["traceparent"],
+///     "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
+/// );
+/// // Then: client.execute(request).await
+/// # Ok(()) }
 /// ```
 pub fn inject(request: &mut Request) {
     let cx = Context::current();
@@ -54,6 +73,37 @@ pub async fn send_traced(client: &Client, request: Request) -> reqwest::Result<R
 impl OtelMiddleware {
     /// Injects the current context into `request`'s headers as this
     /// middleware would (its propagator and outgoing policy), without a span.
+    ///
+    /// ```
+    /// use opentelemetry::trace::{SpanContext, SpanId, TraceContextExt, TraceFlags, TraceId, TraceState};
+    /// use opentelemetry::Context;
+    /// use otel_http::propagation::{PropagatorName, composite};
+    /// use otel_reqwest::{OtelMiddleware, OutgoingPolicy, reqwest};
+    ///
+    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # let caller = SpanContext::new(
+    /// #     TraceId::from_hex("4bf92f3577b34da6a3ce929d0e0e4736")?,
+    /// #     SpanId::from_hex("00f067aa0ba902b7")?,
+    /// #     TraceFlags::SAMPLED,
+    /// #     true,
+    /// #     TraceState::default(),
+    /// # );
+    /// let _current = Context::new().with_remote_span_context(caller).attach(); // a caller's span
+    /// let middleware = OtelMiddleware::builder()
+    ///     .propagator(composite(&[PropagatorName::TraceContext]))
+    ///     .outgoing_policy(OutgoingPolicy::everywhere().context_only_to(["*.internal"]))
+    ///     .build();
+    /// let mut internal = reqwest::Request::new(reqwest::Method::GET, "http://orders.internal/".parse()?);
+    /// middleware.inject(&mut internal);
+    /// assert_eq!(
+    ///     internal.headers()["traceparent"],
+    ///     "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
+    /// );
+    /// let mut outside = reqwest::Request::new(reqwest::Method::GET, "https://api.example.com/".parse()?);
+    /// middleware.inject(&mut outside);
+    /// assert!(!outside.headers().contains_key("traceparent"));
+    /// # Ok(()) }
+    /// ```
     pub fn inject(&self, request: &mut Request) {
         let cx = Context::current();
         let host = request
