@@ -224,6 +224,20 @@ fn tail_and_adaptive_settings_come_from_the_environment() {
     assert_eq!(config.warnings[0].variable, "OTEL_INIT_ADAPTIVE_ERROR_RATE");
 }
 
+/// A pipeline sending spans (only) to the harness's receiver over gRPC.
+fn spans_to(h: &Harness) -> otel_init::TelemetryBuilder {
+    let endpoint = h.receiver.grpc_endpoint();
+    Telemetry::builder_from_env(&[
+        ("OTEL_EXPORTER_OTLP_ENDPOINT", endpoint.as_str()),
+        ("OTEL_EXPORTER_OTLP_PROTOCOL", "grpc"),
+        ("OTEL_METRICS_EXPORTER", "none"),
+        ("OTEL_LOGS_EXPORTER", "none"),
+        ("OTEL_BSP_SCHEDULE_DELAY", "50"),
+        ("OTEL_BSP_MAX_QUEUE_SIZE", "20000"),
+    ])
+    .without_globals()
+}
+
 /// One local trace: a SERVER root and two children, with chosen outcome and duration.
 fn emit_trace(
     tracer: &otel_init::opentelemetry_sdk::trace::Tracer,
@@ -253,22 +267,11 @@ fn emit_trace(
 #[test]
 fn the_tail_processor_keeps_every_error_and_slow_trace_and_the_base_ratio_of_the_rest() {
     let h = Harness::start();
-    let guard = Telemetry::builder_from_env(&[
-        (
-            "OTEL_EXPORTER_OTLP_ENDPOINT",
-            h.receiver.grpc_endpoint().as_str(),
-        ),
-        ("OTEL_EXPORTER_OTLP_PROTOCOL", "grpc"),
-        ("OTEL_METRICS_EXPORTER", "none"),
-        ("OTEL_LOGS_EXPORTER", "none"),
-        ("OTEL_BSP_SCHEDULE_DELAY", "50"),
-        ("OTEL_BSP_MAX_QUEUE_SIZE", "20000"),
-    ])
-    .without_globals()
-    .sampler(SamplerKind::ParentBasedTraceIdRatio(0.1))
-    .tail_sampling(TailSampling::new().keep_slower_than(Duration::from_secs(5)))
-    .build()
-    .expect("telemetry");
+    let guard = spans_to(&h)
+        .sampler(SamplerKind::ParentBasedTraceIdRatio(0.1))
+        .tail_sampling(TailSampling::new().keep_slower_than(Duration::from_secs(5)))
+        .build()
+        .expect("telemetry");
     let tracer = guard
         .tracer_provider()
         .expect("provider")
@@ -334,25 +337,16 @@ fn the_tail_processor_keeps_every_error_and_slow_trace_and_the_base_ratio_of_the
 #[test]
 fn the_tail_processor_stays_within_its_memory_bounds() {
     let h = Harness::start();
-    let guard = Telemetry::builder_from_env(&[
-        (
-            "OTEL_EXPORTER_OTLP_ENDPOINT",
-            h.receiver.grpc_endpoint().as_str(),
-        ),
-        ("OTEL_EXPORTER_OTLP_PROTOCOL", "grpc"),
-        ("OTEL_METRICS_EXPORTER", "none"),
-        ("OTEL_LOGS_EXPORTER", "none"),
-    ])
-    .without_globals()
-    .sampler(SamplerKind::ParentBasedAlwaysOff)
-    .tail_sampling(
-        TailSampling::new()
-            .max_spans(100)
-            .max_spans_per_trace(10)
-            .max_traces(50),
-    )
-    .build()
-    .expect("telemetry");
+    let guard = spans_to(&h)
+        .sampler(SamplerKind::ParentBasedAlwaysOff)
+        .tail_sampling(
+            TailSampling::new()
+                .max_spans(100)
+                .max_spans_per_trace(10)
+                .max_traces(50),
+        )
+        .build()
+        .expect("telemetry");
     let tracer = guard.tracer_provider().expect("provider").tracer("bounds");
     // 80 traces whose roots never end, 20 children each: at most 50 fragments,
     // 10 spans per fragment and 100 spans in all are held.
