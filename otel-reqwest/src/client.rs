@@ -33,11 +33,18 @@ pub fn reqwest_client_builder() -> reqwest::ClientBuilder {
 /// A client with [`OtelMiddleware`] and its defaults: the quickest adoption.
 ///
 /// ```
-/// # async fn call() -> Result<(), Box<dyn std::error::Error>> {
-/// let client = otel_reqwest::traced_client()?;   // after init_telemetry
-/// let response = client.get("http://inventory.internal/items").send().await?;
-/// # Ok(())
-/// # }
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// # let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+/// # let addr = listener.local_addr()?; // a loopback server answering "ok" to every path
+/// # tokio::spawn(async move {
+/// #     axum::serve(listener, axum::Router::new().fallback(|| async { "ok" })).await
+/// # });
+/// # let inventory = format!("http://{addr}");
+/// let client = otel_reqwest::traced_client()?; // after init_telemetry
+/// let response = client.get(format!("{inventory}/items")).send().await?;
+/// assert_eq!(response.status(), 200);
+/// # Ok(()) }
 /// ```
 pub fn traced_client() -> Result<ClientWithMiddleware, reqwest::Error> {
     let client = reqwest_client_builder().build()?;

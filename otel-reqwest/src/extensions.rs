@@ -13,16 +13,31 @@ use std::borrow::Cow;
 ///
 /// ```
 /// use otel_reqwest::UrlTemplate;
-/// use otel_reqwest::reqwest_middleware::ClientBuilder;
-///
-/// # async fn call(client: otel_reqwest::reqwest_middleware::ClientWithMiddleware) {
+/// # use otel_reqwest::reqwest_middleware::{self, ClientBuilder, Middleware, Next};
+/// # use otel_reqwest::{Extensions, OtelMiddleware, reqwest};
+/// # /// Answers every request in place of a server: no network.
+/// # struct Reply;
+/// # #[async_trait::async_trait]
+/// # impl Middleware for Reply {
+/// #     async fn handle(&self, _: reqwest::Request, _: &mut Extensions, _: Next<'_>)
+/// #         -> reqwest_middleware::Result<reqwest::Response> {
+/// #         Ok(http::Response::new("ok").into())
+/// #     }
+/// # }
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// # let client = ClientBuilder::new(otel_reqwest::reqwest_client_builder().build()?)
+/// #     .with(OtelMiddleware::new())
+/// #     .with(Reply)
+/// #     .build();
 /// let user = 42;
 /// let response = client
 ///     .get(format!("http://users.internal/users/{user}"))
-///     .with_extension(UrlTemplate::new("/users/{id}"))
+///     .with_extension(UrlTemplate::new("/users/{id}")) // span "GET /users/{id}"
 ///     .send()
-///     .await;
-/// # }
+///     .await?;
+/// assert_eq!(response.status(), 200);
+/// # Ok(()) }
 /// ```
 ///
 /// Never build a template from the values themselves: every distinct template

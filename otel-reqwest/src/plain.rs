@@ -60,11 +60,19 @@ pub fn inject(request: &mut Request) {
 /// ```
 /// use otel_reqwest::reqwest;
 ///
-/// # async fn call(client: reqwest::Client) -> Result<(), reqwest::Error> {
-/// let request = client.get("http://inventory.internal/items").build()?;
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// # let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+/// # let addr = listener.local_addr()?; // a loopback server answering "ok" to every path
+/// # tokio::spawn(async move {
+/// #     axum::serve(listener, axum::Router::new().fallback(|| async { "ok" })).await
+/// # });
+/// # let inventory = format!("http://{addr}");
+/// let client: reqwest::Client = otel_reqwest::reqwest_client_builder().build()?;
+/// let request = client.get(format!("{inventory}/items")).build()?;
 /// let response = otel_reqwest::send_traced(&client, request).await?;
-/// # Ok(())
-/// # }
+/// assert_eq!(response.text().await?, "ok");
+/// # Ok(()) }
 /// ```
 pub async fn send_traced(client: &Client, request: Request) -> reqwest::Result<Response> {
     OtelMiddleware::new().send_traced(client, request).await
@@ -118,14 +126,28 @@ impl OtelMiddleware {
     /// context injection and the metric of this middleware.
     ///
     /// ```
+    /// use opentelemetry_sdk::trace::{InMemorySpanExporter, SdkTracerProvider};
     /// use otel_reqwest::{OtelMiddleware, reqwest};
     ///
-    /// # async fn call(client: reqwest::Client) -> Result<(), reqwest::Error> {
-    /// let traced = OtelMiddleware::new(); // once, next to the client
-    /// let request = client.get("http://inventory.internal/items").build()?;
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    /// # let addr = listener.local_addr()?; // a loopback server answering "ok" to every path
+    /// # tokio::spawn(async move {
+    /// #     axum::serve(listener, axum::Router::new().fallback(|| async { "ok" })).await
+    /// # });
+    /// # let inventory = format!("http://{addr}");
+    /// let spans = InMemorySpanExporter::default();
+    /// let provider = SdkTracerProvider::builder().with_simple_exporter(spans.clone()).build();
+    /// let client: reqwest::Client = otel_reqwest::reqwest_client_builder().build()?;
+    /// // Once, next to the client (on the global providers if not told otherwise).
+    /// let traced = OtelMiddleware::builder().tracer_provider(&provider).build();
+    /// let request = client.get(format!("{inventory}/items")).build()?;
     /// let response = traced.send_traced(&client, request).await?;
-    /// # Ok(())
-    /// # }
+    /// assert_eq!(response.status(), 200);
+    /// let span = spans.get_finished_spans()?.pop().expect("the client span");
+    /// assert_eq!(span.span_kind, opentelemetry::trace::SpanKind::Client);
+    /// # Ok(()) }
     /// ```
     pub async fn send_traced(
         &self,
@@ -141,17 +163,42 @@ impl OtelMiddleware {
     /// every attempt of your own retry loop counts the resends.
     ///
     /// ```
+    /// use opentelemetry_sdk::trace::{InMemorySpanExporter, SdkTracerProvider};
     /// use otel_reqwest::{OtelMiddleware, UrlTemplate, reqwest};
     ///
-    /// # async fn call(client: reqwest::Client, traced: OtelMiddleware) -> Result<(), reqwest::Error> {
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    /// # let addr = listener.local_addr()?; // a loopback server answering "ok" to every path
+    /// # tokio::spawn(async move {
+    /// #     axum::serve(listener, axum::Router::new().fallback(|| async { "ok" })).await
+    /// # });
+    /// # let inventory = format!("http://{addr}");
+    /// let spans = InMemorySpanExporter::default();
+    /// let provider = SdkTracerProvider::builder().with_simple_exporter(spans.clone()).build();
+    /// let traced = OtelMiddleware::builder().tracer_provider(&provider).build();
+    /// let client: reqwest::Client = otel_reqwest::reqwest_client_builder().build()?;
+    ///
     /// let mut extensions = otel_reqwest::Extensions::new();
     /// extensions.insert(UrlTemplate::new("/items/{id}"));
-    /// let request = client.get("http://inventory.internal/items/7").build()?;
-    /// let response = traced
-    ///     .send_traced_with_extensions(&client, request, &mut extensions)
-    ///     .await?;
-    /// # Ok(())
-    /// # }
+    /// for _attempt in 0..2 {
+    ///     // Your retry loop: the same request, the same extensions.
+    ///     let request = client.get(format!("{inventory}/items/7")).build()?;
+    ///     traced
+    ///         .send_traced_with_extensions(&client, request, &mut extensions)
+    ///         .await?;
+    /// }
+    /// let [first, resend] = <[_; 2]>::try_from(spans.get_finished_spans()?).expect("two spans");
+    /// assert_eq!(first.name, "GET /items/{id}");
+    /// let resend_count = |span: &opentelemetry_sdk::trace::SpanData| {
+    ///     span.attributes
+    ///         .iter()
+    ///         .find(|kv| kv.key.as_str() == "http.request.resend_count")
+    ///         .map(|kv| kv.value.to_string())
+    /// };
+    /// assert_eq!(resend_count(&first), None);
+    /// assert_eq!(resend_count(&resend).as_deref(), Some("1"));
+    /// # Ok(()) }
     /// ```
     pub async fn send_traced_with_extensions(
         &self,
