@@ -357,7 +357,9 @@ impl<P: SpanProcessor> OutcomeProcessor<P> {
     }
 
     fn tail_on_end(&self, tail: &TailState, span: SpanData) {
-        if span.span_context.is_sampled() && !is_local_root(&span) {
+        let root = is_local_root(&span);
+        let sampled = span.span_context.is_sampled();
+        if sampled && !root {
             // The head sampler kept this trace: nothing to hold or decide.
             self.inner.on_end(span);
             return;
@@ -373,8 +375,6 @@ impl<P: SpanProcessor> OutcomeProcessor<P> {
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
         let released = self.sweep(tail, &mut shard, now);
-        let root = is_local_root(&span);
-        let sampled = span.span_context.is_sampled();
         let mut out: Vec<SpanData> = Vec::new();
         if root {
             let fragment = shard.pending.remove(&trace_id);
@@ -422,9 +422,6 @@ impl<P: SpanProcessor> OutcomeProcessor<P> {
                 out.extend(fragment.map(|f| f.spans).unwrap_or_default());
                 out.push(span);
             }
-        } else if sampled {
-            // The head sampler kept this trace: no need to hold it.
-            out.push(span);
         } else if let Some((verdict, _)) = shard.decided.get(&trace_id) {
             if let Verdict::Keep = verdict {
                 out.push(span);
