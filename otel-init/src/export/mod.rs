@@ -151,7 +151,7 @@ pub(crate) fn build(s: ProviderSettings<'_>) -> Result<Providers, InitError> {
         let sink: Box<dyn pipeline::BatchSink<_>> = match kind {
             ExporterKind::Otlp => Box::new(spans::OtlpSpanSink {
                 client: client(Signal::Traces)?,
-                resource: ResourceAttributesWithSchema::from(&s.resource),
+                resource: Arc::new(otlp::TraceResource::new(&s.resource)),
             }),
             ExporterKind::Console => Box::new(console::ConsoleSpanSink::stderr()),
         };

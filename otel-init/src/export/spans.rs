@@ -2,12 +2,9 @@
 //! or the console.
 
 use super::limits::limit_span;
-use super::otlp::{OtlpClient, OtlpRequest};
+use super::otlp::{OtlpClient, OtlpRequest, SpanBatch, TraceResource};
 use super::pipeline::{BatchSink, BoxFuture, Pipeline};
 use opentelemetry::Context;
-use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
-use opentelemetry_proto::transform::common::tonic::ResourceAttributesWithSchema;
-use opentelemetry_proto::transform::trace::tonic::group_spans_by_resource_and_scope;
 use opentelemetry_sdk::error::{OTelSdkError, OTelSdkResult};
 use opentelemetry_sdk::trace::{Span, SpanData, SpanProcessor};
 use std::sync::Arc;
@@ -64,14 +61,15 @@ impl SpanProcessor for QueueingSpanProcessor {
 /// Sends span batches over OTLP.
 pub(crate) struct OtlpSpanSink {
     pub(crate) client: Arc<OtlpClient>,
-    pub(crate) resource: ResourceAttributesWithSchema,
+    pub(crate) resource: Arc<TraceResource>,
 }
 
 impl BatchSink<SpanData> for OtlpSpanSink {
     fn export(&mut self, batch: Vec<SpanData>) -> BoxFuture<'_, Result<(), String>> {
-        let request = ExportTraceServiceRequest {
-            resource_spans: group_spans_by_resource_and_scope(batch, &self.resource),
-        };
-        Box::pin(self.client.send(OtlpRequest::Traces(request)))
+        let request = OtlpRequest::Spans(SpanBatch {
+            spans: batch,
+            resource: Arc::clone(&self.resource),
+        });
+        Box::pin(self.client.send(request))
     }
 }

@@ -1,7 +1,7 @@
 //! Encoding a request once per batch, however many attempts it takes.
 
-use super::OtlpRequest;
 use super::retry::AttemptError;
+use super::{OtlpRequest, span_wire};
 use crate::config::Signal;
 use bytes::Bytes;
 use prost::Message;
@@ -14,9 +14,10 @@ pub(crate) struct Encoded {
 }
 
 /// Binary protobuf, for gRPC and OTLP/HTTP with `application/x-protobuf`.
+/// Spans are written straight from the SDK's data ([`span_wire`]).
 pub(crate) fn protobuf(request: &OtlpRequest) -> Encoded {
     let body = match request {
-        OtlpRequest::Traces(r) => r.encode_to_vec(),
+        OtlpRequest::Spans(b) => span_wire::encode_request(&b.spans, &b.resource.encoded),
         OtlpRequest::Metrics(r) => r.encode_to_vec(),
         OtlpRequest::Logs(r) => r.encode_to_vec(),
     };
@@ -26,10 +27,10 @@ pub(crate) fn protobuf(request: &OtlpRequest) -> Encoded {
     }
 }
 
-/// The OTLP JSON encoding.
+/// The OTLP JSON encoding (spans through `opentelemetry-proto`'s types).
 pub(crate) fn json(request: &OtlpRequest) -> Result<Encoded, AttemptError> {
     let body = match request {
-        OtlpRequest::Traces(r) => serde_json::to_vec(r),
+        OtlpRequest::Spans(b) => serde_json::to_vec(&b.to_proto()),
         OtlpRequest::Metrics(r) => serde_json::to_vec(r),
         OtlpRequest::Logs(r) => serde_json::to_vec(r),
     }

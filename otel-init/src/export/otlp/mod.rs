@@ -5,6 +5,7 @@ mod encode;
 mod grpc;
 mod http;
 pub(crate) mod retry;
+mod span_wire;
 mod tls;
 
 use crate::config::{OtlpConfig, Protocol, Signal};
@@ -12,8 +13,12 @@ use crate::error::InitError;
 use opentelemetry_proto::tonic::collector::logs::v1::ExportLogsServiceRequest;
 use opentelemetry_proto::tonic::collector::metrics::v1::ExportMetricsServiceRequest;
 use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
+use opentelemetry_proto::transform::common::tonic::ResourceAttributesWithSchema;
+use opentelemetry_proto::transform::trace::tonic::group_spans_by_resource_and_scope;
+use opentelemetry_sdk::trace::SpanData;
 use retry::AttemptError;
 pub use retry::RetryPolicy;
+use std::sync::Arc;
 
 /// The `User-Agent` every export request carries.
 pub(crate) const USER_AGENT: &str = concat!(
@@ -24,7 +29,7 @@ pub(crate) const USER_AGENT: &str = concat!(
 /// One export request of any signal.
 #[derive(Debug, Clone)]
 pub(crate) enum OtlpRequest {
-    Traces(ExportTraceServiceRequest),
+    Spans(SpanBatch),
     Metrics(ExportMetricsServiceRequest),
     Logs(ExportLogsServiceRequest),
 }
@@ -32,9 +37,44 @@ pub(crate) enum OtlpRequest {
 impl OtlpRequest {
     pub(crate) fn signal(&self) -> Signal {
         match self {
-            OtlpRequest::Traces(_) => Signal::Traces,
+            OtlpRequest::Spans(_) => Signal::Traces,
             OtlpRequest::Metrics(_) => Signal::Metrics,
             OtlpRequest::Logs(_) => Signal::Logs,
+        }
+    }
+}
+
+/// Finished spans to export, with the resource they share.
+#[derive(Debug, Clone)]
+pub(crate) struct SpanBatch {
+    pub spans: Vec<SpanData>,
+    pub resource: Arc<TraceResource>,
+}
+
+impl SpanBatch {
+    /// The batch as `opentelemetry-proto`'s message (for the JSON encoding).
+    pub(crate) fn to_proto(&self) -> ExportTraceServiceRequest {
+        ExportTraceServiceRequest {
+            resource_spans: group_spans_by_resource_and_scope(
+                self.spans.clone(),
+                &self.resource.attributes,
+            ),
+        }
+    }
+}
+
+/// The resource of a trace exporter, in both forms its encodings need.
+#[derive(Debug)]
+pub(crate) struct TraceResource {
+    encoded: span_wire::EncodedResource,
+    attributes: ResourceAttributesWithSchema,
+}
+
+impl TraceResource {
+    pub(crate) fn new(resource: &opentelemetry_sdk::Resource) -> Self {
+        Self {
+            encoded: span_wire::EncodedResource::new(resource),
+            attributes: ResourceAttributesWithSchema::from(resource),
         }
     }
 }
