@@ -160,19 +160,31 @@ pub(crate) struct ErrorRate {
     windows: Mutex<Windows>,
     /// The current extra ratio, as f64 bits.
     boost: AtomicU64,
+    /// When the windows `boost` was computed from are both over, in
+    /// nanoseconds since `origin`: read later (no request has ended since),
+    /// the boost is stale and counts as none.
+    boost_expires: AtomicU64,
+    origin: Instant,
 }
 
 impl ErrorRate {
     pub(crate) fn new(config: Adaptive) -> Self {
+        let origin = Instant::now();
         Self {
             config,
             windows: Mutex::new(Windows {
-                started: Instant::now(),
+                started: origin,
                 current: Counts::default(),
                 previous: Counts::default(),
             }),
             boost: AtomicU64::new(0f64.to_bits()),
+            boost_expires: AtomicU64::new(0),
+            origin,
         }
+    }
+
+    fn nanos_since_origin(&self, at: Instant) -> u64 {
+        u64::try_from(at.saturating_duration_since(self.origin).as_nanos()).unwrap_or(u64::MAX)
     }
 
     pub(crate) fn record(&self, error: bool) {
@@ -203,12 +215,32 @@ impl ErrorRate {
         } else {
             self.config.boost_for(errors as f64 / total as f64)
         };
+        let expires = self.nanos_since_origin(w.started + self.config.window * 2);
+        self.boost_expires.store(expires, Ordering::Relaxed);
         self.boost.store(boost.to_bits(), Ordering::Relaxed);
     }
 
     /// The extra ratio to keep now.
     pub(crate) fn boost(&self) -> f64 {
-        f64::from_bits(self.boost.load(Ordering::Relaxed))
+        let boost = f64::from_bits(self.boost.load(Ordering::Relaxed));
+        // The clock is read only while a boost is on.
+        if boost > 0.0 {
+            self.boost_at(Instant::now())
+        } else {
+            boost
+        }
+    }
+
+    /// The extra ratio to keep at `now`: none once the windows it was
+    /// measured over are over, even if no request has ended since (after an
+    /// idle period, the first requests are not kept on an old error rate).
+    pub(crate) fn boost_at(&self, now: Instant) -> f64 {
+        let boost = f64::from_bits(self.boost.load(Ordering::Relaxed));
+        if self.nanos_since_origin(now) >= self.boost_expires.load(Ordering::Relaxed) {
+            0.0
+        } else {
+            boost
+        }
     }
 }
 
@@ -283,13 +315,17 @@ mod tests {
         for i in 0..100 {
             rate.record_at(i % 3 == 0, t1);
         }
-        assert_eq!(rate.boost(), 1.0);
+        assert_eq!(rate.boost_at(t1), 1.0);
+        // Idle: the boost holds while its windows count, then lapses without
+        // any request having ended.
+        assert_eq!(rate.boost_at(t1 + Duration::from_secs(19)), 1.0);
+        assert_eq!(rate.boost_at(t1 + Duration::from_secs(21)), 0.0);
         // Errors stop: after one window the previous (bad) window still counts...
         let t2 = t1 + Duration::from_secs(11);
         for _ in 0..100 {
             rate.record_at(false, t2);
         }
-        assert_eq!(rate.boost(), 1.0, "34/200 errors is still above 10%");
+        assert_eq!(rate.boost_at(t2), 1.0, "34/200 errors is still above 10%");
         // ...after two, it is gone.
         let t3 = t2 + Duration::from_secs(11);
         for _ in 0..100 {
