@@ -7,7 +7,10 @@
 //! 3. `OtelMiddleware`, sampled (AlwaysOn), with a meter provider,
 //! 4. `OtelMiddleware`, unsampled (AlwaysOff),
 //! 5. `OtelMiddleware`, sampled, without a meter provider (the metric's share),
-//! 6. the peer: reqwest-tracing's `TracingMiddleware` + tracing-opentelemetry,
+//! 6. the floor: a middleware that only starts and ends an SDK span and
+//!    injects it (W3C), no attribute, no metric: what any OpenTelemetry
+//!    client span costs with this SDK, whoever writes the middleware,
+//! 7. the peer: reqwest-tracing's `TracingMiddleware` + tracing-opentelemetry,
 //!    sampled, plus the context injection its `opentelemetry_*` features do
 //!    (they target opentelemetry <= 0.32, so the same few lines run here),
 //!
@@ -16,7 +19,9 @@
 //! load: calls/s and the client thread's CPU per call, the client on one
 //! current-thread runtime (one core), the server on another thread and
 //! runtime, every client built by `reqwest_client_builder()` (same pool,
-//! HTTP/1.1). Each case runs between two runs of the bare client and is
+//! HTTP/1.1); the client thread pinned to CPU 0 and the server thread to
+//! CPU 1 (`LOAD_PIN=0` to leave them to the scheduler), so that the
+//! scheduler moving them around does not add its noise. Each case runs between two runs of the bare client and is
 //! compared with their mean, over several rounds (the order reversed every
 //! other round), and the medians are reported: a shared machine is noisy.
 //! Spans go to a processor that drops them and metrics to an exporter that
@@ -25,7 +30,7 @@
 //!
 //! `cargo bench -p otel-reqwest --bench client`; LOAD_SECS (2 s per run, 0
 //! for the measurement without I/O only), LOAD_ROUNDS (5), LOAD_CASES (a
-//! subset of empty,pass-through,sampled,unsampled,traces-only,peer; bare always runs),
+//! subset of empty,pass-through,floor,sampled,unsampled,traces-only,peer; bare always runs),
 //! NOIO_CALLS (200000 calls per case without I/O; fewer under callgrind),
 //! LOAD_CALLS (instead of LOAD_SECS: that many calls per case after 2000
 //! warm-up calls, for counting instructions under callgrind; with
@@ -123,6 +128,41 @@ impl Middleware for InjectTracingContext {
     }
 }
 
+/// The least an OpenTelemetry client span costs: started from the SDK's
+/// tracer as a child of the current context, injected with the W3C
+/// propagator, ended when the response arrives; nothing recorded.
+struct SpanFloor {
+    tracer: opentelemetry_sdk::trace::SdkTracer,
+    propagator: opentelemetry::propagation::TextMapCompositePropagator,
+}
+
+#[async_trait::async_trait]
+impl Middleware for SpanFloor {
+    async fn handle(
+        &self,
+        mut req: reqwest::Request,
+        extensions: &mut Extensions,
+        next: Next<'_>,
+    ) -> reqwest_middleware::Result<reqwest::Response> {
+        use opentelemetry::propagation::TextMapPropagator as _;
+        use opentelemetry::trace::{SpanKind, TraceContextExt as _, Tracer as _};
+        let parent = opentelemetry::Context::current();
+        let span = self
+            .tracer
+            .span_builder("GET")
+            .with_kind(SpanKind::Client)
+            .start_with_context(&self.tracer, &parent);
+        let cx = parent.with_span(span);
+        self.propagator.inject_context(
+            &cx,
+            &mut otel_http::carrier::HeaderInjector(req.headers_mut()),
+        );
+        let response = next.run(req, extensions).await;
+        cx.span().end();
+        response
+    }
+}
+
 /// A middleware that does nothing: what reqwest-middleware costs per
 /// middleware (the boxed future of `async_trait`, `Next`), before any
 /// instrumentation.
@@ -193,6 +233,7 @@ enum Case {
     Bare,
     EmptyMiddlewareStack,
     PassThroughMiddleware,
+    SpanFloor,
     OursSampled,
     OursUnsampled,
     OursTracesOnly,
@@ -206,6 +247,7 @@ impl Case {
             Case::Bare => "bare",
             Case::EmptyMiddlewareStack => "empty",
             Case::PassThroughMiddleware => "pass-through",
+            Case::SpanFloor => "floor",
             Case::OursSampled => "sampled",
             Case::OursUnsampled => "unsampled",
             Case::OursTracesOnly => "traces-only",
@@ -218,6 +260,7 @@ impl Case {
             Case::Bare => "bare reqwest::Client",
             Case::EmptyMiddlewareStack => "ClientWithMiddleware, no middleware",
             Case::PassThroughMiddleware => "ClientWithMiddleware, one pass-through middleware",
+            Case::SpanFloor => "floor: SDK span + W3C inject, nothing recorded",
             Case::OursSampled => "otel-reqwest, sampled",
             Case::OursUnsampled => "otel-reqwest, unsampled",
             Case::OursTracesOnly => "otel-reqwest, sampled, no meter provider",
@@ -260,6 +303,16 @@ fn caller(case: Case, meters: &SdkMeterProvider) -> (Caller, Option<tracing::Dis
             Caller::Middleware(ClientBuilder::new(client).with(PassThrough).build()),
             None,
         ),
+        Case::SpanFloor => {
+            let floor = SpanFloor {
+                tracer: tracer_provider(Sampler::AlwaysOn).tracer("floor"),
+                propagator: w3c(),
+            };
+            (
+                Caller::Middleware(ClientBuilder::new(client).with(floor).build()),
+                None,
+            )
+        }
         Case::OursSampled | Case::OursUnsampled | Case::OursTracesOnly => {
             let sampler = if case == Case::OursUnsampled {
                 Sampler::AlwaysOff
@@ -310,6 +363,23 @@ fn thread_cpu_ns() -> u64 {
         .unwrap_or(0)
 }
 
+/// Pins the calling thread to `cpu`, unless `LOAD_PIN=0` (or the machine
+/// refuses, or has a single CPU): the figure is then only noisier.
+fn pin_to_cpu(cpu: usize) {
+    if std::env::var("LOAD_PIN").is_ok_and(|v| v == "0")
+        || std::thread::available_parallelism().map_or(1, |n| n.get()) <= cpu
+    {
+        return;
+    }
+    // SAFETY: a zeroed cpu_set_t is a valid empty set; CPU_SET writes
+    // within it; sched_setaffinity(0, ..) applies to the calling thread.
+    unsafe {
+        let mut set: libc::cpu_set_t = std::mem::zeroed();
+        libc::CPU_SET(cpu, &mut set);
+        libc::sched_setaffinity(0, std::mem::size_of::<libc::cpu_set_t>(), &set);
+    }
+}
+
 /// A hello-world server on its own thread and current-thread runtime.
 fn start_server() -> (
     SocketAddr,
@@ -321,6 +391,7 @@ fn start_server() -> (
     let server = std::thread::Builder::new()
         .name("server".into())
         .spawn(move || {
+            pin_to_cpu(1);
             let rt = tokio::runtime::Builder::new_current_thread()
                 .enable_all()
                 .build()
@@ -471,6 +542,7 @@ fn main() {
                 .is_none_or(|o| o.split(',').any(|k| k.trim() == case.key()))
     };
     let instrumented = [
+        Case::SpanFloor,
         Case::OursSampled,
         Case::OursUnsampled,
         Case::OursTracesOnly,
@@ -492,11 +564,13 @@ fn main() {
     println!(
         "\nLoopback server, 16 callers on one client thread, {rounds} rounds of {secs} s per run, medians:"
     );
+    pin_to_cpu(0);
     let (addr, stop, server) = start_server();
     let cases: Vec<Case> = [
         Case::Bare,
         Case::EmptyMiddlewareStack,
         Case::PassThroughMiddleware,
+        Case::SpanFloor,
         Case::OursSampled,
         Case::OursUnsampled,
         Case::OursTracesOnly,
@@ -583,6 +657,12 @@ fn main() {
             "\n  added CPU, ours sampled / peer = {:.2}; ours unsampled / peer = {:.2}",
             ours / peer,
             unsampled / peer
+        );
+    }
+    if let (Some(ours), Some(floor)) = (added(Case::OursSampled), added(Case::SpanFloor)) {
+        println!(
+            "  added CPU, ours sampled - floor = {:+.2} µs/call (what the attributes, metric and policies cost above a bare SDK span)",
+            ours - floor
         );
     }
 }
