@@ -17,7 +17,8 @@
 //! - `unsampled`: `always_off`: spans are created and dropped, metrics kept.
 //!
 //! 1. Criterion: latency of one query, each case.
-//! 2. Summary, robust to a busy shared machine: 40 rounds; in each, every
+//! 2. Summary, robust to a busy shared machine: 40 rounds
+//!    (`OTEL_SQLX_BENCH_ROUNDS`); in each, every
 //!    case runs for 100 ms (in rotating order) and is compared with the
 //!    `raw` slice of the same round; medians of those paired ratios. For
 //!    PostgreSQL also with four concurrent clients. Client CPU is the CPU
@@ -51,7 +52,16 @@ use sqlx::{Database, Executor, Pool, Postgres, Sqlite};
 const PG_ADDR: &str = "127.0.0.1:5432";
 const PG_URL: &str = "postgres://postgres@127.0.0.1:5432/test";
 const RECEIVER_THREADS: &str = "bench-receiver";
-const ROUNDS: usize = 40;
+/// Rounds of the summary; `OTEL_SQLX_BENCH_ROUNDS` overrides.
+const DEFAULT_ROUNDS: usize = 40;
+
+fn rounds() -> usize {
+    std::env::var("OTEL_SQLX_BENCH_ROUNDS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .filter(|&n: &usize| n > 0)
+        .unwrap_or(DEFAULT_ROUNDS)
+}
 const SLICE: Duration = Duration::from_millis(100);
 const CONCURRENT_CLIENTS: usize = 4;
 const ROWS: i64 = 1000;
@@ -389,7 +399,7 @@ fn quantile(values: &[f64], q: f64) -> f64 {
     sorted[index]
 }
 
-/// `ROUNDS` rounds; in each, every case runs one `SLICE` in turn (the first
+/// [`rounds()`] rounds; in each, every case runs one `SLICE` in turn (the first
 /// case rotating), and each case is compared with the `raw` slice of the
 /// same round. Prints the median queries per second, the median of the
 /// per-round ratios to `raw` (with the interquartile range), and the median
@@ -409,9 +419,10 @@ fn summarize<DB>(
     for<'q> <DB as Database>::Arguments: sqlx::IntoArguments<DB>,
 {
     let cases = pools.len();
-    let mut qps = vec![vec![0.0; ROUNDS]; cases];
-    let mut cpu = vec![vec![0.0; ROUNDS]; cases];
-    for round in 0..ROUNDS {
+    let rounds = rounds();
+    let mut qps = vec![vec![0.0; rounds]; cases];
+    let mut cpu = vec![vec![0.0; rounds]; cases];
+    for round in 0..rounds {
         for k in 0..cases {
             let i = (round + k) % cases;
             let (q, c) = measure(rt, pipelines, &pools[i].1, sql, clients, |n| {
@@ -422,17 +433,17 @@ fn summarize<DB>(
         }
     }
     println!(
-        "\n{title}, {clients} client(s): {ROUNDS} rounds of {SLICE:?} per case, medians (ratios per round, p25..p75)"
+        "\n{title}, {clients} client(s): {rounds} rounds of {SLICE:?} per case, medians (ratios per round, p25..p75)"
     );
     println!(
         "{:<20} {:>10} {:>22} {:>12} {:>14}",
         "case", "queries/s", "vs raw", "CPU/query", "CPU vs raw"
     );
     for (i, (case, _)) in pools.iter().enumerate() {
-        let ratios: Vec<f64> = (0..ROUNDS)
+        let ratios: Vec<f64> = (0..rounds)
             .map(|r| (qps[i][r] / qps[0][r] - 1.0) * 100.0)
             .collect();
-        let cpu_diffs: Vec<f64> = (0..ROUNDS).map(|r| cpu[i][r] - cpu[0][r]).collect();
+        let cpu_diffs: Vec<f64> = (0..rounds).map(|r| cpu[i][r] - cpu[0][r]).collect();
         println!(
             "{:<20} {:>10.0} {:>+7.1}% ({:>+5.1}..{:>+5.1}) {:>9.1} µs {:>+11.2} µs",
             case.name(),
