@@ -205,8 +205,8 @@ fn span_len(span: &SpanData, trace_state: &str) -> usize {
     }
     len += string_len(&span.name);
     len += varint_field_len(span_kind(&span.span_kind));
-    len += fixed64_field_len(nanos(span.start_time));
-    len += fixed64_field_len(nanos(span.end_time));
+    len += fixed_field_len(nanos(span.start_time).to_le_bytes());
+    len += fixed_field_len(nanos(span.end_time).to_le_bytes());
     len += span
         .attributes
         .iter()
@@ -218,7 +218,7 @@ fn span_len(span: &SpanData, trace_state: &str) -> usize {
         .iter()
         .map(|event| {
             delimited_len(
-                fixed64_field_len(nanos(event.timestamp))
+                fixed_field_len(nanos(event.timestamp).to_le_bytes())
                     + string_len(&event.name)
                     + attributes_len(&event.attributes)
                     + varint_field_len(u64::from(event.dropped_attributes_count)),
@@ -233,7 +233,7 @@ fn span_len(span: &SpanData, trace_state: &str) -> usize {
         .sum::<usize>();
     len += varint_field_len(u64::from(span.links.dropped_count));
     len += delimited_len(status_len(&span.status));
-    len += 2 + 4; // flags: tag 16 takes two bytes
+    len += 2 + 4; // flags: the key of tag 16 takes two bytes
     len
 }
 
@@ -247,8 +247,8 @@ fn span(out: &mut Vec<u8>, span: &SpanData, trace_state: &str) {
     }
     string(out, 5, &span.name);
     varint_field(out, 6, span_kind(&span.span_kind));
-    fixed64_field(out, 7, nanos(span.start_time));
-    fixed64_field(out, 8, nanos(span.end_time));
+    fixed_field(out, 7, nanos(span.start_time).to_le_bytes());
+    fixed_field(out, 8, nanos(span.end_time).to_le_bytes());
     for kv in &span.attributes {
         key_value(out, 9, kv.key.as_str(), &kv.value);
     }
@@ -259,12 +259,12 @@ fn span(out: &mut Vec<u8>, span: &SpanData, trace_state: &str) {
         header(
             out,
             11,
-            fixed64_field_len(time)
+            fixed_field_len(time.to_le_bytes())
                 + string_len(&event.name)
                 + attributes_len(&event.attributes)
                 + varint_field_len(dropped),
         );
-        fixed64_field(out, 1, time);
+        fixed_field(out, 1, time.to_le_bytes());
         string(out, 2, &event.name);
         for kv in &event.attributes {
             key_value(out, 3, kv.key.as_str(), &kv.value);
@@ -282,18 +282,18 @@ fn span(out: &mut Vec<u8>, span: &SpanData, trace_state: &str) {
             key_value(out, 4, kv.key.as_str(), &kv.value);
         }
         varint_field(out, 5, u64::from(link.dropped_attributes_count));
-        fixed32_field(
+        fixed_field(
             out,
             6,
-            span_flags(context.is_remote(), context.trace_flags().to_u8()),
+            span_flags(context.is_remote(), context.trace_flags().to_u8()).to_le_bytes(),
         );
     }
     varint_field(out, 14, u64::from(span.links.dropped_count));
     header(out, 15, status_len(&span.status));
     string(out, 2, status_message(&span.status));
     varint_field(out, 3, status_code(&span.status));
-    // Span.flags = 16 (fixed32): key (16 << 3 | 5) as a two-byte varint.
-    out.extend_from_slice(&[0x85, 0x01]);
+    // Span.flags = 16, never zero (the "has is-remote" bit is always set).
+    key(out, 16, WIRE_FIXED32);
     out.extend_from_slice(
         &span_flags(span.parent_span_is_remote, context.trace_flags().to_u8()).to_le_bytes(),
     );
@@ -306,10 +306,9 @@ fn link_len(link: &opentelemetry::trace::Link) -> usize {
         + string_len(&context.trace_state().header())
         + attributes_len(&link.attributes)
         + varint_field_len(u64::from(link.dropped_attributes_count))
-        + fixed32_field_len(span_flags(
-            context.is_remote(),
-            context.trace_flags().to_u8(),
-        ))
+        + fixed_field_len(
+            span_flags(context.is_remote(), context.trace_flags().to_u8()).to_le_bytes(),
+        )
 }
 
 fn attributes_len(attributes: &[KeyValue]) -> usize {
@@ -518,25 +517,16 @@ fn varint_field(out: &mut Vec<u8>, tag: u32, value: u64) {
     }
 }
 
-fn fixed64_field_len(value: u64) -> usize {
-    if value == 0 { 0 } else { 1 + 8 }
+/// A proto3 `fixed64` or `fixed32` field, given as its little-endian bytes:
+/// nothing when zero.
+fn fixed_field_len<const N: usize>(le_bytes: [u8; N]) -> usize {
+    if le_bytes == [0; N] { 0 } else { 1 + N }
 }
 
-fn fixed64_field(out: &mut Vec<u8>, tag: u32, value: u64) {
-    if value != 0 {
-        key(out, tag, WIRE_FIXED64);
-        out.extend_from_slice(&value.to_le_bytes());
-    }
-}
-
-fn fixed32_field_len(value: u32) -> usize {
-    if value == 0 { 0 } else { 1 + 4 }
-}
-
-fn fixed32_field(out: &mut Vec<u8>, tag: u32, value: u32) {
-    if value != 0 {
-        key(out, tag, WIRE_FIXED32);
-        out.extend_from_slice(&value.to_le_bytes());
+fn fixed_field<const N: usize>(out: &mut Vec<u8>, tag: u32, le_bytes: [u8; N]) {
+    if le_bytes != [0; N] {
+        key(out, tag, if N == 8 { WIRE_FIXED64 } else { WIRE_FIXED32 });
+        out.extend_from_slice(&le_bytes);
     }
 }
 
