@@ -4,6 +4,9 @@
 //!   JSON) that records every request and can inject faults and outages.
 //! - [`rotel`]: a harness that runs the real [rotel](https://pypi.org/project/rotel/)
 //!   OpenTelemetry collector as a child process, forwarding to a receiver.
+//! - [`blocking`]: the two for synchronous tests: [`ReceiverOnRuntime`] (a
+//!   receiver with its own runtime) and [`ThroughRotel`] (rotel forwarding to
+//!   one), the set-up of the end-to-end tests.
 //! - [`require_rotel`] and [`require_service`]: the project's policy for
 //!   tests that need something external: skip with a message locally, fail on
 //!   CI (`CI=true`).
@@ -40,10 +43,12 @@
 //! ```
 #![deny(missing_docs)]
 
+pub mod blocking;
 pub mod receiver;
 mod require;
 pub mod rotel;
 
+pub use blocking::{ReceiverOnRuntime, ThroughRotel};
 /// The OTLP protobuf types the receiver records, re-exported for assertions.
 pub use opentelemetry_proto;
 pub use receiver::{Behavior, OtlpReceiver, Received, Signal, Transport, attr};

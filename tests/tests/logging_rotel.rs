@@ -6,14 +6,13 @@
 mod logging_support;
 
 use logging_support::*;
-use otel_testing::{Rotel, require_rotel};
+use otel_testing::ThroughRotel;
 
 fn through_rotel(protocol: &str) {
-    if require_rotel().is_none() {
+    let Some(chain) = ThroughRotel::start(1) else {
         return;
-    }
-    let r = Receiver::start();
-    let rotel = Rotel::start_forwarding_to(&r.receiver.grpc_endpoint()).expect("rotel");
+    };
+    let (rotel, receiver) = (&chain.rotel, &chain.receiver);
     let endpoint = if protocol == "grpc" {
         rotel.grpc_endpoint()
     } else {
@@ -22,10 +21,12 @@ fn through_rotel(protocol: &str) {
     let guard = guard(&endpoint, &[("OTEL_EXPORTER_OTLP_PROTOCOL", protocol)]);
     let lines = json_lines(&guard, || call_app("/orders/42"));
     guard.force_flush().expect("flush");
-    r.wait_until("the request's spans and log records, through rotel", |rx| {
-        rx.spans().len() >= 4 && rx.log_records().len() >= HANDLER_LINES.len()
-    });
-    for request in r.receiver.requests() {
+    wait_until(
+        receiver,
+        "the request's spans and log records, through rotel",
+        |rx| rx.spans().len() >= 4 && rx.log_records().len() >= HANDLER_LINES.len(),
+    );
+    for request in receiver.requests() {
         assert!(
             request
                 .header("user-agent")
@@ -34,7 +35,7 @@ fn through_rotel(protocol: &str) {
             request.headers
         );
     }
-    let records = r.receiver.log_records_with_resource();
+    let records = receiver.log_records_with_resource();
     for (resource, _, _) in &records {
         assert_eq!(
             otel_testing::attr(resource, "service.name").as_deref(),
@@ -42,7 +43,7 @@ fn through_rotel(protocol: &str) {
         );
     }
     let records: Vec<_> = records.into_iter().map(|(_, _, rec)| rec).collect();
-    check_handler_ids(&lines, &r.receiver.spans(), &records);
+    check_handler_ids(&lines, &receiver.spans(), &records);
     assert!(guard.shutdown().is_clean(), "{}", rotel.log());
 }
 

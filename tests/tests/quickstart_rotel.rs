@@ -7,7 +7,7 @@
 //! otel-reqwest: its trace holds the CLIENT span and, nested under it, the
 //! payments SERVER span.
 
-use otel_testing::{OtlpReceiver, Rotel, attr, require_rotel, require_service};
+use otel_testing::{ThroughRotel, attr, require_service};
 use std::path::PathBuf;
 use std::process::Command;
 use std::time::Duration;
@@ -63,48 +63,33 @@ fn run_quickstart(env: &[(&str, String)]) -> String {
     format!("{stdout}\n{stderr}")
 }
 
-struct Setup {
-    rt: tokio::runtime::Runtime,
-    receiver: OtlpReceiver,
-    rotel: Rotel,
+/// The checks every test here makes on what went through rotel.
+trait Checks {
+    /// Waits until two checkouts' spans, metrics and logs arrived.
+    fn wait_for_everything(&self, output: &str);
+    /// Checks what arrived; `db_system` is the `db.system.name` the cart
+    /// query must report.
+    fn check_content(&self, db_system: &str);
 }
 
-fn setup() -> Option<Setup> {
-    require_rotel()?;
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(1)
-        .enable_all()
-        .build()
-        .expect("runtime");
-    let receiver = rt.block_on(OtlpReceiver::start()).expect("receiver");
-    let rotel = Rotel::start_forwarding_to(&receiver.grpc_endpoint()).expect("rotel");
-    Some(Setup {
-        rt,
-        receiver,
-        rotel,
-    })
-}
-
-impl Setup {
+impl Checks for ThroughRotel {
     fn wait_for_everything(&self, output: &str) {
-        let arrived = self
-            .rt
-            .block_on(self.receiver.wait_for(Duration::from_secs(20), |r| {
-                // Two checkouts: server span, cart query, client span, payments server span.
-                r.spans().len() >= 8
-                    && r.spans().iter().filter(|s| s.name == CART_SPAN).count() >= 2
-                    && r.metric_names().iter().any(|n| n == "quickstart.orders")
-                    && r.metric_names()
-                        .iter()
-                        .any(|n| n == "db.client.operation.duration")
-                    && r.metric_names()
-                        .iter()
-                        .any(|n| n == "http.server.request.duration")
-                    && r.metric_names()
-                        .iter()
-                        .any(|n| n == "http.client.request.duration")
-                    && r.log_records().len() >= 5
-            }));
+        let arrived = self.receiver.wait_for(Duration::from_secs(20), |r| {
+            // Two checkouts: server span, cart query, client span, payments server span.
+            r.spans().len() >= 8
+                && r.spans().iter().filter(|s| s.name == CART_SPAN).count() >= 2
+                && r.metric_names().iter().any(|n| n == "quickstart.orders")
+                && r.metric_names()
+                    .iter()
+                    .any(|n| n == "db.client.operation.duration")
+                && r.metric_names()
+                    .iter()
+                    .any(|n| n == "http.server.request.duration")
+                && r.metric_names()
+                    .iter()
+                    .any(|n| n == "http.client.request.duration")
+                && r.log_records().len() >= 5
+        });
         assert!(
             arrived,
             "not everything arrived: {} spans, metrics {:?}, {} logs\nexample:\n{output}\nrotel:\n{}",
@@ -115,8 +100,6 @@ impl Setup {
         );
     }
 
-    /// Checks what arrived; `db_system` is the `db.system.name` the cart
-    /// query must report.
     fn check_content(&self, db_system: &str) {
         let spans = self.receiver.spans_with_resource();
         let (resource, _, checkout) = spans
@@ -285,7 +268,9 @@ fn through_rotel(protocol: &str) {
 /// Runs the quickstart exporting to rotel over `protocol`, its carts in the
 /// database `database_url` names (SQLite in memory when `None`).
 fn through_rotel_with(protocol: &str, database_url: Option<&str>) {
-    let Some(s) = setup() else { return };
+    let Some(s) = ThroughRotel::start(1) else {
+        return;
+    };
     let endpoint = if protocol == "grpc" {
         s.rotel.grpc_endpoint()
     } else {
@@ -346,7 +331,9 @@ fn quickstart_with_postgresql_through_rotel() {
 /// receives, so headers are checked on the direct path).
 #[test]
 fn per_signal_endpoints_protocols_and_headers() {
-    let Some(s) = setup() else { return };
+    let Some(s) = ThroughRotel::start(1) else {
+        return;
+    };
     let output = run_quickstart(&[
         (
             "OTEL_EXPORTER_OTLP_ENDPOINT",

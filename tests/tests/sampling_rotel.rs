@@ -10,7 +10,7 @@ use axum::Router;
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
 use axum::routing::get;
-use otel_testing::{OtlpReceiver, Rotel, attr, require_rotel};
+use otel_testing::{ThroughRotel, attr};
 use std::time::Duration;
 use tower::ServiceExt;
 
@@ -57,16 +57,10 @@ async fn call(app: &Router, path: String) -> StatusCode {
 
 #[test]
 fn the_shop_policy_holds_on_mixed_traffic_through_rotel() {
-    if require_rotel().is_none() {
+    let Some(ThroughRotel { rotel, receiver }) = ThroughRotel::start(2) else {
         return;
-    }
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .expect("runtime");
-    let receiver = rt.block_on(OtlpReceiver::start()).expect("receiver");
-    let rotel = Rotel::start_forwarding_to(&receiver.grpc_endpoint()).expect("rotel");
+    };
+    let rt = receiver.runtime();
 
     let endpoint = rotel.grpc_endpoint();
     let guard = otel_init::Telemetry::builder_from_env(&[
@@ -115,9 +109,9 @@ fn the_shop_policy_holds_on_mixed_traffic_through_rotel() {
     assert!(shutdown.completed, "{shutdown:?}");
 
     let expected_at_least = CHECKOUT + FAILING + SLOW;
-    let arrived = rt.block_on(receiver.wait_for(Duration::from_secs(20), |r| {
+    let arrived = receiver.wait_for(Duration::from_secs(20), |r| {
         r.spans().len() >= expected_at_least
-    }));
+    });
     // Give rotel a moment to forward the last batch, then count.
     std::thread::sleep(Duration::from_millis(500));
     let spans = receiver.spans();
@@ -153,5 +147,5 @@ fn the_shop_policy_holds_on_mixed_traffic_through_rotel() {
         "{tail:?}"
     );
     assert!(rotel.stop_gracefully(Duration::from_secs(5)));
-    rt.block_on(receiver.shutdown());
+    receiver.shutdown();
 }

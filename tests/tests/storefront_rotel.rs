@@ -12,7 +12,7 @@
 //! trace, counts); none times the test itself.
 
 use opentelemetry_proto::tonic::trace::v1::Span;
-use otel_testing::{OtlpReceiver, Rotel, attr, require_rotel, require_service};
+use otel_testing::{OtlpReceiver, ThroughRotel, attr, require_service};
 use std::collections::{HashMap, HashSet};
 use std::io::{BufRead, BufReader};
 use std::path::PathBuf;
@@ -299,16 +299,10 @@ impl Run {
 /// Starts rotel and the receiver, runs the demo under load, stops it, and
 /// collects what arrived.
 fn run_demo(args: &[&str], env: &[(&str, &str)]) -> Option<Run> {
-    require_rotel()?;
     let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    let chain = ThroughRotel::start(1)?;
+    let (rotel, receiver) = (&chain.rotel, &chain.receiver);
     let (storefront, load) = binaries();
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(1)
-        .enable_all()
-        .build()
-        .expect("runtime");
-    let receiver = rt.block_on(OtlpReceiver::start()).expect("receiver");
-    let rotel = Rotel::start_forwarding_to(&receiver.grpc_endpoint()).expect("rotel");
 
     let demo = Demo::start(&storefront, &rotel.grpc_endpoint(), args, env);
     let (load_output, requests) = run_load(
@@ -325,12 +319,11 @@ fn run_demo(args: &[&str], env: &[(&str, &str)]) -> Option<Run> {
             .filter(|s| s.name == "POST /checkout" && s.kind == 2)
             .count()
     };
-    let arrived =
-        rt.block_on(receiver.wait_for(Duration::from_secs(30), |r| checkouts(r) >= requests));
+    let arrived = receiver.wait_for(Duration::from_secs(30), |r| checkouts(r) >= requests);
     assert!(
         arrived,
         "{} of {requests} checkout spans arrived\nload:\n{load_output}\nrotel:\n{}\ndemo:\n{stderr}",
-        checkouts(&receiver),
+        checkouts(receiver),
         rotel.log()
     );
     let mut seen = 0;

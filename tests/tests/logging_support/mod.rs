@@ -17,7 +17,7 @@ use opentelemetry_proto::tonic::logs::v1::LogRecord;
 use opentelemetry_proto::tonic::trace::v1::Span;
 use otel_init::TelemetryGuard;
 use otel_logging::{JsonLayer, LogTarget, LogWriter, MemoryBuffer};
-use otel_testing::OtlpReceiver;
+use otel_testing::{OtlpReceiver, ReceiverOnRuntime};
 use serde_json::Value;
 use std::time::Duration;
 use tower::ServiceExt;
@@ -95,32 +95,29 @@ pub fn call_app(path: &str) {
 
 /// A receiver on its own runtime.
 pub struct Receiver {
-    pub rt: tokio::runtime::Runtime,
-    pub receiver: OtlpReceiver,
+    pub receiver: ReceiverOnRuntime,
 }
 
 impl Receiver {
     pub fn start() -> Self {
-        let rt = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(1)
-            .enable_all()
-            .build()
-            .expect("runtime");
-        let receiver = rt.block_on(OtlpReceiver::start()).expect("receiver");
-        Self { rt, receiver }
+        Self {
+            receiver: ReceiverOnRuntime::start(1).expect("receiver"),
+        }
     }
 
     pub fn wait_until(&self, what: &str, f: impl Fn(&OtlpReceiver) -> bool) {
-        let ok = self
-            .rt
-            .block_on(self.receiver.wait_for(Duration::from_secs(20), f));
-        assert!(
-            ok,
-            "timed out waiting for {what}: {} spans, {} log records",
-            self.receiver.spans().len(),
-            self.receiver.log_records().len()
-        );
+        wait_until(&self.receiver, what, f);
     }
+}
+
+/// Waits up to 20 s for `f` to hold; fails the test naming `what` if it never does.
+pub fn wait_until(receiver: &ReceiverOnRuntime, what: &str, f: impl Fn(&OtlpReceiver) -> bool) {
+    assert!(
+        receiver.wait_for(Duration::from_secs(20), f),
+        "timed out waiting for {what}: {} spans, {} log records",
+        receiver.spans().len(),
+        receiver.log_records().len()
+    );
 }
 
 /// A guard exporting spans and log records to `endpoint` (OTLP/HTTP unless
