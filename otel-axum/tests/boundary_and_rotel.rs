@@ -8,7 +8,7 @@ use hyper_util::client::legacy::Client;
 use hyper_util::rt::TokioExecutor;
 use otel_axum::{IncomingPolicy, OtelLayer};
 use otel_http::propagation::{PropagatorName, composite};
-use otel_testing::{OtlpReceiver, Rotel, attr, require_rotel};
+use otel_testing::{OtlpReceiver, ThroughRotel, attr};
 use std::net::SocketAddr;
 use std::time::Duration;
 
@@ -121,10 +121,10 @@ fn public_endpoint_starts_a_new_trace_and_links_the_caller() {
 
 #[test]
 fn server_span_and_metrics_reach_the_collector() {
-    let Some(_) = require_rotel() else { return };
-    let rt = runtime();
-    let receiver = rt.block_on(OtlpReceiver::start()).expect("receiver");
-    let rotel = Rotel::start_forwarding_to(&receiver.grpc_endpoint()).expect("rotel");
+    let Some(chain) = ThroughRotel::start(2) else {
+        return;
+    };
+    let (rt, receiver, rotel) = (chain.receiver.runtime(), &chain.receiver, &chain.rotel);
     let g = guard(&rotel.http_endpoint(), "http/protobuf");
     let app = Router::new()
         .route("/orders/{id}", get(|| async { "order" }))
@@ -134,12 +134,12 @@ fn server_span_and_metrics_reach_the_collector() {
         fetch(addr, "/orders/42", &[("traceparent", TP)]).await;
     });
     assert!(g.shutdown().is_clean());
-    let arrived = rt.block_on(receiver.wait_for(Duration::from_secs(20), |r| {
+    let arrived = receiver.wait_for(Duration::from_secs(20), |r| {
         r.span_named("GET /orders/{id}").is_some()
             && r.metric_names()
                 .iter()
                 .any(|n| n == "http.server.request.duration")
-    }));
+    });
     assert!(arrived, "rotel log:\n{}", rotel.log());
     let spans = receiver.spans_with_resource();
     let (resource, scope, span) = spans

@@ -13,7 +13,7 @@ use opentelemetry::trace::{TraceContextExt, Tracer, TracerProvider};
 use opentelemetry::{Context, KeyValue};
 use otel_reqwest::reqwest_middleware::{ClientBuilder, ClientWithMiddleware};
 use otel_reqwest::{OutgoingPolicy, UrlTemplate};
-use otel_testing::{OtlpReceiver, Rotel, attr, require_rotel};
+use otel_testing::{OtlpReceiver, ThroughRotel, attr};
 use std::net::SocketAddr;
 use std::time::Duration;
 
@@ -152,10 +152,10 @@ async fn checkout(State(f): State<Frontend>) -> String {
 
 #[test]
 fn two_service_trace_through_rotel() {
-    let Some(_) = require_rotel() else { return };
-    let rt = runtime();
-    let receiver = rt.block_on(OtlpReceiver::start()).expect("receiver");
-    let rotel = Rotel::start_forwarding_to(&receiver.grpc_endpoint()).expect("rotel");
+    let Some(chain) = ThroughRotel::start(2) else {
+        return;
+    };
+    let (rt, receiver, rotel) = (chain.receiver.runtime(), &chain.receiver, &chain.rotel);
     let frontend_guard = pipeline("frontend", &rotel.http_endpoint(), "http/protobuf", false);
     let backend_guard = pipeline("backend", &rotel.grpc_endpoint(), "grpc", false);
     rt.block_on(async {
@@ -185,14 +185,14 @@ fn two_service_trace_through_rotel() {
     });
     assert!(frontend_guard.shutdown().is_clean());
     assert!(backend_guard.shutdown().is_clean());
-    let arrived = rt.block_on(receiver.wait_for(Duration::from_secs(20), |r| {
+    let arrived = receiver.wait_for(Duration::from_secs(20), |r| {
         r.span_named("GET /checkout").is_some()
             && r.span_named("POST /echo/{id}").is_some()
             && r.spans().len() >= 3
             && r.metric_names()
                 .iter()
                 .any(|n| n == "http.client.request.duration")
-    }));
+    });
     assert!(arrived, "rotel log:\n{}", rotel.log());
 
     let spans = receiver.spans_with_resource();
