@@ -326,9 +326,10 @@ fn key_value_len(key: &str, value: &Value) -> usize {
 
 /// `KeyValue` as field `tag` of the enclosing message.
 fn key_value(out: &mut Vec<u8>, tag: u32, key: &str, value: &Value) {
-    header(out, tag, key_value_len(key, value));
+    let value_len = any_value_len(value);
+    header(out, tag, string_len(key) + delimited_len(value_len));
     string(out, 1, key);
-    header(out, 2, any_value_len(value));
+    header(out, 2, value_len);
     any_value(out, value);
 }
 
