@@ -41,11 +41,7 @@ impl Database {
         match settings.url.as_deref() {
             Some(url) if url.starts_with("postgres:") || url.starts_with("postgresql:") => {
                 let options = sqlx::postgres::PgConnectOptions::from_str(url)?;
-                let pool = sqlx::postgres::PgPoolOptions::new()
-                    .max_connections(settings.pool_size)
-                    .acquire_timeout(ACQUIRE_TIMEOUT)
-                    .connect_with(options)
-                    .await?;
+                let pool = connect::<sqlx::Postgres>(options, settings).await?;
                 seed_postgres(&pool).await?;
                 warm_up(&pool, settings.pool_size).await?;
                 Ok(Database::Postgres(instrument_pool(pool)))
@@ -82,11 +78,7 @@ impl Database {
         let options = options
             .journal_mode(sqlx::sqlite::SqliteJournalMode::Wal)
             .busy_timeout(Duration::from_secs(10));
-        let pool = sqlx::sqlite::SqlitePoolOptions::new()
-            .max_connections(settings.pool_size)
-            .acquire_timeout(ACQUIRE_TIMEOUT)
-            .connect_with(options)
-            .await?;
+        let pool = connect::<sqlx::Sqlite>(options, settings).await?;
         seed_sqlite(&pool).await?;
         warm_up(&pool, settings.pool_size).await?;
         Ok(Database::Sqlite {
@@ -171,6 +163,19 @@ impl Database {
 #[instrument(name = "simulated slow query (connection held)", fields(demo.hold_ms = hold.as_millis() as u64))]
 async fn simulated_slow_query(hold: Duration) {
     tokio::time::sleep(hold).await;
+}
+
+/// A pool of `settings.pool_size` connections that gives up on a connection
+/// after [`ACQUIRE_TIMEOUT`].
+async fn connect<DB: sqlx::Database>(
+    options: <DB::Connection as sqlx::Connection>::Options,
+    settings: &DatabaseSettings,
+) -> Result<sqlx::Pool<DB>, sqlx::Error> {
+    sqlx::pool::PoolOptions::<DB>::new()
+        .max_connections(settings.pool_size)
+        .acquire_timeout(ACQUIRE_TIMEOUT)
+        .connect_with(options)
+        .await
 }
 
 fn instrument_pool<DB: otel_sqlx::InstrumentedDatabase>(
