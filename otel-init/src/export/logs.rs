@@ -2,10 +2,9 @@
 //! or the console.
 
 use super::limits::limit_log_attributes;
-use super::otlp::{OtlpClient, OtlpRequest};
+use super::otlp::{ExportResource, LogLimits, LogRecordBatch, OtlpClient, OtlpRequest};
 use super::pipeline::{BatchSink, BoxFuture, Pipeline};
 use opentelemetry::InstrumentationScope;
-use opentelemetry_proto::tonic::collector::logs::v1::ExportLogsServiceRequest;
 use opentelemetry_proto::tonic::logs::v1::ResourceLogs;
 use opentelemetry_proto::transform::common::tonic::ResourceAttributesWithSchema;
 use opentelemetry_proto::transform::logs::tonic::group_logs_by_resource_and_scope;
@@ -74,21 +73,17 @@ pub(crate) fn encode(
 /// Sends log batches over OTLP.
 pub(crate) struct OtlpLogSink {
     pub(crate) client: Arc<OtlpClient>,
-    pub(crate) resource: ResourceAttributesWithSchema,
-    pub(crate) value_length_limit: Option<usize>,
-    pub(crate) count_limit: usize,
+    pub(crate) resource: Arc<ExportResource>,
+    pub(crate) limits: LogLimits,
 }
 
 impl BatchSink<LogItem> for OtlpLogSink {
     fn export(&mut self, batch: Vec<LogItem>) -> BoxFuture<'_, Result<(), String>> {
-        let request = ExportLogsServiceRequest {
-            resource_logs: encode(
-                &batch,
-                &self.resource,
-                self.value_length_limit,
-                self.count_limit,
-            ),
-        };
-        Box::pin(self.client.send(OtlpRequest::Logs(request)))
+        let request = OtlpRequest::Logs(LogRecordBatch {
+            items: batch,
+            resource: Arc::clone(&self.resource),
+            limits: self.limits,
+        });
+        Box::pin(self.client.send(request))
     }
 }

@@ -151,7 +151,7 @@ pub(crate) fn build(s: ProviderSettings<'_>) -> Result<Providers, InitError> {
         let sink: Box<dyn pipeline::BatchSink<_>> = match kind {
             ExporterKind::Otlp => Box::new(spans::OtlpSpanSink {
                 client: client(Signal::Traces)?,
-                resource: Arc::new(otlp::TraceResource::new(&s.resource)),
+                resource: Arc::new(otlp::ExportResource::new(&s.resource)),
             }),
             ExporterKind::Console => Box::new(console::ConsoleSpanSink::stderr()),
         };
@@ -217,9 +217,11 @@ pub(crate) fn build(s: ProviderSettings<'_>) -> Result<Providers, InitError> {
             let sink: Box<dyn pipeline::BatchSink<logs::LogItem>> = match kind {
                 ExporterKind::Otlp => Box::new(logs::OtlpLogSink {
                     client: client(Signal::Logs)?,
-                    resource: ResourceAttributesWithSchema::from(&s.resource),
-                    value_length_limit: limits.log_attribute_value_length,
-                    count_limit: limits.log_attribute_count,
+                    resource: Arc::new(otlp::ExportResource::new(&s.resource)),
+                    limits: otlp::LogLimits {
+                        value_length: limits.log_attribute_value_length,
+                        count: limits.log_attribute_count,
+                    },
                 }),
                 ExporterKind::Console => Box::new(console::ConsoleLogSink {
                     resource: ResourceAttributesWithSchema::from(&s.resource),

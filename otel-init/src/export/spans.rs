@@ -2,7 +2,7 @@
 //! or the console.
 
 use super::limits::limit_span;
-use super::otlp::{OtlpClient, OtlpRequest, SpanBatch, TraceResource};
+use super::otlp::{ExportResource, OtlpClient, OtlpRequest, SpanBatch};
 use super::pipeline::{BatchSink, BoxFuture, Pipeline};
 use opentelemetry::Context;
 use opentelemetry_sdk::error::{OTelSdkError, OTelSdkResult};
@@ -61,7 +61,7 @@ impl SpanProcessor for QueueingSpanProcessor {
 /// Sends span batches over OTLP.
 pub(crate) struct OtlpSpanSink {
     pub(crate) client: Arc<OtlpClient>,
-    pub(crate) resource: Arc<TraceResource>,
+    pub(crate) resource: Arc<ExportResource>,
 }
 
 impl BatchSink<SpanData> for OtlpSpanSink {

@@ -1,7 +1,7 @@
 //! Encoding a request once per batch, however many attempts it takes.
 
 use super::retry::AttemptError;
-use super::{OtlpRequest, span_wire};
+use super::{OtlpRequest, log_wire, span_wire};
 use crate::config::Signal;
 use bytes::Bytes;
 use prost::Message;
@@ -14,12 +14,13 @@ pub(crate) struct Encoded {
 }
 
 /// Binary protobuf, for gRPC and OTLP/HTTP with `application/x-protobuf`.
-/// Spans are written straight from the SDK's data ([`span_wire`]).
+/// Spans and log records are written straight from the SDK's data
+/// ([`span_wire`], [`log_wire`]).
 pub(crate) fn protobuf(request: &OtlpRequest) -> Encoded {
     let body = match request {
         OtlpRequest::Spans(b) => span_wire::encode_request(&b.spans, &b.resource.encoded),
         OtlpRequest::Metrics(r) => r.encode_to_vec(),
-        OtlpRequest::Logs(r) => r.encode_to_vec(),
+        OtlpRequest::Logs(b) => log_wire::encode_request(&b.items, &b.resource.encoded, b.limits),
     };
     Encoded {
         signal: request.signal(),
@@ -32,7 +33,7 @@ pub(crate) fn json(request: &OtlpRequest) -> Result<Encoded, AttemptError> {
     let body = match request {
         OtlpRequest::Spans(b) => serde_json::to_vec(&b.to_proto()),
         OtlpRequest::Metrics(r) => serde_json::to_vec(r),
-        OtlpRequest::Logs(r) => serde_json::to_vec(r),
+        OtlpRequest::Logs(b) => serde_json::to_vec(&b.to_proto()),
     }
     .map_err(|e| AttemptError::Permanent(format!("cannot encode JSON: {e}")))?;
     Ok(Encoded {

@@ -4,12 +4,15 @@
 mod encode;
 mod grpc;
 mod http;
+mod log_wire;
 pub(crate) mod retry;
 mod span_wire;
 mod tls;
+mod wire;
 
 use crate::config::{OtlpConfig, Protocol, Signal};
 use crate::error::InitError;
+pub(crate) use log_wire::LogLimits;
 use opentelemetry_proto::tonic::collector::logs::v1::ExportLogsServiceRequest;
 use opentelemetry_proto::tonic::collector::metrics::v1::ExportMetricsServiceRequest;
 use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
@@ -31,7 +34,7 @@ pub(crate) const USER_AGENT: &str = concat!(
 pub(crate) enum OtlpRequest {
     Spans(SpanBatch),
     Metrics(ExportMetricsServiceRequest),
-    Logs(ExportLogsServiceRequest),
+    Logs(LogRecordBatch),
 }
 
 impl OtlpRequest {
@@ -48,7 +51,7 @@ impl OtlpRequest {
 #[derive(Debug, Clone)]
 pub(crate) struct SpanBatch {
     pub spans: Vec<SpanData>,
-    pub resource: Arc<TraceResource>,
+    pub resource: Arc<ExportResource>,
 }
 
 impl SpanBatch {
@@ -63,17 +66,40 @@ impl SpanBatch {
     }
 }
 
-/// The resource of a trace exporter, in both forms its encodings need.
+/// Log records to export, with the resource they share and the attribute
+/// limits to apply.
+#[derive(Debug, Clone)]
+pub(crate) struct LogRecordBatch {
+    pub items: Vec<crate::export::logs::LogItem>,
+    pub resource: Arc<ExportResource>,
+    pub limits: LogLimits,
+}
+
+impl LogRecordBatch {
+    /// The batch as `opentelemetry-proto`'s message (for the JSON encoding).
+    pub(crate) fn to_proto(&self) -> ExportLogsServiceRequest {
+        ExportLogsServiceRequest {
+            resource_logs: crate::export::logs::encode(
+                &self.items,
+                &self.resource.attributes,
+                self.limits.value_length,
+                self.limits.count,
+            ),
+        }
+    }
+}
+
+/// The resource of an exporter, in both forms its encodings need.
 #[derive(Debug)]
-pub(crate) struct TraceResource {
-    encoded: span_wire::EncodedResource,
+pub(crate) struct ExportResource {
+    encoded: wire::EncodedResource,
     attributes: ResourceAttributesWithSchema,
 }
 
-impl TraceResource {
+impl ExportResource {
     pub(crate) fn new(resource: &opentelemetry_sdk::Resource) -> Self {
         Self {
-            encoded: span_wire::EncodedResource::new(resource),
+            encoded: wire::EncodedResource::new(resource),
             attributes: ResourceAttributesWithSchema::from(resource),
         }
     }

@@ -13,32 +13,10 @@
 //! appearance; the flags' "has is-remote" bits; an empty status message on
 //! every span): the tests decode both and compare them.
 
+use super::wire::*;
+use opentelemetry::InstrumentationScope;
 use opentelemetry::trace::{SpanId, SpanKind, Status};
-use opentelemetry::{Array, InstrumentationScope, KeyValue, StringValue, Value};
 use opentelemetry_sdk::trace::SpanData;
-use std::borrow::Cow;
-use std::time::{SystemTime, UNIX_EPOCH};
-
-/// The resource of every batch, encoded once.
-#[derive(Debug, Clone)]
-pub(crate) struct EncodedResource {
-    /// The content of the `Resource` message.
-    resource: Vec<u8>,
-    schema_url: String,
-}
-
-impl EncodedResource {
-    pub(crate) fn new(resource: &opentelemetry_sdk::Resource) -> Self {
-        let mut out = Vec::new();
-        for (key, value) in resource.iter() {
-            key_value(&mut out, 1, key.as_str(), value);
-        }
-        Self {
-            resource: out,
-            schema_url: resource.schema_url().unwrap_or_default().to_owned(),
-        }
-    }
-}
 
 /// `ExportTraceServiceRequest` with one `ResourceSpans` holding `spans`.
 pub(crate) fn encode_request(spans: &[SpanData], resource: &EncodedResource) -> Vec<u8> {
@@ -61,7 +39,9 @@ pub(crate) fn encode_request(spans: &[SpanData], resource: &EncodedResource) -> 
                 .iter()
                 .map(|&i| delimited_len(span_lens[i]))
                 .sum();
-            delimited_len(scope_len(group.scope)) + spans + string_len(scope_schema(group.scope))
+            delimited_len(scope_len(group.scope.name(), group.scope))
+                + spans
+                + string_len(scope_schema(group.scope))
         })
         .collect();
     let resource_spans_len = delimited_len(resource.resource.len())
@@ -78,8 +58,8 @@ pub(crate) fn encode_request(spans: &[SpanData], resource: &EncodedResource) -> 
         // ResourceSpans.scope_spans = 2
         header(&mut out, 2, group_len);
         // ScopeSpans.scope = 1
-        header(&mut out, 1, scope_len(group.scope));
-        scope(&mut out, group.scope);
+        header(&mut out, 1, scope_len(group.scope.name(), group.scope));
+        scope(&mut out, group.scope.name(), group.scope);
         for &i in &group.members {
             // ScopeSpans.spans = 2
             header(&mut out, 2, span_lens[i]);
@@ -134,23 +114,6 @@ fn scope_schema(scope: &InstrumentationScope) -> &str {
 
 // ------------------------------------------------------------ the messages
 
-fn scope_len(scope: &InstrumentationScope) -> usize {
-    string_len(scope.name())
-        + string_len(scope.version().unwrap_or_default())
-        + scope
-            .attributes()
-            .map(|kv| delimited_len(key_value_len(kv.key.as_str(), &kv.value)))
-            .sum::<usize>()
-}
-
-fn scope(out: &mut Vec<u8>, scope: &InstrumentationScope) {
-    string(out, 1, scope.name());
-    string(out, 2, scope.version().unwrap_or_default());
-    for kv in scope.attributes() {
-        key_value(out, 3, kv.key.as_str(), &kv.value);
-    }
-}
-
 fn span_kind(kind: &SpanKind) -> u64 {
     match kind {
         SpanKind::Internal => 1,
@@ -171,11 +134,6 @@ fn span_flags(parent_is_remote: bool, trace_flags: u8) -> u32 {
         flags |= IS_REMOTE;
     }
     flags
-}
-
-fn nanos(time: SystemTime) -> u64 {
-    time.duration_since(UNIX_EPOCH)
-        .map_or(0, |d| u64::try_from(d.as_nanos()).unwrap_or(u64::MAX))
 }
 
 fn status_message(status: &Status) -> &str {
@@ -311,237 +269,20 @@ fn link_len(link: &opentelemetry::trace::Link) -> usize {
         )
 }
 
-fn attributes_len(attributes: &[KeyValue]) -> usize {
-    attributes
-        .iter()
-        .map(|kv| delimited_len(key_value_len(kv.key.as_str(), &kv.value)))
-        .sum()
-}
-
-// ------------------------------------------------------ KeyValue, AnyValue
-
-fn key_value_len(key: &str, value: &Value) -> usize {
-    string_len(key) + delimited_len(any_value_len(value))
-}
-
-/// `KeyValue` as field `tag` of the enclosing message.
-fn key_value(out: &mut Vec<u8>, tag: u32, key: &str, value: &Value) {
-    let value_len = any_value_len(value);
-    header(out, tag, string_len(key) + delimited_len(value_len));
-    string(out, 1, key);
-    header(out, 2, value_len);
-    any_value(out, value);
-}
-
-/// The text of a value of a kind this encoder does not know (the API's
-/// `Value` is non-exhaustive), sent as a string rather than dropped.
-fn fallback_text(value: &Value) -> Cow<'_, str> {
-    value.as_str()
-}
-
-fn any_value_len(value: &Value) -> usize {
-    match value {
-        // A oneof member is written even when it holds its default.
-        Value::Bool(_) => 2,
-        Value::I64(v) => 1 + varint_len(*v as u64),
-        Value::F64(_) => 1 + 8,
-        Value::String(s) => delimited_len(s.as_str().len()),
-        Value::Array(array) => delimited_len(array_len(array)),
-        other => delimited_len(fallback_text(other).len()),
-    }
-}
-
-fn any_value(out: &mut Vec<u8>, value: &Value) {
-    match value {
-        Value::Bool(v) => {
-            key(out, 2, WIRE_VARINT);
-            out.push(u8::from(*v));
-        }
-        Value::I64(v) => {
-            key(out, 3, WIRE_VARINT);
-            varint(out, *v as u64);
-        }
-        Value::F64(v) => {
-            key(out, 4, WIRE_FIXED64);
-            out.extend_from_slice(&v.to_le_bytes());
-        }
-        Value::String(s) => oneof_string(out, s),
-        Value::Array(array) => {
-            header(out, 5, array_len(array));
-            array_values(out, array);
-        }
-        other => {
-            let text = fallback_text(other);
-            header(out, 1, text.len());
-            out.extend_from_slice(text.as_bytes());
-        }
-    }
-}
-
-/// `AnyValue.string_value`, written even when empty (a oneof member).
-fn oneof_string(out: &mut Vec<u8>, s: &StringValue) {
-    header(out, 1, s.as_str().len());
-    out.extend_from_slice(s.as_str().as_bytes());
-}
-
-/// The content of the `ArrayValue` message: `values = 1`, each an `AnyValue`.
-fn array_len(array: &Array) -> usize {
-    match array {
-        Array::Bool(v) => v.len() * delimited_len(2),
-        Array::I64(v) => v
-            .iter()
-            .map(|i| delimited_len(1 + varint_len(*i as u64)))
-            .sum(),
-        Array::F64(v) => v.len() * delimited_len(1 + 8),
-        Array::String(v) => v
-            .iter()
-            .map(|s| delimited_len(delimited_len(s.as_str().len())))
-            .sum(),
-        other => fallback_array(other)
-            .iter()
-            .map(|s| delimited_len(delimited_len(s.len())))
-            .sum(),
-    }
-}
-
-fn array_values(out: &mut Vec<u8>, array: &Array) {
-    match array {
-        Array::Bool(v) => {
-            for b in v {
-                header(out, 1, 2);
-                key(out, 2, WIRE_VARINT);
-                out.push(u8::from(*b));
-            }
-        }
-        Array::I64(v) => {
-            for i in v {
-                header(out, 1, 1 + varint_len(*i as u64));
-                key(out, 3, WIRE_VARINT);
-                varint(out, *i as u64);
-            }
-        }
-        Array::F64(v) => {
-            for f in v {
-                header(out, 1, 1 + 8);
-                key(out, 4, WIRE_FIXED64);
-                out.extend_from_slice(&f.to_le_bytes());
-            }
-        }
-        Array::String(v) => {
-            for s in v {
-                header(out, 1, delimited_len(s.as_str().len()));
-                oneof_string(out, s);
-            }
-        }
-        other => {
-            for s in fallback_array(other) {
-                header(out, 1, delimited_len(s.len()));
-                header(out, 1, s.len());
-                out.extend_from_slice(s.as_bytes());
-            }
-        }
-    }
-}
-
-/// An array of a kind this encoder does not know, as one string (see
-/// [`fallback_text`]).
-fn fallback_array(array: &Array) -> Vec<String> {
-    vec![array.to_string()]
-}
-
-// ------------------------------------------------------------- wire format
-
-const WIRE_VARINT: u32 = 0;
-const WIRE_FIXED64: u32 = 1;
-const WIRE_DELIMITED: u32 = 2;
-const WIRE_FIXED32: u32 = 5;
-
-/// Bytes of `value` as a varint (prost's formula).
-fn varint_len(value: u64) -> usize {
-    ((((value | 1).leading_zeros() ^ 63) * 9 + 73) / 64) as usize
-}
-
-fn varint(out: &mut Vec<u8>, mut value: u64) {
-    while value >= 0x80 {
-        out.push((value as u8) | 0x80);
-        value >>= 7;
-    }
-    out.push(value as u8);
-}
-
-fn key(out: &mut Vec<u8>, tag: u32, wire_type: u32) {
-    varint(out, u64::from(tag << 3 | wire_type));
-}
-
-/// A length-delimited field of `len` content bytes, its key included (every
-/// tag written with this is below 16: a one-byte key).
-fn delimited_len(len: usize) -> usize {
-    1 + varint_len(len as u64) + len
-}
-
-/// Key and length of a length-delimited field; the content follows.
-fn header(out: &mut Vec<u8>, tag: u32, len: usize) {
-    key(out, tag, WIRE_DELIMITED);
-    varint(out, len as u64);
-}
-
-/// A proto3 string field: nothing when empty.
-fn string_len(s: &str) -> usize {
-    if s.is_empty() {
-        0
-    } else {
-        delimited_len(s.len())
-    }
-}
-
-fn string(out: &mut Vec<u8>, tag: u32, s: &str) {
-    if !s.is_empty() {
-        header(out, tag, s.len());
-        out.extend_from_slice(s.as_bytes());
-    }
-}
-
-fn bytes(out: &mut Vec<u8>, tag: u32, b: &[u8]) {
-    header(out, tag, b.len());
-    out.extend_from_slice(b);
-}
-
-/// A proto3 varint field (integer or enum): nothing when zero.
-fn varint_field_len(value: u64) -> usize {
-    if value == 0 { 0 } else { 1 + varint_len(value) }
-}
-
-fn varint_field(out: &mut Vec<u8>, tag: u32, value: u64) {
-    if value != 0 {
-        key(out, tag, WIRE_VARINT);
-        varint(out, value);
-    }
-}
-
-/// A proto3 `fixed64` or `fixed32` field, given as its little-endian bytes:
-/// nothing when zero.
-fn fixed_field_len<const N: usize>(le_bytes: [u8; N]) -> usize {
-    if le_bytes == [0; N] { 0 } else { 1 + N }
-}
-
-fn fixed_field<const N: usize>(out: &mut Vec<u8>, tag: u32, le_bytes: [u8; N]) {
-    if le_bytes != [0; N] {
-        key(out, tag, if N == 8 { WIRE_FIXED64 } else { WIRE_FIXED32 });
-        out.extend_from_slice(&le_bytes);
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use opentelemetry::trace::{Event, Link, SpanContext, SpanId, TraceFlags, TraceId, TraceState};
+    use opentelemetry::{Array, KeyValue, Value};
     use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
     use opentelemetry_proto::transform::common::tonic::ResourceAttributesWithSchema;
     use opentelemetry_proto::transform::trace::tonic::group_spans_by_resource_and_scope;
     use opentelemetry_sdk::trace::{SpanEvents, SpanLinks};
     use proptest::prelude::*;
     use prost::Message;
+    use std::borrow::Cow;
     use std::time::Duration;
+    use std::time::UNIX_EPOCH;
 
     /// What `opentelemetry-proto` builds from the same batch.
     fn reference(

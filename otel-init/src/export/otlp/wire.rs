@@ -1,0 +1,275 @@
+//! Protobuf wire format for OTLP requests written straight from the SDK's
+//! data (see [`super::span_wire`]): the primitives, attribute lists, the
+//! instrumentation scope and the resource, each as a length function and a
+//! writer that agree with each other.
+
+use opentelemetry::{Array, InstrumentationScope, KeyValue, StringValue, Value};
+use std::borrow::Cow;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+/// The resource of every batch, encoded once.
+#[derive(Debug, Clone)]
+pub(crate) struct EncodedResource {
+    /// The content of the `Resource` message.
+    pub(super) resource: Vec<u8>,
+    pub(super) schema_url: String,
+}
+
+impl EncodedResource {
+    pub(crate) fn new(resource: &opentelemetry_sdk::Resource) -> Self {
+        let mut out = Vec::new();
+        for (key, value) in resource.iter() {
+            key_value(&mut out, 1, key.as_str(), value);
+        }
+        Self {
+            resource: out,
+            schema_url: resource.schema_url().unwrap_or_default().to_owned(),
+        }
+    }
+}
+
+// ---------------------------------------------------- scope and times
+
+/// The `InstrumentationScope` message, named `name` (the scope's own name,
+/// or for logs the record's target).
+pub(super) fn scope_len(name: &str, scope: &InstrumentationScope) -> usize {
+    string_len(name)
+        + string_len(scope.version().unwrap_or_default())
+        + scope
+            .attributes()
+            .map(|kv| delimited_len(key_value_len(kv.key.as_str(), &kv.value)))
+            .sum::<usize>()
+}
+
+pub(super) fn scope(out: &mut Vec<u8>, name: &str, scope: &InstrumentationScope) {
+    string(out, 1, name);
+    string(out, 2, scope.version().unwrap_or_default());
+    for kv in scope.attributes() {
+        key_value(out, 3, kv.key.as_str(), &kv.value);
+    }
+}
+
+pub(super) fn nanos(time: SystemTime) -> u64 {
+    time.duration_since(UNIX_EPOCH)
+        .map_or(0, |d| u64::try_from(d.as_nanos()).unwrap_or(u64::MAX))
+}
+
+pub(super) fn attributes_len(attributes: &[KeyValue]) -> usize {
+    attributes
+        .iter()
+        .map(|kv| delimited_len(key_value_len(kv.key.as_str(), &kv.value)))
+        .sum()
+}
+
+// ------------------------------------------------------ KeyValue, AnyValue
+
+pub(super) fn key_value_len(key: &str, value: &Value) -> usize {
+    string_len(key) + delimited_len(any_value_len(value))
+}
+
+/// `KeyValue` as field `tag` of the enclosing message.
+pub(super) fn key_value(out: &mut Vec<u8>, tag: u32, key: &str, value: &Value) {
+    let value_len = any_value_len(value);
+    header(out, tag, string_len(key) + delimited_len(value_len));
+    string(out, 1, key);
+    header(out, 2, value_len);
+    any_value(out, value);
+}
+
+/// The text of a value of a kind this encoder does not know (the API's
+/// `Value` is non-exhaustive), sent as a string rather than dropped.
+fn fallback_text(value: &Value) -> Cow<'_, str> {
+    value.as_str()
+}
+
+pub(super) fn any_value_len(value: &Value) -> usize {
+    match value {
+        // A oneof member is written even when it holds its default.
+        Value::Bool(_) => 2,
+        Value::I64(v) => 1 + varint_len(*v as u64),
+        Value::F64(_) => 1 + 8,
+        Value::String(s) => delimited_len(s.as_str().len()),
+        Value::Array(array) => delimited_len(array_len(array)),
+        other => delimited_len(fallback_text(other).len()),
+    }
+}
+
+pub(super) fn any_value(out: &mut Vec<u8>, value: &Value) {
+    match value {
+        Value::Bool(v) => {
+            key(out, 2, WIRE_VARINT);
+            out.push(u8::from(*v));
+        }
+        Value::I64(v) => {
+            key(out, 3, WIRE_VARINT);
+            varint(out, *v as u64);
+        }
+        Value::F64(v) => {
+            key(out, 4, WIRE_FIXED64);
+            out.extend_from_slice(&v.to_le_bytes());
+        }
+        Value::String(s) => oneof_string(out, s),
+        Value::Array(array) => {
+            header(out, 5, array_len(array));
+            array_values(out, array);
+        }
+        other => {
+            let text = fallback_text(other);
+            header(out, 1, text.len());
+            out.extend_from_slice(text.as_bytes());
+        }
+    }
+}
+
+/// `AnyValue.string_value`, written even when empty (a oneof member).
+pub(super) fn oneof_string(out: &mut Vec<u8>, s: &StringValue) {
+    header(out, 1, s.as_str().len());
+    out.extend_from_slice(s.as_str().as_bytes());
+}
+
+/// The content of the `ArrayValue` message: `values = 1`, each an `AnyValue`.
+pub(super) fn array_len(array: &Array) -> usize {
+    match array {
+        Array::Bool(v) => v.len() * delimited_len(2),
+        Array::I64(v) => v
+            .iter()
+            .map(|i| delimited_len(1 + varint_len(*i as u64)))
+            .sum(),
+        Array::F64(v) => v.len() * delimited_len(1 + 8),
+        Array::String(v) => v
+            .iter()
+            .map(|s| delimited_len(delimited_len(s.as_str().len())))
+            .sum(),
+        other => fallback_array(other)
+            .iter()
+            .map(|s| delimited_len(delimited_len(s.len())))
+            .sum(),
+    }
+}
+
+pub(super) fn array_values(out: &mut Vec<u8>, array: &Array) {
+    match array {
+        Array::Bool(v) => {
+            for b in v {
+                header(out, 1, 2);
+                key(out, 2, WIRE_VARINT);
+                out.push(u8::from(*b));
+            }
+        }
+        Array::I64(v) => {
+            for i in v {
+                header(out, 1, 1 + varint_len(*i as u64));
+                key(out, 3, WIRE_VARINT);
+                varint(out, *i as u64);
+            }
+        }
+        Array::F64(v) => {
+            for f in v {
+                header(out, 1, 1 + 8);
+                key(out, 4, WIRE_FIXED64);
+                out.extend_from_slice(&f.to_le_bytes());
+            }
+        }
+        Array::String(v) => {
+            for s in v {
+                header(out, 1, delimited_len(s.as_str().len()));
+                oneof_string(out, s);
+            }
+        }
+        other => {
+            for s in fallback_array(other) {
+                header(out, 1, delimited_len(s.len()));
+                header(out, 1, s.len());
+                out.extend_from_slice(s.as_bytes());
+            }
+        }
+    }
+}
+
+/// An array of a kind this encoder does not know, as one string (see
+/// [`fallback_text`]).
+fn fallback_array(array: &Array) -> Vec<String> {
+    vec![array.to_string()]
+}
+
+// ------------------------------------------------------------- wire format
+
+pub(super) const WIRE_VARINT: u32 = 0;
+pub(super) const WIRE_FIXED64: u32 = 1;
+pub(super) const WIRE_DELIMITED: u32 = 2;
+pub(super) const WIRE_FIXED32: u32 = 5;
+
+/// Bytes of `value` as a varint (prost's formula).
+pub(super) fn varint_len(value: u64) -> usize {
+    ((((value | 1).leading_zeros() ^ 63) * 9 + 73) / 64) as usize
+}
+
+pub(super) fn varint(out: &mut Vec<u8>, mut value: u64) {
+    while value >= 0x80 {
+        out.push((value as u8) | 0x80);
+        value >>= 7;
+    }
+    out.push(value as u8);
+}
+
+pub(super) fn key(out: &mut Vec<u8>, tag: u32, wire_type: u32) {
+    varint(out, u64::from(tag << 3 | wire_type));
+}
+
+/// A length-delimited field of `len` content bytes, its key included (every
+/// tag written with this is below 16: a one-byte key).
+pub(super) fn delimited_len(len: usize) -> usize {
+    1 + varint_len(len as u64) + len
+}
+
+/// Key and length of a length-delimited field; the content follows.
+pub(super) fn header(out: &mut Vec<u8>, tag: u32, len: usize) {
+    key(out, tag, WIRE_DELIMITED);
+    varint(out, len as u64);
+}
+
+/// A proto3 string field: nothing when empty.
+pub(super) fn string_len(s: &str) -> usize {
+    if s.is_empty() {
+        0
+    } else {
+        delimited_len(s.len())
+    }
+}
+
+pub(super) fn string(out: &mut Vec<u8>, tag: u32, s: &str) {
+    if !s.is_empty() {
+        header(out, tag, s.len());
+        out.extend_from_slice(s.as_bytes());
+    }
+}
+
+pub(super) fn bytes(out: &mut Vec<u8>, tag: u32, b: &[u8]) {
+    header(out, tag, b.len());
+    out.extend_from_slice(b);
+}
+
+/// A proto3 varint field (integer or enum): nothing when zero.
+pub(super) fn varint_field_len(value: u64) -> usize {
+    if value == 0 { 0 } else { 1 + varint_len(value) }
+}
+
+pub(super) fn varint_field(out: &mut Vec<u8>, tag: u32, value: u64) {
+    if value != 0 {
+        key(out, tag, WIRE_VARINT);
+        varint(out, value);
+    }
+}
+
+/// A proto3 `fixed64` or `fixed32` field, given as its little-endian bytes:
+/// nothing when zero.
+pub(super) fn fixed_field_len<const N: usize>(le_bytes: [u8; N]) -> usize {
+    if le_bytes == [0; N] { 0 } else { 1 + N }
+}
+
+pub(super) fn fixed_field<const N: usize>(out: &mut Vec<u8>, tag: u32, le_bytes: [u8; N]) {
+    if le_bytes != [0; N] {
+        key(out, tag, if N == 8 { WIRE_FIXED64 } else { WIRE_FIXED32 });
+        out.extend_from_slice(&le_bytes);
+    }
+}
