@@ -11,8 +11,8 @@
 
 use super::wire::*;
 use crate::export::logs::LogItem;
+use opentelemetry::Key;
 use opentelemetry::logs::AnyValue;
-use opentelemetry::{InstrumentationScope, Key};
 use opentelemetry_sdk::logs::SdkLogRecord;
 
 /// The log attribute limits (`OTEL_LOGRECORD_ATTRIBUTE_*`).
@@ -28,100 +28,19 @@ pub(crate) fn encode_request(
     resource: &EncodedResource,
     limits: LogLimits,
 ) -> Vec<u8> {
-    let groups = group_by_scope(batch);
+    // A record's scope is named after its target when it has one.
+    let groups = group_by_scope(
+        batch
+            .iter()
+            .map(|(record, scope)| (record.target().map_or(scope.name(), |t| t.as_ref()), scope)),
+    );
     let record_lens: Vec<usize> = batch
         .iter()
         .map(|(record, _)| record_len(record, limits))
         .collect();
-    let group_lens: Vec<usize> = groups
-        .iter()
-        .map(|g| {
-            let records: usize = g
-                .members
-                .iter()
-                .map(|&i| delimited_len(record_lens[i]))
-                .sum();
-            delimited_len(scope_len(g.name, g.scope)) + records + string_len(g.schema_url())
-        })
-        .collect();
-    let resource_logs_len = delimited_len(resource.resource.len())
-        + group_lens.iter().map(|&n| delimited_len(n)).sum::<usize>()
-        + string_len(&resource.schema_url);
-
-    let mut out = Vec::with_capacity(delimited_len(resource_logs_len));
-    // ExportLogsServiceRequest.resource_logs = 1
-    header(&mut out, 1, resource_logs_len);
-    // ResourceLogs.resource = 1
-    header(&mut out, 1, resource.resource.len());
-    out.extend_from_slice(&resource.resource);
-    for (g, &group_len) in groups.iter().zip(&group_lens) {
-        // ResourceLogs.scope_logs = 2
-        header(&mut out, 2, group_len);
-        // ScopeLogs.scope = 1
-        header(&mut out, 1, scope_len(g.name, g.scope));
-        scope(&mut out, g.name, g.scope);
-        for &i in &g.members {
-            // ScopeLogs.log_records = 2
-            header(&mut out, 2, record_lens[i]);
-            record(&mut out, &batch[i].0, limits);
-        }
-        // ScopeLogs.schema_url = 3
-        string(&mut out, 3, g.schema_url());
-    }
-    // ResourceLogs.schema_url = 3
-    string(&mut out, 3, &resource.schema_url);
-    out
-}
-
-/// Records of one scope: the emitting scope, named after the record's
-/// target when it has one.
-struct ScopeGroup<'a> {
-    name: &'a str,
-    scope: &'a InstrumentationScope,
-    members: Vec<usize>,
-}
-
-impl ScopeGroup<'_> {
-    fn schema_url(&self) -> &str {
-        self.scope.schema_url().unwrap_or_default()
-    }
-
-    fn holds(&self, name: &str, scope: &InstrumentationScope) -> bool {
-        self.name == name
-            && self.scope.version().unwrap_or_default() == scope.version().unwrap_or_default()
-            && self.schema_url() == scope.schema_url().unwrap_or_default()
-            && self.scope.attributes().eq(scope.attributes())
-    }
-}
-
-/// The records' indices per scope, in order of first appearance; the last
-/// group matched is tried first.
-fn group_by_scope(batch: &[LogItem]) -> Vec<ScopeGroup<'_>> {
-    let mut groups: Vec<ScopeGroup<'_>> = Vec::new();
-    let mut last = 0;
-    for (i, (record, scope)) in batch.iter().enumerate() {
-        let name: &str = record.target().map_or(scope.name(), |t| t.as_ref());
-        let found = if groups.get(last).is_some_and(|g| g.holds(name, scope)) {
-            Some(last)
-        } else {
-            groups.iter().position(|g| g.holds(name, scope))
-        };
-        match found {
-            Some(g) => {
-                groups[g].members.push(i);
-                last = g;
-            }
-            None => {
-                last = groups.len();
-                groups.push(ScopeGroup {
-                    name,
-                    scope,
-                    members: vec![i],
-                });
-            }
-        }
-    }
-    groups
+    encode_grouped(resource, &groups, &record_lens, |out, i| {
+        record(out, &batch[i].0, limits)
+    })
 }
 
 // ------------------------------------------------------------- LogRecord
@@ -301,7 +220,7 @@ mod tests {
     use crate::export::logs::encode;
     use opentelemetry::logs::{LogRecord as _, Logger as _, LoggerProvider as _, Severity};
     use opentelemetry::trace::{SpanId, TraceFlags, TraceId};
-    use opentelemetry::{KeyValue, StringValue};
+    use opentelemetry::{InstrumentationScope, KeyValue, StringValue};
     use opentelemetry_proto::tonic::collector::logs::v1::ExportLogsServiceRequest;
     use opentelemetry_proto::tonic::common::v1::{AnyValue as ProtoAny, any_value};
     use opentelemetry_proto::transform::common::tonic::ResourceAttributesWithSchema;

@@ -14,13 +14,16 @@
 //! every span): the tests decode both and compare them.
 
 use super::wire::*;
-use opentelemetry::InstrumentationScope;
 use opentelemetry::trace::{SpanId, SpanKind, Status};
 use opentelemetry_sdk::trace::SpanData;
 
 /// `ExportTraceServiceRequest` with one `ResourceSpans` holding `spans`.
 pub(crate) fn encode_request(spans: &[SpanData], resource: &EncodedResource) -> Vec<u8> {
-    let groups = group_by_scope(spans);
+    let groups = group_by_scope(
+        spans
+            .iter()
+            .map(|s| (s.instrumentation_scope.name(), &s.instrumentation_scope)),
+    );
     // The `tracestate` header is built once per span (empty: no allocation).
     let states: Vec<String> = spans
         .iter()
@@ -31,85 +34,9 @@ pub(crate) fn encode_request(spans: &[SpanData], resource: &EncodedResource) -> 
         .zip(&states)
         .map(|(span, state)| span_len(span, state))
         .collect();
-    let group_lens: Vec<usize> = groups
-        .iter()
-        .map(|group| {
-            let spans: usize = group
-                .members
-                .iter()
-                .map(|&i| delimited_len(span_lens[i]))
-                .sum();
-            delimited_len(scope_len(group.scope.name(), group.scope))
-                + spans
-                + string_len(scope_schema(group.scope))
-        })
-        .collect();
-    let resource_spans_len = delimited_len(resource.resource.len())
-        + group_lens.iter().map(|&n| delimited_len(n)).sum::<usize>()
-        + string_len(&resource.schema_url);
-
-    let mut out = Vec::with_capacity(delimited_len(resource_spans_len));
-    // ExportTraceServiceRequest.resource_spans = 1
-    header(&mut out, 1, resource_spans_len);
-    // ResourceSpans.resource = 1
-    header(&mut out, 1, resource.resource.len());
-    out.extend_from_slice(&resource.resource);
-    for (group, &group_len) in groups.iter().zip(&group_lens) {
-        // ResourceSpans.scope_spans = 2
-        header(&mut out, 2, group_len);
-        // ScopeSpans.scope = 1
-        header(&mut out, 1, scope_len(group.scope.name(), group.scope));
-        scope(&mut out, group.scope.name(), group.scope);
-        for &i in &group.members {
-            // ScopeSpans.spans = 2
-            header(&mut out, 2, span_lens[i]);
-            span(&mut out, &spans[i], &states[i]);
-        }
-        // ScopeSpans.schema_url = 3
-        string(&mut out, 3, scope_schema(group.scope));
-    }
-    // ResourceSpans.schema_url = 3
-    string(&mut out, 3, &resource.schema_url);
-    out
-}
-
-struct ScopeGroup<'a> {
-    scope: &'a InstrumentationScope,
-    members: Vec<usize>,
-}
-
-/// The spans' indices per instrumentation scope, scopes in order of first
-/// appearance. A batch holds few scopes and runs of spans of one scope:
-/// the last group matched is tried first, then the others.
-fn group_by_scope(spans: &[SpanData]) -> Vec<ScopeGroup<'_>> {
-    let mut groups: Vec<ScopeGroup<'_>> = Vec::new();
-    let mut last = 0;
-    for (i, span) in spans.iter().enumerate() {
-        let scope = &span.instrumentation_scope;
-        let found = if groups.get(last).is_some_and(|g| g.scope == scope) {
-            Some(last)
-        } else {
-            groups.iter().position(|g| g.scope == scope)
-        };
-        match found {
-            Some(g) => {
-                groups[g].members.push(i);
-                last = g;
-            }
-            None => {
-                last = groups.len();
-                groups.push(ScopeGroup {
-                    scope,
-                    members: vec![i],
-                });
-            }
-        }
-    }
-    groups
-}
-
-fn scope_schema(scope: &InstrumentationScope) -> &str {
-    scope.schema_url().unwrap_or_default()
+    encode_grouped(resource, &groups, &span_lens, |out, i| {
+        span(out, &spans[i], &states[i])
+    })
 }
 
 // ------------------------------------------------------------ the messages
@@ -273,7 +200,7 @@ fn link_len(link: &opentelemetry::trace::Link) -> usize {
 mod tests {
     use super::*;
     use opentelemetry::trace::{Event, Link, SpanContext, SpanId, TraceFlags, TraceId, TraceState};
-    use opentelemetry::{Array, KeyValue, Value};
+    use opentelemetry::{Array, InstrumentationScope, KeyValue, Value};
     use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
     use opentelemetry_proto::transform::common::tonic::ResourceAttributesWithSchema;
     use opentelemetry_proto::transform::trace::tonic::group_spans_by_resource_and_scope;

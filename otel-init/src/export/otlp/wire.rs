@@ -28,6 +28,109 @@ impl EncodedResource {
     }
 }
 
+// ------------------------------------------------ the request's framing
+
+/// The items of one instrumentation scope in a request. `name` is the
+/// scope's own name, or for logs the record's target.
+pub(super) struct ScopeGroup<'a> {
+    pub name: &'a str,
+    pub scope: &'a InstrumentationScope,
+    /// Indices of the items, in batch order.
+    pub members: Vec<usize>,
+}
+
+impl ScopeGroup<'_> {
+    fn schema_url(&self) -> &str {
+        self.scope.schema_url().unwrap_or_default()
+    }
+
+    /// Whether an item of scope `scope` named `name` belongs here: the same
+    /// scope on the wire (a missing version or schema is an empty one).
+    fn holds(&self, name: &str, scope: &InstrumentationScope) -> bool {
+        self.name == name
+            && self.scope.version().unwrap_or_default() == scope.version().unwrap_or_default()
+            && self.schema_url() == scope.schema_url().unwrap_or_default()
+            && self.scope.attributes().eq(scope.attributes())
+    }
+}
+
+/// The items' indices per scope, scopes in order of first appearance. A
+/// batch holds few scopes and runs of items of one scope: the last group
+/// matched is tried first, then the others.
+pub(super) fn group_by_scope<'a>(
+    scopes: impl Iterator<Item = (&'a str, &'a InstrumentationScope)>,
+) -> Vec<ScopeGroup<'a>> {
+    let mut groups: Vec<ScopeGroup<'a>> = Vec::new();
+    let mut last = 0;
+    for (i, (name, scope)) in scopes.enumerate() {
+        let found = if groups.get(last).is_some_and(|g| g.holds(name, scope)) {
+            Some(last)
+        } else {
+            groups.iter().position(|g| g.holds(name, scope))
+        };
+        match found {
+            Some(g) => {
+                groups[g].members.push(i);
+                last = g;
+            }
+            None => {
+                last = groups.len();
+                groups.push(ScopeGroup {
+                    name,
+                    scope,
+                    members: vec![i],
+                });
+            }
+        }
+    }
+    groups
+}
+
+/// An `ExportTraceServiceRequest` or `ExportLogsServiceRequest` (they share
+/// their field numbers): one resource entry holding `groups`, item `i`
+/// written by `write_item` in `item_lens[i]` bytes.
+pub(super) fn encode_grouped(
+    resource: &EncodedResource,
+    groups: &[ScopeGroup<'_>],
+    item_lens: &[usize],
+    mut write_item: impl FnMut(&mut Vec<u8>, usize),
+) -> Vec<u8> {
+    let group_lens: Vec<usize> = groups
+        .iter()
+        .map(|g| {
+            let items: usize = g.members.iter().map(|&i| delimited_len(item_lens[i])).sum();
+            delimited_len(scope_len(g.name, g.scope)) + items + string_len(g.schema_url())
+        })
+        .collect();
+    let resource_entry_len = delimited_len(resource.resource.len())
+        + group_lens.iter().map(|&n| delimited_len(n)).sum::<usize>()
+        + string_len(&resource.schema_url);
+
+    let mut out = Vec::with_capacity(delimited_len(resource_entry_len));
+    // Export*ServiceRequest.resource_spans / resource_logs = 1
+    header(&mut out, 1, resource_entry_len);
+    // Resource*.resource = 1
+    header(&mut out, 1, resource.resource.len());
+    out.extend_from_slice(&resource.resource);
+    for (g, &group_len) in groups.iter().zip(&group_lens) {
+        // Resource*.scope_spans / scope_logs = 2
+        header(&mut out, 2, group_len);
+        // Scope*.scope = 1
+        header(&mut out, 1, scope_len(g.name, g.scope));
+        scope(&mut out, g.name, g.scope);
+        for &i in &g.members {
+            // Scope*.spans / log_records = 2
+            header(&mut out, 2, item_lens[i]);
+            write_item(&mut out, i);
+        }
+        // Scope*.schema_url = 3
+        string(&mut out, 3, g.schema_url());
+    }
+    // Resource*.schema_url = 3
+    string(&mut out, 3, &resource.schema_url);
+    out
+}
+
 // ---------------------------------------------------- scope and times
 
 /// The `InstrumentationScope` message, named `name` (the scope's own name,
