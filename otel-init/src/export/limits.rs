@@ -5,11 +5,14 @@ use opentelemetry::{Array, KeyValue, StringValue, Value};
 use opentelemetry_proto::tonic::common::v1::{AnyValue, KeyValue as ProtoKeyValue, any_value};
 use opentelemetry_sdk::trace::SpanData;
 
-/// The longest prefix of `s` of at most `max` characters.
+/// The first `max` characters of `s`, if it has more.
+pub(crate) fn char_prefix(s: &str, max: usize) -> Option<&str> {
+    s.char_indices().nth(max).map(|(cut, _)| &s[..cut])
+}
+
+/// The longest prefix of `s` of at most `max` characters, if `s` is longer.
 fn truncated(s: &str, max: usize) -> Option<String> {
-    s.char_indices()
-        .nth(max)
-        .map(|(cut, _)| s[..cut].to_owned())
+    char_prefix(s, max).map(str::to_owned)
 }
 
 fn truncate_value(value: &mut Value, max: usize) {

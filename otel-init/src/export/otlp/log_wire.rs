@@ -10,6 +10,7 @@
 //! and compare them.
 
 use super::wire::*;
+use crate::export::limits::char_prefix;
 use crate::export::logs::LogItem;
 use opentelemetry::Key;
 use opentelemetry::logs::AnyValue;
@@ -114,10 +115,7 @@ fn record(out: &mut Vec<u8>, record: &SdkLogRecord, limits: LogLimits) {
 
 /// `s` cut to at most `max` characters.
 fn limited(s: &str, max: Option<usize>) -> &str {
-    match max.and_then(|m| s.char_indices().nth(m)) {
-        Some((cut, _)) => &s[..cut],
-        None => s,
-    }
+    max.and_then(|m| char_prefix(s, m)).unwrap_or(s)
 }
 
 fn log_key_value_len(key: &str, value: &AnyValue, max: Option<usize>) -> usize {
