@@ -357,13 +357,17 @@ fn assert_one_trace_spans_the_services(run: &Run, db_system: &str) {
         .filter(|c| attr(&c.span.attributes, "http.response.status_code").as_deref() == Some("200"))
         .find_map(|checkout| {
             let trace = &checkout.span.trace_id;
-            let stock_call = run.spans.iter().find(|r| {
-                r.service == "storefront"
-                    && r.span.name == "GET /stock"
-                    && r.span.kind == 3
-                    && &r.span.trace_id == trace
-                    && run.descends_from(&r.span, &checkout.span)
-            })?;
+            // The storefront's CLIENT span `name` under this checkout.
+            let client_call = |name: &str| {
+                run.spans.iter().find(|r| {
+                    r.service == "storefront"
+                        && r.span.name == name
+                        && r.span.kind == 3
+                        && &r.span.trace_id == trace
+                        && run.descends_from(&r.span, &checkout.span)
+                })
+            };
+            let stock_call = client_call("GET /stock")?;
             let inventory = run
                 .children(&stock_call.span)
                 .find(|r| r.service == "inventory" && r.span.kind == 2)?;
@@ -371,13 +375,7 @@ fn assert_one_trace_spans_the_services(run: &Run, db_system: &str) {
                 r.span.kind == 3
                     && attr(&r.span.attributes, "db.system.name").as_deref() == Some(db_system)
             })?;
-            let charge_call = run.spans.iter().find(|r| {
-                r.service == "storefront"
-                    && r.span.name == "POST /charge"
-                    && r.span.kind == 3
-                    && &r.span.trace_id == trace
-                    && run.descends_from(&r.span, &checkout.span)
-            })?;
+            let charge_call = client_call("POST /charge")?;
             let payment = run
                 .children(&charge_call.span)
                 .find(|r| r.service == "payment" && r.span.kind == 2)?;
