@@ -37,7 +37,15 @@
 //! gRPC to otel-testing's `OtlpReceiver` instead (decodes and keeps every
 //! span: the setup of the first published figures).
 //!
+//! 3. `OTEL_SQLX_BENCH_COUNT=N`: instead of the above, N lookups per case,
+//!    one client, then a flush: for counting instructions under callgrind
+//!    (`otel-sqlx/benches/instructions.sh`).
+//!
 //! Run with `cargo bench -p otel-sqlx --bench overhead`.
+//! `OTEL_SQLX_BENCH_ONLY` picks parts, comma-separated: `sqlite`,
+//! `postgres` (one client), `postgres_concurrent`; all by default.
+//! `OTEL_SQLX_BENCH_CASES` picks cases the same way (`raw` always runs: it
+//! is the baseline).
 
 use std::future::Future;
 use std::sync::Arc;
@@ -55,6 +63,14 @@ const PG_URL: &str = "postgres://postgres@127.0.0.1:5432/test";
 const RECEIVER_THREADS: &str = "bench-receiver";
 /// Rounds of the summary; `OTEL_SQLX_BENCH_ROUNDS` overrides.
 const DEFAULT_ROUNDS: usize = 40;
+
+/// Whether `part` is to run (`OTEL_SQLX_BENCH_ONLY`).
+fn selected(part: &str) -> bool {
+    match std::env::var("OTEL_SQLX_BENCH_ONLY") {
+        Ok(parts) => parts.split(',').any(|p| p.trim() == part),
+        Err(_) => true,
+    }
+}
 
 fn rounds() -> usize {
     std::env::var("OTEL_SQLX_BENCH_ROUNDS")
@@ -86,6 +102,20 @@ const CASES: [Case; 4] = [
 ];
 
 impl Case {
+    /// The cases to run: `OTEL_SQLX_BENCH_CASES`, else all.
+    fn selected() -> Vec<Case> {
+        let chosen = std::env::var("OTEL_SQLX_BENCH_CASES").ok();
+        CASES
+            .into_iter()
+            .filter(|case| {
+                *case == Case::Raw
+                    || chosen
+                        .as_deref()
+                        .is_none_or(|list| list.split(',').any(|c| c.trim() == case.name()))
+            })
+            .collect()
+    }
+
     fn name(self) -> &'static str {
         match self {
             Case::Raw => "raw",
@@ -492,9 +522,9 @@ fn bench_database<DB, Fut>(
     // backend process), so that no case is favoured by where the scheduler
     // put its backend.
     let base = rt.block_on(connect());
-    let pools: Vec<(Case, BenchPool<DB>)> = CASES
-        .iter()
-        .map(|&case| (case, pipelines.wrap(case, base.clone())))
+    let pools: Vec<(Case, BenchPool<DB>)> = Case::selected()
+        .into_iter()
+        .map(|case| (case, pipelines.wrap(case, base.clone())))
         .collect();
     let mut group = c.benchmark_group(name);
     group
@@ -521,18 +551,71 @@ fn bench_database<DB, Fut>(
     }
 }
 
-fn main() {
-    let mut criterion = Criterion::default().configure_from_args();
-    let pipelines = Pipelines::start();
+/// `OTEL_SQLX_BENCH_COUNT`: N lookups per selected case on one database,
+/// then a flush, and nothing else.
+fn count_only(pipelines: &Pipelines, lookups: u64) {
+    fn run<DB>(
+        pipelines: &Pipelines,
+        base: Pool<DB>,
+        rt: &tokio::runtime::Runtime,
+        sql: &'static str,
+        lookups: u64,
+    ) where
+        DB: otel_sqlx::InstrumentedDatabase,
+        for<'c> &'c mut DB::Connection: Executor<'c, Database = DB>,
+        for<'r> (i64, String): sqlx::FromRow<'r, DB::Row>,
+        i64: for<'q> sqlx::Encode<'q, DB> + sqlx::Type<DB>,
+        for<'q> <DB as Database>::Arguments: sqlx::IntoArguments<DB>,
+    {
+        for case in Case::selected() {
+            let pool = pipelines.wrap(case, base.clone());
+            rt.block_on(async {
+                for n in 0..lookups {
+                    lookup_on(&pool, sql, (n % ROWS as u64) as i64 + 1).await;
+                }
+            });
+            pipelines.flush();
+        }
+    }
+    let rt = runtime();
+    if selected("sqlite") {
+        run(
+            pipelines,
+            rt.block_on(sqlite_pool()),
+            &rt,
+            SQLITE_LOOKUP,
+            lookups,
+        );
+    }
+    if selected("postgres") && postgres_available() {
+        run(pipelines, rt.block_on(pg_pool(1)), &rt, PG_LOOKUP, lookups);
+    }
+}
 
-    bench_database(
-        &mut criterion,
-        &pipelines,
-        "sqlite_memory",
-        SQLITE_LOOKUP,
-        sqlite_pool,
-    );
-    if postgres_available() {
+fn main() {
+    let pipelines = Pipelines::start();
+    if let Some(lookups) = std::env::var("OTEL_SQLX_BENCH_COUNT")
+        .ok()
+        .and_then(|n| n.parse().ok())
+    {
+        count_only(&pipelines, lookups);
+        pipelines.shutdown();
+        return;
+    }
+    let mut criterion = Criterion::default().configure_from_args();
+
+    if selected("sqlite") {
+        bench_database(
+            &mut criterion,
+            &pipelines,
+            "sqlite_memory",
+            SQLITE_LOOKUP,
+            sqlite_pool,
+        );
+    }
+    let postgres =
+        (selected("postgres") || selected("postgres_concurrent")) && postgres_available();
+    if postgres && selected("postgres") {
         bench_database(
             &mut criterion,
             &pipelines,
@@ -540,15 +623,17 @@ fn main() {
             PG_LOOKUP,
             || pg_pool(1),
         );
+    }
+    if postgres && selected("postgres_concurrent") {
         let rt = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(2)
             .enable_all()
             .build()
             .expect("runtime");
         let base = rt.block_on(pg_pool(CONCURRENT_CLIENTS as u32));
-        let pools: Vec<(Case, BenchPool<Postgres>)> = CASES
-            .iter()
-            .map(|&case| (case, pipelines.wrap(case, base.clone())))
+        let pools: Vec<(Case, BenchPool<Postgres>)> = Case::selected()
+            .into_iter()
+            .map(|case| (case, pipelines.wrap(case, base.clone())))
             .collect();
         summarize(
             "postgres_loopback_concurrent",
