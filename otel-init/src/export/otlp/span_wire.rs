@@ -24,19 +24,33 @@ pub(crate) fn encode_request(spans: &[SpanData], resource: &EncodedResource) -> 
             .iter()
             .map(|s| (s.instrumentation_scope.name(), &s.instrumentation_scope)),
     );
-    // The `tracestate` header is built once per span (empty: no allocation).
-    let states: Vec<String> = spans
-        .iter()
-        .map(|s| s.span_context.trace_state().header())
-        .collect();
+    let prepared: Vec<Prepared> = spans.iter().map(Prepared::new).collect();
     let span_lens: Vec<usize> = spans
         .iter()
-        .zip(&states)
-        .map(|(span, state)| span_len(span, state))
+        .zip(&prepared)
+        .map(|(span, prepared)| span_len(span, prepared))
         .collect();
     encode_grouped(resource, &groups, &span_lens, |out, i| {
-        span(out, &spans[i], &states[i])
+        span(out, &spans[i], &prepared[i])
     })
+}
+
+/// What both passes over a span need, computed once.
+struct Prepared {
+    /// The `tracestate` header (empty: no allocation).
+    trace_state: String,
+    start: u64,
+    end: u64,
+}
+
+impl Prepared {
+    fn new(span: &SpanData) -> Self {
+        Prepared {
+            trace_state: span.span_context.trace_state().header(),
+            start: nanos(span.start_time),
+            end: nanos(span.end_time),
+        }
+    }
 }
 
 // ------------------------------------------------------------ the messages
@@ -82,16 +96,16 @@ fn status_len(status: &Status) -> usize {
     string_len(status_message(status)) + varint_field_len(status_code(status))
 }
 
-fn span_len(span: &SpanData, trace_state: &str) -> usize {
+fn span_len(span: &SpanData, prepared: &Prepared) -> usize {
     let mut len = delimited_len(16) + delimited_len(8);
-    len += string_len(trace_state);
+    len += string_len(&prepared.trace_state);
     if span.parent_span_id != SpanId::INVALID {
         len += delimited_len(8);
     }
     len += string_len(&span.name);
     len += varint_field_len(span_kind(&span.span_kind));
-    len += fixed_field_len(nanos(span.start_time).to_le_bytes());
-    len += fixed_field_len(nanos(span.end_time).to_le_bytes());
+    len += fixed_field_len(prepared.start.to_le_bytes());
+    len += fixed_field_len(prepared.end.to_le_bytes());
     len += span
         .attributes
         .iter()
@@ -122,18 +136,18 @@ fn span_len(span: &SpanData, trace_state: &str) -> usize {
     len
 }
 
-fn span(out: &mut Vec<u8>, span: &SpanData, trace_state: &str) {
+fn span(out: &mut Vec<u8>, span: &SpanData, prepared: &Prepared) {
     let context = &span.span_context;
     bytes(out, 1, &context.trace_id().to_bytes());
     bytes(out, 2, &context.span_id().to_bytes());
-    string(out, 3, trace_state);
+    string(out, 3, &prepared.trace_state);
     if span.parent_span_id != SpanId::INVALID {
         bytes(out, 4, &span.parent_span_id.to_bytes());
     }
     string(out, 5, &span.name);
     varint_field(out, 6, span_kind(&span.span_kind));
-    fixed_field(out, 7, nanos(span.start_time).to_le_bytes());
-    fixed_field(out, 8, nanos(span.end_time).to_le_bytes());
+    fixed_field(out, 7, prepared.start.to_le_bytes());
+    fixed_field(out, 8, prepared.end.to_le_bytes());
     for kv in &span.attributes {
         key_value(out, 9, kv.key.as_str(), &kv.value);
     }

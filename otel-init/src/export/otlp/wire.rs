@@ -166,6 +166,7 @@ pub(super) fn attributes_len(attributes: &[KeyValue]) -> usize {
 
 // ------------------------------------------------------ KeyValue, AnyValue
 
+#[inline]
 pub(super) fn key_value_len(key: &str, value: &Value) -> usize {
     string_len(key) + delimited_len(any_value_len(value))
 }
@@ -185,6 +186,7 @@ fn fallback_text(value: &Value) -> Cow<'_, str> {
     value.as_str()
 }
 
+#[inline]
 pub(super) fn any_value_len(value: &Value) -> usize {
     match value {
         // A oneof member is written even when it holds its default.
@@ -225,6 +227,7 @@ pub(super) fn any_value(out: &mut Vec<u8>, value: &Value) {
 }
 
 /// `AnyValue.string_value`, written even when empty (a oneof member).
+#[inline]
 pub(super) fn oneof_string(out: &mut Vec<u8>, s: &StringValue) {
     header(out, 1, s.as_str().len());
     out.extend_from_slice(s.as_str().as_bytes());
@@ -303,11 +306,17 @@ pub(super) const WIRE_DELIMITED: u32 = 2;
 pub(super) const WIRE_FIXED32: u32 = 5;
 
 /// Bytes of `value` as a varint (prost's formula).
+#[inline]
 pub(super) fn varint_len(value: u64) -> usize {
     ((((value | 1).leading_zeros() ^ 63) * 9 + 73) / 64) as usize
 }
 
+#[inline]
 pub(super) fn varint(out: &mut Vec<u8>, mut value: u64) {
+    if value < 0x80 {
+        out.push(value as u8);
+        return;
+    }
     while value >= 0x80 {
         out.push((value as u8) | 0x80);
         value >>= 7;
@@ -315,23 +324,27 @@ pub(super) fn varint(out: &mut Vec<u8>, mut value: u64) {
     out.push(value as u8);
 }
 
+#[inline]
 pub(super) fn key(out: &mut Vec<u8>, tag: u32, wire_type: u32) {
     varint(out, u64::from(tag << 3 | wire_type));
 }
 
 /// A length-delimited field of `len` content bytes, its key included (every
 /// tag written with this is below 16: a one-byte key).
+#[inline]
 pub(super) fn delimited_len(len: usize) -> usize {
     1 + varint_len(len as u64) + len
 }
 
 /// Key and length of a length-delimited field; the content follows.
+#[inline]
 pub(super) fn header(out: &mut Vec<u8>, tag: u32, len: usize) {
     key(out, tag, WIRE_DELIMITED);
     varint(out, len as u64);
 }
 
 /// A proto3 string field: nothing when empty.
+#[inline]
 pub(super) fn string_len(s: &str) -> usize {
     if s.is_empty() {
         0
@@ -340,6 +353,7 @@ pub(super) fn string_len(s: &str) -> usize {
     }
 }
 
+#[inline]
 pub(super) fn string(out: &mut Vec<u8>, tag: u32, s: &str) {
     if !s.is_empty() {
         header(out, tag, s.len());
@@ -347,16 +361,19 @@ pub(super) fn string(out: &mut Vec<u8>, tag: u32, s: &str) {
     }
 }
 
+#[inline]
 pub(super) fn bytes(out: &mut Vec<u8>, tag: u32, b: &[u8]) {
     header(out, tag, b.len());
     out.extend_from_slice(b);
 }
 
 /// A proto3 varint field (integer or enum): nothing when zero.
+#[inline]
 pub(super) fn varint_field_len(value: u64) -> usize {
     if value == 0 { 0 } else { 1 + varint_len(value) }
 }
 
+#[inline]
 pub(super) fn varint_field(out: &mut Vec<u8>, tag: u32, value: u64) {
     if value != 0 {
         key(out, tag, WIRE_VARINT);
@@ -366,10 +383,12 @@ pub(super) fn varint_field(out: &mut Vec<u8>, tag: u32, value: u64) {
 
 /// A proto3 `fixed64` or `fixed32` field, given as its little-endian bytes:
 /// nothing when zero.
+#[inline]
 pub(super) fn fixed_field_len<const N: usize>(le_bytes: [u8; N]) -> usize {
     if le_bytes == [0; N] { 0 } else { 1 + N }
 }
 
+#[inline]
 pub(super) fn fixed_field<const N: usize>(out: &mut Vec<u8>, tag: u32, le_bytes: [u8; N]) {
     if le_bytes != [0; N] {
         key(out, tag, if N == 8 { WIRE_FIXED64 } else { WIRE_FIXED32 });
