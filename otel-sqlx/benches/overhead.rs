@@ -37,9 +37,8 @@
 //! gRPC to otel-testing's `OtlpReceiver` instead (decodes and keeps every
 //! span: the setup of the first published figures).
 //!
-//! 3. `OTEL_SQLX_BENCH_COUNT=N`: instead of the above, N lookups per case,
-//!    one client, then a flush: for counting instructions under callgrind
-//!    (`otel-sqlx/benches/instructions.sh`).
+//! Instructions per query, for the query path alone: the `query_cost`
+//! example.
 //!
 //! Run with `cargo bench -p otel-sqlx --bench overhead`.
 //! `OTEL_SQLX_BENCH_ONLY` picks parts, comma-separated: `sqlite`,
@@ -551,58 +550,9 @@ fn bench_database<DB, Fut>(
     }
 }
 
-/// `OTEL_SQLX_BENCH_COUNT`: N lookups per selected case on one database,
-/// then a flush, and nothing else.
-fn count_only(pipelines: &Pipelines, lookups: u64) {
-    fn run<DB>(
-        pipelines: &Pipelines,
-        base: Pool<DB>,
-        rt: &tokio::runtime::Runtime,
-        sql: &'static str,
-        lookups: u64,
-    ) where
-        DB: otel_sqlx::InstrumentedDatabase,
-        for<'c> &'c mut DB::Connection: Executor<'c, Database = DB>,
-        for<'r> (i64, String): sqlx::FromRow<'r, DB::Row>,
-        i64: for<'q> sqlx::Encode<'q, DB> + sqlx::Type<DB>,
-        for<'q> <DB as Database>::Arguments: sqlx::IntoArguments<DB>,
-    {
-        for case in Case::selected() {
-            let pool = pipelines.wrap(case, base.clone());
-            rt.block_on(async {
-                for n in 0..lookups {
-                    lookup_on(&pool, sql, (n % ROWS as u64) as i64 + 1).await;
-                }
-            });
-            pipelines.flush();
-        }
-    }
-    let rt = runtime();
-    if selected("sqlite") {
-        run(
-            pipelines,
-            rt.block_on(sqlite_pool()),
-            &rt,
-            SQLITE_LOOKUP,
-            lookups,
-        );
-    }
-    if selected("postgres") && postgres_available() {
-        run(pipelines, rt.block_on(pg_pool(1)), &rt, PG_LOOKUP, lookups);
-    }
-}
-
 fn main() {
-    let pipelines = Pipelines::start();
-    if let Some(lookups) = std::env::var("OTEL_SQLX_BENCH_COUNT")
-        .ok()
-        .and_then(|n| n.parse().ok())
-    {
-        count_only(&pipelines, lookups);
-        pipelines.shutdown();
-        return;
-    }
     let mut criterion = Criterion::default().configure_from_args();
+    let pipelines = Pipelines::start();
 
     if selected("sqlite") {
         bench_database(
