@@ -25,6 +25,9 @@
 //! `/proc/self/stat`. The receiver's runtime threads are named
 //! `bench-receiver` so that their CPU can be told apart.
 
+mod common;
+
+use common::{Cpu, RECEIVER_THREADS, process_cpu, self_cpu, stat_ticks};
 use criterion::{Criterion, Throughput};
 use otel_init::config::BatchConfig;
 use otel_init::opentelemetry::KeyValue;
@@ -33,14 +36,11 @@ use otel_init::opentelemetry_sdk::trace::SdkTracer;
 use otel_init::{ExporterKind, Protocol, Telemetry, TelemetryGuard};
 use otel_testing::{OtlpReceiver, Rotel};
 use std::hint::black_box;
-use std::path::Path;
 use std::time::{Duration, Instant};
 
 /// Spans created between two flushes in one measurement batch: half the
 /// queue, so the queue can never overflow however slow the exporter is.
 const CHUNK: u64 = 32_768;
-/// Name prefix of the receiver runtime's threads (at most 15 bytes in `comm`).
-const RECEIVER_THREADS: &str = "bench-receiver";
 /// The fixed rate of the CPU measurement.
 const RATE_PER_SEC: u64 = 10_000;
 /// Pacing tick of the CPU measurement.
@@ -108,66 +108,6 @@ fn one_span(tracer: &SdkTracer) {
 
 // ---------------------------------------------------------------- CPU time
 
-/// CPU time of one thread: schedstat (ns) if available, else stat ticks.
-fn task_cpu(task: &Path) -> Option<Duration> {
-    if let Ok(s) = std::fs::read_to_string(task.join("schedstat"))
-        && let Some(ns) = s.split_whitespace().next().and_then(|v| v.parse().ok())
-    {
-        return Some(Duration::from_nanos(ns));
-    }
-    let stat = std::fs::read_to_string(task.join("stat")).ok()?;
-    stat_ticks(&stat).map(|t| Duration::from_millis(t * 10))
-}
-
-/// utime + stime (clock ticks) of a `stat` line.
-fn stat_ticks(stat: &str) -> Option<u64> {
-    // Fields after the command, which is in parentheses and may hold spaces:
-    // state is field 3, utime field 14 and stime field 15.
-    let rest = &stat[stat.rfind(')')? + 1..];
-    let fields: Vec<&str> = rest.split_whitespace().collect();
-    let utime: u64 = fields.get(11)?.parse().ok()?;
-    let stime: u64 = fields.get(12)?.parse().ok()?;
-    Some(utime + stime)
-}
-
-/// Sum of CPU time of a process's live threads, split into those whose name
-/// starts with `split_prefix` and the others.
-#[derive(Debug, Clone, Copy, Default)]
-struct Cpu {
-    /// Every other thread: the bench thread, `otel-export`, ...
-    sdk: Duration,
-    /// The in-process receiver's runtime threads.
-    receiver: Duration,
-}
-
-impl std::ops::Sub for Cpu {
-    type Output = Cpu;
-    fn sub(self, rhs: Cpu) -> Cpu {
-        Cpu {
-            sdk: self.sdk.saturating_sub(rhs.sdk),
-            receiver: self.receiver.saturating_sub(rhs.receiver),
-        }
-    }
-}
-
-fn process_cpu(pid: &str) -> Cpu {
-    let mut cpu = Cpu::default();
-    let Ok(tasks) = std::fs::read_dir(format!("/proc/{pid}/task")) else {
-        return cpu;
-    };
-    for task in tasks.flatten() {
-        let path = task.path();
-        let comm = std::fs::read_to_string(path.join("comm")).unwrap_or_default();
-        let Some(t) = task_cpu(&path) else { continue };
-        if comm.trim().starts_with(RECEIVER_THREADS) {
-            cpu.receiver += t;
-        } else {
-            cpu.sdk += t;
-        }
-    }
-    cpu
-}
-
 /// Context switches so far of this process's `otel-export` threads: each is
 /// one time the export thread went to sleep or was preempted.
 fn export_thread_switches() -> u64 {
@@ -189,10 +129,6 @@ fn export_thread_switches() -> u64 {
             .sum::<u64>();
     }
     total
-}
-
-fn self_cpu() -> Cpu {
-    process_cpu("self")
 }
 
 /// The whole process's utime+stime from `/proc/self/stat`, dead threads included.

@@ -1,0 +1,154 @@
+//! Log export benchmark: what one log record costs, from a `tracing` event
+//! through otel-init's log bridge and batching queue to OTLP/gRPC, after the
+//! method of the span export bench (`export.rs`).
+//!
+//! One thread emits `tracing::info!` events (a message and three fields) in
+//! chunks; each chunk ends with `force_flush()`, so what is measured is
+//! records delivered, not records queued. CPU is the process's threads except
+//! the in-process receiver's (the application thread plus `otel-export`),
+//! per record. Cases:
+//! - `no_exporter`: the same events with otel-init's layers but no logs
+//!   exporter: the `tracing` dispatch alone (the baseline);
+//! - `otlp_receiver`: OTLP/gRPC to otel-testing's in-process receiver;
+//! - `otlp_rotel`: OTLP/gRPC to a real rotel collector forwarding to that
+//!   receiver (skipped with a message when rotel is not installed).
+//!
+//! Every exporting case checks that every record arrived and that the
+//! export report is clean. `LOGS_BENCH_CHUNKS` sets the number of chunks
+//! (default 40 of 1,024 records).
+//!
+//! Run with `cargo bench -p otel-init --bench logs`.
+
+mod common;
+
+use common::{RECEIVER_THREADS, named_threads_cpu, self_cpu};
+use otel_init::config::BatchConfig;
+use otel_init::{ExporterKind, Protocol, Telemetry, TelemetryGuard};
+use otel_testing::{OtlpReceiver, Rotel};
+use std::time::{Duration, Instant};
+use tracing_subscriber::layer::SubscriberExt as _;
+
+/// Records between two flushes: half the queue, which never overflows.
+const CHUNK: u64 = 1024;
+const DEFAULT_CHUNKS: u64 = 40;
+/// otel-init's export thread.
+const EXPORT_THREAD: &str = "otel-export";
+
+fn chunks() -> u64 {
+    std::env::var("LOGS_BENCH_CHUNKS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .filter(|&n: &u64| n > 0)
+        .unwrap_or(DEFAULT_CHUNKS)
+}
+
+/// A pipeline exporting logs to `endpoint` over OTLP/gRPC, or to nothing.
+fn build_guard(endpoint: Option<&str>) -> TelemetryGuard {
+    let builder = Telemetry::builder_from_env(&[
+        ("OTEL_SERVICE_NAME", "otel-init-bench"),
+        ("OTEL_LOG_LEVEL", "warn"),
+    ])
+    .traces_exporters([])
+    .metrics_exporters([])
+    .log_batch(BatchConfig {
+        schedule_delay: Duration::from_secs(1),
+        export_timeout: Duration::from_secs(30),
+        max_queue_size: 2 * CHUNK as usize,
+        max_export_batch_size: 512,
+    })
+    .shutdown_timeout(Duration::from_secs(30))
+    .without_globals();
+    let builder = match endpoint {
+        None => builder.logs_exporters([]),
+        Some(url) => builder
+            .logs_exporters([ExporterKind::Otlp])
+            .otlp_protocol(Protocol::Grpc)
+            .otlp_endpoint(url),
+    };
+    builder.build().expect("valid bench pipeline")
+}
+
+/// The measured operation.
+#[inline]
+fn one_record(n: u64) {
+    tracing::info!(
+        order.id = n as i64,
+        customer.id = "c-17",
+        order.amount = 12.5_f64,
+        "order placed"
+    );
+}
+
+/// Runs one case and prints its CPU per record and records per second.
+fn run_case(name: &str, endpoint: Option<&str>, receiver: Option<&OtlpReceiver>) {
+    let guard = build_guard(endpoint);
+    let subscriber = tracing_subscriber::registry().with(guard.layer());
+    let records = chunks() * CHUNK;
+    let before = receiver.map_or(0, |r| r.log_records().len() as u64);
+    let (cpu, export, wall) = tracing::subscriber::with_default(subscriber, || {
+        // Warm-up: connections, buffers.
+        for n in 0..CHUNK {
+            one_record(n);
+        }
+        guard.force_flush().expect("flush");
+        let cpu_before = self_cpu();
+        let export_before = named_threads_cpu(EXPORT_THREAD);
+        let started = Instant::now();
+        let mut n = 0;
+        for _ in 0..chunks() {
+            for _ in 0..CHUNK {
+                one_record(n);
+                n += 1;
+            }
+            guard.force_flush().expect("flush");
+        }
+        let export = named_threads_cpu(EXPORT_THREAD).saturating_sub(export_before);
+        (self_cpu() - cpu_before, export, started.elapsed())
+    });
+    if let Some(receiver) = receiver {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        let expected = before + records + CHUNK;
+        let mut got = receiver.log_records().len() as u64;
+        while got < expected && Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(100));
+            got = receiver.log_records().len() as u64;
+        }
+        assert_eq!(got, expected, "{name}: every record arrives");
+    }
+    let report = guard.shutdown();
+    assert!(report.is_clean(), "{name}: {report:?}");
+    let per_record = |d: Duration| d.as_nanos() as f64 / records as f64;
+    println!(
+        "{name:<14} {:>7.0} ns CPU/record, of which {:>5.0} ns on the export thread; {:>9.0} records/s ({records} records)",
+        per_record(cpu.sdk),
+        per_record(export),
+        records as f64 / wall.as_secs_f64(),
+    );
+}
+
+fn main() {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .thread_name(RECEIVER_THREADS)
+        .enable_all()
+        .build()
+        .expect("receiver runtime");
+    let receiver = runtime
+        .block_on(OtlpReceiver::start())
+        .expect("start the in-process OTLP receiver");
+
+    run_case("no_exporter", None, None);
+    run_case(
+        "otlp_receiver",
+        Some(&receiver.grpc_endpoint()),
+        Some(&receiver),
+    );
+    if Rotel::find().is_none() {
+        println!("SKIPPED: otlp_rotel: rotel not found (pip install rotel, or set ROTEL_AGENT)");
+    } else {
+        match Rotel::start_forwarding_to(&receiver.grpc_endpoint()) {
+            Ok(rotel) => run_case("otlp_rotel", Some(&rotel.grpc_endpoint()), Some(&receiver)),
+            Err(e) => println!("SKIPPED: otlp_rotel: rotel did not start: {e}"),
+        }
+    }
+}
