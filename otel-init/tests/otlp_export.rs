@@ -348,3 +348,54 @@ fn invalid_builder_settings_are_typed_errors() {
             .expect_err("missing CA file");
     assert!(err.to_string().contains("/nonexistent/ca.pem"), "{err}");
 }
+
+/// With two logs exporters, the last one's processor takes each record
+/// instead of copying it: whichever place OTLP has, it gets the whole record.
+#[test]
+fn every_logs_exporter_gets_the_whole_record_in_either_order() {
+    use otel_init::opentelemetry::logs::{
+        AnyValue, LogRecord as _, Logger as _, LoggerProvider as _,
+    };
+    for exporters in ["otlp,console", "console,otlp"] {
+        let h = Harness::start();
+        let endpoint = h.receiver.grpc_endpoint();
+        let guard = Telemetry::builder_from_env(&[
+            ("OTEL_EXPORTER_OTLP_PROTOCOL", "grpc"),
+            ("OTEL_EXPORTER_OTLP_ENDPOINT", endpoint.as_str()),
+            ("OTEL_TRACES_EXPORTER", "none"),
+            ("OTEL_METRICS_EXPORTER", "none"),
+            ("OTEL_LOGS_EXPORTER", exporters),
+        ])
+        .without_globals()
+        .build()
+        .expect("init");
+        let logger = guard
+            .logger_provider()
+            .expect("logs are on")
+            .logger("orders");
+        for n in 0..3_i64 {
+            let mut record = logger.create_log_record();
+            record.set_body(AnyValue::from(format!("order {n} placed")));
+            record.add_attribute("order.id", n);
+            logger.emit(record);
+        }
+        let report = guard.shutdown();
+        assert!(report.is_clean(), "{exporters}: {report:?}");
+        let mut records = h.receiver.log_records();
+        records.sort_by_key(|r| attr(&r.attributes, "order.id"));
+        assert_eq!(records.len(), 3, "{exporters}");
+        for (n, record) in records.iter().enumerate() {
+            let body = record.body.as_ref().and_then(|b| b.value.clone());
+            assert_eq!(
+                body,
+                Some(otel_testing::opentelemetry_proto::tonic::common::v1::any_value::Value::StringValue(format!("order {n} placed"))),
+                "{exporters}"
+            );
+            assert_eq!(
+                attr(&record.attributes, "order.id"),
+                Some(n.to_string()),
+                "{exporters}"
+            );
+        }
+    }
+}

@@ -9,7 +9,7 @@ use opentelemetry_proto::tonic::logs::v1::ResourceLogs;
 use opentelemetry_proto::transform::common::tonic::ResourceAttributesWithSchema;
 use opentelemetry_proto::transform::logs::tonic::group_logs_by_resource_and_scope;
 use opentelemetry_sdk::error::{OTelSdkError, OTelSdkResult};
-use opentelemetry_sdk::logs::{LogBatch, LogProcessor, SdkLogRecord};
+use opentelemetry_sdk::logs::{LogBatch, LogProcessor, SdkLogRecord, SdkLoggerProvider};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -20,20 +20,40 @@ pub(crate) type LogItem = (SdkLogRecord, InstrumentationScope);
 pub(crate) struct QueueingLogProcessor {
     pipeline: Pipeline<LogItem>,
     flush_timeout: Duration,
+    /// An empty record to leave in the place of the one taken, when this is
+    /// the provider's last processor (no other one needs the record after
+    /// it); `None`: the record is copied.
+    blank: Option<SdkLogRecord>,
 }
 
 impl QueueingLogProcessor {
-    pub(crate) fn new(pipeline: Pipeline<LogItem>, flush_timeout: Duration) -> Self {
+    /// `last`: whether this is the last processor of its provider, which
+    /// may then take each record instead of copying it.
+    pub(crate) fn new(pipeline: Pipeline<LogItem>, flush_timeout: Duration, last: bool) -> Self {
         Self {
             pipeline,
             flush_timeout,
+            blank: last.then(blank_record),
         }
     }
 }
 
+/// An empty record (the SDK makes records only through a logger).
+fn blank_record() -> SdkLogRecord {
+    use opentelemetry::logs::{Logger as _, LoggerProvider as _};
+    SdkLoggerProvider::builder()
+        .build()
+        .logger("otel-init")
+        .create_log_record()
+}
+
 impl LogProcessor for QueueingLogProcessor {
     fn emit(&self, record: &mut SdkLogRecord, scope: &InstrumentationScope) {
-        self.pipeline.push((record.clone(), scope.clone()));
+        let record = match &self.blank {
+            Some(blank) => std::mem::replace(record, blank.clone()),
+            None => record.clone(),
+        };
+        self.pipeline.push((record, scope.clone()));
     }
 
     fn force_flush(&self) -> OTelSdkResult {

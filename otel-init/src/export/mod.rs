@@ -213,7 +213,8 @@ pub(crate) fn build(s: ProviderSettings<'_>) -> Result<Providers, InitError> {
         None
     } else {
         let mut builder = SdkLoggerProvider::builder().with_resource(s.resource.clone());
-        for kind in &config.logs_exporters {
+        for (i, kind) in config.logs_exporters.iter().enumerate() {
+            let last = i + 1 == config.logs_exporters.len();
             let sink: Box<dyn pipeline::BatchSink<logs::LogItem>> = match kind {
                 ExporterKind::Otlp => Box::new(logs::OtlpLogSink {
                     client: client(Signal::Logs)?,
@@ -228,8 +229,11 @@ pub(crate) fn build(s: ProviderSettings<'_>) -> Result<Providers, InitError> {
                 }),
             };
             let p = Pipeline::start(&runtime, config.log_batch, sink, stats.logs.clone());
-            builder =
-                builder.with_log_processor(logs::QueueingLogProcessor::new(p, s.flush_timeout));
+            builder = builder.with_log_processor(logs::QueueingLogProcessor::new(
+                p,
+                s.flush_timeout,
+                last,
+            ));
         }
         Some(builder.build())
     };

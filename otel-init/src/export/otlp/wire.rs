@@ -60,6 +60,9 @@ impl ScopeGroup<'_> {
 pub(super) fn group_by_scope<'a>(
     scopes: impl Iterator<Item = (&'a str, &'a InstrumentationScope)>,
 ) -> Vec<ScopeGroup<'a>> {
+    // Most batches hold one scope: its list is sized for the whole batch
+    // at once rather than grown.
+    let items = scopes.size_hint().0;
     let mut groups: Vec<ScopeGroup<'a>> = Vec::new();
     let mut last = 0;
     for (i, (name, scope)) in scopes.enumerate() {
@@ -74,11 +77,13 @@ pub(super) fn group_by_scope<'a>(
                 last = g;
             }
             None => {
+                let mut members = Vec::with_capacity(if groups.is_empty() { items } else { 1 });
+                members.push(i);
                 last = groups.len();
                 groups.push(ScopeGroup {
                     name,
                     scope,
-                    members: vec![i],
+                    members,
                 });
             }
         }
