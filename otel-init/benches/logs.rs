@@ -10,6 +10,10 @@
 //! - `no_exporter`: the same events with otel-init's layers but no logs
 //!   exporter: the `tracing` dispatch alone (the baseline);
 //! - `otlp_receiver`: OTLP/gRPC to otel-testing's in-process receiver;
+//! - `sdk_otlp`, the peer: the SDK's own `BatchLogProcessor` (its defaults)
+//!   and opentelemetry-otlp's gRPC `LogExporter` to the same receiver,
+//!   bridged the same way; the summary gives otel-init's CPU per record
+//!   over the peer's;
 //! - `otlp_rotel`: OTLP/gRPC to a real rotel collector forwarding to that
 //!   receiver (skipped with a message when rotel is not installed).
 //!
@@ -22,11 +26,16 @@
 mod common;
 
 use common::{RECEIVER_THREADS, named_threads_cpu, self_cpu};
+use opentelemetry_appender_tracing::layer::OpenTelemetryTracingBridge;
 use otel_init::config::BatchConfig;
+use otel_init::opentelemetry_sdk::Resource;
+use otel_init::opentelemetry_sdk::logs::SdkLoggerProvider;
 use otel_init::{ExporterKind, Protocol, Telemetry, TelemetryGuard};
 use otel_testing::{OtlpReceiver, Rotel};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tracing_subscriber::layer::SubscriberExt as _;
+use tracing_subscriber::{Layer, Registry};
 
 /// Records between two flushes: half the queue, which never overflows.
 const CHUNK: u64 = 1024;
@@ -79,10 +88,69 @@ fn one_record(n: u64) {
     );
 }
 
-/// Runs one case and prints its CPU per record and records per second.
-fn run_case(name: &str, endpoint: Option<&str>, receiver: Option<&OtlpReceiver>) {
-    let guard = build_guard(endpoint);
-    let subscriber = tracing_subscriber::registry().with(guard.layer());
+/// What a case emits through: a `tracing` layer, and how to flush it.
+struct Pipeline {
+    layer: Box<dyn Layer<Registry> + Send + Sync>,
+    flush: Box<dyn Fn()>,
+    /// Checks and ends the pipeline after the run.
+    finish: Box<dyn FnOnce(&str)>,
+}
+
+impl Pipeline {
+    /// otel-init, exporting to `endpoint` or nowhere.
+    fn ours(endpoint: Option<&str>) -> Pipeline {
+        let guard = Arc::new(build_guard(endpoint));
+        let flushed = Arc::clone(&guard);
+        Pipeline {
+            layer: guard.layer(),
+            flush: Box::new(move || flushed.force_flush().expect("flush")),
+            finish: Box::new(move |name| {
+                let guard = Arc::into_inner(guard).expect("the only owner");
+                let report = guard.shutdown();
+                assert!(report.is_clean(), "{name}: {report:?}");
+            }),
+        }
+    }
+
+    /// The peer: the SDK's `BatchLogProcessor` (its defaults) and
+    /// opentelemetry-otlp's gRPC `LogExporter`, bridged the same way. Its
+    /// gRPC client runs on `client_rt`, whose threads are counted.
+    fn sdk_otlp(endpoint: &str, client_rt: &tokio::runtime::Runtime) -> Pipeline {
+        use opentelemetry_otlp::WithExportConfig as _;
+        let exporter = {
+            let _entered = client_rt.enter();
+            opentelemetry_otlp::LogExporter::builder()
+                .with_tonic()
+                .with_endpoint(endpoint)
+                .build()
+                .expect("peer exporter")
+        };
+        let provider = SdkLoggerProvider::builder()
+            .with_resource(
+                Resource::builder()
+                    .with_service_name("otel-init-bench")
+                    .build(),
+            )
+            .with_batch_exporter(exporter)
+            .build();
+        let flushed = provider.clone();
+        Pipeline {
+            layer: Box::new(OpenTelemetryTracingBridge::new(&provider)),
+            flush: Box::new(move || flushed.force_flush().expect("flush")),
+            finish: Box::new(move |name| {
+                provider
+                    .shutdown()
+                    .unwrap_or_else(|e| panic!("{name}: {e}"));
+            }),
+        }
+    }
+}
+
+/// Runs one case and prints its CPU per record and records per second;
+/// returns the CPU per record (ns).
+fn run_case(name: &str, pipeline: Pipeline, receiver: Option<&OtlpReceiver>) -> f64 {
+    let subscriber = tracing_subscriber::registry().with(pipeline.layer);
+    let flush = pipeline.flush;
     let records = chunks() * CHUNK;
     let before = receiver.map_or(0, |r| r.log_records().len() as u64);
     let (cpu, export, wall) = tracing::subscriber::with_default(subscriber, || {
@@ -90,7 +158,7 @@ fn run_case(name: &str, endpoint: Option<&str>, receiver: Option<&OtlpReceiver>)
         for n in 0..CHUNK {
             one_record(n);
         }
-        guard.force_flush().expect("flush");
+        flush();
         let cpu_before = self_cpu();
         let export_before = named_threads_cpu(EXPORT_THREAD);
         let started = Instant::now();
@@ -100,7 +168,7 @@ fn run_case(name: &str, endpoint: Option<&str>, receiver: Option<&OtlpReceiver>)
                 one_record(n);
                 n += 1;
             }
-            guard.force_flush().expect("flush");
+            flush();
         }
         let export = named_threads_cpu(EXPORT_THREAD).saturating_sub(export_before);
         (self_cpu() - cpu_before, export, started.elapsed())
@@ -115,15 +183,16 @@ fn run_case(name: &str, endpoint: Option<&str>, receiver: Option<&OtlpReceiver>)
         }
         assert_eq!(got, expected, "{name}: every record arrives");
     }
-    let report = guard.shutdown();
-    assert!(report.is_clean(), "{name}: {report:?}");
+    drop(flush);
+    (pipeline.finish)(name);
     let per_record = |d: Duration| d.as_nanos() as f64 / records as f64;
     println!(
-        "{name:<14} {:>7.0} ns CPU/record, of which {:>5.0} ns on the export thread; {:>9.0} records/s ({records} records)",
+        "{name:<14} {:>7.0} ns CPU/record ({:>5.0} ns on otel-init's export thread); {:>9.0} records/s ({records} records)",
         per_record(cpu.sdk),
         per_record(export),
         records as f64 / wall.as_secs_f64(),
     );
+    per_record(cpu.sdk)
 }
 
 fn main() {
@@ -137,17 +206,39 @@ fn main() {
         .block_on(OtlpReceiver::start())
         .expect("start the in-process OTLP receiver");
 
-    run_case("no_exporter", None, None);
-    run_case(
+    run_case("no_exporter", Pipeline::ours(None), None);
+    let grpc = receiver.grpc_endpoint();
+    let ours = run_case(
         "otlp_receiver",
-        Some(&receiver.grpc_endpoint()),
+        Pipeline::ours(Some(&grpc)),
         Some(&receiver),
+    );
+    let client_rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .thread_name("peer-client")
+        .enable_all()
+        .build()
+        .expect("peer client runtime");
+    let peer = run_case(
+        "sdk_otlp",
+        Pipeline::sdk_otlp(&grpc, &client_rt),
+        Some(&receiver),
+    );
+    println!(
+        "otel-init / SDK + opentelemetry-otlp, CPU per record: {:.2}",
+        ours / peer
     );
     if Rotel::find().is_none() {
         println!("SKIPPED: otlp_rotel: rotel not found (pip install rotel, or set ROTEL_AGENT)");
     } else {
-        match Rotel::start_forwarding_to(&receiver.grpc_endpoint()) {
-            Ok(rotel) => run_case("otlp_rotel", Some(&rotel.grpc_endpoint()), Some(&receiver)),
+        match Rotel::start_forwarding_to(&grpc) {
+            Ok(rotel) => {
+                run_case(
+                    "otlp_rotel",
+                    Pipeline::ours(Some(&rotel.grpc_endpoint())),
+                    Some(&receiver),
+                );
+            }
             Err(e) => println!("SKIPPED: otlp_rotel: rotel did not start: {e}"),
         }
     }
