@@ -27,13 +27,13 @@
 
 mod common;
 
-use common::{Cpu, RECEIVER_THREADS, process_cpu, self_cpu, stat_ticks};
+use common::{Cpu, build_exporting, process_cpu, self_cpu, start_receiver, stat_ticks};
 use criterion::{Criterion, Throughput};
 use otel_init::config::BatchConfig;
 use otel_init::opentelemetry::KeyValue;
 use otel_init::opentelemetry::trace::{Span, SpanKind, Tracer, TracerProvider};
 use otel_init::opentelemetry_sdk::trace::SdkTracer;
-use otel_init::{ExporterKind, Protocol, Telemetry, TelemetryGuard};
+use otel_init::{Telemetry, TelemetryGuard};
 use otel_testing::{OtlpReceiver, Rotel};
 use std::hint::black_box;
 use std::time::{Duration, Instant};
@@ -72,14 +72,9 @@ fn build_guard(endpoint: Option<&str>) -> TelemetryGuard {
     .span_batch(batch_config())
     .shutdown_timeout(Duration::from_secs(30))
     .without_globals();
-    let builder = match endpoint {
-        None => builder.traces_exporters([]),
-        Some(url) => builder
-            .traces_exporters([ExporterKind::Otlp])
-            .otlp_protocol(Protocol::Grpc)
-            .otlp_endpoint(url),
-    };
-    builder.build().expect("valid bench pipeline")
+    build_exporting(builder, endpoint, |b, kinds| {
+        b.traces_exporters(kinds.iter().copied())
+    })
 }
 
 fn tracer_of(guard: &TelemetryGuard) -> SdkTracer {
@@ -185,15 +180,7 @@ struct Setup {
 
 impl Setup {
     fn start() -> Setup {
-        let runtime = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(2)
-            .thread_name(RECEIVER_THREADS)
-            .enable_all()
-            .build()
-            .expect("receiver runtime");
-        let receiver = runtime
-            .block_on(OtlpReceiver::start())
-            .expect("start the in-process OTLP receiver");
+        let (runtime, receiver) = start_receiver();
         let rotel = if Rotel::find().is_none() {
             println!(
                 "SKIPPED: the rotel cases: rotel not found (pip install rotel, or set \

@@ -25,12 +25,12 @@
 
 mod common;
 
-use common::{RECEIVER_THREADS, named_threads_cpu, self_cpu};
+use common::{build_exporting, named_threads_cpu, self_cpu, start_receiver};
 use opentelemetry_appender_tracing::layer::OpenTelemetryTracingBridge;
 use otel_init::config::BatchConfig;
 use otel_init::opentelemetry_sdk::Resource;
 use otel_init::opentelemetry_sdk::logs::SdkLoggerProvider;
-use otel_init::{ExporterKind, Protocol, Telemetry, TelemetryGuard};
+use otel_init::{Telemetry, TelemetryGuard};
 use otel_testing::{OtlpReceiver, Rotel};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -67,14 +67,9 @@ fn build_guard(endpoint: Option<&str>) -> TelemetryGuard {
     })
     .shutdown_timeout(Duration::from_secs(30))
     .without_globals();
-    let builder = match endpoint {
-        None => builder.logs_exporters([]),
-        Some(url) => builder
-            .logs_exporters([ExporterKind::Otlp])
-            .otlp_protocol(Protocol::Grpc)
-            .otlp_endpoint(url),
-    };
-    builder.build().expect("valid bench pipeline")
+    build_exporting(builder, endpoint, |b, kinds| {
+        b.logs_exporters(kinds.iter().copied())
+    })
 }
 
 /// The measured operation.
@@ -196,15 +191,7 @@ fn run_case(name: &str, pipeline: Pipeline, receiver: Option<&OtlpReceiver>) -> 
 }
 
 fn main() {
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .thread_name(RECEIVER_THREADS)
-        .enable_all()
-        .build()
-        .expect("receiver runtime");
-    let receiver = runtime
-        .block_on(OtlpReceiver::start())
-        .expect("start the in-process OTLP receiver");
+    let (_runtime, receiver) = start_receiver();
 
     run_case("no_exporter", Pipeline::ours(None), None);
     let grpc = receiver.grpc_endpoint();

@@ -88,3 +88,35 @@ pub fn named_threads_cpu(name: &str) -> Duration {
         .filter_map(|task| task_cpu(&task.path()))
         .sum()
 }
+
+/// `builder` with `exporters` set (by `set`) to OTLP/gRPC towards
+/// `endpoint`, or to none when there is no endpoint; built.
+pub fn build_exporting(
+    builder: otel_init::TelemetryBuilder,
+    endpoint: Option<&str>,
+    set: impl Fn(otel_init::TelemetryBuilder, &[otel_init::ExporterKind]) -> otel_init::TelemetryBuilder,
+) -> otel_init::TelemetryGuard {
+    let builder = match endpoint {
+        None => set(builder, &[]),
+        Some(url) => set(builder, &[otel_init::ExporterKind::Otlp])
+            .otlp_protocol(otel_init::Protocol::Grpc)
+            .otlp_endpoint(url),
+    };
+    builder.build().expect("valid bench pipeline")
+}
+
+/// The in-process receiver, on a two-thread runtime whose threads are named
+/// [`RECEIVER_THREADS`] (so that their CPU is told apart); keep the runtime
+/// as long as the receiver.
+pub fn start_receiver() -> (tokio::runtime::Runtime, otel_testing::OtlpReceiver) {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .thread_name(RECEIVER_THREADS)
+        .enable_all()
+        .build()
+        .expect("receiver runtime");
+    let receiver = runtime
+        .block_on(otel_testing::OtlpReceiver::start())
+        .expect("start the in-process OTLP receiver");
+    (runtime, receiver)
+}
