@@ -1,7 +1,7 @@
 //! What the storefront demo's services and its load generator share: the
-//! product catalogue the inventory seeds, and the JSON bodies exchanged
+//! product catalogue the inventory seeds, the JSON bodies exchanged
 //! between the load generator, the storefront, the inventory and the payment
-//! service.
+//! service, and how both programs start their Tokio runtime.
 //!
 //! ```
 //! use storefront::{CATALOG, CartItem, CheckoutRequest};
@@ -23,3 +23,21 @@ pub use api::{
     CartItem, ChargeRequest, ChargeResponse, CheckoutRequest, CheckoutResponse, StockLevel,
 };
 pub use catalog::{CATALOG, Product, SCARCE_SKU};
+
+/// A multi-thread Tokio runtime; when it cannot start, the reason is printed
+/// on stderr under `program`'s name and the exit code to return is given
+/// instead.
+///
+/// ```
+/// let runtime = storefront::start_runtime("storefront").expect("a runtime");
+/// assert_eq!(runtime.block_on(async { 2 + 2 }), 4);
+/// ```
+pub fn start_runtime(program: &str) -> Result<tokio::runtime::Runtime, std::process::ExitCode> {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| {
+            eprintln!("{program}: cannot start the Tokio runtime: {e}");
+            std::process::ExitCode::FAILURE
+        })
+}

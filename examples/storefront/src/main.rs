@@ -47,15 +47,9 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-    {
+    let runtime = match storefront::start_runtime("storefront") {
         Ok(runtime) => runtime,
-        Err(e) => {
-            eprintln!("storefront: cannot start the Tokio runtime: {e}");
-            return ExitCode::FAILURE;
-        }
+        Err(code) => return code,
     };
     let result = match command {
         Command::Help => {

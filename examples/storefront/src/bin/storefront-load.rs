@@ -184,15 +184,9 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-    {
+    let runtime = match storefront::start_runtime("storefront-load") {
         Ok(runtime) => runtime,
-        Err(e) => {
-            eprintln!("storefront-load: cannot start the runtime: {e}");
-            return ExitCode::FAILURE;
-        }
+        Err(code) => return code,
     };
     runtime.block_on(run(options))
 }
