@@ -2,6 +2,7 @@
 //! held) and how it is traced there.
 
 use std::sync::Arc;
+use std::task::Poll;
 
 use futures_util::StreamExt;
 use futures_util::future::BoxFuture;
@@ -16,7 +17,7 @@ use crate::annotation::Annotation;
 use crate::database::InstrumentedDatabase;
 use crate::lease;
 use crate::shared::Shared;
-use crate::telemetry::operation::{Counting, OperationSpan, WhenDropped};
+use crate::telemetry::operation::{Begun, Counting, OperationSpan, WhenDropped};
 
 pub(crate) type RowStream<'e, DB> = BoxStream<
     'e,
@@ -69,6 +70,7 @@ where
                     annotation.as_ref(),
                     counting,
                     WhenDropped::Complete,
+                    Begun::now(),
                 );
                 Box::pin(TracedStream::<DB>::new(
                     connection.fetch_many(query),
@@ -89,6 +91,7 @@ where
                         annotation.as_ref(),
                         counting,
                         WhenDropped::Complete,
+                        Begun::now(),
                     );
                     let connection: &mut DB::Connection = &mut lease.connection;
                     let mut steps =
@@ -136,36 +139,37 @@ where
         match self {
             Route::Connection { connection, shared } => {
                 let description = query.describe(shared, annotation.as_ref());
-                let operation = OperationSpan::for_query(
-                    shared,
-                    &parent,
-                    &description,
-                    annotation.as_ref(),
-                    counting,
-                    WhenDropped::Cancelled,
-                );
                 let pending = call(connection, query);
-                Box::pin(async move {
-                    let result = pending.await;
-                    finish(operation, &result);
-                    result
-                })
-            }
-            Route::Pool(shared) => {
-                let description = query.describe(&shared, annotation.as_ref());
-                Box::pin(async move {
-                    let mut lease = lease::acquire(&shared, &parent).await?;
-                    let operation = OperationSpan::for_query(
-                        &shared,
+                let start = move |begun| {
+                    OperationSpan::for_query(
+                        shared,
                         &parent,
                         &description,
                         annotation.as_ref(),
                         counting,
                         WhenDropped::Cancelled,
-                    );
-                    let result = call(&mut lease.connection, query).await;
-                    finish(operation, &result);
-                    result
+                        begun,
+                    )
+                };
+                Box::pin(send_then_trace(pending, start, finish))
+            }
+            Route::Pool(shared) => {
+                let description = query.describe(&shared, annotation.as_ref());
+                Box::pin(async move {
+                    let mut lease = lease::acquire(&shared, &parent).await?;
+                    let pending = call(&mut lease.connection, query);
+                    let start = |begun| {
+                        OperationSpan::for_query(
+                            &shared,
+                            &parent,
+                            &description,
+                            annotation.as_ref(),
+                            counting,
+                            WhenDropped::Cancelled,
+                            begun,
+                        )
+                    };
+                    send_then_trace(pending, start, finish).await
                 })
             }
         }
@@ -208,4 +212,24 @@ where
             }),
         }
     }
+}
+
+/// Runs an operation's future, whose first poll sends the query, and starts
+/// the operation's span (with `start`) right after that poll, with the time
+/// the operation began: the span is built while the database works on the
+/// query instead of delaying it. `finish` ends the span with the result.
+async fn send_then_trace<T>(
+    mut pending: BoxFuture<'_, Result<T, sqlx::Error>>,
+    start: impl FnOnce(Begun) -> OperationSpan,
+    finish: impl FnOnce(OperationSpan, &Result<T, sqlx::Error>),
+) -> Result<T, sqlx::Error> {
+    let begun = Begun::now();
+    let first = futures_util::poll!(&mut pending);
+    let operation = start(begun);
+    let result = match first {
+        Poll::Ready(result) => result,
+        Poll::Pending => pending.await,
+    };
+    finish(operation, &result);
+    result
 }

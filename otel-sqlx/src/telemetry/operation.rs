@@ -23,6 +23,23 @@ pub(crate) struct QueryDescription {
     pub(crate) text: Option<Arc<str>>,
 }
 
+/// When an operation began: read before the query is sent, so that its
+/// span can be built after, while the database works on it.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Begun {
+    at: Instant,
+    wall: std::time::SystemTime,
+}
+
+impl Begun {
+    pub(crate) fn now() -> Self {
+        Begun {
+            at: Instant::now(),
+            wall: std::time::SystemTime::now(),
+        }
+    }
+}
+
 /// Which row count the span reports.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Counting {
@@ -68,7 +85,8 @@ pub(crate) struct OperationSpan {
 }
 
 impl OperationSpan {
-    /// Starts the span of a query, as a child of `parent`.
+    /// Starts the span of a query that began at `begun`, as a child of
+    /// `parent`.
     pub(crate) fn for_query<DB: InstrumentedDatabase>(
         shared: &Shared<DB>,
         parent: &Context,
@@ -76,6 +94,7 @@ impl OperationSpan {
         annotation: Option<&Annotation>,
         counting: Counting,
         when_dropped: WhenDropped,
+        begun: Begun,
     ) -> Self {
         // Name and attributes depend only on the text (and the pool), so
         // they are computed once per text, unless an annotation changes them.
@@ -118,6 +137,7 @@ impl OperationSpan {
             },
             counting,
             when_dropped,
+            begun,
         )
     }
 
@@ -141,9 +161,11 @@ impl OperationSpan {
             },
             Counting::Nothing,
             WhenDropped::Cancelled,
+            Begun::now(),
         )
     }
 
+    #[allow(clippy::too_many_arguments)]
     fn start<DB: InstrumentedDatabase>(
         shared: &Shared<DB>,
         parent: &Context,
@@ -152,16 +174,18 @@ impl OperationSpan {
         duration: DurationMetric,
         counting: Counting,
         when_dropped: WhenDropped,
+        begun: Begun,
     ) -> Self {
         let signals = Arc::clone(shared.signals());
         let builder = SpanBuilder::from_name(name)
             .with_kind(SpanKind::Client)
+            .with_start_time(begun.wall)
             .with_attributes(span_attributes);
         let span = signals.tracer.build_with_context(builder, parent);
         OperationSpan {
             span,
             signals,
-            started: Instant::now(),
+            started: begun.at,
             duration,
             system_name: shared.system_name(),
             capture_error_messages: shared.config.capture_error_messages,
