@@ -17,7 +17,7 @@ use crate::annotation::Annotation;
 use crate::database::InstrumentedDatabase;
 use crate::lease;
 use crate::shared::Shared;
-use crate::telemetry::operation::{Begun, Counting, OperationSpan, WhenDropped};
+use crate::telemetry::operation::{Begun, Counting, OperationSpan, QueryDescription, WhenDropped};
 
 pub(crate) type RowStream<'e, DB> = BoxStream<
     'e,
@@ -140,36 +140,30 @@ where
             Route::Connection { connection, shared } => {
                 let description = query.describe(shared, annotation.as_ref());
                 let pending = call(connection, query);
-                let start = move |begun| {
-                    OperationSpan::for_query(
+                Box::pin(async move {
+                    let span = QuerySpan {
                         shared,
-                        &parent,
-                        &description,
-                        annotation.as_ref(),
+                        parent: &parent,
+                        description: &description,
+                        annotation: annotation.as_ref(),
                         counting,
-                        WhenDropped::Cancelled,
-                        begun,
-                    )
-                };
-                Box::pin(send_then_trace(pending, start, finish))
+                    };
+                    send_then_trace(pending, span, finish).await
+                })
             }
             Route::Pool(shared) => {
                 let description = query.describe(&shared, annotation.as_ref());
                 Box::pin(async move {
                     let mut lease = lease::acquire(&shared, &parent).await?;
                     let pending = call(&mut lease.connection, query);
-                    let start = |begun| {
-                        OperationSpan::for_query(
-                            &shared,
-                            &parent,
-                            &description,
-                            annotation.as_ref(),
-                            counting,
-                            WhenDropped::Cancelled,
-                            begun,
-                        )
+                    let span = QuerySpan {
+                        shared: &shared,
+                        parent: &parent,
+                        description: &description,
+                        annotation: annotation.as_ref(),
+                        counting,
                     };
-                    send_then_trace(pending, start, finish).await
+                    send_then_trace(pending, span, finish).await
                 })
             }
         }
@@ -214,18 +208,35 @@ where
     }
 }
 
+/// What the span of a query run as one future is made of.
+struct QuerySpan<'a, DB: InstrumentedDatabase> {
+    shared: &'a Shared<DB>,
+    parent: &'a Context,
+    description: &'a QueryDescription,
+    annotation: Option<&'a Annotation>,
+    counting: Counting,
+}
+
 /// Runs an operation's future, whose first poll sends the query, and starts
-/// the operation's span (with `start`) right after that poll, with the time
-/// the operation began: the span is built while the database works on the
-/// query instead of delaying it. `finish` ends the span with the result.
-async fn send_then_trace<T>(
+/// the operation's span right after that poll, with the time the operation
+/// began: the span is built while the database works on the query instead
+/// of delaying it. `finish` ends the span with the result.
+async fn send_then_trace<DB: InstrumentedDatabase, T>(
     mut pending: BoxFuture<'_, Result<T, sqlx::Error>>,
-    start: impl FnOnce(Begun) -> OperationSpan,
+    span: QuerySpan<'_, DB>,
     finish: impl FnOnce(OperationSpan, &Result<T, sqlx::Error>),
 ) -> Result<T, sqlx::Error> {
     let begun = Begun::now();
     let first = futures_util::poll!(&mut pending);
-    let operation = start(begun);
+    let operation = OperationSpan::for_query(
+        span.shared,
+        span.parent,
+        span.description,
+        span.annotation,
+        span.counting,
+        WhenDropped::Cancelled,
+        begun,
+    );
     let result = match first {
         Poll::Ready(result) => result,
         Poll::Pending => pending.await,
