@@ -1,11 +1,17 @@
 //! A bounded batching queue in front of an exporter.
 //!
-//! The application's threads only push into a fixed-size lock-free queue:
-//! when it is full the item is dropped and counted, never waited for, and no
-//! thread is woken per item. The worker, a task on the export runtime, wakes
-//! when a full batch is waiting, when the schedule delay passes, or for a
-//! flush or shutdown request (which callers wait for with their own timeout);
-//! it exports each batch under the batch deadline.
+//! The application's threads never wait and never wake anyone per item.
+//! Each thread first stages its items in a small buffer of its own (up to
+//! [`STAGE_CAPACITY`]), which stays in that thread's cache; a full stage
+//! moves, as one chunk, into a fixed-size lock-free queue shared with the
+//! worker. When that queue is full the chunk is dropped and counted. So the
+//! shared queue, whose slots the worker last touched from another core, is
+//! written once per chunk instead of once per item.
+//!
+//! The worker, a task on the export runtime, wakes when a full batch is
+//! waiting, when the schedule delay passes (it then also takes what the
+//! stages hold), or for a flush or shutdown request (which callers wait for
+//! with their own timeout); it exports each batch under the batch deadline.
 
 use super::runtime::ExportRuntime;
 use super::stats::SignalStats;
@@ -13,14 +19,20 @@ use crate::config::BatchConfig;
 use crossbeam_queue::ArrayQueue;
 use std::future::Future;
 use std::pin::Pin;
-use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
+use thread_local::ThreadLocal;
 use tokio::sync::{Notify, mpsc};
 use tokio::time::Instant;
 
 /// A boxed future, as returned by [`BatchSink::export`].
 pub(crate) type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
+
+/// Items a thread stages before they move to the shared queue as one chunk
+/// (fewer when the batch or the queue is smaller). A stage holds at most
+/// this many items per thread on top of the queue's `max_queue_size`.
+pub(crate) const STAGE_CAPACITY: usize = 32;
 
 /// The end of a pipeline: an OTLP client or a console printer.
 pub(crate) trait BatchSink<T>: Send + 'static {
@@ -45,28 +57,50 @@ impl std::fmt::Debug for Control {
 }
 
 /// What the application side and the worker share.
-struct Shared<T> {
-    queue: ArrayQueue<T>,
+struct Shared<T: Send> {
+    /// Chunks of staged items.
+    queue: ArrayQueue<Vec<T>>,
+    /// Items in the chunks of `queue`.
+    queued: AtomicUsize,
+    /// Each thread's stage: locked by its own thread on every push, by the
+    /// worker only when it takes partial stages (schedule delay, flush,
+    /// shutdown).
+    stages: ThreadLocal<Mutex<Vec<T>>>,
+    stage_capacity: usize,
+    /// `max_queue_size`, in items.
+    max_queued: usize,
     /// Signalled when a full batch is waiting.
     batch_ready: Notify,
-    /// Items the worker has taken from the queue and not yet exported.
+    /// Items the worker has taken and not yet exported.
     held: AtomicUsize,
     closed: AtomicBool,
     batch_size: usize,
     stats: Arc<SignalStats>,
 }
 
+impl<T: Send> Shared<T> {
+    /// Items in the stages of all threads.
+    fn staged(&self) -> usize {
+        self.stages.iter().map(|stage| lock(stage).len()).sum()
+    }
+}
+
+/// A stage's lock; a panic elsewhere while it was held leaves a valid `Vec`.
+fn lock<T>(stage: &Mutex<Vec<T>>) -> MutexGuard<'_, Vec<T>> {
+    stage.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
 /// The application-facing end of a pipeline.
-pub(crate) struct Pipeline<T> {
+pub(crate) struct Pipeline<T: Send> {
     shared: Arc<Shared<T>>,
     control: mpsc::UnboundedSender<Control>,
 }
 
-impl<T> std::fmt::Debug for Pipeline<T> {
+impl<T: Send> std::fmt::Debug for Pipeline<T> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Pipeline")
-            .field("queued", &self.shared.queue.len())
-            .field("capacity", &self.shared.queue.capacity())
+            .field("queued", &self.shared.queued.load(Ordering::Relaxed))
+            .field("capacity", &self.shared.max_queued)
             .finish()
     }
 }
@@ -78,13 +112,19 @@ impl<T: Send + 'static> Pipeline<T> {
         sink: Box<dyn BatchSink<T>>,
         stats: Arc<SignalStats>,
     ) -> Self {
-        let capacity = config.max_queue_size.max(1);
+        let max_queued = config.max_queue_size.max(1);
+        let batch_size = config.max_export_batch_size.clamp(1, max_queued);
+        let stage_capacity = STAGE_CAPACITY.min(batch_size);
         let shared = Arc::new(Shared {
-            queue: ArrayQueue::new(capacity),
+            queue: ArrayQueue::new((max_queued / stage_capacity).max(1)),
+            queued: AtomicUsize::new(0),
+            stages: ThreadLocal::new(),
+            stage_capacity,
+            max_queued,
             batch_ready: Notify::new(),
             held: AtomicUsize::new(0),
             closed: AtomicBool::new(false),
-            batch_size: config.max_export_batch_size.clamp(1, capacity),
+            batch_size,
             stats,
         });
         let (control, control_rx) = mpsc::unbounded_channel();
@@ -93,6 +133,7 @@ impl<T: Send + 'static> Pipeline<T> {
             control: control_rx,
             config,
             sink,
+            carry: Vec::new(),
         };
         runtime.handle().spawn(worker.run());
         Self { shared, control }
@@ -106,13 +147,31 @@ impl<T: Send + 'static> Pipeline<T> {
             s.stats.on_abandoned(1);
             return;
         }
-        match s.queue.push(item) {
+        let stage = s
+            .stages
+            .get_or(|| Mutex::new(Vec::with_capacity(s.stage_capacity)));
+        let chunk = {
+            let mut stage = lock(stage);
+            stage.push(item);
+            if stage.len() < s.stage_capacity {
+                return;
+            }
+            std::mem::replace(&mut *stage, Vec::with_capacity(s.stage_capacity))
+        };
+        let n = chunk.len();
+        // Counted before the chunk is visible, so that the worker's
+        // subtraction never goes below zero.
+        let queued = s.queued.fetch_add(n, Ordering::Relaxed) + n;
+        match s.queue.push(chunk) {
             Ok(()) => {
-                if s.queue.len() >= s.batch_size {
+                if queued >= s.batch_size {
                     s.batch_ready.notify_one();
                 }
             }
-            Err(_) => s.stats.on_queue_full(s.queue.capacity()),
+            Err(_) => {
+                s.queued.fetch_sub(n, Ordering::Relaxed);
+                s.stats.on_queue_full(n, s.max_queued);
+            }
         }
     }
 
@@ -128,7 +187,8 @@ impl<T: Send + 'static> Pipeline<T> {
         let s = &self.shared;
         s.closed.store(true, Ordering::Relaxed);
         if result.is_err() {
-            let abandoned = s.queue.len() + s.held.load(Ordering::Relaxed);
+            let abandoned =
+                s.queued.load(Ordering::Relaxed) + s.held.load(Ordering::Relaxed) + s.staged();
             s.stats.on_abandoned(abandoned as u64);
         }
         result
@@ -154,11 +214,14 @@ impl<T: Send + 'static> Pipeline<T> {
     }
 }
 
-struct Worker<T> {
+struct Worker<T: Send> {
     shared: Arc<Shared<T>>,
     control: mpsc::UnboundedReceiver<Control>,
     config: BatchConfig,
     sink: Box<dyn BatchSink<T>>,
+    /// Items taken beyond the last full batch, exported first next time
+    /// (counted in `held`).
+    carry: Vec<T>,
 }
 
 impl<T: Send + 'static> Worker<T> {
@@ -189,23 +252,52 @@ impl<T: Send + 'static> Worker<T> {
     }
 
     /// Exports queued items in batches: only full ones when `full_only`,
-    /// else everything.
+    /// else everything, the threads' partial stages included.
     async fn export_queued(&mut self, full_only: bool) {
         let size = self.shared.batch_size;
+        let mut stages_taken = full_only;
         loop {
-            let queued = self.shared.queue.len();
-            if queued == 0 || (full_only && queued < size) {
+            let mut batch = std::mem::take(&mut self.carry);
+            self.take_chunks(&mut batch, size);
+            if batch.len() < size && !stages_taken {
+                // Only once the queue is empty, so that each thread's items
+                // stay in order.
+                stages_taken = true;
+                self.take_stages(&mut batch);
+            }
+            if batch.len() > size {
+                self.carry = batch.split_off(size);
+            }
+            if batch.is_empty() || (full_only && batch.len() < size) {
+                self.carry = batch;
                 return;
             }
-            let mut batch = Vec::with_capacity(queued.min(size));
-            while batch.len() < size {
-                match self.shared.queue.pop() {
-                    Some(item) => batch.push(item),
-                    None => break,
-                }
-            }
-            self.shared.held.fetch_add(batch.len(), Ordering::Relaxed);
             self.export(batch).await;
+        }
+    }
+
+    /// Moves queued chunks into `batch` until it holds at least `size` items.
+    fn take_chunks(&self, batch: &mut Vec<T>, size: usize) {
+        let s = &self.shared;
+        while batch.len() < size {
+            let Some(chunk) = s.queue.pop() else { return };
+            s.held.fetch_add(chunk.len(), Ordering::Relaxed);
+            s.queued.fetch_sub(chunk.len(), Ordering::Relaxed);
+            if batch.is_empty() {
+                *batch = chunk;
+            } else {
+                batch.extend(chunk);
+            }
+        }
+    }
+
+    /// Moves what every thread has staged into `batch`.
+    fn take_stages(&self, batch: &mut Vec<T>) {
+        let s = &self.shared;
+        for stage in s.stages.iter() {
+            let mut stage = lock(stage);
+            s.held.fetch_add(stage.len(), Ordering::Relaxed);
+            batch.append(&mut *stage);
         }
     }
 
@@ -221,7 +313,7 @@ impl<T: Send + 'static> Worker<T> {
                 // Dropping has stopped once an export succeeded and the queue
                 // has drained to half: a hysteresis, so that a queue that hovers
                 // near full does not warn on every batch.
-                if self.shared.queue.len() <= self.shared.queue.capacity() / 2 {
+                if self.shared.queued.load(Ordering::Relaxed) <= self.shared.max_queued / 2 {
                     stats.on_queue_room();
                 }
             }
@@ -288,6 +380,49 @@ mod tests {
         );
         assert_eq!(batches.concat(), (0..10).collect::<Vec<_>>());
         assert_eq!(stats.report().exported, 10);
+    }
+
+    #[test]
+    fn flush_takes_what_other_threads_staged_even_after_they_ended() {
+        let rt = ExportRuntime::start().expect("runtime");
+        let store = Arc::new(Mutex::new(Vec::new()));
+        let stats = Arc::new(SignalStats::new(Signal::Traces));
+        let p = Arc::new(Pipeline::start(
+            &rt,
+            config(1000, 100),
+            Box::new(Collect(store.clone(), Duration::ZERO)),
+            stats.clone(),
+        ));
+        // Each thread stages fewer items than a chunk, plus one thread a
+        // full chunk and some: both partial stages and queued chunks.
+        let counts = [3, 5, STAGE_CAPACITY + 7];
+        let threads: Vec<_> = counts
+            .iter()
+            .enumerate()
+            .map(|(t, &n)| {
+                let p = p.clone();
+                std::thread::spawn(move || {
+                    for i in 0..n {
+                        p.push((t as u32) * 1000 + i as u32);
+                    }
+                })
+            })
+            .collect();
+        for thread in threads {
+            thread.join().expect("thread");
+        }
+        p.flush(Duration::from_secs(5)).expect("flush");
+        let exported = store.lock().expect("lock").concat();
+        for (t, &n) in counts.iter().enumerate() {
+            let of_thread: Vec<u32> = exported
+                .iter()
+                .copied()
+                .filter(|v| v / 1000 == t as u32)
+                .collect();
+            let expected: Vec<u32> = (0..n as u32).map(|i| t as u32 * 1000 + i).collect();
+            assert_eq!(of_thread, expected, "thread {t}, in order");
+        }
+        assert_eq!(stats.report().exported, counts.iter().sum::<usize>() as u64);
     }
 
     #[test]

@@ -75,9 +75,11 @@ impl SignalStats {
         }
     }
 
-    /// Called on the application's thread: one relaxed add, one load.
-    pub(crate) fn on_queue_full(&self, capacity: usize) {
-        self.dropped_queue_full.fetch_add(1, Ordering::Relaxed);
+    /// `n` items found the queue full. Called on the application's thread:
+    /// one relaxed add, one load.
+    pub(crate) fn on_queue_full(&self, n: usize, capacity: usize) {
+        self.dropped_queue_full
+            .fetch_add(n as u64, Ordering::Relaxed);
         if !self.queue_full.load(Ordering::Relaxed) && !self.queue_full.swap(true, Ordering::AcqRel)
         {
             diag::warn(format_args!(
