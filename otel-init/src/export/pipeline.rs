@@ -20,7 +20,7 @@ use crossbeam_queue::ArrayQueue;
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError, TryLockError};
 use std::time::Duration;
 use thread_local::ThreadLocal;
 use tokio::sync::{Notify, mpsc};
@@ -62,9 +62,9 @@ struct Shared<T: Send> {
     queue: ArrayQueue<Vec<T>>,
     /// Items in the chunks of `queue`.
     queued: AtomicUsize,
-    /// Each thread's stage: locked by its own thread on every push, by the
-    /// worker only when it takes partial stages (schedule delay, flush,
-    /// shutdown).
+    /// Each thread's stage: locked by its own thread on every push (never
+    /// waited for), by the worker only when it takes partial stages
+    /// (schedule delay, flush, shutdown).
     stages: ThreadLocal<Mutex<Vec<T>>>,
     stage_capacity: usize,
     /// `max_queue_size`, in items.
@@ -83,6 +83,12 @@ impl<T: Send> Shared<T> {
     fn staged(&self) -> usize {
         self.stages.iter().map(|stage| lock(stage).len()).sum()
     }
+}
+
+/// Adds `item` to `stage`; returns the stage's items when it is full.
+fn stage_item<T>(stage: &mut Vec<T>, item: T, capacity: usize) -> Option<Vec<T>> {
+    stage.push(item);
+    (stage.len() >= capacity).then(|| std::mem::replace(stage, Vec::with_capacity(capacity)))
 }
 
 /// A stage's lock; a panic elsewhere while it was held leaves a valid `Vec`.
@@ -150,14 +156,16 @@ impl<T: Send + 'static> Pipeline<T> {
         let stage = s
             .stages
             .get_or(|| Mutex::new(Vec::with_capacity(s.stage_capacity)));
-        let chunk = {
-            let mut stage = lock(stage);
-            stage.push(item);
-            if stage.len() < s.stage_capacity {
-                return;
+        let chunk = match stage.try_lock() {
+            Ok(mut stage) => stage_item(&mut stage, item, s.stage_capacity),
+            Err(TryLockError::Poisoned(poisoned)) => {
+                stage_item(&mut poisoned.into_inner(), item, s.stage_capacity)
             }
-            std::mem::replace(&mut *stage, Vec::with_capacity(s.stage_capacity))
+            // The worker is taking this stage (at most 32 moves): the item
+            // is queued on its own rather than waited for.
+            Err(TryLockError::WouldBlock) => Some(vec![item]),
         };
+        let Some(chunk) = chunk else { return };
         let n = chunk.len();
         // Counted before the chunk is visible, so that the worker's
         // subtraction never goes below zero.
@@ -423,6 +431,43 @@ mod tests {
             assert_eq!(of_thread, expected, "thread {t}, in order");
         }
         assert_eq!(stats.report().exported, counts.iter().sum::<usize>() as u64);
+    }
+
+    #[test]
+    fn a_push_does_not_wait_for_a_stage_someone_else_holds() {
+        let rt = ExportRuntime::start().expect("runtime");
+        let store = Arc::new(Mutex::new(Vec::new()));
+        let stats = Arc::new(SignalStats::new(Signal::Traces));
+        let p = Arc::new(Pipeline::start(
+            &rt,
+            config(1000, 100),
+            Box::new(Collect(store.clone(), Duration::ZERO)),
+            stats.clone(),
+        ));
+        p.push(1); // creates this thread's stage
+        let (locked_tx, locked_rx) = std::sync::mpsc::channel();
+        let (pushed_tx, pushed_rx) = std::sync::mpsc::channel::<()>();
+        let holder = {
+            let p = p.clone();
+            std::thread::spawn(move || {
+                let stage = p.shared.stages.iter().next().expect("the stage");
+                let _held = lock(stage);
+                locked_tx.send(()).expect("send");
+                // Held until the push has returned, or given up after 5 s.
+                pushed_rx.recv_timeout(Duration::from_secs(5)).is_ok()
+            })
+        };
+        locked_rx.recv().expect("locked");
+        p.push(2);
+        pushed_tx.send(()).expect("send");
+        assert!(
+            holder.join().expect("holder"),
+            "the push waited for the stage"
+        );
+        p.flush(Duration::from_secs(5)).expect("flush");
+        let mut exported = store.lock().expect("lock").concat();
+        exported.sort_unstable();
+        assert_eq!(exported, vec![1, 2]);
     }
 
     #[test]
