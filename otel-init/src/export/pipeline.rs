@@ -390,8 +390,15 @@ mod tests {
         assert_eq!(stats.report().exported, 10);
     }
 
-    #[test]
-    fn flush_takes_what_other_threads_staged_even_after_they_ended() {
+    /// A pipeline for several threads (queue 1000, batches of 100), its
+    /// runtime, what it exported and its counters.
+    #[allow(clippy::type_complexity)]
+    fn shared_pipeline() -> (
+        ExportRuntime,
+        Arc<Mutex<Vec<Vec<u32>>>>,
+        Arc<SignalStats>,
+        Arc<Pipeline<u32>>,
+    ) {
         let rt = ExportRuntime::start().expect("runtime");
         let store = Arc::new(Mutex::new(Vec::new()));
         let stats = Arc::new(SignalStats::new(Signal::Traces));
@@ -401,6 +408,12 @@ mod tests {
             Box::new(Collect(store.clone(), Duration::ZERO)),
             stats.clone(),
         ));
+        (rt, store, stats, p)
+    }
+
+    #[test]
+    fn flush_takes_what_other_threads_staged_even_after_they_ended() {
+        let (_rt, store, stats, p) = shared_pipeline();
         // Each thread stages fewer items than a chunk, plus one thread a
         // full chunk and some: both partial stages and queued chunks.
         let counts = [3, 5, STAGE_CAPACITY + 7];
@@ -435,15 +448,7 @@ mod tests {
 
     #[test]
     fn a_push_does_not_wait_for_a_stage_someone_else_holds() {
-        let rt = ExportRuntime::start().expect("runtime");
-        let store = Arc::new(Mutex::new(Vec::new()));
-        let stats = Arc::new(SignalStats::new(Signal::Traces));
-        let p = Arc::new(Pipeline::start(
-            &rt,
-            config(1000, 100),
-            Box::new(Collect(store.clone(), Duration::ZERO)),
-            stats.clone(),
-        ));
+        let (_rt, store, stats, p) = shared_pipeline();
         p.push(1); // creates this thread's stage
         let (locked_tx, locked_rx) = std::sync::mpsc::channel();
         let (pushed_tx, pushed_rx) = std::sync::mpsc::channel::<()>();
@@ -468,6 +473,7 @@ mod tests {
         let mut exported = store.lock().expect("lock").concat();
         exported.sort_unstable();
         assert_eq!(exported, vec![1, 2]);
+        assert_eq!(stats.report().exported, 2);
     }
 
     #[test]
