@@ -35,11 +35,8 @@ pub(crate) fn encode_request(
             .iter()
             .map(|(record, scope)| (record.target().map_or(scope.name(), |t| t.as_ref()), scope)),
     );
-    let record_lens: Vec<usize> = batch
-        .iter()
-        .map(|(record, _)| record_len(record, limits))
-        .collect();
-    encode_grouped(resource, &groups, &record_lens, |out, i| {
+    // A record with a message and a few attributes takes about 200 bytes.
+    encode_grouped(resource, &groups, batch.len() * 256, |out, i| {
         record(out, &batch[i].0, limits)
     })
 }
@@ -58,29 +55,6 @@ fn kept_attributes(
     let total = record.attributes_iter().count();
     let dropped = total.saturating_sub(limits.count) as u64;
     (record.attributes_iter().take(limits.count), dropped)
-}
-
-fn record_len(record: &SdkLogRecord, limits: LogLimits) -> usize {
-    let max = limits.value_length;
-    let (attributes, dropped) = kept_attributes(record, limits);
-    let mut len = fixed_field_len(record.timestamp().map_or(0, nanos).to_le_bytes());
-    len += varint_field_len(severity_number(record));
-    len += string_len(record.severity_text().unwrap_or_default());
-    // The limits are attribute limits: the body is sent whole.
-    if let Some(body) = record.body() {
-        len += delimited_len(log_value_len(body, None));
-    }
-    len += attributes
-        .map(|(k, v)| delimited_len(log_key_value_len(k.as_str(), v, max)))
-        .sum::<usize>();
-    len += varint_field_len(dropped);
-    if let Some(cx) = record.trace_context() {
-        len += fixed_field_len(u32::from(cx.trace_flags.map_or(0, |f| f.to_u8())).to_le_bytes());
-        len += delimited_len(16) + delimited_len(8);
-    }
-    len += fixed_field_len(record.observed_timestamp().map_or(0, nanos).to_le_bytes());
-    len += string_len(record.event_name().unwrap_or_default());
-    len
 }
 
 fn record(out: &mut Vec<u8>, record: &SdkLogRecord, limits: LogLimits) {

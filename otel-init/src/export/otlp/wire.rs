@@ -93,47 +93,70 @@ pub(super) fn group_by_scope<'a>(
 
 /// An `ExportTraceServiceRequest` or `ExportLogsServiceRequest` (they share
 /// their field numbers): one resource entry holding `groups`, item `i`
-/// written by `write_item` in `item_lens[i]` bytes.
+/// written by `write_item`. Written in one pass: each length is filled in
+/// after its content (see [`delimited`]). `capacity` is a guess of the
+/// size, to allocate once in the common case.
 pub(super) fn encode_grouped(
     resource: &EncodedResource,
     groups: &[ScopeGroup<'_>],
-    item_lens: &[usize],
+    capacity: usize,
     mut write_item: impl FnMut(&mut Vec<u8>, usize),
 ) -> Vec<u8> {
-    let group_lens: Vec<usize> = groups
-        .iter()
-        .map(|g| {
-            let items: usize = g.members.iter().map(|&i| delimited_len(item_lens[i])).sum();
-            delimited_len(scope_len(g.name, g.scope)) + items + string_len(g.schema_url())
-        })
-        .collect();
-    let resource_entry_len = delimited_len(resource.resource.len())
-        + group_lens.iter().map(|&n| delimited_len(n)).sum::<usize>()
-        + string_len(&resource.schema_url);
-
-    let mut out = Vec::with_capacity(delimited_len(resource_entry_len));
+    let mut out = Vec::with_capacity(capacity + resource.resource.len() + 64);
     // Export*ServiceRequest.resource_spans / resource_logs = 1
-    header(&mut out, 1, resource_entry_len);
-    // Resource*.resource = 1
-    header(&mut out, 1, resource.resource.len());
-    out.extend_from_slice(&resource.resource);
-    for (g, &group_len) in groups.iter().zip(&group_lens) {
-        // Resource*.scope_spans / scope_logs = 2
-        header(&mut out, 2, group_len);
-        // Scope*.scope = 1
-        header(&mut out, 1, scope_len(g.name, g.scope));
-        scope(&mut out, g.name, g.scope);
-        for &i in &g.members {
-            // Scope*.spans / log_records = 2
-            header(&mut out, 2, item_lens[i]);
-            write_item(&mut out, i);
+    delimited(&mut out, 1, 3, |out| {
+        // Resource*.resource = 1
+        header(out, 1, resource.resource.len());
+        out.extend_from_slice(&resource.resource);
+        for g in groups {
+            // Resource*.scope_spans / scope_logs = 2
+            delimited(out, 2, 3, |out| {
+                // Scope*.scope = 1
+                header(out, 1, scope_len(g.name, g.scope));
+                scope(out, g.name, g.scope);
+                for &i in &g.members {
+                    // Scope*.spans / log_records = 2
+                    delimited(out, 2, 2, |out| write_item(out, i));
+                }
+                // Scope*.schema_url = 3
+                string(out, 3, g.schema_url());
+            });
         }
-        // Scope*.schema_url = 3
-        string(&mut out, 3, g.schema_url());
-    }
-    // Resource*.schema_url = 3
-    string(&mut out, 3, &resource.schema_url);
+        // Resource*.schema_url = 3
+        string(out, 3, &resource.schema_url);
+    });
     out
+}
+
+/// A length-delimited field whose content `content` writes, its length not
+/// known beforehand: `reserve` bytes are kept for the length and it is
+/// written there afterwards. When it takes more or fewer bytes (a content
+/// under 128 bytes with two reserved, or over 16 KiB), the content is moved
+/// to make it fit: the encoding stays the minimal one that `prost` writes.
+#[inline]
+pub(super) fn delimited(
+    out: &mut Vec<u8>,
+    tag: u32,
+    reserve: usize,
+    content: impl FnOnce(&mut Vec<u8>),
+) {
+    key(out, tag, WIRE_DELIMITED);
+    let at = out.len();
+    out.resize(at + reserve, 0);
+    content(out);
+    let len = out.len() - at - reserve;
+    let need = varint_len(len as u64);
+    if need > reserve {
+        out.splice(at..at, std::iter::repeat_n(0, need - reserve));
+    } else if need < reserve {
+        out.drain(at..at + (reserve - need));
+    }
+    let mut value = len as u64;
+    for byte in &mut out[at..at + need] {
+        *byte = (value as u8 & 0x7f) | 0x80;
+        value >>= 7;
+    }
+    out[at + need - 1] &= 0x7f;
 }
 
 // ---------------------------------------------------- scope and times
