@@ -47,11 +47,21 @@ impl ScopeGroup<'_> {
     /// Whether an item of scope `scope` named `name` belongs here: the same
     /// scope on the wire (a missing version or schema is an empty one).
     fn holds(&self, name: &str, scope: &InstrumentationScope) -> bool {
-        self.name == name
-            && self.scope.version().unwrap_or_default() == scope.version().unwrap_or_default()
-            && self.schema_url() == scope.schema_url().unwrap_or_default()
+        same(self.name, name)
+            && same(
+                self.scope.version().unwrap_or_default(),
+                scope.version().unwrap_or_default(),
+            )
+            && same(self.schema_url(), scope.schema_url().unwrap_or_default())
             && self.scope.attributes().eq(scope.attributes())
     }
+}
+
+/// Whether two texts are equal, at once when they are the same text (a
+/// scope's names are usually `&'static str` copied into every item).
+#[inline]
+fn same(a: &str, b: &str) -> bool {
+    a.len() == b.len() && (std::ptr::eq(a.as_ptr(), b.as_ptr()) || a == b)
 }
 
 /// The items' indices per scope, scopes in order of first appearance. A
@@ -201,11 +211,45 @@ pub(super) fn key_value_len(key: &str, value: &Value) -> usize {
 
 /// `KeyValue` as field `tag` of the enclosing message.
 pub(super) fn key_value(out: &mut Vec<u8>, tag: u32, key: &str, value: &Value) {
+    if let Value::String(s) = value
+        && short_string_key_value(out, tag, key.as_bytes(), s.as_str().as_bytes())
+    {
+        return;
+    }
     let value_len = any_value_len(value);
     header(out, tag, string_len(key) + delimited_len(value_len));
     string(out, 1, key);
     header(out, 2, value_len);
     any_value(out, value);
+}
+
+/// The common attribute, a short key and a short string: when the whole
+/// `KeyValue` is under 128 bytes every length is one byte, and the keys and
+/// lengths are written as they are, without the general case's length
+/// computations. Returns whether it wrote it.
+#[inline]
+fn short_string_key_value(out: &mut Vec<u8>, tag: u32, key: &[u8], value: &[u8]) -> bool {
+    // AnyValue.string_value = 1
+    let any_value = 2 + value.len();
+    // KeyValue.key = 1 (absent when empty), KeyValue.value = 2
+    let content = if key.is_empty() { 0 } else { 2 + key.len() } + 2 + any_value;
+    if content >= 128 || tag >= 16 {
+        return false;
+    }
+    out.reserve(2 + content);
+    out.extend_from_slice(&[(tag << 3 | WIRE_DELIMITED) as u8, content as u8]);
+    if !key.is_empty() {
+        out.extend_from_slice(&[1 << 3 | WIRE_DELIMITED as u8, key.len() as u8]);
+        out.extend_from_slice(key);
+    }
+    out.extend_from_slice(&[
+        2 << 3 | WIRE_DELIMITED as u8,
+        any_value as u8,
+        1 << 3 | WIRE_DELIMITED as u8,
+        value.len() as u8,
+    ]);
+    out.extend_from_slice(value);
+    true
 }
 
 /// The text of a value of a kind this encoder does not know (the API's
