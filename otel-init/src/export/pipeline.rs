@@ -291,11 +291,10 @@ impl<T: Send + 'static> Worker<T> {
             let Some(chunk) = s.queue.pop() else { return };
             s.held.fetch_add(chunk.len(), Ordering::Relaxed);
             s.queued.fetch_sub(chunk.len(), Ordering::Relaxed);
-            if batch.is_empty() {
-                *batch = chunk;
-            } else {
-                batch.extend(chunk);
-            }
+            // Room for the whole batch at once, not grown chunk by chunk
+            // (each growth copies every item again).
+            batch.reserve(size.max(batch.len() + chunk.len()) - batch.len());
+            batch.extend(chunk);
         }
     }
 
