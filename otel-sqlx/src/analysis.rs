@@ -5,7 +5,10 @@
 use std::collections::HashMap;
 use std::sync::{Arc, OnceLock, PoisonError, RwLock};
 
+use opentelemetry::StringValue;
+
 use crate::config::QueryTextConfig;
+use crate::interned;
 use crate::sql;
 #[cfg(test)]
 use crate::sql::Dialect;
@@ -24,14 +27,16 @@ pub(crate) struct Analysis {
     pub(crate) collection: Option<Arc<str>>,
     /// `db.query.text` when the query has bind parameters, and when it has
     /// none; computed on first use.
-    parameterized_text: OnceLock<Option<Arc<str>>>,
-    literal_text: OnceLock<Option<Arc<str>>>,
+    parameterized_text: OnceLock<Option<StringValue>>,
+    literal_text: OnceLock<Option<StringValue>>,
     /// Span name and attributes, computed on first use.
     named: OnceLock<Arc<NamedQuery>>,
+    /// Kept in the cache: its texts are interned (see [`interned`]).
+    cached: bool,
 }
 
 impl Analysis {
-    fn new(sql: &str, config: &QueryTextConfig) -> Self {
+    fn new(sql: &str, config: &QueryTextConfig, cached: bool) -> Self {
         let (summary, operation, collection) = match &config.summarizer {
             Some(custom) => (custom(sql), None, None),
             None => {
@@ -52,7 +57,14 @@ impl Analysis {
             parameterized_text: OnceLock::new(),
             literal_text: OnceLock::new(),
             named: OnceLock::new(),
+            cached,
         }
+    }
+
+    /// Whether the cache keeps this analysis, so that what is derived from
+    /// it once serves every query with the same text.
+    pub(crate) fn is_cached(&self) -> bool {
+        self.cached
     }
 
     /// The span name and attributes of this text, made by `make` on first
@@ -77,14 +89,19 @@ impl Analysis {
         sql: &str,
         parameterized: bool,
         config: &QueryTextConfig,
-    ) -> Option<Arc<str>> {
+    ) -> Option<StringValue> {
         let cell = if parameterized {
             &self.parameterized_text
         } else {
             &self.literal_text
         };
-        cell.get_or_init(|| query_text(sql, parameterized, config))
-            .clone()
+        cell.get_or_init(|| {
+            query_text(sql, parameterized, config).map(|text| match self.cached {
+                true => interned::value(&text),
+                false => StringValue::from(text),
+            })
+        })
+        .clone()
     }
 }
 
@@ -124,7 +141,7 @@ impl AnalysisCache {
     /// The analysis of `sql`, from the cache when it was seen before.
     pub(crate) fn get(&self, sql: &str, config: &QueryTextConfig) -> Arc<Analysis> {
         if sql.len() > MAX_CACHED_TEXT_LEN {
-            return Arc::new(Analysis::new(sql, config));
+            return Arc::new(Analysis::new(sql, config, false));
         }
         let cached = self
             .entries
@@ -135,7 +152,7 @@ impl AnalysisCache {
         if let Some(analysis) = cached {
             return analysis;
         }
-        let analysis = Arc::new(Analysis::new(sql, config));
+        let analysis = Arc::new(Analysis::new(sql, config, true));
         let mut entries = self.entries.write().unwrap_or_else(PoisonError::into_inner);
         if entries.len() >= CACHE_CAPACITY {
             // Many distinct texts: literals inlined into queries. Start over
@@ -174,11 +191,17 @@ mod tests {
         let analysis = cache.get(sql, &config);
         assert_eq!(analysis.summary.as_deref(), Some("SELECT users"));
         assert_eq!(
-            analysis.query_text(sql, true, &config).as_deref(),
+            analysis
+                .query_text(sql, true, &config)
+                .as_ref()
+                .map(StringValue::as_str),
             Some(sql)
         );
         assert_eq!(
-            analysis.query_text(sql, false, &config).as_deref(),
+            analysis
+                .query_text(sql, false, &config)
+                .as_ref()
+                .map(StringValue::as_str),
             Some("SELECT * FROM users WHERE id = $1 AND kind = ?")
         );
         assert!(Arc::ptr_eq(&analysis, &cache.get(sql, &config)), "cached");

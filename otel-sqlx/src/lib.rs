@@ -77,6 +77,7 @@ mod config;
 mod connection;
 mod database;
 mod executor;
+mod interned;
 mod lease;
 mod pool;
 mod shared;

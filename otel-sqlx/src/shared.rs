@@ -12,6 +12,7 @@ use crate::analysis::AnalysisCache;
 use crate::config::Config;
 use crate::database::InstrumentedDatabase;
 use crate::database::driver::Endpoint;
+use crate::interned;
 use crate::telemetry::keys;
 use crate::telemetry::signals::Signals;
 
@@ -124,7 +125,7 @@ fn default_pool_name(endpoint: &Endpoint, system: &str) -> String {
 }
 
 fn endpoint_attributes(endpoint: &Endpoint) -> Vec<KeyValue> {
-    let string = |s: &String| StringValue::from(Arc::<str>::from(s.as_str()));
+    let string = |s: &String| interned::value(s);
     let mut attributes = Vec::with_capacity(3);
     if let Some(namespace) = &endpoint.namespace {
         attributes.push(KeyValue::new(keys::DB_NAMESPACE, string(namespace)));

@@ -1,5 +1,6 @@
 //! The CLIENT span and the duration measurement of one database operation.
 
+use std::borrow::Cow;
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -14,13 +15,14 @@ use super::signals::Signals;
 use crate::analysis::Analysis;
 use crate::annotation::Annotation;
 use crate::database::InstrumentedDatabase;
+use crate::interned;
 use crate::shared::Shared;
 
 /// What a query is, as far as its span is concerned.
 pub(crate) struct QueryDescription {
     pub(crate) analysis: Arc<Analysis>,
     /// `db.query.text`, `None` when not captured.
-    pub(crate) text: Option<Arc<str>>,
+    pub(crate) text: Option<StringValue>,
 }
 
 /// When an operation began: read before the query is sent, so that its
@@ -103,17 +105,18 @@ impl OperationSpan {
                 Arc::new(NamedQuery::new(shared, &query.analysis, Some(annotation)))
             }
             None => query.analysis.named_query(shared.system_name(), || {
-                NamedQuery::new(shared, &query.analysis, None).bound(shared)
+                let named = NamedQuery::new(shared, &query.analysis, None);
+                match query.analysis.is_cached() {
+                    true => named.interned().bound(shared),
+                    false => named.bound(shared),
+                }
             }),
         };
         let mut span_attributes = Vec::with_capacity(named.attributes.len() + 2);
         span_attributes.extend(named.attributes.iter().cloned());
         let omit_text = annotation.is_some_and(|a| a.omit_query_text);
         if let Some(text) = query.text.as_ref().filter(|_| !omit_text) {
-            span_attributes.push(KeyValue::new(
-                keys::DB_QUERY_TEXT,
-                StringValue::from(Arc::clone(text)),
-            ));
+            span_attributes.push(KeyValue::new(keys::DB_QUERY_TEXT, text.clone()));
         }
         if shared.config.capture_parameters {
             for (key, value) in annotation
@@ -153,7 +156,7 @@ impl OperationSpan {
         Self::start(
             shared,
             parent,
-            operation.to_owned(),
+            Cow::Borrowed(operation),
             attributes.clone(),
             DurationMetric {
                 attributes: Arc::from(attributes),
@@ -169,7 +172,7 @@ impl OperationSpan {
     fn start<DB: InstrumentedDatabase>(
         shared: &Shared<DB>,
         parent: &Context,
-        name: String,
+        name: Cow<'static, str>,
         span_attributes: Vec<KeyValue>,
         duration: DurationMetric,
         counting: Counting,
@@ -297,7 +300,7 @@ impl Drop for OperationSpan {
 #[derive(Debug)]
 pub(crate) struct NamedQuery {
     pub(crate) system_name: &'static str,
-    name: String,
+    name: Cow<'static, str>,
     attributes: Arc<[KeyValue]>,
     /// `db.client.operation.duration` bound to `attributes`: set for the
     /// cached (per text) names, whose measurements then skip the SDK's
@@ -354,10 +357,27 @@ impl NamedQuery {
         }
         NamedQuery {
             system_name: shared.system_name(),
-            name,
+            name: Cow::Owned(name),
             attributes: Arc::from(attributes),
             bound_duration: None,
         }
+    }
+
+    /// With the name and the string attribute values interned (see
+    /// [`interned`]): for a name that is cached and reused.
+    fn interned(mut self) -> Self {
+        self.name = interned::name(self.name.into_owned());
+        self.attributes = self
+            .attributes
+            .iter()
+            .map(|kv| match &kv.value {
+                Value::String(text) => {
+                    KeyValue::new(kv.key.clone(), interned::value(text.as_str()))
+                }
+                _ => kv.clone(),
+            })
+            .collect();
+        self
     }
 
     /// With the duration histogram bound to the attributes: for a name
