@@ -2,7 +2,6 @@
 //! of the query span, under the operation's parent), the wait-time and
 //! timeout metrics, and the pending-requests count.
 
-use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant, SystemTime};
 
@@ -11,7 +10,6 @@ use opentelemetry::{Context, KeyValue};
 
 use super::failure::Failure;
 use super::keys;
-use super::signals::Signals;
 use crate::database::InstrumentedDatabase;
 use crate::shared::Shared;
 
@@ -31,7 +29,6 @@ struct PoolSnapshot {
 pub(crate) struct AcquireWait<'a, DB: InstrumentedDatabase> {
     shared: &'a Shared<DB>,
     parent: &'a Context,
-    signals: Arc<Signals>,
     snapshot: PoolSnapshot,
     started: Instant,
     ended: bool,
@@ -50,7 +47,6 @@ impl<'a, DB: InstrumentedDatabase> AcquireWait<'a, DB> {
         AcquireWait {
             shared,
             parent,
-            signals: Arc::clone(shared.signals()),
             snapshot,
             started: Instant::now(),
             ended: false,
@@ -68,7 +64,8 @@ impl<'a, DB: InstrumentedDatabase> AcquireWait<'a, DB> {
             )
         });
         if matches!(error, Some(sqlx::Error::PoolTimedOut)) {
-            self.signals
+            self.shared
+                .signals()
                 .timeouts
                 .add(1, &[self.shared.pool_name_attribute()]);
         }
@@ -83,7 +80,7 @@ impl<'a, DB: InstrumentedDatabase> AcquireWait<'a, DB> {
         self.ended = true;
         self.shared.pending.fetch_sub(1, Ordering::Relaxed);
         let waited = now.saturating_duration_since(self.started);
-        self.signals.wait_time.record(waited.as_secs_f64());
+        self.shared.signals().wait_time.record(waited.as_secs_f64());
         if waited >= self.shared.config.acquire_span_threshold || failure.is_some() {
             self.record_span(waited, failure);
         }
@@ -111,7 +108,10 @@ impl<'a, DB: InstrumentedDatabase> AcquireWait<'a, DB> {
             .with_kind(SpanKind::Internal)
             .with_start_time(started_at)
             .with_attributes(attributes);
-        let mut span = self.signals.tracer.build_with_context(builder, self.parent);
+        let mut span = shared
+            .signals()
+            .tracer
+            .build_with_context(builder, self.parent);
         if let Some(failure) = failure {
             span.set_attribute(KeyValue::new(keys::ERROR_TYPE, failure.error_type));
             span.set_status(Status::error(failure.description));

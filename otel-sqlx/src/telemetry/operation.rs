@@ -5,13 +5,12 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use opentelemetry::global::BoxedSpan;
-use opentelemetry::metrics::BoundHistogram;
+use opentelemetry::metrics::{BoundHistogram, Histogram};
 use opentelemetry::trace::{Span as _, SpanBuilder, SpanKind, Status, Tracer as _};
 use opentelemetry::{Context, KeyValue, StringValue, Value};
 
 use super::failure::Failure;
 use super::keys;
-use super::signals::Signals;
 use crate::analysis::Analysis;
 use crate::annotation::Annotation;
 use crate::database::InstrumentedDatabase;
@@ -62,21 +61,15 @@ pub(crate) enum WhenDropped {
     Cancelled,
 }
 
-/// How an operation's duration is recorded.
-struct DurationMetric {
-    /// The attributes (the error ones are added at the end).
-    attributes: Arc<[KeyValue]>,
-    /// The histogram bound to `attributes`, for successes.
-    bound: Option<BoundHistogram<f64>>,
-}
-
 /// An operation in flight: ends its span and records its duration exactly
 /// once, when finished or when dropped.
 pub(crate) struct OperationSpan {
     span: BoxedSpan,
-    signals: Arc<Signals>,
     started: Instant,
-    duration: DurationMetric,
+    /// The name, attributes and duration histogram: shared by every
+    /// operation of a cached statement (one reference count to touch, not
+    /// one per part).
+    named: Arc<NamedQuery>,
     system_name: &'static str,
     capture_error_messages: bool,
     returned_rows: u64,
@@ -132,12 +125,8 @@ impl OperationSpan {
         Self::start(
             shared,
             parent,
-            named.name.clone(),
             span_attributes,
-            DurationMetric {
-                attributes: Arc::clone(&named.attributes),
-                bound: named.bound_duration.clone(),
-            },
+            named,
             counting,
             when_dropped,
             begun,
@@ -153,15 +142,18 @@ impl OperationSpan {
     ) -> Self {
         let mut attributes = common_attributes(shared);
         attributes.push(KeyValue::new(keys::DB_OPERATION_NAME, operation));
+        let named = NamedQuery {
+            system_name: shared.system_name(),
+            name: Cow::Borrowed(operation),
+            attributes: Arc::from(attributes.as_slice()),
+            bound_duration: None,
+            duration: shared.signals().operation_duration.clone(),
+        };
         Self::start(
             shared,
             parent,
-            Cow::Borrowed(operation),
-            attributes.clone(),
-            DurationMetric {
-                attributes: Arc::from(attributes),
-                bound: None,
-            },
+            attributes,
+            Arc::new(named),
             Counting::Nothing,
             WhenDropped::Cancelled,
             Begun::now(),
@@ -172,24 +164,21 @@ impl OperationSpan {
     fn start<DB: InstrumentedDatabase>(
         shared: &Shared<DB>,
         parent: &Context,
-        name: Cow<'static, str>,
         span_attributes: Vec<KeyValue>,
-        duration: DurationMetric,
+        named: Arc<NamedQuery>,
         counting: Counting,
         when_dropped: WhenDropped,
         begun: Begun,
     ) -> Self {
-        let signals = Arc::clone(shared.signals());
-        let builder = SpanBuilder::from_name(name)
+        let builder = SpanBuilder::from_name(named.name.clone())
             .with_kind(SpanKind::Client)
             .with_start_time(begun.wall)
             .with_attributes(span_attributes);
-        let span = signals.tracer.build_with_context(builder, parent);
+        let span = shared.signals().tracer.build_with_context(builder, parent);
         OperationSpan {
             span,
-            signals,
             started: begun.at,
-            duration,
+            named,
             system_name: shared.system_name(),
             capture_error_messages: shared.config.capture_error_messages,
             returned_rows: 0,
@@ -255,16 +244,13 @@ impl OperationSpan {
         match failure {
             None => {
                 self.span.end();
-                match &self.duration.bound {
+                match &self.named.bound_duration {
                     Some(bound) => bound.record(elapsed),
-                    None => self
-                        .signals
-                        .operation_duration
-                        .record(elapsed, &self.duration.attributes),
+                    None => self.named.duration.record(elapsed, &self.named.attributes),
                 }
             }
             Some(failure) => {
-                let mut metric_attributes = self.duration.attributes.to_vec();
+                let mut metric_attributes = self.named.attributes.to_vec();
                 let error_type = Value::from(failure.error_type);
                 self.span
                     .set_attribute(KeyValue::new(keys::ERROR_TYPE, error_type.clone()));
@@ -277,9 +263,7 @@ impl OperationSpan {
                 }
                 self.span.set_status(Status::error(failure.description));
                 self.span.end();
-                self.signals
-                    .operation_duration
-                    .record(elapsed, &metric_attributes);
+                self.named.duration.record(elapsed, &metric_attributes);
             }
         }
     }
@@ -306,6 +290,9 @@ pub(crate) struct NamedQuery {
     /// cached (per text) names, whose measurements then skip the SDK's
     /// attribute lookup.
     bound_duration: Option<BoundHistogram<f64>>,
+    /// `db.client.operation.duration`, for the measurements with other
+    /// attributes (failures) or without a bound histogram.
+    duration: Histogram<f64>,
 }
 
 impl NamedQuery {
@@ -360,6 +347,7 @@ impl NamedQuery {
             name: Cow::Owned(name),
             attributes: Arc::from(attributes),
             bound_duration: None,
+            duration: shared.signals().operation_duration.clone(),
         }
     }
 
