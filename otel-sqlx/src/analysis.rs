@@ -96,9 +96,12 @@ impl Analysis {
             &self.literal_text
         };
         cell.get_or_init(|| {
-            query_text(sql, parameterized, config).map(|text| match self.cached {
-                true => interned::value(&text),
-                false => StringValue::from(text),
+            query_text(sql, parameterized, config).map(|text| {
+                if self.cached {
+                    interned::value(&text)
+                } else {
+                    StringValue::from(text)
+                }
             })
         })
         .clone()

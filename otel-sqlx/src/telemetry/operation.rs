@@ -99,9 +99,10 @@ impl OperationSpan {
             }
             None => query.analysis.named_query(shared.system_name(), || {
                 let named = NamedQuery::new(shared, &query.analysis, None);
-                match query.analysis.is_cached() {
-                    true => named.interned().bound(shared),
-                    false => named.bound(shared),
+                if query.analysis.is_cached() {
+                    named.interned().bound(shared)
+                } else {
+                    named.bound(shared)
                 }
             }),
         };
