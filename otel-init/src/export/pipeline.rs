@@ -398,13 +398,28 @@ mod tests {
         Arc<SignalStats>,
         Arc<Pipeline<u32>>,
     ) {
+        shared_pipeline_with(config(1000, 100), Duration::ZERO)
+    }
+
+    /// The same with another configuration and an exporter that takes
+    /// `export_time` per batch.
+    #[allow(clippy::type_complexity)]
+    fn shared_pipeline_with(
+        config: BatchConfig,
+        export_time: Duration,
+    ) -> (
+        ExportRuntime,
+        Arc<Mutex<Vec<Vec<u32>>>>,
+        Arc<SignalStats>,
+        Arc<Pipeline<u32>>,
+    ) {
         let rt = ExportRuntime::start().expect("runtime");
         let store = Arc::new(Mutex::new(Vec::new()));
         let stats = Arc::new(SignalStats::new(Signal::Traces));
         let p = Arc::new(Pipeline::start(
             &rt,
-            config(1000, 100),
-            Box::new(Collect(store.clone(), Duration::ZERO)),
+            config,
+            Box::new(Collect(store.clone(), export_time)),
             stats.clone(),
         ));
         (rt, store, stats, p)
@@ -473,6 +488,43 @@ mod tests {
         exported.sort_unstable();
         assert_eq!(exported, vec![1, 2]);
         assert_eq!(stats.report().exported, 2);
+    }
+
+    #[test]
+    fn every_item_from_racing_threads_is_exported_or_counted_once() {
+        // A small queue and a slow exporter, so that some chunks are dropped
+        // while flushes take the threads' stages from under them.
+        let (_rt, store, stats, p) =
+            shared_pipeline_with(config(256, 64), Duration::from_millis(1));
+        let (threads, per_thread) = (4u32, 5_000u32);
+        let pushers: Vec<_> = (0..threads)
+            .map(|t| {
+                let p = p.clone();
+                std::thread::spawn(move || {
+                    for i in 0..per_thread {
+                        p.push(t * per_thread + i);
+                    }
+                })
+            })
+            .collect();
+        for _ in 0..20 {
+            p.flush(Duration::from_secs(5)).expect("flush");
+        }
+        for pusher in pushers {
+            pusher.join().expect("pusher");
+        }
+        p.shutdown(Duration::from_secs(5)).expect("shutdown");
+        let mut exported = store.lock().expect("lock").concat();
+        let r = stats.report();
+        assert_eq!(r.exported, exported.len() as u64, "{r:?}");
+        assert_eq!(
+            r.exported + r.dropped_queue_full + r.dropped_at_shutdown,
+            u64::from(threads * per_thread),
+            "{r:?}"
+        );
+        exported.sort_unstable();
+        exported.dedup();
+        assert_eq!(exported.len() as u64, r.exported, "no item exported twice");
     }
 
     #[test]
