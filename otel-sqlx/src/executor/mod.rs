@@ -5,6 +5,7 @@
 mod generator;
 mod observed;
 mod route;
+mod traced_future;
 mod traced_stream;
 
 use futures_util::future::BoxFuture;

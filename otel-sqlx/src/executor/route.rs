@@ -2,7 +2,6 @@
 //! held) and how it is traced there.
 
 use std::sync::Arc;
-use std::task::Poll;
 
 use futures_util::StreamExt;
 use futures_util::future::BoxFuture;
@@ -12,12 +11,13 @@ use sqlx::{Database, Either, Execute, Executor, SqlStr};
 
 use super::generator::generate;
 use super::observed::ObservedQuery;
+use super::traced_future::{QuerySpan, TracedFuture};
 use super::traced_stream::TracedStream;
 use crate::annotation::Annotation;
 use crate::database::InstrumentedDatabase;
 use crate::lease;
 use crate::shared::Shared;
-use crate::telemetry::operation::{Begun, Counting, OperationSpan, QueryDescription, WhenDropped};
+use crate::telemetry::operation::{Begun, Counting, OperationSpan, WhenDropped};
 
 pub(crate) type RowStream<'e, DB> = BoxStream<
     'e,
@@ -148,7 +148,7 @@ where
                         annotation: annotation.as_ref(),
                         counting,
                     };
-                    send_then_trace(pending, span, finish).await
+                    TracedFuture::new(pending, span, finish).await
                 })
             }
             Route::Pool(shared) => {
@@ -163,7 +163,7 @@ where
                         annotation: annotation.as_ref(),
                         counting,
                     };
-                    send_then_trace(pending, span, finish).await
+                    TracedFuture::new(pending, span, finish).await
                 })
             }
         }
@@ -206,41 +206,4 @@ where
             }),
         }
     }
-}
-
-/// What the span of a query run as one future is made of.
-struct QuerySpan<'a, DB: InstrumentedDatabase> {
-    shared: &'a Shared<DB>,
-    parent: &'a Context,
-    description: &'a QueryDescription,
-    annotation: Option<&'a Annotation>,
-    counting: Counting,
-}
-
-/// Runs an operation's future, whose first poll sends the query, and starts
-/// the operation's span right after that poll, with the time the operation
-/// began: the span is built while the database works on the query instead
-/// of delaying it. `finish` ends the span with the result.
-async fn send_then_trace<DB: InstrumentedDatabase, T>(
-    mut pending: BoxFuture<'_, Result<T, sqlx::Error>>,
-    span: QuerySpan<'_, DB>,
-    finish: impl FnOnce(OperationSpan, &Result<T, sqlx::Error>),
-) -> Result<T, sqlx::Error> {
-    let begun = Begun::now();
-    let first = futures_util::poll!(&mut pending);
-    let operation = OperationSpan::for_query(
-        span.shared,
-        span.parent,
-        span.description,
-        span.annotation,
-        span.counting,
-        WhenDropped::Cancelled,
-        begun,
-    );
-    let result = match first {
-        Poll::Ready(result) => result,
-        Poll::Pending => pending.await,
-    };
-    finish(operation, &result);
-    result
 }
