@@ -15,6 +15,10 @@
 //! - `sampled_every_wait`: the same with `acquire_span_threshold(ZERO)`: two
 //!   spans per query.
 //! - `unsampled`: `always_off`: spans are created and dropped, metrics kept.
+//! - `traces_only`: `sampled` with a no-op meter provider: what the spans
+//!   cost without the metrics.
+//! - `metrics_only`: a no-op tracer provider and the metrics of `sampled`:
+//!   what the metrics cost without spans.
 //!
 //! 1. Criterion: latency of one query, each case.
 //! 2. Summary, robust to a busy shared machine: 40 rounds
@@ -52,6 +56,8 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use criterion::Criterion;
+use opentelemetry::metrics::NoopMeterProvider;
+use opentelemetry::trace::noop::NoopTracerProvider;
 use otel_init::{Telemetry, TelemetryGuard};
 use otel_sqlx::InstrumentedPool;
 use otel_testing::OtlpReceiver;
@@ -91,13 +97,17 @@ enum Case {
     Sampled,
     SampledEveryWait,
     Unsampled,
+    TracesOnly,
+    MetricsOnly,
 }
 
-const CASES: [Case; 4] = [
+const CASES: [Case; 6] = [
     Case::Raw,
     Case::Sampled,
     Case::SampledEveryWait,
     Case::Unsampled,
+    Case::TracesOnly,
+    Case::MetricsOnly,
 ];
 
 impl Case {
@@ -121,6 +131,8 @@ impl Case {
             Case::Sampled => "sampled",
             Case::SampledEveryWait => "sampled_every_wait",
             Case::Unsampled => "unsampled",
+            Case::TracesOnly => "traces_only",
+            Case::MetricsOnly => "metrics_only",
         }
     }
 }
@@ -243,12 +255,20 @@ impl Pipelines {
     ) -> BenchPool<DB> {
         let guard = match case {
             Case::Raw => return BenchPool::Raw(pool),
-            Case::Sampled | Case::SampledEveryWait => &self.sampled,
             Case::Unsampled => &self.unsampled,
+            _ => &self.sampled,
         };
-        let mut builder = InstrumentedPool::builder(pool)
-            .tracer_provider(guard.tracer_provider().expect("tracer").clone())
-            .meter_provider(guard.meter_provider().expect("meter").clone());
+        let tracer = guard.tracer_provider().expect("tracer").clone();
+        let meter = guard.meter_provider().expect("meter").clone();
+        let mut builder = InstrumentedPool::builder(pool);
+        builder = match case {
+            Case::MetricsOnly => builder.tracer_provider(NoopTracerProvider::new()),
+            _ => builder.tracer_provider(tracer),
+        };
+        builder = match case {
+            Case::TracesOnly => builder.meter_provider(NoopMeterProvider::new()),
+            _ => builder.meter_provider(meter),
+        };
         if case == Case::SampledEveryWait {
             builder = builder.acquire_span_threshold(Duration::ZERO);
         }

@@ -5,7 +5,7 @@
 //! ```text
 //! cargo build --release -p otel-sqlx --example query_cost
 //! valgrind --tool=callgrind \
-//!     target/release/examples/query_cost <raw|unsampled|sampled|sampled_every_wait> <sqlite|postgres> <queries>
+//!     target/release/examples/query_cost <raw|noop|unsampled|sampled|sampled_every_wait> <sqlite|postgres> <queries>
 //! ```
 //!
 //! Run each case with two query counts (say 1000 and 3000): the difference
@@ -16,10 +16,14 @@
 //! query (batch processor, OTLP/gRPC exporter towards a closed port, so
 //! nothing is encoded: the export thread's cost is not on the query path
 //! anyway); all traced cases record the metrics (periodic reader, OTLP, long
-//! interval). PostgreSQL at `postgres://postgres@127.0.0.1:5432/test`.
+//! interval), except `noop`: no-op tracer and meter providers, so that only
+//! this crate's own work is counted (names, attributes, the wait's
+//! bookkeeping). PostgreSQL at `postgres://postgres@127.0.0.1:5432/test`.
 
 use std::time::Duration;
 
+use opentelemetry::metrics::NoopMeterProvider;
+use opentelemetry::trace::noop::NoopTracerProvider;
 use otel_init::{Telemetry, TelemetryGuard};
 use otel_sqlx::InstrumentedPool;
 use sqlx::{Database, Executor, Pool};
@@ -31,7 +35,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let args: Vec<String> = std::env::args().collect();
     let (case, database, queries) = match args.as_slice() {
         [_, case, database, queries] => (case.as_str(), database.as_str(), queries.parse::<u64>()?),
-        _ => return Err("usage: query_cost <raw|unsampled|sampled|sampled_every_wait> <sqlite|postgres> <queries>".into()),
+        _ => return Err("usage: query_cost <raw|noop|unsampled|sampled|sampled_every_wait> <sqlite|postgres> <queries>".into()),
     };
     let telemetry = pipeline(if case == "unsampled" {
         "always_off"
@@ -118,11 +122,17 @@ where
         return run_queries(&pool, sql, queries).await;
     }
     let mut builder = InstrumentedPool::builder(pool);
-    if let Some(provider) = telemetry.tracer_provider() {
-        builder = builder.tracer_provider(provider.clone());
-    }
-    if let Some(provider) = telemetry.meter_provider() {
-        builder = builder.meter_provider(provider.clone());
+    if case == "noop" {
+        builder = builder
+            .tracer_provider(NoopTracerProvider::new())
+            .meter_provider(NoopMeterProvider::new());
+    } else {
+        if let Some(provider) = telemetry.tracer_provider() {
+            builder = builder.tracer_provider(provider.clone());
+        }
+        if let Some(provider) = telemetry.meter_provider() {
+            builder = builder.meter_provider(provider.clone());
+        }
     }
     if case == "sampled_every_wait" {
         builder = builder.acquire_span_threshold(Duration::ZERO);
