@@ -272,6 +272,10 @@ impl OperationSpan {
 
 impl Drop for OperationSpan {
     fn drop(&mut self) {
+        // Ended already (the usual case): nothing to describe.
+        if self.ended {
+            return;
+        }
         match self.when_dropped {
             WhenDropped::Complete => self.end(None),
             WhenDropped::Cancelled => self.end(Some(Failure::cancelled())),
