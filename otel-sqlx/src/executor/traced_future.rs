@@ -137,7 +137,6 @@ mod tests {
     struct Fixture {
         pool: InstrumentedPool<sqlx::Sqlite>,
         spans: InMemorySpanExporter,
-        _provider: SdkTracerProvider,
     }
 
     /// A lazy SQLite pool (it needs a runtime, never a connection here)
@@ -149,13 +148,9 @@ mod tests {
             .build();
         let raw = sqlx::SqlitePool::connect_lazy("sqlite::memory:").expect("lazy pool");
         let pool = InstrumentedPool::builder(raw)
-            .tracer_provider(provider.clone())
+            .tracer_provider(provider)
             .build();
-        Fixture {
-            pool,
-            spans,
-            _provider: provider,
-        }
+        Fixture { pool, spans }
     }
 
     fn attribute(span: &SpanData, key: &str) -> Option<String> {
