@@ -385,7 +385,11 @@ impl<DB: InstrumentedDatabase> InstrumentedPoolBuilder<DB> {
     /// Whether the span status description of a database error carries the
     /// database's message (default: false, because messages can quote
     /// values, as in MySQL's `Duplicate entry 'alice@example.com'`; the
-    /// description is then `"{db.system.name} error {status code}"`).
+    /// description is then `"{db.system.name} error {status code}"`). The
+    /// same holds for client-side errors whose sqlx message can quote a
+    /// value or the connection options (decoding, encoding, configuration,
+    /// protocol): without it they are described by their kind
+    /// (`"decode error"`).
     ///
     /// ```
     /// # use opentelemetry_sdk::trace::{InMemorySpanExporter, SdkTracerProvider, SpanData};

@@ -55,10 +55,35 @@ impl Failure {
             other => Failure {
                 error_type: Cow::Borrowed(error_kind(other)),
                 status_code: None,
-                description: other.to_string(),
+                description: if with_message || has_fixed_message(other) {
+                    other.to_string()
+                } else {
+                    format!("{} error", error_kind(other))
+                },
             },
         }
     }
+}
+
+/// Whether sqlx's message for `error` quotes nothing from the query, its
+/// values, the rows or the connection options. Decoding, encoding,
+/// configuration and protocol messages can (`invalid value "…" for enum`,
+/// a URL with its password), so they are recorded only on request.
+fn has_fixed_message(error: &sqlx::Error) -> bool {
+    use sqlx::Error::*;
+    matches!(
+        error,
+        Io(_)
+            | RowNotFound
+            | TypeNotFound { .. }
+            | ColumnIndexOutOfBounds { .. }
+            | ColumnNotFound(_)
+            | PoolTimedOut
+            | PoolClosed
+            | WorkerCrashed
+            | InvalidSavePointStatement
+            | BeginFailed
+    )
 }
 
 /// A low-cardinality name for each kind of sqlx error.
@@ -102,5 +127,19 @@ mod tests {
         assert!(f.description.contains("timed out"), "{}", f.description);
         let f = Failure::from_error::<Postgres>(&sqlx::Error::RowNotFound, "postgresql", false);
         assert_eq!(f.error_type, "row_not_found");
+    }
+
+    #[test]
+    fn messages_that_can_quote_values_are_recorded_only_on_request() {
+        let decode = || sqlx::Error::Decode("invalid value \"alice-secret\" for enum Role".into());
+        let f = Failure::from_error::<Postgres>(&decode(), "postgresql", false);
+        assert_eq!(f.error_type, "decode");
+        assert_eq!(f.description, "decode error");
+        let f = Failure::from_error::<Postgres>(&decode(), "postgresql", true);
+        assert!(f.description.contains("alice-secret"), "{}", f.description);
+        let configuration =
+            sqlx::Error::Configuration("postgres://app:hunter2@db/app is invalid".into());
+        let f = Failure::from_error::<Postgres>(&configuration, "postgresql", false);
+        assert!(!f.description.contains("hunter2"), "{}", f.description);
     }
 }
