@@ -364,6 +364,18 @@ fn errors_carry_the_status_code_and_error_type() {
         Some("2067"),
         "SQLITE_CONSTRAINT_UNIQUE"
     );
+    for failure in [syntax, failed[0]] {
+        assert_eq!(
+            a(failure, "db.response.affected_rows"),
+            None,
+            "a failure reports no row count"
+        );
+    }
+    let succeeded = inserts.iter().find(|s| !is_error(s)).expect("first insert");
+    assert_eq!(
+        a(succeeded, "db.response.affected_rows").as_deref(),
+        Some("1")
+    );
 
     let timeout = named(&spans, "acquire connection")
         .into_iter()
@@ -515,6 +527,26 @@ fn parameters_are_not_recorded_by_default() {
     let spans = env.finish();
     let echo = one(&spans, "echo");
     assert_eq!(a(echo, "db.query.parameter.0"), None);
+}
+
+#[test]
+fn double_quoted_strings_do_not_reach_the_query_text() {
+    let mut env = Env::start();
+    env.run(async {
+        let pool = sqlite_pool(&env, 1).await;
+        sqlx::query(SCHEMA).execute(&pool).await.expect("create");
+        // No column is called alice-secret, so SQLite reads it as a string.
+        sqlx::query(r#"SELECT "p"."id" FROM "products" AS "p" WHERE name = "alice-secret""#)
+            .fetch_optional(&pool)
+            .await
+            .expect("lookup");
+    });
+    let spans = env.finish();
+    let lookup = one(&spans, r#"SELECT "products""#);
+    assert_eq!(
+        a(lookup, "db.query.text").as_deref(),
+        Some(r#"SELECT "p"."id" FROM "products" AS "p" WHERE name = ?"#)
+    );
 }
 
 #[test]

@@ -11,6 +11,11 @@ use super::lexer::{Lexer, Token, TokenKind};
 /// `IN (?)`, and everything else (keywords, identifiers, quoted identifiers,
 /// bind parameters, whitespace) is kept as written.
 ///
+/// SQLite reads a double-quoted word as a string when no column has that
+/// name, so in SQLite a double-quoted word is kept only where it can only be
+/// a name (after `FROM`, `JOIN`, `INTO`, `UPDATE`, `TABLE` or `AS`, or
+/// beside a `.`) and replaced by `?` elsewhere.
+///
 /// ```
 /// use otel_sqlx::sql::{Dialect, sanitize};
 ///
@@ -39,10 +44,17 @@ pub fn sanitize(sql: &str, dialect: Dialect) -> String {
                 }
             }
             TokenKind::Literal => out.push('?'),
+            TokenKind::QuotedIdentifier
+                if dialect == Dialect::Sqlite
+                    && text.starts_with('"')
+                    && !in_name_place(sql, &tokens, i) =>
+            {
+                out.push('?');
+            }
             TokenKind::Word if is_boolean(text) => out.push('?'),
             TokenKind::Word if text.eq_ignore_ascii_case("in") => {
                 out.push_str(text);
-                if let Some(after_list) = literal_list_end(sql, &tokens, i + 1) {
+                if let Some(after_list) = literal_list_end(sql, &tokens, i + 1, dialect) {
                     // Keep the whitespace between IN and "(".
                     for ws in &tokens[i + 1..] {
                         if ws.kind != TokenKind::Whitespace {
@@ -64,13 +76,30 @@ pub fn sanitize(sql: &str, dialect: Dialect) -> String {
     out
 }
 
+/// Whether the token at `index` stands where only a name can: after
+/// `FROM`, `JOIN`, `INTO`, `UPDATE`, `TABLE` or `AS`, or beside a `.`.
+fn in_name_place(sql: &str, tokens: &[Token], index: usize) -> bool {
+    let significant = |t: &&Token| !matches!(t.kind, TokenKind::Whitespace | TokenKind::Comment);
+    let is_dot = |t: &Token| t.kind == TokenKind::Punct && t.text(sql) == ".";
+    let before = tokens[..index].iter().rev().find(significant);
+    let after = tokens[index + 1..].iter().find(significant);
+    before.is_some_and(|t| {
+        is_dot(t)
+            || (t.kind == TokenKind::Word
+                && ["from", "join", "into", "update", "table", "as"]
+                    .iter()
+                    .any(|k| t.text(sql).eq_ignore_ascii_case(k)))
+    }) || after.is_some_and(is_dot)
+}
+
 fn is_boolean(word: &str) -> bool {
     word.eq_ignore_ascii_case("true") || word.eq_ignore_ascii_case("false")
 }
 
 /// When the tokens from `from` are `( literal, literal, … )` (whitespace and
-/// comments allowed, each literal optionally signed), the index just past `)`.
-fn literal_list_end(sql: &str, tokens: &[Token], from: usize) -> Option<usize> {
+/// comments allowed, each literal optionally signed; double-quoted words
+/// count as literals in SQLite), the index just past `)`.
+fn literal_list_end(sql: &str, tokens: &[Token], from: usize, dialect: Dialect) -> Option<usize> {
     let mut significant = tokens
         .iter()
         .enumerate()
@@ -88,7 +117,10 @@ fn literal_list_end(sql: &str, tokens: &[Token], from: usize) -> Option<usize> {
             item = significant.next()?.1;
         }
         let literal = item.kind == TokenKind::Literal
-            || (item.kind == TokenKind::Word && is_boolean(item.text(sql)));
+            || (item.kind == TokenKind::Word && is_boolean(item.text(sql)))
+            || (dialect == Dialect::Sqlite
+                && item.kind == TokenKind::QuotedIdentifier
+                && item.text(sql).starts_with('"'));
         if !literal {
             return None;
         }
@@ -134,7 +166,7 @@ mod tests {
         (
             Dialect::Sqlite,
             "WHERE a = 'it''s' AND \"col\" = 1",
-            "WHERE a = ? AND \"col\" = ?",
+            "WHERE a = ? AND ? = ?",
         ),
         // Dollar-quoted strings (PostgreSQL), with and without a tag.
         (Dialect::Postgres, "SELECT $$secret 'quoted'$$", "SELECT ?"),
@@ -240,6 +272,23 @@ mod tests {
             Dialect::Sqlite,
             "SELECT [a b] FROM t WHERE a = ?1 AND b = :b AND c = @c",
             "SELECT [a b] FROM t WHERE a = ?1 AND b = :b AND c = @c",
+        ),
+        // SQLite: a double-quoted word is a string unless it names a column,
+        // so it is kept only where it can only be a name.
+        (
+            Dialect::Sqlite,
+            "SELECT \"t\".\"id\" AS \"n\" FROM \"users\" AS \"t\" JOIN \"roles\" WHERE name = \"alice-secret\" AND \"t\".x IN (\"a\", \"b\")",
+            "SELECT \"t\".\"id\" AS \"n\" FROM \"users\" AS \"t\" JOIN \"roles\" WHERE name = ? AND \"t\".x IN (?)",
+        ),
+        (
+            Dialect::Sqlite,
+            "INSERT INTO \"t\" (\"a\") VALUES (\"secret\")",
+            "INSERT INTO \"t\" (?) VALUES (?)",
+        ),
+        (
+            Dialect::Postgres,
+            "SELECT * FROM t WHERE \"name\" = 'x'",
+            "SELECT * FROM t WHERE \"name\" = ?",
         ),
         // Unterminated input does not leak.
         (Dialect::Postgres, "SELECT 'unterminated secret", "SELECT ?"),

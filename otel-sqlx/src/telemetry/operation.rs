@@ -230,16 +230,16 @@ impl OperationSpan {
             return;
         }
         self.ended = true;
-        match self.counting {
-            Counting::ReturnedRows => self.span.set_attribute(KeyValue::new(
-                keys::DB_RESPONSE_RETURNED_ROWS,
-                saturating_i64(self.returned_rows),
-            )),
-            Counting::AffectedRows => self.span.set_attribute(KeyValue::new(
-                keys::DB_RESPONSE_AFFECTED_ROWS,
-                saturating_i64(self.affected_rows),
-            )),
-            Counting::Nothing => {}
+        let count = match self.counting {
+            Counting::ReturnedRows => Some((keys::DB_RESPONSE_RETURNED_ROWS, self.returned_rows)),
+            Counting::AffectedRows => Some((keys::DB_RESPONSE_AFFECTED_ROWS, self.affected_rows)),
+            Counting::Nothing => None,
+        };
+        // A failed operation reports the rows a stream gave before failing,
+        // never a count of 0 that the failure made up.
+        if let Some((key, rows)) = count.filter(|&(_, rows)| failure.is_none() || rows > 0) {
+            self.span
+                .set_attribute(KeyValue::new(key, saturating_i64(rows)));
         }
         let elapsed = self.started.elapsed().as_secs_f64();
         match failure {
