@@ -110,6 +110,12 @@ fn every_operation_kind_on_postgres() {
                         .await
                         .expect("delete returning");
                 assert_eq!(deleted.len(), 1);
+                let mut conn = pool.acquire().await.expect("acquire");
+                let left: i64 = sqlx::query_scalar("SELECT count(*) FROM otel_sqlx_pg_ops")
+                    .fetch_one(&mut *conn)
+                    .await
+                    .expect("count on an acquired connection");
+                assert_eq!(left, 1);
             })
             .await;
         root
@@ -157,6 +163,9 @@ fn every_operation_kind_on_postgres() {
     );
     assert_eq!(delete.name, "DELETE otel_sqlx_pg_ops");
     assert_eq!(int(delete, "db.response.returned_rows"), Some(1));
+    let on_acquired = with_text(&spans, "SELECT count(*) FROM otel_sqlx_pg_ops");
+    assert_eq!(on_acquired.name, "SELECT otel_sqlx_pg_ops");
+    assert_eq!(int(on_acquired, "db.response.returned_rows"), Some(1));
 
     for span in spans.iter().filter(|s| s.kind == CLIENT) {
         assert_eq!(span.parent_span_id, root);
@@ -170,7 +179,11 @@ fn every_operation_kind_on_postgres() {
         );
     }
     let waits = named(&spans, "acquire connection");
-    assert_eq!(waits.len(), 7);
+    assert_eq!(
+        waits.len(),
+        8,
+        "seven operations on the pool and one acquire"
+    );
     assert!(
         waits
             .iter()
