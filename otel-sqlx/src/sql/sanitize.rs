@@ -45,9 +45,7 @@ pub fn sanitize(sql: &str, dialect: Dialect) -> String {
             }
             TokenKind::Literal => out.push('?'),
             TokenKind::QuotedIdentifier
-                if dialect == Dialect::Sqlite
-                    && text.starts_with('"')
-                    && !in_name_place(sql, &tokens, i) =>
+                if is_sqlite_string(sql, token, dialect) && !in_name_place(sql, &tokens, i) =>
             {
                 out.push('?');
             }
@@ -79,10 +77,9 @@ pub fn sanitize(sql: &str, dialect: Dialect) -> String {
 /// Whether the token at `index` stands where only a name can: after
 /// `FROM`, `JOIN`, `INTO`, `UPDATE`, `TABLE` or `AS`, or beside a `.`.
 fn in_name_place(sql: &str, tokens: &[Token], index: usize) -> bool {
-    let significant = |t: &&Token| !matches!(t.kind, TokenKind::Whitespace | TokenKind::Comment);
     let is_dot = |t: &Token| t.kind == TokenKind::Punct && t.text(sql) == ".";
-    let before = tokens[..index].iter().rev().find(significant);
-    let after = tokens[index + 1..].iter().find(significant);
+    let before = tokens[..index].iter().rev().find(|t| is_significant(t));
+    let after = tokens[index + 1..].iter().find(|t| is_significant(t));
     before.is_some_and(|t| {
         is_dot(t)
             || (t.kind == TokenKind::Word
@@ -90,6 +87,19 @@ fn in_name_place(sql: &str, tokens: &[Token], index: usize) -> bool {
                     .iter()
                     .any(|k| t.text(sql).eq_ignore_ascii_case(k)))
     }) || after.is_some_and(is_dot)
+}
+
+/// A double-quoted word in SQLite, which reads it as a string when no
+/// column has that name.
+fn is_sqlite_string(sql: &str, token: &Token, dialect: Dialect) -> bool {
+    dialect == Dialect::Sqlite
+        && token.kind == TokenKind::QuotedIdentifier
+        && token.text(sql).starts_with('"')
+}
+
+/// Neither whitespace nor a comment.
+fn is_significant(token: &Token) -> bool {
+    !matches!(token.kind, TokenKind::Whitespace | TokenKind::Comment)
 }
 
 fn is_boolean(word: &str) -> bool {
@@ -104,7 +114,7 @@ fn literal_list_end(sql: &str, tokens: &[Token], from: usize, dialect: Dialect) 
         .iter()
         .enumerate()
         .skip(from)
-        .filter(|(_, t)| !matches!(t.kind, TokenKind::Whitespace | TokenKind::Comment));
+        .filter(|(_, t)| is_significant(t));
     let is_punct = |t: &Token, c: &str| t.kind == TokenKind::Punct && t.text(sql) == c;
 
     let (_, open) = significant.next()?;
@@ -118,9 +128,7 @@ fn literal_list_end(sql: &str, tokens: &[Token], from: usize, dialect: Dialect) 
         }
         let literal = item.kind == TokenKind::Literal
             || (item.kind == TokenKind::Word && is_boolean(item.text(sql)))
-            || (dialect == Dialect::Sqlite
-                && item.kind == TokenKind::QuotedIdentifier
-                && item.text(sql).starts_with('"'));
+            || is_sqlite_string(sql, item, dialect);
         if !literal {
             return None;
         }

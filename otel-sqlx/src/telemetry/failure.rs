@@ -52,15 +52,18 @@ impl Failure {
                     description,
                 }
             }
-            other => Failure {
-                error_type: Cow::Borrowed(error_kind(other)),
-                status_code: None,
-                description: if with_message || has_fixed_message(other) {
-                    other.to_string()
-                } else {
-                    format!("{} error", error_kind(other))
-                },
-            },
+            other => {
+                let kind = error_kind(other);
+                Failure {
+                    error_type: Cow::Borrowed(kind),
+                    status_code: None,
+                    description: if with_message || has_fixed_message(other) {
+                        other.to_string()
+                    } else {
+                        format!("{kind} error")
+                    },
+                }
+            }
         }
     }
 }
