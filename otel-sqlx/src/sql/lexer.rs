@@ -42,6 +42,16 @@ impl Token {
     pub(crate) fn text<'a>(&self, sql: &'a str) -> &'a str {
         sql.get(self.start..self.end).unwrap_or("")
     }
+
+    /// Neither whitespace nor a comment.
+    pub(crate) fn is_significant(&self) -> bool {
+        !matches!(self.kind, TokenKind::Whitespace | TokenKind::Comment)
+    }
+
+    /// The punctuation character `c` (in `sql`, the text it was lexed from).
+    pub(crate) fn is_punct(&self, sql: &str, c: &str) -> bool {
+        self.kind == TokenKind::Punct && self.text(sql) == c
+    }
 }
 
 /// Splits SQL text into tokens.

@@ -77,9 +77,9 @@ pub fn sanitize(sql: &str, dialect: Dialect) -> String {
 /// Whether the token at `index` stands where only a name can: after
 /// `FROM`, `JOIN`, `INTO`, `UPDATE`, `TABLE` or `AS`, or beside a `.`.
 fn in_name_place(sql: &str, tokens: &[Token], index: usize) -> bool {
-    let is_dot = |t: &Token| t.kind == TokenKind::Punct && t.text(sql) == ".";
-    let before = tokens[..index].iter().rev().find(|t| is_significant(t));
-    let after = tokens[index + 1..].iter().find(|t| is_significant(t));
+    let is_dot = |t: &Token| t.is_punct(sql, ".");
+    let before = tokens[..index].iter().rev().find(|t| t.is_significant());
+    let after = tokens[index + 1..].iter().find(|t| t.is_significant());
     before.is_some_and(|t| {
         is_dot(t)
             || (t.kind == TokenKind::Word
@@ -97,11 +97,6 @@ fn is_sqlite_string(sql: &str, token: &Token, dialect: Dialect) -> bool {
         && token.text(sql).starts_with('"')
 }
 
-/// Neither whitespace nor a comment.
-fn is_significant(token: &Token) -> bool {
-    !matches!(token.kind, TokenKind::Whitespace | TokenKind::Comment)
-}
-
 fn is_boolean(word: &str) -> bool {
     word.eq_ignore_ascii_case("true") || word.eq_ignore_ascii_case("false")
 }
@@ -114,8 +109,8 @@ fn literal_list_end(sql: &str, tokens: &[Token], from: usize, dialect: Dialect) 
         .iter()
         .enumerate()
         .skip(from)
-        .filter(|(_, t)| is_significant(t));
-    let is_punct = |t: &Token, c: &str| t.kind == TokenKind::Punct && t.text(sql) == c;
+        .filter(|(_, t)| t.is_significant());
+    let is_punct = |t: &Token, c: &str| t.is_punct(sql, c);
 
     let (_, open) = significant.next()?;
     if !is_punct(open, "(") {

@@ -87,7 +87,7 @@ impl QuerySummary {
 /// ```
 pub fn summarize(sql: &str, dialect: Dialect) -> QuerySummary {
     let tokens: Vec<Token> = Lexer::new(sql, dialect)
-        .filter(|t| !matches!(t.kind, TokenKind::Whitespace | TokenKind::Comment))
+        .filter(Token::is_significant)
         .collect();
     let mut summarizer = Summarizer {
         sql,
@@ -253,7 +253,7 @@ impl<'a> Summarizer<'a> {
     }
 
     fn is_punct(&self, i: usize, c: &str) -> bool {
-        self.kind(i) == Some(TokenKind::Punct) && self.text(i) == c
+        self.tokens.get(i).is_some_and(|t| t.is_punct(self.sql, c))
     }
 
     /// A word that can name a table (or alias), or a quoted identifier.
