@@ -41,7 +41,7 @@ mod service;
 
 pub use body::OtelBody;
 pub use builder::OtelLayerBuilder;
-pub use extract::{MissingOtelLayer, TraceIds};
+pub use extract::{MissingOtelLayer, PathSkipped, TraceIds, TraceIdsRejection};
 pub use future::ResponseFuture;
 pub use layer::OtelLayer;
 pub use otel_http::trust::IncomingPolicy;

@@ -1,7 +1,7 @@
 //! [`OtelService`]: opens the server span around each call.
 
 use crate::attributes::{RequestFacts, detail_attributes, sampling_attributes};
-use crate::extract::TraceIds;
+use crate::extract::{SkippedByLayer, TraceIds};
 use crate::finish::Finisher;
 use crate::future::ResponseFuture;
 use crate::layer::Config;
@@ -68,9 +68,11 @@ where
         self.inner.poll_ready(cx)
     }
 
-    fn call(&mut self, req: Request<ReqBody>) -> Self::Future {
+    fn call(&mut self, mut req: Request<ReqBody>) -> Self::Future {
         let config = &self.config;
         if config.skipped(req.uri().path()) {
+            // So that `TraceIds` can tell "skipped" from "no layer".
+            req.extensions_mut().insert(SkippedByLayer);
             let fut = self.inner.call(req).with_context(Context::current());
             return ResponseFuture::new(fut, None, false);
         }
