@@ -698,6 +698,36 @@ impl TelemetryBuilder {
         self
     }
 
+    /// How often each signal's overload warnings may appear (default one
+    /// minute, `OTEL_INIT_EXPORT_WARNING_INTERVAL_MS`): "queue is full" and
+    /// "accepts again", "export failed" and "recovered" at most once per
+    /// interval each, each with the counts since the last one.
+    ///
+    /// ```
+    /// use otel_init::{InitError, Telemetry};
+    /// use std::time::Duration;
+    /// let builder = Telemetry::builder_from_env(&[("OTEL_INIT_EXPORT_WARNING_INTERVAL_MS", "10000")])
+    ///     .export_warning_interval(Duration::from_secs(300));
+    /// assert_eq!(builder.config().export_warning_interval, Duration::from_secs(300));
+    ///
+    /// let invalid = Telemetry::builder_from_env(&[("OTEL_TRACES_EXPORTER", "none")])
+    ///     .export_warning_interval(Duration::ZERO)
+    ///     .build();
+    /// assert!(matches!(invalid, Err(InitError::InvalidSetting { setting: "export_warning_interval", .. })));
+    /// ```
+    pub fn export_warning_interval(mut self, interval: Duration) -> Self {
+        if interval.is_zero() {
+            self.errors.push(invalid(
+                "export_warning_interval",
+                interval,
+                "a positive duration",
+            ));
+            return self;
+        }
+        self.config.export_warning_interval = interval;
+        self
+    }
+
     /// The longest [`TelemetryGuard::shutdown`] may take (default 5 s).
     ///
     /// ```
@@ -897,7 +927,7 @@ impl TelemetryBuilder {
                 meter: None,
                 logger: None,
                 runtime: None,
-                stats: Arc::new(export::Stats::new()),
+                stats: Arc::new(export::Stats::new(config.export_warning_interval)),
                 tail_stats: None,
                 shutdown_timeout: self.shutdown_timeout,
                 warnings: config.warnings.clone(),

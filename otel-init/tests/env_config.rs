@@ -509,3 +509,16 @@ fn otlp_headers_timeout_compression_and_tls_files() {
         r#"invalid value "yes" for OTEL_EXPORTER_OTLP_INSECURE: expected "true" or "false"; using false"#
     );
 }
+
+#[test]
+fn export_warning_interval() {
+    assert_eq!(config(&[]).export_warning_interval, Duration::from_secs(60));
+    assert_eq!(
+        config(&[("OTEL_INIT_EXPORT_WARNING_INTERVAL_MS", "5000")]).export_warning_interval,
+        Duration::from_secs(5)
+    );
+    assert_eq!(
+        warning(&[("OTEL_INIT_EXPORT_WARNING_INTERVAL_MS", "0")]),
+        r#"invalid value "0" for OTEL_INIT_EXPORT_WARNING_INTERVAL_MS: expected a positive integer number of milliseconds; using the default"#
+    );
+}

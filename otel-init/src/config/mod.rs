@@ -295,6 +295,11 @@ pub struct Config {
     pub temporality: TemporalityPreference,
     /// The attribute, event and link limits.
     pub limits: Limits,
+    /// `OTEL_INIT_EXPORT_WARNING_INTERVAL_MS` (default 60 s): each signal's
+    /// "queue is full" / "accepts again" and "export failed" / "recovered"
+    /// warnings appear at most once per interval each, with the counts since
+    /// the last one.
+    pub export_warning_interval: Duration,
     /// One entry per bad value found.
     pub warnings: Vec<ConfigWarning>,
 }
@@ -356,6 +361,9 @@ impl Config {
             _ => TemporalityPreference::Cumulative,
         };
         let limits = read_limits(&mut r);
+        let export_warning_interval = r
+            .interval_ms("OTEL_INIT_EXPORT_WARNING_INTERVAL_MS")
+            .unwrap_or(Duration::from_secs(60));
         Config {
             sdk_disabled,
             service_name,
@@ -377,6 +385,7 @@ impl Config {
             metric_export_timeout,
             temporality,
             limits,
+            export_warning_interval,
             warnings: r.warnings,
         }
     }

@@ -86,11 +86,13 @@ pub(crate) struct Stats {
 }
 
 impl Stats {
-    pub(crate) fn new() -> Self {
+    /// Counters whose overload warnings appear at most once per `warning_interval` each.
+    pub(crate) fn new(warning_interval: Duration) -> Self {
+        let signal = |s| Arc::new(SignalStats::with_interval(s, warning_interval));
         Self {
-            traces: Arc::new(SignalStats::new(Signal::Traces)),
-            metrics: Arc::new(SignalStats::new(Signal::Metrics)),
-            logs: Arc::new(SignalStats::new(Signal::Logs)),
+            traces: signal(Signal::Traces),
+            metrics: signal(Signal::Metrics),
+            logs: signal(Signal::Logs),
         }
     }
 
@@ -124,7 +126,7 @@ pub(crate) struct ProviderSettings<'a> {
 pub(crate) fn build(s: ProviderSettings<'_>) -> Result<Providers, InitError> {
     let config = s.config;
     let runtime = Arc::new(ExportRuntime::start()?);
-    let stats = Arc::new(Stats::new());
+    let stats = Arc::new(Stats::new(config.export_warning_interval));
     let client = |signal: Signal| -> Result<Arc<otlp::OtlpClient>, InitError> {
         // gRPC channels bind to the runtime that is current when they are made.
         let _entered = runtime.handle().enter();
