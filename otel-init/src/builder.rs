@@ -1001,7 +1001,11 @@ impl TelemetryBuilder {
         };
         let (guard, service) = self.build_for_service()?;
         let output = subscriber::output_layer(format, &service);
-        subscriber::install(guard.layer(), output, layers, filter)?;
+        // The filter drops sqlx's statement logs for every layer (unless
+        // RUST_LOG names them), so the OpenTelemetry layers need no filter of
+        // their own here.
+        let otel = subscriber::otel_layers(guard.tracer_provider(), guard.logger_provider());
+        subscriber::install(otel, output, layers, filter)?;
         Ok(guard)
     }
 }

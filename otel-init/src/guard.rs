@@ -251,6 +251,8 @@ impl TelemetryGuard {
     /// The `tracing` layers that feed this pipeline (spans via
     /// tracing-opentelemetry, events via the log bridge), for users who build
     /// their own subscriber. Use with [`TelemetryBuilder::build`](crate::TelemetryBuilder::build).
+    /// sqlx's own statement logs (target `sqlx::query`), whose events carry
+    /// the SQL text with its literals, are not exported through it.
     ///
     /// ```
     /// use tracing_subscriber::layer::SubscriberExt;
@@ -271,7 +273,10 @@ impl TelemetryGuard {
     where
         S: tracing::Subscriber + for<'a> LookupSpan<'a> + Send + Sync,
     {
-        crate::subscriber::otel_layers(self.tracer_provider(), self.logger_provider())
+        crate::subscriber::otel_layers_without_sqlx_statements(
+            self.tracer_provider(),
+            self.logger_provider(),
+        )
     }
 
     /// Exports everything queued now, waiting at most the shutdown timeout.

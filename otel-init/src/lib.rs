@@ -48,6 +48,7 @@ mod propagation;
 mod redact;
 mod resource;
 pub mod sampling;
+mod signal;
 mod subscriber;
 mod time;
 
@@ -58,6 +59,7 @@ pub use config::{
 pub use error::InitError;
 pub use export::{ExportReport, RetryPolicy, SignalReport};
 pub use guard::{ShutdownReport, TelemetryGuard};
+pub use signal::{StopSignal, shutdown_signal, wait_for_stop_signal};
 pub use subscriber::BoxedLayer;
 
 /// Re-exported so that users need no direct dependency (and no version skew).

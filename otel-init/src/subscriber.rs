@@ -12,7 +12,7 @@ use opentelemetry_sdk::logs::SdkLoggerProvider;
 use opentelemetry_sdk::trace::SdkTracerProvider;
 use otel_logging::{JsonLayer, LogFormat};
 use std::io::IsTerminal;
-use tracing_subscriber::filter::EnvFilter;
+use tracing_subscriber::filter::{Directive, EnvFilter, LevelFilter, Targets};
 use tracing_subscriber::layer::SubscriberExt;
 use tracing_subscriber::registry::LookupSpan;
 use tracing_subscriber::{Layer, Registry};
@@ -56,23 +56,57 @@ where
     Box::new(layers)
 }
 
+/// The target of sqlx's own statement logs, whose events carry the whole SQL
+/// text with its literals (`db.statement`, `summary`): every statement at
+/// `debug`, slow ones at `warn` (sqlx's defaults).
+pub(crate) const SQLX_STATEMENT_TARGET: &str = "sqlx::query";
+
+/// [`otel_layers`] without sqlx's statement logs: the layer
+/// [`TelemetryGuard::layer`](crate::TelemetryGuard::layer) gives to users who
+/// compose their own subscriber, so that no SQL literal is exported through it.
+pub(crate) fn otel_layers_without_sqlx_statements<S>(
+    tracer: Option<&SdkTracerProvider>,
+    logger: Option<&SdkLoggerProvider>,
+) -> Box<dyn Layer<S> + Send + Sync + 'static>
+where
+    S: tracing::Subscriber + for<'a> LookupSpan<'a> + Send + Sync,
+{
+    let targets = Targets::new()
+        .with_default(LevelFilter::TRACE)
+        .with_target(SQLX_STATEMENT_TARGET, LevelFilter::OFF);
+    Box::new(otel_layers(tracer, logger).with_filter(targets))
+}
+
 /// `RUST_LOG`, or `default` when unset; a bad value warns and uses `default`.
+/// sqlx's statement logs are off unless the directives name their target.
 pub(crate) fn env_filter(
     rust_log: Option<String>,
     default: &str,
     warnings: &mut Vec<ConfigWarning>,
 ) -> EnvFilter {
     let fallback = || EnvFilter::try_new(default).unwrap_or_else(|_| EnvFilter::new("info"));
-    match rust_log.filter(|v| !v.trim().is_empty()) {
-        None => fallback(),
-        Some(v) => EnvFilter::try_new(&v).unwrap_or_else(|e| {
-            warnings.push(ConfigWarning {
-                variable: "RUST_LOG".to_owned(),
-                value: v.clone(),
-                expected: format!("tracing-subscriber filter directives ({e}); using {default:?}"),
-            });
-            fallback()
-        }),
+    let (filter, directives) = match rust_log.filter(|v| !v.trim().is_empty()) {
+        None => (fallback(), default.to_owned()),
+        Some(v) => match EnvFilter::try_new(&v) {
+            Ok(filter) => (filter, v),
+            Err(e) => {
+                warnings.push(ConfigWarning {
+                    variable: "RUST_LOG".to_owned(),
+                    value: v.clone(),
+                    expected: format!(
+                        "tracing-subscriber filter directives ({e}); using {default:?}"
+                    ),
+                });
+                (fallback(), default.to_owned())
+            }
+        },
+    };
+    if directives.contains(SQLX_STATEMENT_TARGET) {
+        return filter;
+    }
+    match format!("{SQLX_STATEMENT_TARGET}=off").parse::<Directive>() {
+        Ok(off) => filter.add_directive(off),
+        Err(_) => filter,
     }
 }
 
@@ -144,6 +178,77 @@ pub(crate) fn install(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    /// Counts the events that reach it.
+    struct Count(Arc<AtomicUsize>);
+
+    impl<S: tracing::Subscriber> Layer<S> for Count {
+        fn on_event(&self, _: &tracing::Event<'_>, _: tracing_subscriber::layer::Context<'_, S>) {
+            self.0.fetch_add(1, Ordering::Relaxed);
+        }
+    }
+
+    /// How many of a slow-statement warning from sqlx and an ordinary
+    /// warning pass `RUST_LOG=rust_log`.
+    fn passing(rust_log: Option<&str>) -> (usize, usize) {
+        let filter = env_filter(rust_log.map(str::to_owned), "info", &mut Vec::new());
+        let (sqlx, other) = (Arc::new(AtomicUsize::new(0)), Arc::new(AtomicUsize::new(0)));
+        let sqlx_count =
+            Count(sqlx.clone()).with_filter(Targets::new().with_target("sqlx", LevelFilter::TRACE));
+        let other_count = Count(other.clone())
+            .with_filter(Targets::new().with_target("shop", LevelFilter::TRACE));
+        let subscriber = Registry::default()
+            .with(filter)
+            .with(sqlx_count)
+            .with(other_count);
+        tracing::subscriber::with_default(subscriber, || {
+            tracing::warn!(target: "sqlx::query", summary = "SELECT pg_sleep(1.2), 'secret'", "slow statement: execution time exceeded alert threshold");
+            tracing::warn!(target: "shop", "an ordinary warning");
+        });
+        (sqlx.load(Ordering::Relaxed), other.load(Ordering::Relaxed))
+    }
+
+    #[test]
+    fn sqlx_statement_logs_pass_only_when_rust_log_names_them() {
+        assert_eq!(passing(None), (0, 1), "default filter");
+        assert_eq!(passing(Some("debug")), (0, 1), "a broad level");
+        assert_eq!(
+            passing(Some("info,sqlx=debug")),
+            (0, 1),
+            "sqlx's other targets"
+        );
+        assert_eq!(passing(Some("[bad")), (0, 1), "a bad value falls back");
+        assert_eq!(
+            passing(Some("info,sqlx::query=warn")),
+            (1, 1),
+            "named: opted in"
+        );
+    }
+
+    #[test]
+    fn the_guard_layer_exports_no_sqlx_statement_log() {
+        use opentelemetry_sdk::logs::InMemoryLogExporter;
+        let exporter = InMemoryLogExporter::default();
+        let provider = SdkLoggerProvider::builder()
+            .with_simple_exporter(exporter.clone())
+            .build();
+        let subscriber =
+            Registry::default().with(otel_layers_without_sqlx_statements(None, Some(&provider)));
+        tracing::subscriber::with_default(subscriber, || {
+            tracing::warn!(target: "sqlx::query", summary = "SELECT 'secret'", "slow statement");
+            tracing::warn!(target: "shop", "kept");
+        });
+        let bodies: Vec<String> = exporter
+            .get_emitted_logs()
+            .expect("logs")
+            .iter()
+            .map(|l| format!("{:?}", l.record.body()))
+            .collect();
+        assert_eq!(bodies.len(), 1, "{bodies:?}");
+        assert!(bodies[0].contains("kept"), "{bodies:?}");
+    }
 
     #[test]
     fn log_format_is_read_like_other_enumerated_variables() {

@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use opentelemetry::metrics::MeterProvider;
 use opentelemetry::trace::{Span, Tracer, TracerProvider};
-use sqlx::Pool;
+use sqlx::{ConnectOptions as _, Pool};
 
 use crate::config::{Config, MeterSource, TracerSource};
 use crate::database::InstrumentedDatabase;
@@ -34,6 +34,8 @@ use crate::shared::Shared;
 pub struct InstrumentedPoolBuilder<DB: InstrumentedDatabase> {
     pool: Pool<DB>,
     config: Config,
+    /// Leave sqlx's own statement logs as the pool's options set them.
+    keep_sqlx_statement_logs: bool,
 }
 
 impl<DB: InstrumentedDatabase> std::fmt::Debug for InstrumentedPoolBuilder<DB> {
@@ -41,6 +43,7 @@ impl<DB: InstrumentedDatabase> std::fmt::Debug for InstrumentedPoolBuilder<DB> {
         f.debug_struct("InstrumentedPoolBuilder")
             .field("pool", &self.pool)
             .field("config", &self.config)
+            .field("keep_sqlx_statement_logs", &self.keep_sqlx_statement_logs)
             .finish()
     }
 }
@@ -50,6 +53,7 @@ impl<DB: InstrumentedDatabase> InstrumentedPoolBuilder<DB> {
         InstrumentedPoolBuilder {
             pool,
             config: Config::new(DB::DIALECT),
+            keep_sqlx_statement_logs: false,
         }
     }
 
@@ -473,6 +477,33 @@ impl<DB: InstrumentedDatabase> InstrumentedPoolBuilder<DB> {
         self
     }
 
+    /// Keeps sqlx's own statement logs (target `sqlx::query`: every statement
+    /// at `debug`, and at `warn` each one slower than 1 s) for the connections
+    /// the pool opens from now on. Off by default: those log events carry the
+    /// whole SQL text with its literals, around the sanitizer, so the
+    /// instrumented pool turns them off in the pool's connect options
+    /// ([`ConnectOptions::disable_statement_logging`](sqlx::ConnectOptions::disable_statement_logging)).
+    /// The spans record every statement's duration instead, sanitized; a slow
+    /// statement is found with them (see `docs/database.md`). A connection
+    /// the pool opened before it was instrumented keeps its settings, and
+    /// `otel-init`'s subscriber filters out `sqlx::query` events unless
+    /// `RUST_LOG` names that target.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), sqlx::Error> {
+    /// let sqlx_pool = sqlx::SqlitePool::connect_lazy("sqlite::memory:")?;
+    /// let pool = otel_sqlx::SqlitePool::builder(sqlx_pool)
+    ///     .keep_sqlx_statement_logs(true) // literals in sqlx's log events: opt-in
+    ///     .build();
+    /// # let _ = pool;
+    /// # Ok(()) }
+    /// ```
+    pub fn keep_sqlx_statement_logs(mut self, keep: bool) -> Self {
+        self.keep_sqlx_statement_logs = keep;
+        self
+    }
+
     /// The instrumented pool.
     ///
     /// ```
@@ -485,6 +516,11 @@ impl<DB: InstrumentedDatabase> InstrumentedPoolBuilder<DB> {
     /// # Ok(()) }
     /// ```
     pub fn build(self) -> InstrumentedPool<DB> {
+        if !self.keep_sqlx_statement_logs {
+            let options = (*self.pool.connect_options()).clone();
+            self.pool
+                .set_connect_options(options.disable_statement_logging());
+        }
         InstrumentedPool::from_shared(Shared::new(self.pool, self.config))
     }
 }

@@ -68,20 +68,22 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
 
     info!("listening on http://{local}");
     let exit_after_demo = std::env::var("QUICKSTART_EXIT_AFTER_DEMO").is_ok_and(|v| v == "1");
-    let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
-    tokio::spawn(async move {
+    let demo = tokio::spawn(async move {
         demo_requests(local).await;
-        if exit_after_demo {
-            let _ = stop_tx.send(());
-        } else {
+        if !exit_after_demo {
             info!("try: curl -i http://{local}/checkout/3   (Ctrl-C to stop)");
-            let _ = tokio::signal::ctrl_c().await;
-            let _ = stop_tx.send(());
+            std::future::pending::<()>().await;
         }
     });
+    // SIGTERM (kill, docker stop, a Kubernetes rollout) or Ctrl-C: the server
+    // drains its requests, then the guard below flushes what is queued.
+    let stop = otel_init::shutdown_signal();
     axum::serve(listener, app)
-        .with_graceful_shutdown(async {
-            let _ = stop_rx.await;
+        .with_graceful_shutdown(async move {
+            tokio::select! {
+                _ = stop => {}
+                _ = demo => {}
+            }
         })
         .await?;
 

@@ -4,7 +4,9 @@
 use std::io::Read;
 
 /// Resolves when the process is asked to stop; returns why.
-pub async fn requested(supervised: bool) -> &'static str {
+pub async fn requested(supervised: bool) -> String {
+    // Installed now, so that a signal arriving before the first poll is kept.
+    let signal = otel_init::wait_for_stop_signal();
     let stdin_closed = async {
         if supervised {
             stdin_closed().await
@@ -13,25 +15,9 @@ pub async fn requested(supervised: bool) -> &'static str {
         }
     };
     tokio::select! {
-        _ = tokio::signal::ctrl_c() => "interrupted",
-        _ = terminated() => "terminated",
-        _ = stdin_closed => "the launcher closed our standard input",
+        signal = signal => format!("received {signal}"),
+        _ = stdin_closed => "the launcher closed our standard input".to_owned(),
     }
-}
-
-#[cfg(unix)]
-async fn terminated() {
-    match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-        Ok(mut sigterm) => {
-            sigterm.recv().await;
-        }
-        Err(_) => std::future::pending().await,
-    }
-}
-
-#[cfg(not(unix))]
-async fn terminated() {
-    std::future::pending().await
 }
 
 /// Reads standard input on a plain thread (which does not hold the process
