@@ -40,6 +40,10 @@ pub(crate) trait BatchSink<T>: Send + 'static {
     fn export(&mut self, batch: Vec<T>) -> BoxFuture<'_, Result<(), String>>;
     /// Called after a flush or before shutdown has drained the queue.
     fn flush(&mut self) {}
+    /// Called on the worker's schedule (every schedule delay), after it has
+    /// exported everything queued and staged so far, whether or not that was
+    /// anything: a sink that holds items uses it as its timer.
+    fn tick(&mut self) {}
 }
 
 enum Control {
@@ -253,6 +257,7 @@ impl<T: Send + 'static> Worker<T> {
                 }
                 _ = tokio::time::sleep_until(deadline) => {
                     self.export_queued(false).await;
+                    self.sink.tick();
                     deadline = Instant::now() + self.config.schedule_delay;
                 }
             }

@@ -21,9 +21,10 @@
 //! # Ok::<(), otel_init::InitError>(())
 //! ```
 
+mod assemble;
 mod lines;
 mod waterfall;
 
+pub(crate) use assemble::ConsoleSpanSink;
 pub(crate) use lines::{ConsoleLogSink, print_metrics};
-pub(crate) use waterfall::ConsoleSpanSink;
 pub use waterfall::render_trace;

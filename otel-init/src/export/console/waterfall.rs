@@ -1,23 +1,14 @@
 //! One indented waterfall per finished trace: name, kind, duration, a bar
 //! scaled to the trace, status and the attributes that matter most.
 
-use super::super::pipeline::{BatchSink, BoxFuture};
-use opentelemetry::trace::{SpanId, SpanKind, Status, TraceId};
+use opentelemetry::trace::{SpanId, SpanKind, Status};
 use opentelemetry_sdk::trace::SpanData;
 use std::collections::HashMap;
 use std::fmt::Write as _;
-use std::io::Write as _;
-use std::time::{Duration, Instant, SystemTime};
+use std::time::{Duration, SystemTime};
 
 const BAR_WIDTH: usize = 40;
 const NAME_WIDTH: usize = 34;
-/// Traces held while waiting for their root span, at most.
-const MAX_PENDING_TRACES: usize = 256;
-/// Spans held per trace, at most.
-const MAX_SPANS_PER_TRACE: usize = 1000;
-/// A trace whose root has not ended after this long is printed as it is.
-const MAX_WAIT: Duration = Duration::from_secs(30);
-
 /// Attributes shown beside a span, in this order, when present.
 const KEY_ATTRIBUTES: &[&str] = &[
     "http.request.method",
@@ -33,124 +24,6 @@ const KEY_ATTRIBUTES: &[&str] = &[
     "messaging.system",
     "rpc.method",
 ];
-
-/// How long a fragment whose root has a remote parent waits for the rest of
-/// its trace: when a service calls itself, the caller's spans end later.
-const REMOTE_ROOT_GRACE: Duration = Duration::from_millis(500);
-
-struct PendingTrace {
-    spans: Vec<SpanData>,
-    first_seen: Instant,
-    /// Set when a root with a remote parent ended: print at this instant.
-    print_at: Option<Instant>,
-}
-
-/// Buffers spans per trace and prints a trace when its local root ends.
-pub(crate) struct ConsoleSpanSink {
-    pending: HashMap<TraceId, PendingTrace>,
-    out: Box<dyn FnMut(&str) + Send>,
-}
-
-impl ConsoleSpanSink {
-    pub(crate) fn stderr() -> Self {
-        Self::with_output(Box::new(|s: &str| {
-            let mut err = std::io::stderr().lock();
-            let _ = err.write_all(s.as_bytes());
-        }))
-    }
-
-    pub(crate) fn with_output(out: Box<dyn FnMut(&str) + Send>) -> Self {
-        Self {
-            pending: HashMap::new(),
-            out,
-        }
-    }
-
-    fn accept(&mut self, span: SpanData) {
-        let trace_id = span.span_context.trace_id();
-        let is_trace_root = span.parent_span_id == SpanId::INVALID;
-        let is_remote_root = !is_trace_root && span.parent_span_is_remote;
-        if !self.pending.contains_key(&trace_id) && self.pending.len() >= MAX_PENDING_TRACES {
-            self.print_oldest();
-        }
-        let entry = self
-            .pending
-            .entry(trace_id)
-            .or_insert_with(|| PendingTrace {
-                spans: Vec::new(),
-                first_seen: Instant::now(),
-                print_at: None,
-            });
-        if entry.spans.len() < MAX_SPANS_PER_TRACE {
-            entry.spans.push(span);
-        }
-        if is_remote_root && entry.print_at.is_none() {
-            entry.print_at = Some(Instant::now() + REMOTE_ROOT_GRACE);
-        }
-        if let Some(t) = is_trace_root
-            .then(|| self.pending.remove(&trace_id))
-            .flatten()
-        {
-            (self.out)(&render_trace(&t.spans));
-        }
-    }
-
-    /// Prints the fragments whose grace after a remote-parent root has passed.
-    fn print_ready(&mut self) {
-        let now = Instant::now();
-        let ready: Vec<TraceId> = self
-            .pending
-            .iter()
-            .filter(|(_, t)| t.print_at.is_some_and(|at| at <= now))
-            .map(|(id, _)| *id)
-            .collect();
-        for id in ready {
-            if let Some(t) = self.pending.remove(&id) {
-                (self.out)(&render_trace(&t.spans));
-            }
-        }
-    }
-
-    fn print_oldest(&mut self) {
-        let oldest = self
-            .pending
-            .iter()
-            .min_by_key(|(_, t)| t.first_seen)
-            .map(|(id, _)| *id);
-        if let Some(t) = oldest.and_then(|id| self.pending.remove(&id)) {
-            (self.out)(&render_trace(&t.spans));
-        }
-    }
-
-    fn print_stale(&mut self, older_than: Duration) {
-        let stale: Vec<TraceId> = self
-            .pending
-            .iter()
-            .filter(|(_, t)| t.first_seen.elapsed() >= older_than)
-            .map(|(id, _)| *id)
-            .collect();
-        for id in stale {
-            if let Some(t) = self.pending.remove(&id) {
-                (self.out)(&render_trace(&t.spans));
-            }
-        }
-    }
-}
-
-impl BatchSink<SpanData> for ConsoleSpanSink {
-    fn export(&mut self, batch: Vec<SpanData>) -> BoxFuture<'_, Result<(), String>> {
-        for span in batch {
-            self.accept(span);
-        }
-        self.print_ready();
-        self.print_stale(MAX_WAIT);
-        Box::pin(async { Ok(()) })
-    }
-
-    fn flush(&mut self) {
-        self.print_stale(Duration::ZERO);
-    }
-}
 
 /// Renders the spans of one trace as an indented waterfall.
 ///
@@ -190,6 +63,33 @@ impl BatchSink<SpanData> for ConsoleSpanSink {
 /// assert_eq!(render_trace(&[]), "");
 /// ```
 pub fn render_trace(spans: &[SpanData]) -> String {
+    let complete = spans
+        .iter()
+        .any(|s| s.parent_span_id == SpanId::INVALID || s.parent_span_is_remote);
+    let note = if complete {
+        Note::None
+    } else {
+        Note::RootNotEnded
+    };
+    render(spans, note, 0, false)
+}
+
+/// What the header says about a trace's completeness.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Note {
+    /// Its root arrived: nothing to say.
+    None,
+    /// Its root had not arrived when it was printed.
+    RootNotEnded,
+    /// Printed early, root not arrived, because too many traces were waiting.
+    TooManyWaiting,
+    /// Spans that arrived after their trace was printed.
+    Continued,
+}
+
+/// Renders one trace; `not_kept` spans were left out; `show_ids` adds a line of
+/// ids under each span.
+pub(crate) fn render(spans: &[SpanData], note: Note, not_kept: usize, show_ids: bool) -> String {
     let Some(first) = spans.first() else {
         return String::new();
     };
@@ -220,29 +120,34 @@ pub fn render_trace(spans: &[SpanData]) -> String {
     for list in children.values_mut() {
         list.sort_by_key(|i| spans[*i].start_time);
     }
-    let complete = spans
-        .iter()
-        .any(|s| s.parent_span_id == SpanId::INVALID || s.parent_span_is_remote);
     let mut out = String::new();
-    let _ = writeln!(
+    let _ = write!(
         out,
-        "trace {} · {} span{} · {}{}",
+        "trace {} · {} span{} · {}",
         first.span_context.trace_id(),
         spans.len(),
         if spans.len() == 1 { "" } else { "s" },
         fmt_duration(total),
-        if complete {
-            ""
-        } else {
-            " · incomplete (root not ended)"
-        }
     );
+    if not_kept > 0 {
+        let _ = write!(out, " · {not_kept} more not shown");
+    }
+    out.push_str(match note {
+        Note::None => "",
+        Note::RootNotEnded => " · incomplete (root not ended)",
+        Note::TooManyWaiting => " · incomplete (root not ended; too many traces waiting)",
+        Note::Continued => " · continued (spans that ended after the trace was printed)",
+    });
+    out.push('\n');
     let mut stack: Vec<(usize, usize)> = children
         .get(&None)
         .map(|roots| roots.iter().rev().map(|i| (*i, 0)).collect())
         .unwrap_or_default();
     while let Some((i, depth)) = stack.pop() {
         render_line(&mut out, &spans[i], depth, start, total);
+        if show_ids {
+            render_ids(&mut out, &spans[i], depth);
+        }
         if let Some(kids) = children.get(&Some(i)) {
             stack.extend(kids.iter().rev().map(|k| (*k, depth + 1)));
         }
@@ -304,6 +209,34 @@ fn render_line(
     out.push('\n');
 }
 
+/// `trace_id=… span_id=… parent_span_id=… (remote) trace_flags=01 tracestate=…`,
+/// indented under the span's name.
+fn render_ids(out: &mut String, span: &SpanData, depth: usize) {
+    let cx = &span.span_context;
+    let _ = write!(
+        out,
+        "  {}  trace_id={} span_id={} parent_span_id=",
+        "  ".repeat(depth),
+        cx.trace_id(),
+        cx.span_id()
+    );
+    if span.parent_span_id == SpanId::INVALID {
+        out.push_str("none");
+    } else {
+        let _ = write!(out, "{}", span.parent_span_id);
+        if span.parent_span_is_remote {
+            out.push_str(" (remote)");
+        }
+    }
+    let state = cx.trace_state().header();
+    let _ = writeln!(
+        out,
+        " trace_flags={:02x} tracestate={}",
+        cx.trace_flags().to_u8(),
+        if state.is_empty() { "none" } else { &state }
+    );
+}
+
 fn scale(d: Duration, total: Duration) -> usize {
     ((d.as_secs_f64() / total.as_secs_f64()) * BAR_WIDTH as f64).round() as usize
 }
@@ -321,18 +254,29 @@ pub(crate) fn fmt_duration(d: Duration) -> String {
 }
 
 #[cfg(test)]
-mod tests {
+pub(super) mod tests {
     use super::*;
-    use opentelemetry::trace::{SpanContext, TraceFlags, TraceState};
+    use opentelemetry::trace::{SpanContext, TraceFlags, TraceId, TraceState};
     use opentelemetry::{InstrumentationScope, KeyValue};
     use opentelemetry_sdk::trace::{SpanEvents, SpanLinks};
-    use std::sync::{Arc, Mutex};
 
-    fn span(id: u64, parent: u64, name: &str, start_ms: u64, end_ms: u64) -> SpanData {
+    pub(crate) fn span(id: u64, parent: u64, name: &str, start_ms: u64, end_ms: u64) -> SpanData {
+        span_of(7, id, parent, name, start_ms, end_ms)
+    }
+
+    /// A span of trace `trace`, its times in ms from an instant in 2023.
+    pub(crate) fn span_of(
+        trace: u128,
+        id: u64,
+        parent: u64,
+        name: &str,
+        start_ms: u64,
+        end_ms: u64,
+    ) -> SpanData {
         let t0 = SystemTime::UNIX_EPOCH + Duration::from_secs(1_700_000_000);
         SpanData {
             span_context: SpanContext::new(
-                TraceId::from(7u128),
+                TraceId::from(trace),
                 SpanId::from(id),
                 TraceFlags::SAMPLED,
                 false,
@@ -394,63 +338,5 @@ mod tests {
             "{out}"
         );
         assert!(lines[1].contains("http.route=/products"));
-    }
-
-    #[test]
-    fn prints_when_the_root_ends_and_flushes_orphans() {
-        let printed = Arc::new(Mutex::new(Vec::<String>::new()));
-        let sink_out = printed.clone();
-        let mut sink = ConsoleSpanSink::with_output(Box::new(move |s: &str| {
-            if let Ok(mut p) = sink_out.lock() {
-                p.push(s.to_owned());
-            }
-        }));
-        sink.accept(span(2, 1, "child", 1, 2));
-        assert!(printed.lock().map(|p| p.is_empty()).unwrap_or(false));
-        sink.accept(span(1, 0, "root", 0, 3));
-        assert_eq!(printed.lock().map(|p| p.len()).unwrap_or(0), 1);
-        let mut orphan = span(5, 4, "orphan", 0, 1);
-        orphan.span_context = SpanContext::new(
-            TraceId::from(8u128),
-            SpanId::from(5u64),
-            TraceFlags::SAMPLED,
-            false,
-            TraceState::default(),
-        );
-        sink.accept(orphan);
-        BatchSink::flush(&mut sink);
-        let p = printed.lock().map(|p| p.clone()).unwrap_or_default();
-        assert_eq!(p.len(), 2);
-        assert!(p[1].contains("incomplete"));
-    }
-
-    #[test]
-    fn a_service_calling_itself_prints_one_trace() {
-        let printed = Arc::new(Mutex::new(Vec::<String>::new()));
-        let sink_out = printed.clone();
-        let mut sink = ConsoleSpanSink::with_output(Box::new(move |s: &str| {
-            if let Ok(mut p) = sink_out.lock() {
-                p.push(s.to_owned());
-            }
-        }));
-        // The callee's server span (remote parent: the client span 2) ends first.
-        let mut callee = span(3, 2, "POST /payments", 5, 10);
-        callee.parent_span_is_remote = true;
-        sink.accept(callee);
-        sink.print_ready();
-        assert!(
-            printed.lock().map(|p| p.is_empty()).unwrap_or(false),
-            "waits for the caller"
-        );
-        sink.accept(span(2, 1, "POST", 4, 11));
-        sink.accept(span(1, 0, "GET /checkout", 0, 12));
-        let p = printed.lock().map(|p| p.clone()).unwrap_or_default();
-        assert_eq!(p.len(), 1);
-        assert!(p[0].contains("3 spans"), "{}", p[0]);
-        assert!(
-            p[0].contains("      POST /payments"),
-            "nested under the client span: {}",
-            p[0]
-        );
     }
 }
