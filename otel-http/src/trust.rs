@@ -302,13 +302,17 @@ impl IncomingPolicy {
         let extracted = propagator.extract_with_context(&Context::new(), &HeaderExtractor(headers));
         let remote = extracted.span().span_context().clone();
         let has_baggage = !extracted.baggage().is_empty();
-        // The common case, a trusted caller: the extracted context as it is.
-        if remote.is_valid() && !public && !(self.drop_baggage && has_baggage) {
-            let parent = if self.distrust_sampled {
-                extracted.with_value(DistrustedParentSampling)
+        // A trusted caller: the extracted context, with what the propagators
+        // kept beside the span context (the random flag, the whole tracestate).
+        if remote.is_valid() && !public {
+            let mut parent = if self.drop_baggage && has_baggage {
+                extracted.with_cleared_baggage()
             } else {
                 extracted
             };
+            if self.distrust_sampled {
+                parent = parent.with_value(DistrustedParentSampling);
+            }
             return Incoming { parent, link: None };
         }
         // Otherwise: no remote parent, and the baggage only if accepted.
@@ -327,13 +331,6 @@ impl IncomingPolicy {
                     })
                     .collect::<Vec<_>>(),
             );
-        }
-        if remote.is_valid() && !public {
-            parent = parent.with_remote_span_context(remote);
-            if self.distrust_sampled {
-                parent = parent.with_value(DistrustedParentSampling);
-            }
-            return Incoming { parent, link: None };
         }
         let link = remote.is_valid().then_some(remote);
         Incoming { parent, link }
@@ -525,7 +522,8 @@ impl OutgoingPolicy {
     ///
     /// let mut billing = http::HeaderMap::new();
     /// policy.inject(&propagator, &cx, "billing.svc.local", &mut billing);
-    /// assert_eq!(billing["traceparent"], "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01");
+    /// // A local span of a trace started here: sampled (01) and random (02).
+    /// assert_eq!(billing["traceparent"], "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-03");
     /// assert_eq!(billing["baggage"], "user=42");
     ///
     /// let mut orders = http::HeaderMap::new();

@@ -52,5 +52,5 @@ pub use blocking::{ReceiverOnRuntime, ThroughRotel};
 /// The OTLP protobuf types the receiver records, re-exported for assertions.
 pub use opentelemetry_proto;
 pub use receiver::{Behavior, OtlpReceiver, Received, Signal, Transport, attr};
-pub use require::{is_ci, require_service};
+pub use require::{is_ci, require_python_modules, require_service};
 pub use rotel::{Rotel, require_rotel};

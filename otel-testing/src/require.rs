@@ -63,6 +63,36 @@ pub fn require_service(name: &str, addr: &str) -> bool {
     reachable
 }
 
+/// Checks that `python3` can import every module in `modules` (e.g. the
+/// OpenTelemetry Python SDK, `opentelemetry.sdk`), for tests that run a Python
+/// peer. The same policy as [`require_service`]: panics if `CI=true`,
+/// otherwise prints a skip message naming `install` and returns false.
+///
+/// ```
+/// # fn main() {
+/// if !otel_testing::require_python_modules(&["json", "http.server"], "any python3") {
+///     return; // "SKIPPED: python3 cannot import json, http.server: install any python3 ..."
+/// }
+/// // ... the test proper
+/// # }
+/// ```
+pub fn require_python_modules(modules: &[&str], install: &str) -> bool {
+    let script = format!("import {}", modules.join(", "));
+    let ok = std::process::Command::new("python3")
+        .args(["-c", &script])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .status()
+        .is_ok_and(|status| status.success());
+    if !ok {
+        missing(
+            &format!("python3 cannot import {}", modules.join(", ")),
+            &format!("install {install} to run this test"),
+        );
+    }
+    ok
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

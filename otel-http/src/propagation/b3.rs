@@ -184,7 +184,7 @@ impl TextMapPropagator for B3Propagator {
             return cx.clone();
         };
         let debug = (sampling == Sampling::Debug).then_some(sc.trace_id());
-        let cx = cx.with_remote_span_context(sc);
+        let cx = super::incoming::record_foreign(cx.clone(), &sc).with_remote_span_context(sc);
         if debug.is_some() || cx.get::<B3Debug>().is_some() {
             cx.with_value(B3Debug(debug))
         } else {

@@ -3,7 +3,10 @@
 //! Extraction: repeated `baggage` headers form one list; a malformed member
 //! is skipped without affecting the others; at most 64 members and 8192
 //! bytes are taken, whole members only. Injection: the same limits, never a
-//! partial member; values are percent-encoded.
+//! partial member; values are percent-encoded, `+` included (as `%2B`), so
+//! that stacks which decode values as form data (the OpenTelemetry Python
+//! SDK turns a bare `+` into a space) read back the same value. Decoding
+//! replaces percent-encoded bytes that are not UTF-8 with U+FFFD.
 
 use opentelemetry::baggage::{BaggageExt, BaggageMetadata, KeyValueMetadata};
 use opentelemetry::propagation::text_map_propagator::FieldIter;
@@ -36,10 +39,13 @@ pub const MAX_MEMBERS: usize = 64;
 /// ```
 pub const MAX_BYTES: usize = 8192;
 
-/// Characters that must be percent-encoded in a value: everything outside
-/// `baggage-octet` (%x21 / %x23-2B / %x2D-3A / %x3C-5B / %x5D-7E), and `%` itself.
+/// Characters percent-encoded in a value: everything outside `baggage-octet`
+/// (%x21 / %x23-2B / %x2D-3A / %x3C-5B / %x5D-7E), `%` itself, and `+`,
+/// which W3C Baggage allows bare but form decoders (Python's `unquote_plus`)
+/// read as a space.
 const VALUE_ENCODE: &AsciiSet = &CONTROLS
     .add(b' ')
+    .add(b'+')
     .add(b'"')
     .add(b',')
     .add(b';')
@@ -121,7 +127,9 @@ fn parse_member(member: &str) -> Option<BaggageMember> {
     if !valid_key(key) || !valid_encoded_value(value) {
         return None;
     }
-    let value = percent_decode_str(value).decode_utf8().ok()?;
+    // W3C Baggage, "value": percent-encoded octet sequences that are not
+    // UTF-8 are replaced with U+FFFD, the member kept.
+    let value = percent_decode_str(value).decode_utf8_lossy();
     let properties = match properties {
         None => String::new(),
         Some(props) => {
@@ -149,10 +157,12 @@ fn parse_member(member: &str) -> Option<BaggageMember> {
 ///
 /// ```
 /// use otel_http::propagation::parse_baggage;
-/// let members = parse_baggage(&["user=alice%20b, broken, tier=gold;ttl=30"]);
-/// assert_eq!(members.len(), 2);
+/// let members = parse_baggage(&["user=alice%20b, broken, tier=gold;ttl=30, sum=1+1, bad=%FFok"]);
+/// assert_eq!(members.len(), 4);
 /// assert_eq!(members[0].value, "alice b");
 /// assert_eq!(members[1].properties, "ttl=30");
+/// assert_eq!(members[2].value, "1+1"); // a bare `+` is a plus sign
+/// assert_eq!(members[3].value, "\u{FFFD}ok"); // not UTF-8: replaced, not dropped
 /// ```
 pub fn parse_baggage(values: &[&str]) -> Vec<BaggageMember> {
     let mut out = Vec::new();
@@ -343,7 +353,7 @@ mod tests {
 
     #[test]
     fn malformed_members_are_skipped_alone() {
-        let m = parse_baggage(&["ok=1,=novalue,noequals,bad key=1,x=\"q\",y=%FF,z=2;bad prop"]);
+        let m = parse_baggage(&["ok=1,=novalue,noequals,bad key=1,x=\"q\",z=2;bad prop"]);
         assert_eq!(
             m.iter().map(|kv| kv.key.as_str()).collect::<Vec<_>>(),
             vec!["ok"]
@@ -367,12 +377,23 @@ mod tests {
         assert_eq!(m.len(), 2);
     }
 
+    // W3C Baggage, "value": percent-encoded octets that are not UTF-8 decode
+    // to U+FFFD (one per maximal invalid subsequence), the member kept.
+    #[test]
+    fn invalid_utf8_is_replaced_not_dropped() {
+        let m = parse_baggage(&["y=%FF,z=a%C3%28b,w=%E2%82,ok=%C3%BC"]);
+        let values: Vec<&str> = m.iter().map(|kv| kv.value.as_str()).collect();
+        assert_eq!(values, ["\u{FFFD}", "a\u{FFFD}(b", "\u{FFFD}", "ü"]);
+    }
+
     #[test]
     fn values_are_encoded_on_injection() {
         assert_eq!(
             format_member("k", "a b,c;d%e\"", ""),
             "k=a%20b%2Cc%3Bd%25e%22"
         );
+        // W3C allows a bare `+`, but form decoders read it as a space.
+        assert_eq!(format_member("k", "1+1 = 2", ""), "k=1%2B1%20=%202");
         assert_eq!(format_member("k", "ü", "p=1"), "k=%C3%BC;p=1");
     }
 }

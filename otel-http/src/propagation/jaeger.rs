@@ -123,7 +123,9 @@ impl TextMapPropagator for JaegerPropagator {
 
     fn extract_with_context(&self, cx: &Context, extractor: &dyn Extractor) -> Context {
         let cx = match extract_span_context(extractor) {
-            Some(sc) => cx.with_remote_span_context(sc),
+            Some(sc) => {
+                super::incoming::record_foreign(cx.clone(), &sc).with_remote_span_context(sc)
+            }
             None => cx.clone(),
         };
         match extract_baggage(extractor, cx.baggage()) {

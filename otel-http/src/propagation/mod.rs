@@ -30,6 +30,7 @@
 mod b3;
 mod baggage;
 mod composite;
+mod incoming;
 mod jaeger;
 mod trace_context;
 mod traceparent;

@@ -1,11 +1,13 @@
 //! The W3C Trace Context propagator: `traceparent` and `tracestate`.
 
+use super::incoming;
 use super::traceparent::{format_traceparent, parse_traceparent};
-use super::tracestate::{format_tracestate, parse_tracestate};
+use super::tracestate::{ParsedTraceState, parse_list, truncate};
 use opentelemetry::Context;
 use opentelemetry::propagation::text_map_propagator::FieldIter;
 use opentelemetry::propagation::{Extractor, Injector, TextMapPropagator};
 use opentelemetry::trace::{SpanContext, TraceContextExt};
+use std::sync::Arc;
 
 const TRACEPARENT: &str = "traceparent";
 const TRACESTATE: &str = "tracestate";
@@ -13,6 +15,15 @@ const TRACESTATE: &str = "tracestate";
 /// W3C Trace Context Level 2, strictly: every malformed `traceparent` is
 /// rejected (the request starts a new trace), repeated `traceparent` headers
 /// are invalid, the random flag is kept, and `tracestate` obeys its limits.
+///
+/// What the SDK's span context loses on the way through the service, the
+/// propagator keeps in the [`Context`] beside it and sends on: the caller's
+/// random flag (an unsampled child span of opentelemetry_sdk 0.33 has its
+/// flags cleared) and a `tracestate` list that opentelemetry's `TraceState`
+/// cannot hold (Level 2 keys with several `@`, or more than 13 characters
+/// after one), as long as the span's trace state is unchanged. A trace this
+/// process starts is sent with the random flag, since the SDK's trace ids are
+/// random (see [`random_trace_ids`](Self::random_trace_ids)).
 ///
 /// ```
 /// use opentelemetry::propagation::TextMapPropagator;
@@ -30,9 +41,17 @@ const TRACESTATE: &str = "tracestate";
 /// propagator.inject_context(&cx, &mut HeaderInjector(&mut outgoing));
 /// assert_eq!(outgoing["traceparent"], "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-03");
 /// ```
-#[derive(Debug, Clone, Copy, Default)]
+#[derive(Debug, Clone, Copy)]
 pub struct W3cTraceContextPropagator {
-    _private: (),
+    random_trace_ids: bool,
+}
+
+impl Default for W3cTraceContextPropagator {
+    fn default() -> Self {
+        Self {
+            random_trace_ids: true,
+        }
+    }
 }
 
 impl W3cTraceContextPropagator {
@@ -48,6 +67,38 @@ impl W3cTraceContextPropagator {
     /// ```
     pub fn new() -> Self {
         Self::default()
+    }
+
+    /// Whether the trace ids of traces this process starts are random, as
+    /// the SDK's default id generator makes them (the default: `true`). Such
+    /// traces are sent with the random flag (`02`), as Level 2 says they
+    /// SHOULD be (section 3.2.2.5.2); set `false` with an id generator whose
+    /// ids are not random. The flag a caller sent is forwarded either way.
+    ///
+    /// ```
+    /// use opentelemetry::propagation::TextMapPropagator;
+    /// use opentelemetry::trace::{TraceContextExt, TraceFlags};
+    /// use opentelemetry::Context;
+    /// use otel_http::carrier::HeaderInjector;
+    /// use otel_http::propagation::W3cTraceContextPropagator;
+    ///
+    /// // A root span started here, as the SDK makes it: flags 01 (sampled), not remote.
+    /// use opentelemetry::trace::{Tracer, TracerProvider};
+    /// let provider = opentelemetry_sdk::trace::SdkTracerProvider::builder().build();
+    /// let span = provider.tracer("doc").start_with_context("root", &Context::new());
+    /// let cx = Context::new().with_span(span);
+    /// assert_eq!(cx.span().span_context().trace_flags(), TraceFlags::SAMPLED);
+    /// let sent = |propagator: W3cTraceContextPropagator| {
+    ///     let mut headers = http::HeaderMap::new();
+    ///     propagator.inject_context(&cx, &mut HeaderInjector(&mut headers));
+    ///     headers["traceparent"].to_str().unwrap().to_owned()
+    /// };
+    /// assert!(sent(W3cTraceContextPropagator::new()).ends_with("-03"));
+    /// assert!(sent(W3cTraceContextPropagator::new().random_trace_ids(false)).ends_with("-01"));
+    /// ```
+    pub fn random_trace_ids(mut self, random: bool) -> Self {
+        self.random_trace_ids = random;
+        self
     }
 
     /// The remote span context in `extractor`, if it carries a valid one.
@@ -72,22 +123,23 @@ impl W3cTraceContextPropagator {
     /// assert!(propagator.extract_span_context(&HeaderExtractor(&headers)).is_none());
     /// ```
     pub fn extract_span_context(&self, extractor: &dyn Extractor) -> Option<SpanContext> {
+        self.extract_parts(extractor).map(|(sc, _)| sc)
+    }
+
+    /// The remote span context and the whole `tracestate` list when the span
+    /// context's trace state could not hold all of it.
+    fn extract_parts(&self, extractor: &dyn Extractor) -> Option<(SpanContext, Option<Arc<str>>)> {
         let parents = extractor.get_all(TRACEPARENT)?;
         let [value] = parents.as_slice() else {
             return None; // repeated traceparent headers are invalid
         };
         let parent = parse_traceparent(value)?;
-        let state = extractor
+        let ParsedTraceState { state, full } = extractor
             .get_all(TRACESTATE)
-            .and_then(|values| parse_tracestate(&values))
+            .and_then(|values| parse_list(&values))
             .unwrap_or_default();
-        Some(SpanContext::new(
-            parent.trace_id,
-            parent.parent_id,
-            parent.flags,
-            true,
-            state,
-        ))
+        let sc = SpanContext::new(parent.trace_id, parent.parent_id, parent.flags, true, state);
+        Some((sc, full))
     }
 }
 
@@ -98,18 +150,21 @@ impl TextMapPropagator for W3cTraceContextPropagator {
         if !sc.is_valid() {
             return;
         }
+        let flags = incoming::flags_to_send(cx, sc, self.random_trace_ids);
         injector.set(
             TRACEPARENT,
-            format_traceparent(sc.trace_id(), sc.span_id(), sc.trace_flags()),
+            format_traceparent(sc.trace_id(), sc.span_id(), flags),
         );
-        if let Some(state) = format_tracestate(sc.trace_state()) {
+        if let Some(state) = incoming::tracestate_to_send(cx, sc).and_then(truncate) {
             injector.set(TRACESTATE, state);
         }
     }
 
     fn extract_with_context(&self, cx: &Context, extractor: &dyn Extractor) -> Context {
-        match self.extract_span_context(extractor) {
-            Some(sc) => cx.with_remote_span_context(sc),
+        match self.extract_parts(extractor) {
+            Some((sc, full)) => {
+                incoming::record(cx.clone(), &sc, full).with_remote_span_context(sc)
+            }
             None => cx.clone(),
         }
     }

@@ -1,12 +1,16 @@
 //! The `tracestate` header (W3C Trace Context Level 2, section 3.3).
 //!
-//! Extraction: repeated headers form one list; empty members are skipped; a
-//! list with an invalid member, a duplicate key or more than 32 members is
-//! discarded whole (the `traceparent` is still used). Injection: at most 512
-//! characters, dropping whole members, the longest (over 128 characters)
-//! first, then from the right.
+//! Extraction: repeated headers form one list (3.3.1); empty members are
+//! skipped; keys follow the Level 2 grammar (3.3.1.3.1: up to 256 characters
+//! from `[a-z0-9_*/@-]`, beginning with a letter or digit); a repeated key
+//! keeps its leftmost member (3.3.1.4: one entry per key, the most recent
+//! position, which mutation moves to the left, 3.5); a list with an invalid
+//! member or more than 32 members is discarded whole (the `traceparent` is
+//! still used). Injection: at most 512 characters, dropping whole members,
+//! the longest (over 128 characters) first, then from the right (3.3.1.5).
 
 use opentelemetry::trace::TraceState;
+use std::sync::Arc;
 
 /// Members a list may hold; a longer list is discarded whole.
 ///
@@ -45,31 +49,17 @@ pub const MAX_HEADER_LEN: usize = 512;
 const LONG_MEMBER: usize = 128;
 
 fn is_key_char(b: u8) -> bool {
-    b.is_ascii_lowercase() || b.is_ascii_digit() || matches!(b, b'_' | b'-' | b'*' | b'/')
+    b.is_ascii_lowercase() || b.is_ascii_digit() || matches!(b, b'_' | b'-' | b'*' | b'/' | b'@')
 }
 
-/// `simple-key` or `tenant-id@system-id`.
+/// Level 2 key (3.3.1.3.1): `(lcalpha / DIGIT) 0*255(keychar)`, where
+/// `keychar` includes `@` anywhere after the first character.
 fn valid_key(key: &str) -> bool {
     let b = key.as_bytes();
-    match key.split_once('@') {
-        None => {
-            !b.is_empty()
-                && b.len() <= 256
-                && b[0].is_ascii_lowercase()
-                && b.iter().all(|c| is_key_char(*c))
-        }
-        Some((tenant, system)) => {
-            let (t, s) = (tenant.as_bytes(), system.as_bytes());
-            !t.is_empty()
-                && t.len() <= 241
-                && (t[0].is_ascii_lowercase() || t[0].is_ascii_digit())
-                && t.iter().all(|c| is_key_char(*c))
-                && !s.is_empty()
-                && s.len() <= 14
-                && s[0].is_ascii_lowercase()
-                && s.iter().all(|c| is_key_char(*c))
-        }
-    }
+    !b.is_empty()
+        && b.len() <= 256
+        && (b[0].is_ascii_lowercase() || b[0].is_ascii_digit())
+        && b.iter().all(|c| is_key_char(*c))
 }
 
 /// 1 to 256 printable ASCII characters, no `,` or `=`, not ending in a space.
@@ -82,16 +72,9 @@ fn valid_value(value: &str) -> bool {
         && b[b.len() - 1] != b' '
 }
 
-/// Parses the values of every `tracestate` header, or `None` when the list
-/// must be discarded.
-///
-/// ```
-/// use otel_http::propagation::parse_tracestate;
-/// let ts = parse_tracestate(&["congo=t61rcWkgMzE", "rojo=00f067aa0ba902b7"]).unwrap();
-/// assert_eq!(ts.header(), "congo=t61rcWkgMzE,rojo=00f067aa0ba902b7");
-/// assert!(parse_tracestate(&["a=1,a=2"]).is_none()); // duplicate key
-/// ```
-pub fn parse_tracestate(values: &[&str]) -> Option<TraceState> {
+/// The members of every `tracestate` header value, validated, the first of
+/// each key kept; `None` when the list must be discarded.
+fn members<'a>(values: &[&'a str]) -> Option<Vec<(&'a str, &'a str)>> {
     let mut members: Vec<(&str, &str)> = Vec::new();
     for value in values {
         for member in value.split(',') {
@@ -100,8 +83,12 @@ pub fn parse_tracestate(values: &[&str]) -> Option<TraceState> {
                 continue;
             }
             let (key, val) = member.split_once('=')?;
-            if !valid_key(key) || !valid_value(val) || members.iter().any(|(k, _)| *k == key) {
+            if !valid_key(key) || !valid_value(val) {
                 return None;
+            }
+            // 3.3.1.4: one entry per key; the leftmost is the most recent.
+            if members.iter().any(|(k, _)| *k == key) {
+                continue;
             }
             members.push((key, val));
             if members.len() > MAX_MEMBERS {
@@ -109,12 +96,70 @@ pub fn parse_tracestate(values: &[&str]) -> Option<TraceState> {
             }
         }
     }
-    TraceState::from_key_value(members).ok()
+    Some(members)
 }
 
-/// The `tracestate` value to send, truncated to [`MAX_HEADER_LEN`], or `None` when empty.
-pub(crate) fn format_tracestate(state: &TraceState) -> Option<String> {
-    let header = state.header();
+/// A validated incoming list: what opentelemetry's [`TraceState`] can hold
+/// of it, and the whole list when that is not all of it.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub(crate) struct ParsedTraceState {
+    /// The members [`TraceState`] accepts, in order.
+    pub(crate) state: TraceState,
+    /// The whole list (`key=value` joined by `,`), when `state` lacks members.
+    pub(crate) full: Option<Arc<str>>,
+}
+
+/// Parses the values of every `tracestate` header into the list to keep
+/// beside the span context; `None` when the list must be discarded.
+pub(crate) fn parse_list(values: &[&str]) -> Option<ParsedTraceState> {
+    let members = members(values)?;
+    if let Ok(state) = TraceState::from_key_value(members.iter().copied()) {
+        return Some(ParsedTraceState { state, full: None });
+    }
+    // opentelemetry 0.33's key check is older than Level 2 (at most 13
+    // characters after `@`, one `@` only): the span context holds the members
+    // it accepts, the whole list travels beside it (see `incoming`).
+    let accepted = members
+        .iter()
+        .filter(|member| TraceState::from_key_value([**member]).is_ok())
+        .copied();
+    let state = TraceState::from_key_value(accepted).unwrap_or_default();
+    let mut full = String::with_capacity(members.iter().map(|(k, v)| k.len() + v.len() + 2).sum());
+    for (i, (key, value)) in members.iter().enumerate() {
+        if i > 0 {
+            full.push(',');
+        }
+        full.push_str(key);
+        full.push('=');
+        full.push_str(value);
+    }
+    Some(ParsedTraceState {
+        state,
+        full: Some(Arc::from(full)),
+    })
+}
+
+/// Parses the values of every `tracestate` header, or `None` when the list
+/// must be discarded. The result holds the members opentelemetry's
+/// [`TraceState`] accepts; [`W3cTraceContextPropagator`](super::W3cTraceContextPropagator)
+/// also forwards the others (keys with several `@`, or more than 13
+/// characters after one), which Level 2 allows.
+///
+/// ```
+/// use otel_http::propagation::parse_tracestate;
+/// let ts = parse_tracestate(&["congo=t61rcWkgMzE", "rojo=00f067aa0ba902b7"]).unwrap();
+/// assert_eq!(ts.header(), "congo=t61rcWkgMzE,rojo=00f067aa0ba902b7");
+/// // A repeated key keeps its leftmost member, and the rest of the list.
+/// assert_eq!(parse_tracestate(&["a=1,b=2,a=3"]).unwrap().header(), "a=1,b=2");
+/// // A key beginning with `@` invalidates the list.
+/// assert!(parse_tracestate(&["a=1,@b=2"]).is_none());
+/// ```
+pub fn parse_tracestate(values: &[&str]) -> Option<TraceState> {
+    parse_list(values).map(|parsed| parsed.state)
+}
+
+/// `header` truncated to [`MAX_HEADER_LEN`], or `None` when empty.
+pub(crate) fn truncate(header: String) -> Option<String> {
     if header.is_empty() {
         return None;
     }
@@ -144,28 +189,39 @@ pub(crate) fn format_tracestate(state: &TraceState) -> Option<String> {
 mod tests {
     use super::*;
 
+    // Level 2, 3.3.1.3.1 (key): `(lcalpha / DIGIT) 0*255(keychar)`, `@` a keychar.
     #[test]
     fn keys_and_values() {
+        let long_tenant = format!("{}@{}", "t".repeat(241), "v".repeat(14));
         for key in [
             "a",
             "a1_-*/",
+            "1abc",
             "0tenant@vendor",
             "t@s1234567890123",
+            "t@s12345678901234",
+            "foo@",
+            "foo@@bar",
+            "a@b@c",
+            &long_tenant,
             &"k".repeat(256),
+            &format!("{}@", "k".repeat(255)),
         ] {
             assert!(valid_key(key), "{key:?} is valid");
         }
         for key in [
             "",
             "A",
-            "1abc",
             "a b",
-            "a@",
             "@b",
+            "@",
             "a@B",
-            "t@s12345678901234",
+            "_a",
+            "*a",
             &"k".repeat(257),
+            &format!("{long_tenant}v"),
             "a=b",
+            "é",
         ] {
             assert!(!valid_key(key), "{key:?} is invalid");
         }
@@ -191,13 +247,43 @@ mod tests {
         assert_eq!(ts.header(), "a=1,b=2,c=3");
     }
 
+    // Level 2, 3.3.1.4 (combined header value): one entry per key, the most
+    // recent position; mutation moves a key to the left (3.5), so the leftmost wins.
+    #[test]
+    fn a_repeated_key_keeps_its_leftmost_member_and_the_rest_of_the_list() {
+        let ts = parse_tracestate(&["a=1,b=2,a=3", "c=4,b=5"]).expect("valid");
+        assert_eq!(ts.header(), "a=1,b=2,c=4");
+        // Duplicates do not count towards the 32 members.
+        let mut list: Vec<String> = (0..32).map(|i| format!("k{i}=v")).collect();
+        list.push("k0=again".to_owned());
+        assert!(parse_tracestate(&[&list.join(",")]).is_some());
+    }
+
+    // Level 2 keys opentelemetry's TraceState rejects: kept whole beside it.
+    #[test]
+    fn the_whole_list_is_kept_when_the_api_cannot_hold_it() {
+        let long_tenant = format!("{}@{}", "t".repeat(241), "v".repeat(14));
+        let header = format!("foo@=1,foo@@bar=2,{long_tenant}=3,ok=4");
+        let parsed = parse_list(&[&header]).expect("valid");
+        assert_eq!(parsed.full.as_deref(), Some(header.as_str()));
+        // `foo@` passes opentelemetry's check; the other two do not.
+        assert_eq!(parsed.state.header(), "foo@=1,ok=4");
+        let plain = parse_list(&["a=1, b=2"]).expect("valid");
+        assert_eq!(
+            (plain.state.header().as_str(), plain.full),
+            ("a=1,b=2", None)
+        );
+    }
+
     #[test]
     fn lists_are_discarded_whole_when_invalid() {
-        assert!(parse_tracestate(&["a=1,b"]).is_none(), "member without '='");
         assert!(
-            parse_tracestate(&["a=1", "a=2"]).is_none(),
-            "duplicate across headers"
+            parse_tracestate(&["a=1,@b=2"]).is_none(),
+            "key begins with '@'"
         );
+        let long = format!("{}=1", "k".repeat(257));
+        assert!(parse_tracestate(&[&long]).is_none(), "257-character key");
+        assert!(parse_tracestate(&["a=1,b"]).is_none(), "member without '='");
         assert!(parse_tracestate(&["A=1"]).is_none(), "uppercase key");
         let members = |n: usize| {
             (0..n)
@@ -222,7 +308,7 @@ mod tests {
         let mut members = vec![long.as_str()];
         members.extend(small.iter().take(31).map(String::as_str));
         let ts = parse_tracestate(&[&members.join(",")]).expect("valid");
-        let out = format_tracestate(&ts).expect("non-empty");
+        let out = truncate(ts.header()).expect("non-empty");
         assert!(out.len() <= MAX_HEADER_LEN, "{}", out.len());
         assert!(!out.contains("long="), "the long member goes first");
         assert!(out.starts_with("k00=") && out.split(',').all(|m| m.len() == 12));
@@ -232,7 +318,7 @@ mod tests {
             .map(|i| format!("k{i:02}={}", "z".repeat(20)))
             .collect();
         let ts = parse_tracestate(&[&many.join(",")]).expect("valid");
-        let out = format_tracestate(&ts).expect("non-empty");
+        let out = truncate(ts.header()).expect("non-empty");
         assert!(out.len() <= MAX_HEADER_LEN);
         assert_eq!(
             out.split(',').count(),
