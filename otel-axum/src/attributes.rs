@@ -5,6 +5,7 @@ use http::request::Parts;
 use http::{HeaderMap, Version};
 use opentelemetry::{KeyValue, StringValue};
 pub(crate) use otel_http::headers::capture as capture_headers;
+use otel_http::redact::QueryRedaction;
 use otel_http::semconv::normalize_method;
 use std::borrow::Cow;
 use std::net::SocketAddr;
@@ -150,6 +151,7 @@ pub(crate) fn detail_attributes(
     req: &Parts,
     facts: &RequestFacts,
     captured_headers: &[http::HeaderName],
+    redaction: &QueryRedaction,
     attrs: &mut Vec<KeyValue>,
 ) {
     if facts.method == "_OTHER" {
@@ -161,7 +163,7 @@ pub(crate) fn detail_attributes(
     if let Some(q) = req.uri.query() {
         attrs.push(KeyValue::new(
             "url.query",
-            otel_http::semconv::redact_query(q),
+            redaction.redact_query(q).into_owned(),
         ));
     }
     // network.protocol.name is only required when it is not "http".

@@ -8,8 +8,11 @@ use opentelemetry::metrics::MeterProvider;
 use opentelemetry::propagation::TextMapPropagator;
 use opentelemetry::trace::TracerProvider;
 use opentelemetry::{InstrumentationScope, KeyValue};
+use otel_http::redact::QueryRedaction;
 use otel_http::trust::IncomingPolicy;
 use std::sync::Arc;
+
+mod privacy;
 
 pub(crate) type RequestHook = Arc<dyn Fn(&http::request::Parts) -> Vec<KeyValue> + Send + Sync>;
 pub(crate) type ResponseHook = Arc<dyn Fn(&http::response::Parts) -> Vec<KeyValue> + Send + Sync>;
@@ -17,7 +20,8 @@ pub(crate) type NameHook = Arc<dyn Fn(&http::request::Parts) -> String + Send + 
 
 /// Builds an [`OtelLayer`]. Defaults: global tracer, meter and propagator;
 /// the caller's context continued; no path skipped; no header captured;
-/// panics caught; no trace response header.
+/// panics caught; no trace response header; the values of sensitive query
+/// keys redacted (`otel_http::redact`, plus `OTEL_HTTP_SENSITIVE_QUERY_KEYS`).
 ///
 /// ```
 /// use otel_axum::{IncomingPolicy, OtelLayer};
@@ -43,6 +47,7 @@ pub struct OtelLayerBuilder {
     response_hook: Option<ResponseHook>,
     trace_response_header: Option<HeaderName>,
     catch_panics: bool,
+    redaction: QueryRedaction,
 }
 
 impl std::fmt::Debug for OtelLayerBuilder {
@@ -54,6 +59,7 @@ impl std::fmt::Debug for OtelLayerBuilder {
             .field("response_headers", &self.response_headers)
             .field("trace_response_header", &self.trace_response_header)
             .field("catch_panics", &self.catch_panics)
+            .field("redaction", &self.redaction)
             .finish_non_exhaustive()
     }
 }
@@ -80,6 +86,7 @@ impl Default for OtelLayerBuilder {
             response_hook: None,
             trace_response_header: None,
             catch_panics: true,
+            redaction: QueryRedaction::from_env(),
         }
     }
 }
@@ -654,6 +661,7 @@ impl OtelLayerBuilder {
             response_hook: self.response_hook,
             trace_response_header: self.trace_response_header,
             catch_panics: self.catch_panics,
+            redaction: self.redaction,
         })
     }
 }

@@ -6,6 +6,7 @@ use crate::service::OtelService;
 use http::HeaderName;
 use opentelemetry::global::BoxedTracer;
 use opentelemetry::propagation::TextMapPropagator;
+use otel_http::redact::QueryRedaction;
 use otel_http::trust::IncomingPolicy;
 use std::sync::Arc;
 use tower::Layer;
@@ -46,6 +47,7 @@ pub(crate) struct Config {
     pub response_hook: Option<ResponseHook>,
     pub trace_response_header: Option<HeaderName>,
     pub catch_panics: bool,
+    pub redaction: QueryRedaction,
 }
 
 impl Config {

@@ -104,7 +104,13 @@ where
         let cx = incoming.parent.with_span(span);
         if cx.span().is_recording() {
             let mut details = Vec::with_capacity(8);
-            detail_attributes(&parts, &facts, &config.request_headers, &mut details);
+            detail_attributes(
+                &parts,
+                &facts,
+                &config.request_headers,
+                &config.redaction,
+                &mut details,
+            );
             cx.span().set_attributes(details);
         }
         {

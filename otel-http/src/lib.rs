@@ -9,8 +9,10 @@
 //! - [`trust`]: trust-boundary controls for servers (public endpoints, ignoring
 //!   the caller's sampling decision, dropping baggage) and clients (an allow-list
 //!   of hosts that may receive the context);
-//! - [`semconv`]: method normalisation, URL redaction and duration buckets of
-//!   the HTTP semantic conventions.
+//! - [`redact`]: sensitive query values and URL credentials replaced by
+//!   `REDACTED` in `url.query` and `url.full`, configurable;
+//! - [`semconv`]: method normalisation and duration buckets of the HTTP
+//!   semantic conventions.
 //!
 //! A server reading the context a caller sent, with the propagators that
 //! `OTEL_PROPAGATORS=tracecontext,baggage` names:
@@ -43,5 +45,6 @@
 pub mod carrier;
 pub mod headers;
 pub mod propagation;
+pub mod redact;
 pub mod semconv;
 pub mod trust;

@@ -1,5 +1,6 @@
 //! Pieces of the stable HTTP semantic conventions both server and client
-//! instrumentation need: method normalisation, URL redaction, histogram buckets.
+//! instrumentation need: method normalisation and histogram buckets (URL
+//! redaction is in [`redact`](crate::redact)).
 
 /// Bucket boundaries, in seconds, of `http.server.request.duration` and
 /// `http.client.request.duration`.
@@ -40,93 +41,9 @@ pub fn normalize_method(method: &http::Method) -> (&'static str, Option<&str>) {
     (known, None)
 }
 
-/// Query parameters whose values the conventions say must be redacted.
-const SENSITIVE_QUERY_KEYS: [&str; 7] = [
-    "AWSAccessKeyId",
-    "Signature",
-    "sig",
-    "X-Goog-Signature",
-    "X-Amz-Signature",
-    "X-Amz-Credential",
-    "X-Amz-Security-Token",
-];
-
-/// Redacts a query string: the values of the conventions' sensitive keys become `REDACTED`.
-///
-/// ```
-/// use otel_http::semconv::redact_query;
-/// assert_eq!(redact_query("a=1&sig=abc&X-Amz-Signature=x"), "a=1&sig=REDACTED&X-Amz-Signature=REDACTED");
-/// ```
-pub fn redact_query(query: &str) -> String {
-    query
-        .split('&')
-        .map(|pair| match pair.split_once('=') {
-            Some((k, _)) if SENSITIVE_QUERY_KEYS.contains(&k) => format!("{k}=REDACTED"),
-            _ => pair.to_owned(),
-        })
-        .collect::<Vec<_>>()
-        .join("&")
-}
-
-/// `url.full` for telemetry: credentials become `REDACTED:REDACTED` and
-/// sensitive query values `REDACTED`; the fragment is dropped.
-///
-/// ```
-/// use otel_http::semconv::redact_url;
-/// assert_eq!(
-///     redact_url("https://user:pw@example.com/p?sig=s3cret&q=1#frag"),
-///     "https://REDACTED:REDACTED@example.com/p?sig=REDACTED&q=1"
-/// );
-/// ```
-pub fn redact_url(url: &str) -> String {
-    let without_fragment = url.split('#').next().unwrap_or(url);
-    let (base, query) = match without_fragment.split_once('?') {
-        Some((b, q)) => (b, Some(q)),
-        None => (without_fragment, None),
-    };
-    let mut out = match base.find("://") {
-        Some(i) => {
-            let rest = &base[i + 3..];
-            let authority_end = rest.find('/').unwrap_or(rest.len());
-            match rest[..authority_end].rfind('@') {
-                Some(at) => format!("{}REDACTED:REDACTED@{}", &base[..i + 3], &rest[at + 1..]),
-                None => base.to_owned(),
-            }
-        }
-        None => base.to_owned(),
-    };
-    if let Some(q) = query {
-        out.push('?');
-        out.push_str(&redact_query(q));
-    }
-    out
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn redaction_cases() {
-        let cases = [
-            ("http://a.com/x", "http://a.com/x"),
-            ("http://u@a.com/x", "http://REDACTED:REDACTED@a.com/x"),
-            ("http://u:p@a.com", "http://REDACTED:REDACTED@a.com"),
-            (
-                "http://a.com/x?AWSAccessKeyId=k&Signature=s",
-                "http://a.com/x?AWSAccessKeyId=REDACTED&Signature=REDACTED",
-            ),
-            ("http://a.com/@notuser?x=1", "http://a.com/@notuser?x=1"),
-            ("http://a.com/x?sig", "http://a.com/x?sig"),
-            (
-                "http://a.com/x?signature=lowercase-kept",
-                "http://a.com/x?signature=lowercase-kept",
-            ),
-        ];
-        for (input, want) in cases {
-            assert_eq!(redact_url(input), want, "{input}");
-        }
-    }
 
     #[test]
     fn methods() {

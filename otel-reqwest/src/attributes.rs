@@ -4,7 +4,8 @@ use crate::extensions::UrlTemplate;
 use http::{HeaderName, Version};
 use opentelemetry::{KeyValue, StringValue};
 pub(crate) use otel_http::headers::capture as capture_headers;
-use otel_http::semconv::{normalize_method, redact_url};
+use otel_http::redact::QueryRedaction;
+use otel_http::semconv::normalize_method;
 use reqwest::{Request, Response};
 use std::borrow::Cow;
 use std::sync::Arc;
@@ -70,12 +71,16 @@ impl RequestFacts {
         &self,
         request: &Request,
         resend_count: Option<u32>,
+        redaction: &QueryRedaction,
     ) -> Vec<KeyValue> {
         // Room for what the response adds, so the span's list does not grow.
         let mut attrs = Vec::with_capacity(10);
         attrs.push(KeyValue::new("http.request.method", self.method));
         attrs.extend(self.server_attributes());
-        attrs.push(KeyValue::new("url.full", url_full(request.url())));
+        attrs.push(KeyValue::new(
+            "url.full",
+            url_full(request.url(), redaction),
+        ));
         if let Some(template) = &self.template {
             attrs.push(KeyValue::new("url.template", template.value()));
         }
@@ -152,14 +157,10 @@ impl MetricAttributes {
 }
 
 /// `url.full`: credentials and sensitive query values redacted, the fragment
-/// dropped (`otel_http::semconv::redact_url`), without the work when the URL
+/// dropped (`otel_http::redact`); one copy of the URL, nothing more when it
 /// has nothing to redact.
-fn url_full(url: &reqwest::Url) -> String {
-    let plain = url.username().is_empty() && url.password().is_none() && url.query().is_none();
-    match (plain, url.fragment()) {
-        (true, None) => url.as_str().to_owned(),
-        _ => redact_url(url.as_str()),
-    }
+fn url_full(url: &reqwest::Url, redaction: &QueryRedaction) -> String {
+    redaction.redact_url(url.as_str()).into_owned()
 }
 
 /// How a send ended, as the span and the metric record it.
@@ -374,7 +375,8 @@ mod tests {
     #[test]
     fn url_full_is_redacted() {
         let r = request("GET", "https://user:pw@a.example/p?sig=s3cret&q=1#frag");
-        let attrs = RequestFacts::of(&r, None).sampling_attributes(&r, Some(2));
+        let attrs =
+            RequestFacts::of(&r, None).sampling_attributes(&r, Some(2), &QueryRedaction::new());
         let get = |k: &str| {
             attrs
                 .iter()

@@ -8,15 +8,20 @@ use opentelemetry::metrics::MeterProvider;
 use opentelemetry::propagation::TextMapPropagator;
 use opentelemetry::trace::TracerProvider;
 use opentelemetry::{InstrumentationScope, KeyValue};
+use otel_http::redact::QueryRedaction;
 use otel_http::trust::OutgoingPolicy;
 use std::sync::Arc;
+
+mod privacy;
 
 pub(crate) type RequestHook = Arc<dyn Fn(&reqwest::Request) -> Vec<KeyValue> + Send + Sync>;
 pub(crate) type ResponseHook = Arc<dyn Fn(&reqwest::Response) -> Vec<KeyValue> + Send + Sync>;
 pub(crate) type NameHook = Arc<dyn Fn(&reqwest::Request) -> String + Send + Sync>;
 
 /// Builds an [`OtelMiddleware`]. Defaults: global tracer, meter and
-/// propagator; the context sent to every host; no header captured.
+/// propagator; the context sent to every host; no header captured; the values
+/// of sensitive query keys redacted in `url.full` (`otel_http::redact`, plus
+/// `OTEL_HTTP_SENSITIVE_QUERY_KEYS`).
 ///
 /// ```
 /// use otel_reqwest::{OtelMiddleware, OutgoingPolicy};
@@ -43,6 +48,8 @@ pub struct OtelMiddlewareBuilder {
     span_name: Option<NameHook>,
     request_hook: Option<RequestHook>,
     response_hook: Option<ResponseHook>,
+    /// `None`: the defaults and `OTEL_HTTP_SENSITIVE_QUERY_KEYS`, read by `build()`.
+    redaction: Option<QueryRedaction>,
 }
 
 impl std::fmt::Debug for OtelMiddlewareBuilder {
@@ -51,6 +58,7 @@ impl std::fmt::Debug for OtelMiddlewareBuilder {
             .field("policy", &self.policy)
             .field("request_headers", &self.request_headers)
             .field("response_headers", &self.response_headers)
+            .field("redaction", &self.redaction)
             .finish_non_exhaustive()
     }
 }
@@ -548,6 +556,7 @@ impl OtelMiddlewareBuilder {
             span_name: self.span_name,
             request_hook: self.request_hook,
             response_hook: self.response_hook,
+            redaction: self.redaction.unwrap_or_else(QueryRedaction::from_env),
         })
     }
 }

@@ -38,7 +38,7 @@ impl<'a> ClientCall<'a> {
             Some(hook) => Cow::Owned(hook(request)),
             None => facts.span_name(),
         };
-        let mut attributes = facts.sampling_attributes(request, resend_count);
+        let mut attributes = facts.sampling_attributes(request, resend_count, &config.redaction);
         if let Some(hook) = &config.request_hook {
             attributes.extend(hook(request));
         }

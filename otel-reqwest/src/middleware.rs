@@ -10,6 +10,7 @@ use opentelemetry::context::FutureExt as _;
 use opentelemetry::global::{self, BoxedTracer};
 use opentelemetry::propagation::TextMapPropagator;
 use otel_http::carrier::HeaderInjector;
+use otel_http::redact::QueryRedaction;
 use otel_http::trust::OutgoingPolicy;
 use reqwest::{Request, Response};
 use reqwest_middleware::{Middleware, Next};
@@ -26,6 +27,7 @@ pub(crate) struct Config {
     pub span_name: Option<NameHook>,
     pub request_hook: Option<RequestHook>,
     pub response_hook: Option<ResponseHook>,
+    pub redaction: QueryRedaction,
 }
 
 impl Config {

@@ -45,6 +45,7 @@
 
 pub mod blocking;
 pub mod receiver;
+pub mod redaction;
 mod require;
 pub mod rotel;
 
