@@ -7,7 +7,9 @@
 //! - [`blocking`]: the two for synchronous tests: [`ReceiverOnRuntime`] (a
 //!   receiver with its own runtime) and [`ThroughRotel`] (rotel forwarding to
 //!   one), the set-up of the end-to-end tests.
-//! - [`require_rotel`] and [`require_service`]: the project's policy for
+//! - [`workspace_binaries`] and [`rerun_test`]: example services, or this test
+//!   binary again, run as child processes.
+//! - [`require_rotel`], [`require_service`] and [`skip`]: the project's policy for
 //!   tests that need something external: skip with a message locally, fail on
 //!   CI (`CI=true`).
 //!
@@ -44,6 +46,7 @@
 #![deny(missing_docs)]
 
 pub mod blocking;
+mod process;
 pub mod receiver;
 pub mod redaction;
 mod require;
@@ -52,6 +55,7 @@ pub mod rotel;
 pub use blocking::{ReceiverOnRuntime, ThroughRotel};
 /// The OTLP protobuf types the receiver records, re-exported for assertions.
 pub use opentelemetry_proto;
+pub use process::{is_child_run, rerun_test, workspace_binaries};
 pub use receiver::{Behavior, OtlpReceiver, Received, Signal, Transport, attr};
-pub use require::{is_ci, require_python_modules, require_service};
+pub use require::{is_ci, require_python_modules, require_service, skip};
 pub use rotel::{Rotel, require_rotel};

@@ -2,7 +2,9 @@
 //! when it is missing, a local run skips the test with a clear message, a CI
 //! run (`CI=true`) fails it.
 
+use std::io::Write as _;
 use std::net::{TcpStream, ToSocketAddrs};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 /// How long [`require_service`] waits for a TCP connection.
@@ -24,13 +26,44 @@ pub fn is_ci() -> bool {
         .unwrap_or(false)
 }
 
-/// Applies the policy to a missing requirement: panics with `what` and `hint`
-/// on CI, else prints a skip message to stderr.
-pub(crate) fn missing(what: &str, hint: &str) {
+/// Tests of this process skipped so far.
+static SKIPPED: AtomicUsize = AtomicUsize::new(0);
+
+/// Applies the policy to a missing requirement of the current test: panics
+/// with `what` and `hint` on CI (`CI=true`); otherwise writes a `SKIPPED`
+/// line and returns, so the test can `return` early.
+///
+/// The line goes straight to the process's standard error, past the test
+/// harness's output capture (which shows a passing test's `eprintln!` output
+/// only with `--nocapture`), so that `cargo test` shows it; it names the
+/// test, what is missing, what to install, and how many tests of this test
+/// binary were skipped so far.
+///
+/// ```
+/// # fn main() {
+/// let python_sdk_installed = false;
+/// # if otel_testing::is_ci() { return; }
+/// if !python_sdk_installed {
+///     otel_testing::skip(
+///         "the OpenTelemetry Python SDK is missing",
+///         "pip install -r .ci/requirements.txt",
+///     );
+///     return;
+/// }
+/// # }
+/// ```
+pub fn skip(what: &str, hint: &str) {
     if is_ci() {
         panic!("{what}: {hint} (CI=true, so this test may not be skipped)");
     }
-    eprintln!("SKIPPED: {what}: {hint} (on CI, with CI=true, this fails the test)");
+    let skipped = SKIPPED.fetch_add(1, Ordering::Relaxed) + 1;
+    // libtest names each test's thread after the test.
+    let thread = std::thread::current();
+    let test = thread.name().unwrap_or("a test");
+    let line = format!(
+        "SKIPPED {test}: {what}; to run it: {hint} ({skipped} skipped in this test binary; with CI=true this fails)\n"
+    );
+    let _ = std::io::stderr().lock().write_all(line.as_bytes());
 }
 
 /// Checks that the TCP service `name` (e.g. `"PostgreSQL"`) accepts
@@ -55,9 +88,9 @@ pub fn require_service(name: &str, addr: &str) -> bool {
         .map(|mut addrs| addrs.any(|a| TcpStream::connect_timeout(&a, CONNECT_TIMEOUT).is_ok()))
         .unwrap_or(false);
     if !reachable {
-        missing(
+        skip(
             &format!("{name} not reachable at {addr}"),
-            &format!("start {name} there to run this test"),
+            &format!("start {name} there"),
         );
     }
     reachable
@@ -85,9 +118,9 @@ pub fn require_python_modules(modules: &[&str], install: &str) -> bool {
         .status()
         .is_ok_and(|status| status.success());
     if !ok {
-        missing(
+        skip(
             &format!("python3 cannot import {}", modules.join(", ")),
-            &format!("install {install} to run this test"),
+            &format!("install {install}"),
         );
     }
     ok
@@ -104,6 +137,33 @@ mod tests {
         assert!(require_service("test listener", &addr));
     }
 
+    /// The `SKIPPED` line reaches the output of a plain `cargo test` run,
+    /// whose harness captures what passing tests print with `eprintln!`.
+    #[test]
+    fn the_skip_line_is_visible_through_output_capture() {
+        const CHILD: &str = "OTEL_TESTING_SKIP_CHILD";
+        const NAME: &str = "require::tests::the_skip_line_is_visible_through_output_capture";
+        if std::env::var_os(CHILD).is_some() {
+            skip("the frobnicator is missing", "apt-get install frobnicator");
+            return;
+        }
+        let out = std::process::Command::new(std::env::current_exe().expect("test binary"))
+            .args([NAME, "--exact", "--test-threads=1"])
+            .env(CHILD, "1")
+            .env_remove("CI")
+            .output()
+            .expect("run the child");
+        assert!(out.status.success());
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            stderr.contains(&format!(
+                "SKIPPED {NAME}: the frobnicator is missing; to run it: apt-get install frobnicator (1 skipped in this test binary; with CI=true this fails)"
+            )),
+            "stderr: {stderr}\nstdout: {}",
+            String::from_utf8_lossy(&out.stdout)
+        );
+    }
+
     #[test]
     fn missing_service_skips_or_panics_on_ci() {
         // A port that was just free: nothing listens there.
@@ -111,7 +171,12 @@ mod tests {
             let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind loopback");
             listener.local_addr().expect("local addr").to_string()
         };
-        let result = std::panic::catch_unwind(|| require_service("nothing", &addr));
+        let result = std::panic::catch_unwind(|| {
+            require_service(
+                "a service that is missing on purpose (this line is expected)",
+                &addr,
+            )
+        });
         if is_ci() {
             assert!(result.is_err(), "must panic on CI");
         } else {

@@ -26,7 +26,7 @@ use std::sync::OnceLock;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use crate::require::missing;
+use crate::require::skip;
 
 /// Name of the collector binary.
 const BINARY: &str = "rotel-agent";
@@ -386,7 +386,7 @@ impl Drop for Rotel {
 pub fn require_rotel() -> Option<PathBuf> {
     let found = Rotel::find();
     if found.is_none() {
-        missing(
+        skip(
             "rotel not found",
             &format!("pip install rotel (or set {BINARY_ENV} to the rotel-agent binary)"),
         );

@@ -8,7 +8,6 @@
 mod logging_support;
 
 use logging_support::*;
-use std::process::Command;
 use tracing::{info, info_span};
 
 const CHILD: &str = "OTEL_LOGGING_TEST_CHILD";
@@ -17,7 +16,7 @@ const CHILD: &str = "OTEL_LOGGING_TEST_CHILD";
 /// environment and logs inside and outside a request.
 #[test]
 fn child_process() {
-    if std::env::var_os(CHILD).is_none() {
+    if !otel_testing::is_child_run(CHILD) {
         return;
     }
     // libtest printed "test child_process ... " without a newline.
@@ -54,23 +53,8 @@ impl Output {
 }
 
 fn run_child(env: &[(&str, String)]) -> Output {
-    let mut cmd = Command::new(std::env::current_exe().expect("test binary"));
-    cmd.args([
-        "child_process",
-        "--exact",
-        "--nocapture",
-        "--test-threads=1",
-    ]);
-    for (k, _) in std::env::vars() {
-        if k.starts_with("OTEL_") || k == "RUST_LOG" {
-            cmd.env_remove(k);
-        }
-    }
-    cmd.env(CHILD, "1");
-    for (k, v) in env {
-        cmd.env(k, v);
-    }
-    let out = cmd.output().expect("run the child");
+    let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let out = otel_testing::rerun_test("child_process", CHILD, &env);
     let output = Output {
         stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
         stderr: String::from_utf8_lossy(&out.stderr).into_owned(),

@@ -22,21 +22,8 @@ const PG_URL: &str = "postgres://postgres@127.0.0.1:5432/test";
 
 /// Builds the example (a no-op when it is up to date) and returns its path.
 fn quickstart() -> PathBuf {
-    let workspace = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..");
-    let status = Command::new(env!("CARGO"))
-        .args(["build", "--quiet", "-p", "quickstart"])
-        .current_dir(&workspace)
-        .status()
-        .expect("cargo build -p quickstart");
-    assert!(status.success(), "building the example failed");
-    // target/<profile>/deps/<this test> -> target/<profile>/quickstart
-    let exe = std::env::current_exe().expect("test path");
-    let profile_dir = exe.parent().and_then(|d| d.parent()).expect("target dir");
-    let candidate = profile_dir.join("quickstart");
-    if candidate.exists() {
-        return candidate;
-    }
-    workspace.join("target/debug/quickstart")
+    let [exe] = otel_testing::workspace_binaries("quickstart", ["quickstart"]);
+    exe
 }
 
 /// Runs the example with only the given `OTEL_*` variables (and

@@ -8,7 +8,6 @@
 //! there, failed on CI).
 
 use otel_testing::{ReceiverOnRuntime, attr, require_service};
-use std::process::Command;
 use std::time::Duration;
 use tracing::Instrument;
 
@@ -24,7 +23,7 @@ const SECRET: &str = "hunter2-in-a-slow-query";
 /// a request's span.
 #[test]
 fn child_process() {
-    if std::env::var_os(CHILD).is_none() {
+    if !otel_testing::is_child_run(CHILD) {
         return;
     }
     println!();
@@ -64,26 +63,14 @@ struct Run {
 
 fn run_child(rust_log: Option<&str>) -> Run {
     let receiver = ReceiverOnRuntime::start(1).expect("receiver");
-    let mut cmd = Command::new(std::env::current_exe().expect("test binary"));
-    cmd.args([
-        "child_process",
-        "--exact",
-        "--nocapture",
-        "--test-threads=1",
-    ]);
-    for (k, _) in std::env::vars() {
-        if k.starts_with("OTEL_") || k == "RUST_LOG" {
-            cmd.env_remove(k);
-        }
-    }
-    cmd.env(CHILD, "1")
-        .env("OTEL_EXPORTER_OTLP_ENDPOINT", receiver.http_endpoint())
-        .env("OTEL_METRICS_EXPORTER", "none")
-        .env("OTEL_INIT_LOG_FORMAT", "json");
-    if let Some(filter) = rust_log {
-        cmd.env("RUST_LOG", filter);
-    }
-    let out = cmd.output().expect("run the child");
+    let endpoint = receiver.http_endpoint();
+    let mut env = vec![
+        ("OTEL_EXPORTER_OTLP_ENDPOINT", endpoint.as_str()),
+        ("OTEL_METRICS_EXPORTER", "none"),
+        ("OTEL_INIT_LOG_FORMAT", "json"),
+    ];
+    env.extend(rust_log.map(|filter| ("RUST_LOG", filter)));
+    let out = otel_testing::rerun_test("child_process", CHILD, &env);
     let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
     assert!(
         out.status.success(),

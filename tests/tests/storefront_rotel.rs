@@ -36,34 +36,9 @@ fn binaries() -> (PathBuf, PathBuf) {
 }
 
 fn build_binaries() -> (PathBuf, PathBuf) {
-    let workspace = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..");
-    // target/<profile>/deps/<this test> -> target/<profile>/: build the demo
-    // into the same directory, with the same profile, as this test.
-    let exe = std::env::current_exe().expect("test path");
-    let profile_dir = exe
-        .parent()
-        .and_then(|d| d.parent())
-        .map(PathBuf::from)
-        .expect("target/<profile>");
-    let mut cargo = Command::new(env!("CARGO"));
-    cargo
-        .args(["build", "--quiet", "-p", "storefront", "--bins"])
-        .current_dir(&workspace);
-    if profile_dir.file_name().is_some_and(|n| n == "release") {
-        cargo.arg("--release");
-    }
-    let status = cargo.status().expect("cargo build -p storefront");
-    assert!(status.success(), "building the storefront demo failed");
-    let binaries = (
-        profile_dir.join("storefront"),
-        profile_dir.join("storefront-load"),
-    );
-    assert!(
-        binaries.0.exists() && binaries.1.exists(),
-        "the demo's binaries are not in {}",
-        profile_dir.display()
-    );
-    binaries
+    let [storefront, load] =
+        otel_testing::workspace_binaries("storefront", ["storefront", "storefront-load"]);
+    (storefront, load)
 }
 
 /// The lines a child process wrote, collected by a thread per stream.
