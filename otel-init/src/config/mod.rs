@@ -277,6 +277,20 @@ pub struct Config {
     pub metrics_exporters: Vec<ExporterKind>,
     /// `OTEL_LOGS_EXPORTER` (empty = `none`).
     pub logs_exporters: Vec<ExporterKind>,
+    /// `OTEL_INIT_CONSOLE_IDS`: the console waterfall shows each span's trace
+    /// id, span id, parent span id, trace flags and tracestate (default off).
+    ///
+    /// ```
+    /// let config = otel_init::Config::from_source(&[("OTEL_INIT_CONSOLE_IDS", "true")]);
+    /// assert!(config.console_ids);
+    /// let bad = otel_init::Config::from_source(&[("OTEL_INIT_CONSOLE_IDS", "yes")]);
+    /// assert!(!bad.console_ids);
+    /// assert_eq!(
+    ///     bad.warnings[0].to_string(),
+    ///     "invalid value \"yes\" for OTEL_INIT_CONSOLE_IDS: expected \"true\" or \"false\"; using false"
+    /// );
+    /// ```
+    pub console_ids: bool,
     /// `OTEL_EXPORTER_OTLP_*` resolved for traces.
     pub otlp_traces: OtlpConfig,
     /// `OTEL_EXPORTER_OTLP_*` resolved for metrics.
@@ -338,6 +352,7 @@ impl Config {
         let traces_exporters = read_exporters(&mut r, "OTEL_TRACES_EXPORTER");
         let metrics_exporters = read_exporters(&mut r, "OTEL_METRICS_EXPORTER");
         let logs_exporters = read_exporters(&mut r, "OTEL_LOGS_EXPORTER");
+        let console_ids = r.bool("OTEL_INIT_CONSOLE_IDS");
         let otlp_traces = OtlpConfig::read(&mut r, Signal::Traces);
         let otlp_metrics = OtlpConfig::read(&mut r, Signal::Metrics);
         let otlp_logs = OtlpConfig::read(&mut r, Signal::Logs);
@@ -376,6 +391,7 @@ impl Config {
             traces_exporters,
             metrics_exporters,
             logs_exporters,
+            console_ids,
             otlp_traces,
             otlp_metrics,
             otlp_logs,

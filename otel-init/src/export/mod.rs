@@ -155,7 +155,7 @@ pub(crate) fn build(s: ProviderSettings<'_>) -> Result<Providers, InitError> {
                 client: client(Signal::Traces)?,
                 resource: Arc::new(otlp::ExportResource::new(&s.resource)),
             }),
-            ExporterKind::Console => Box::new(console::ConsoleSpanSink::stderr(false)),
+            ExporterKind::Console => Box::new(console::ConsoleSpanSink::stderr(config.console_ids)),
         };
         let mut batch = config.span_batch;
         if *kind == ExporterKind::Console {

@@ -1,6 +1,8 @@
 //! The `console` exporter: human-readable output on stderr for development.
 //! Spans are printed as one waterfall per trace; log records and metrics as lines.
 //! `OTEL_{TRACES,METRICS,LOGS}_EXPORTER=console` selects it, alone or with `otlp`.
+//! `OTEL_INIT_CONSOLE_IDS=true` (or [`TelemetryBuilder::console_ids`](crate::TelemetryBuilder::console_ids))
+//! adds each span's trace id, span id, parent span id, flags and tracestate.
 //!
 //! ```
 //! use otel_init::opentelemetry::trace::{Tracer as _, TracerProvider as _};

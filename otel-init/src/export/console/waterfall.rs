@@ -339,4 +339,59 @@ pub(super) mod tests {
         );
         assert!(lines[1].contains("http.route=/products"));
     }
+
+    #[test]
+    fn ids_are_shown_under_each_span_on_request_only() {
+        let state = TraceState::from_key_value([("rojo", "00f067aa0ba902b7"), ("congo", "t61")])
+            .expect("valid tracestate");
+        let mut root = span(1, 0, "GET /checkout", 0, 20);
+        root.span_context = SpanContext::new(
+            TraceId::from(7u128),
+            SpanId::from(1u64),
+            TraceFlags::new(0x03),
+            false,
+            state,
+        );
+        let mut remote = span(3, 9, "POST /payments", 5, 10);
+        remote.parent_span_is_remote = true;
+        let spans = [root, span(2, 1, "SELECT cart", 1, 4), remote];
+        let out = render(&spans, Note::None, 0, true);
+        let lines: Vec<&str> = out.lines().collect();
+        let t = "trace_id=00000000000000000000000000000007";
+        assert_eq!(lines.len(), 7, "{out}");
+        assert!(lines[1].starts_with("  GET /checkout"), "{out}");
+        assert_eq!(
+            lines[2],
+            format!(
+                "    {t} span_id=0000000000000001 parent_span_id=none trace_flags=03 \
+                 tracestate=rojo=00f067aa0ba902b7,congo=t61"
+            )
+        );
+        assert!(lines[3].starts_with("    SELECT cart"), "{out}");
+        assert_eq!(
+            lines[4],
+            format!(
+                "      {t} span_id=0000000000000002 parent_span_id=0000000000000001 \
+                 trace_flags=01 tracestate=none"
+            )
+        );
+        // A span whose parent is in another process is a root here.
+        assert!(lines[5].starts_with("  POST /payments"), "{out}");
+        assert_eq!(
+            lines[6],
+            format!(
+                "    {t} span_id=0000000000000003 parent_span_id=0000000000000009 (remote) \
+                 trace_flags=01 tracestate=none"
+            )
+        );
+        // Off by default: the same trace without the ids lines.
+        let plain = render_trace(&spans);
+        assert!(!plain.contains("span_id="), "{plain}");
+        let without_ids: Vec<&str> = lines
+            .iter()
+            .copied()
+            .filter(|l| !l.trim_start().starts_with("trace_id="))
+            .collect();
+        assert_eq!(plain.lines().collect::<Vec<_>>(), without_ids);
+    }
 }
