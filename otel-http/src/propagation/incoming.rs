@@ -28,11 +28,11 @@ pub(crate) struct IncomingTrace {
     trace_id: TraceId,
     /// The sampled and random flags as received.
     flags: u8,
-    /// The trace state the remote span context was given: while a span's
-    /// own state equals it, nobody changed it.
-    api_state: TraceState,
-    /// The whole validated list, when `api_state` could not hold all of it.
-    full_state: Option<Arc<str>>,
+    /// When the span context's trace state could not hold the whole list:
+    /// that trace state (while a span's own state equals it, nobody changed
+    /// it) and the whole validated list. `None` in the common case, which
+    /// then costs no copy of the trace state.
+    full_state: Option<(TraceState, Arc<str>)>,
 }
 
 /// `cx` with a record of the remote span context `sc` just extracted, and of
@@ -41,8 +41,7 @@ pub(crate) fn record(cx: Context, sc: &SpanContext, full_state: Option<Arc<str>>
     cx.with_value(IncomingTrace {
         trace_id: sc.trace_id(),
         flags: sc.trace_flags().to_u8() & KNOWN_FLAGS,
-        api_state: sc.trace_state().clone(),
-        full_state,
+        full_state: full_state.map(|full| (sc.trace_state().clone(), full)),
     })
 }
 
@@ -56,7 +55,6 @@ pub(crate) fn record_foreign(cx: Context, sc: &SpanContext) -> Context {
     cx.with_value(IncomingTrace {
         trace_id: sc.trace_id(),
         flags: sc.trace_flags().to_u8() & KNOWN_FLAGS & !RANDOM,
-        api_state: sc.trace_state().clone(),
         full_state: None,
     })
 }
@@ -90,11 +88,11 @@ pub(crate) fn flags_to_send(cx: &Context, sc: &SpanContext, random_trace_ids: bo
 /// full incoming list while the span's trace state is the one extracted with
 /// it, otherwise the span's own. `None` when empty.
 pub(crate) fn tracestate_to_send(cx: &Context, sc: &SpanContext) -> Option<String> {
-    if let Some(full) = of_trace(cx, sc.trace_id())
-        .filter(|incoming| &incoming.api_state == sc.trace_state())
-        .and_then(|incoming| incoming.full_state.as_deref())
+    if let Some((_, full)) = of_trace(cx, sc.trace_id())
+        .and_then(|incoming| incoming.full_state.as_ref())
+        .filter(|(extracted, _)| extracted == sc.trace_state())
     {
-        return Some(full.to_owned());
+        return Some(full.to_string());
     }
     let header = sc.trace_state().header();
     (!header.is_empty()).then_some(header)
@@ -136,7 +134,6 @@ mod tests {
         let other = Context::new().with_value(IncomingTrace {
             trace_id: TraceId::from(8u128),
             flags: 0,
-            api_state: TraceState::NONE,
             full_state: None,
         });
         assert_eq!(flags_to_send(&other, &sampled_child, true).to_u8(), 0x03);
