@@ -4,8 +4,11 @@
 
 use futures_util::future::BoxFuture;
 use sqlx::error::DatabaseError;
+#[cfg(feature = "mysql")]
 use sqlx::mysql::{MySql, MySqlConnectOptions, MySqlDatabaseError, MySqlQueryResult};
+#[cfg(feature = "postgres")]
 use sqlx::postgres::{PgConnectOptions, PgDatabaseError, PgQueryResult, Postgres};
+#[cfg(feature = "sqlite")]
 use sqlx::sqlite::{Sqlite, SqliteConnectOptions, SqliteQueryResult};
 
 use crate::sql::Dialect;
@@ -33,8 +36,11 @@ use crate::sql::Dialect;
 /// ```
 pub trait InstrumentedDatabase: sqlx::Database + driver::Driver {}
 
+#[cfg(feature = "postgres")]
 impl InstrumentedDatabase for Postgres {}
+#[cfg(feature = "mysql")]
 impl InstrumentedDatabase for MySql {}
+#[cfg(feature = "sqlite")]
 impl InstrumentedDatabase for Sqlite {}
 
 pub(crate) mod driver {
@@ -81,6 +87,7 @@ pub(crate) mod driver {
 
 use driver::{Driver, Endpoint};
 
+#[cfg(any(feature = "postgres", feature = "mysql"))]
 fn network_endpoint(
     host: &str,
     port: u16,
@@ -98,6 +105,7 @@ fn network_endpoint(
     }
 }
 
+#[cfg(feature = "postgres")]
 impl Driver for Postgres {
     const SYSTEM_NAME: &'static str = "postgresql";
     const DIALECT: Dialect = Dialect::Postgres;
@@ -125,6 +133,7 @@ impl Driver for Postgres {
     }
 }
 
+#[cfg(feature = "mysql")]
 impl Driver for MySql {
     const SYSTEM_NAME: &'static str = "mysql";
     const DIALECT: Dialect = Dialect::MySql;
@@ -166,6 +175,7 @@ impl Driver for MySql {
     }
 }
 
+#[cfg(feature = "sqlite")]
 impl Driver for Sqlite {
     const SYSTEM_NAME: &'static str = "sqlite";
     const DIALECT: Dialect = Dialect::Sqlite;

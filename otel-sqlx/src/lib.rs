@@ -43,6 +43,26 @@
 //! acquire connection   INTERNAL  db.client.connection.pool.{name,size,idle,max,pending_requests}=…
 //! ```
 //!
+//! # Features
+//!
+//! One per database driver, all three on by default:
+//!
+//! | feature | pools | brings in |
+//! |---|---|---|
+//! | `postgres` | [`PgPool`], `InstrumentedPool<sqlx::Postgres>` | sqlx's PostgreSQL driver |
+//! | `mysql` | [`MySqlPool`], `InstrumentedPool<sqlx::MySql>` (MySQL and MariaDB) | sqlx's MySQL driver |
+//! | `sqlite` | [`SqlitePool`], `InstrumentedPool<sqlx::Sqlite>` | sqlx's SQLite driver and its C library |
+//!
+//! A service on one database turns the others off, and builds neither the
+//! other drivers nor SQLite's C library:
+//!
+//! ```toml
+//! otel-sqlx = { version = "0.1", default-features = false, features = ["postgres"] }
+//! ```
+//!
+//! (The examples on this page use SQLite; they are built with the default
+//! features.)
+//!
 //! # What works unchanged
 //!
 //! [`InstrumentedPool`] and the connections and transactions it hands out
@@ -68,6 +88,11 @@
 //! `.max`, `.idle.min`, `.pending_requests`, `.wait_time`, `.use_time` and
 //! `.timeouts`.
 #![deny(missing_docs)]
+// Without a database feature nothing can be instrumented: no warnings for that.
+#![cfg_attr(
+    not(any(feature = "postgres", feature = "mysql", feature = "sqlite")),
+    allow(unused)
+)]
 #![warn(clippy::unwrap_used)]
 
 mod analysis;
@@ -89,7 +114,13 @@ pub use annotation::{Annotated, Annotation};
 pub use builder::InstrumentedPoolBuilder;
 pub use connection::{InstrumentedConnection, TracedConnection};
 pub use database::InstrumentedDatabase;
-pub use pool::{InstrumentedPool, MySqlPool, PgPool, SqlitePool};
+pub use pool::InstrumentedPool;
+#[cfg(feature = "mysql")]
+pub use pool::MySqlPool;
+#[cfg(feature = "postgres")]
+pub use pool::PgPool;
+#[cfg(feature = "sqlite")]
+pub use pool::SqlitePool;
 pub use transaction::InstrumentedTransaction;
 
 /// Re-exported so that one dependency line is enough (and versions match).

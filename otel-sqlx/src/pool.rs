@@ -55,6 +55,7 @@ pub struct InstrumentedPool<DB: InstrumentedDatabase> {
 /// assert_eq!(n, 1);
 /// # Ok(()) }
 /// ```
+#[cfg(feature = "postgres")]
 pub type PgPool = InstrumentedPool<sqlx::Postgres>;
 /// An instrumented MySQL / MariaDB pool: swap `use sqlx::MySqlPool` for this.
 ///
@@ -65,6 +66,7 @@ pub type PgPool = InstrumentedPool<sqlx::Postgres>;
 /// assert_eq!(n, 1);
 /// # Ok(()) }
 /// ```
+#[cfg(feature = "mysql")]
 pub type MySqlPool = InstrumentedPool<sqlx::MySql>;
 /// An instrumented SQLite pool: swap `use sqlx::SqlitePool` for this.
 ///
@@ -76,6 +78,7 @@ pub type MySqlPool = InstrumentedPool<sqlx::MySql>;
 /// assert_eq!(n, 1);
 /// # Ok(()) }
 /// ```
+#[cfg(feature = "sqlite")]
 pub type SqlitePool = InstrumentedPool<sqlx::Sqlite>;
 
 impl<DB: InstrumentedDatabase> InstrumentedPool<DB> {

@@ -1,6 +1,7 @@
 //! The `query!` family compiles unchanged against an instrumented pool and
 //! is traced. Compiled from the query data in `.sqlx/` (see `sqlx.toml`),
 //! run against the PostgreSQL on 127.0.0.1:5432.
+#![cfg(feature = "postgres")]
 
 mod common;
 

@@ -3,6 +3,7 @@
 //! operation, error numbers (syntax, duplicate key, lock wait timeout),
 //! streams dropped early, transactions (rolled back and committed), acquired
 //! connections, MySQL-dialect sanitization.
+#![cfg(feature = "mysql")]
 
 mod common;
 

@@ -2,6 +2,7 @@
 //! is not there, failed on CI): every kind of operation, errors with their
 //! SQLSTATE (syntax, constraint, statement timeout), cancellation, streams
 //! dropped early, transactions and sanitization of real queries.
+#![cfg(feature = "postgres")]
 
 mod common;
 

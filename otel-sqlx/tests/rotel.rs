@@ -1,6 +1,7 @@
 //! End to end through a real collector: spans and metrics of an instrumented
 //! SQLite pool exported over OTLP/gRPC to rotel, which forwards them to the
 //! in-process receiver. Skipped locally (failed on CI) without rotel.
+#![cfg(feature = "sqlite")]
 
 mod common;
 

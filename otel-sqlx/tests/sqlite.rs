@@ -1,6 +1,7 @@
 //! Against SQLite in memory: every kind of operation, streams dropped early,
 //! transactions, errors, cancellation, annotations and options, and the
 //! metrics; exported over OTLP to an in-process receiver.
+#![cfg(feature = "sqlite")]
 
 mod common;
 

@@ -2,6 +2,7 @@
 //! requests of 300 ms each. The exported trace must show the queueing as
 //! "acquire connection" spans beside the (short) queries, and the metrics
 //! must show the pending requests and the wait time.
+#![cfg(feature = "postgres")]
 
 mod common;
 

@@ -3,6 +3,7 @@
 //! off for the connections it opens, unless asked to keep them. Against the
 //! PostgreSQL on 127.0.0.1:5432 (skipped with a message when it is not
 //! there, failed on CI).
+#![cfg(feature = "postgres")]
 
 mod common;
 

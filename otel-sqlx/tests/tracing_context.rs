@@ -2,6 +2,7 @@
 //! tracing-opentelemetry (0.34, context activation on by default) keeps in
 //! step with the current `tracing` span: a query inside
 //! `#[instrument]`-style code becomes a child of that span.
+#![cfg(feature = "sqlite")]
 
 mod common;
 

@@ -238,6 +238,9 @@ macro_rules! connection_executors {
     };
 }
 
+#[cfg(feature = "postgres")]
 connection_executors!(sqlx::Postgres);
+#[cfg(feature = "mysql")]
 connection_executors!(sqlx::MySql);
+#[cfg(feature = "sqlite")]
 connection_executors!(sqlx::Sqlite);

@@ -117,7 +117,7 @@ fn error_kind(error: &sqlx::Error) -> &'static str {
     }
 }
 
-#[cfg(test)]
+#[cfg(all(test, feature = "postgres"))]
 mod tests {
     use super::*;
     use sqlx::Postgres;

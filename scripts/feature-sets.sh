@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# Builds, lints and tests every feature set the docs name, beyond the defaults
+# that `cargo test --workspace` covers, and checks that a one-database
+# otel-sqlx builds no other driver. Run from the repository root; CI runs it.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+# otel-sqlx: one database each. The doctests use SQLite and run with the
+# default features (cargo test --workspace); here the unit and integration
+# tests run, each file gated on the feature of its database.
+for db in postgres mysql sqlite; do
+  echo "== otel-sqlx --no-default-features --features $db"
+  cargo clippy -q -p otel-sqlx --no-default-features --features "$db" --lib --tests -- -D warnings
+  cargo test -q -p otel-sqlx --no-default-features --features "$db" --lib --tests
+done
+
+# What a PostgreSQL-only service compiles: no SQLite (and its C library), no MySQL.
+tree=$(cargo tree -p otel-sqlx --no-default-features --features postgres -e normal,build --prefix none)
+if grep -E '^(libsqlite3-sys|sqlx-sqlite|sqlx-mysql) ' <<<"$tree"; then
+  echo "a PostgreSQL-only otel-sqlx must not build the crates above" >&2
+  exit 1
+fi
+echo "PostgreSQL-only otel-sqlx: no SQLite, no MySQL driver"
