@@ -1,12 +1,13 @@
 //! What a request and its response contribute to the span and the metrics.
 
 use axum::extract::{ConnectInfo, MatchedPath};
+use http::Version;
 use http::request::Parts;
-use http::{HeaderMap, Version};
 use opentelemetry::{KeyValue, StringValue};
 pub(crate) use otel_http::headers::capture as capture_headers;
 use otel_http::redact::QueryRedaction;
 use otel_http::semconv::normalize_method;
+use otel_http::trust::TrustedProxies;
 use std::borrow::Cow;
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -107,29 +108,6 @@ fn server_address(req: &Parts) -> Option<(String, Option<u16>)> {
     Some((authority.host().to_owned(), authority.port_u16()))
 }
 
-/// The first address of `Forwarded: for=` or `X-Forwarded-For`.
-fn forwarded_client(headers: &HeaderMap) -> Option<String> {
-    if let Some(fwd) = headers.get("forwarded").and_then(|v| v.to_str().ok()) {
-        let first = fwd.split(',').next().unwrap_or_default();
-        for part in first.split(';') {
-            let (k, v) = part.trim().split_once('=')?;
-            if k.eq_ignore_ascii_case("for") {
-                let v = v.trim_matches('"');
-                let v = v
-                    .strip_prefix('[')
-                    .map_or(v, |s| s.split(']').next().unwrap_or(s));
-                return Some(v.to_owned());
-            }
-        }
-    }
-    headers
-        .get("x-forwarded-for")
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.split(',').next())
-        .map(|v| v.trim().to_owned())
-        .filter(|v| !v.is_empty())
-}
-
 /// The span attributes samplers may use, given when the span starts.
 pub(crate) fn sampling_attributes(req: &Parts, facts: &RequestFacts) -> Vec<KeyValue> {
     let mut attrs = Vec::with_capacity(16);
@@ -152,6 +130,7 @@ pub(crate) fn detail_attributes(
     facts: &RequestFacts,
     captured_headers: &[http::HeaderName],
     redaction: &QueryRedaction,
+    proxies: &TrustedProxies,
     attrs: &mut Vec<KeyValue>,
 ) {
     if facts.method == "_OTHER" {
@@ -176,12 +155,10 @@ pub(crate) fn detail_attributes(
         attrs.push(KeyValue::new("network.peer.address", peer.ip().to_string()));
         attrs.push(KeyValue::new("network.peer.port", i64::from(peer.port())));
     }
-    match forwarded_client(&req.headers) {
-        Some(client) => attrs.push(KeyValue::new("client.address", client)),
-        None => {
-            if let Some(peer) = peer {
-                attrs.push(KeyValue::new("client.address", peer.ip().to_string()));
-            }
+    if let Some(client) = proxies.client_address(peer, &req.headers) {
+        attrs.push(KeyValue::new("client.address", client.address));
+        if let Some(port) = client.port {
+            attrs.push(KeyValue::new("client.port", i64::from(port)));
         }
     }
     if let Some(ua) = req
@@ -217,25 +194,8 @@ mod tests {
     }
 
     #[test]
-    fn forwarded_headers() {
-        let mut h = HeaderMap::new();
-        h.insert(
-            "x-forwarded-for",
-            "203.0.113.7, 10.0.0.1".parse().expect("value"),
-        );
-        assert_eq!(forwarded_client(&h).as_deref(), Some("203.0.113.7"));
-        h.insert(
-            "forwarded",
-            "for=\"[2001:db8::1]:4711\";proto=https, for=10.0.0.2"
-                .parse()
-                .expect("value"),
-        );
-        assert_eq!(forwarded_client(&h).as_deref(), Some("2001:db8::1"));
-    }
-
-    #[test]
     fn secrets_are_never_captured() {
-        let mut h = HeaderMap::new();
+        let mut h = http::HeaderMap::new();
         h.insert("authorization", "Bearer x".parse().expect("value"));
         h.insert("x-request-id", "r1".parse().expect("value"));
         let mut attrs = Vec::new();

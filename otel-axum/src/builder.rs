@@ -9,7 +9,7 @@ use opentelemetry::propagation::TextMapPropagator;
 use opentelemetry::trace::TracerProvider;
 use opentelemetry::{InstrumentationScope, KeyValue};
 use otel_http::redact::QueryRedaction;
-use otel_http::trust::IncomingPolicy;
+use otel_http::trust::{IncomingPolicy, TrustedProxies};
 use std::sync::Arc;
 
 mod privacy;
@@ -21,7 +21,9 @@ pub(crate) type NameHook = Arc<dyn Fn(&http::request::Parts) -> String + Send + 
 /// Builds an [`OtelLayer`]. Defaults: global tracer, meter and propagator;
 /// the caller's context continued; no path skipped; no header captured;
 /// panics caught; no trace response header; the values of sensitive query
-/// keys redacted (`otel_http::redact`, plus `OTEL_HTTP_SENSITIVE_QUERY_KEYS`).
+/// keys redacted (`otel_http::redact`, plus `OTEL_HTTP_SENSITIVE_QUERY_KEYS`);
+/// `client.address` from the connection's peer, forwarding headers believed
+/// only from the proxies in `OTEL_HTTP_TRUSTED_PROXIES` (none by default).
 ///
 /// ```
 /// use otel_axum::{IncomingPolicy, OtelLayer};
@@ -48,6 +50,7 @@ pub struct OtelLayerBuilder {
     trace_response_header: Option<HeaderName>,
     catch_panics: bool,
     redaction: QueryRedaction,
+    proxies: TrustedProxies,
 }
 
 impl std::fmt::Debug for OtelLayerBuilder {
@@ -60,6 +63,7 @@ impl std::fmt::Debug for OtelLayerBuilder {
             .field("trace_response_header", &self.trace_response_header)
             .field("catch_panics", &self.catch_panics)
             .field("redaction", &self.redaction)
+            .field("proxies", &self.proxies)
             .finish_non_exhaustive()
     }
 }
@@ -87,6 +91,7 @@ impl Default for OtelLayerBuilder {
             trace_response_header: None,
             catch_panics: true,
             redaction: QueryRedaction::from_env(),
+            proxies: privacy::proxies_from_env(),
         }
     }
 }
@@ -662,6 +667,7 @@ impl OtelLayerBuilder {
             trace_response_header: self.trace_response_header,
             catch_panics: self.catch_panics,
             redaction: self.redaction,
+            proxies: self.proxies,
         })
     }
 }

@@ -7,7 +7,7 @@ use http::HeaderName;
 use opentelemetry::global::BoxedTracer;
 use opentelemetry::propagation::TextMapPropagator;
 use otel_http::redact::QueryRedaction;
-use otel_http::trust::IncomingPolicy;
+use otel_http::trust::{IncomingPolicy, TrustedProxies};
 use std::sync::Arc;
 use tower::Layer;
 
@@ -48,6 +48,7 @@ pub(crate) struct Config {
     pub trace_response_header: Option<HeaderName>,
     pub catch_panics: bool,
     pub redaction: QueryRedaction,
+    pub proxies: TrustedProxies,
 }
 
 impl Config {

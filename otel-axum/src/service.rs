@@ -109,6 +109,7 @@ where
                 &facts,
                 &config.request_headers,
                 &config.redaction,
+                &config.proxies,
                 &mut details,
             );
             cx.span().set_attributes(details);

@@ -5,6 +5,8 @@
 //! trace ids, force every request to be recorded, or plant baggage that flows
 //! to internal services. [`IncomingPolicy`] decides per request; [`OutgoingPolicy`]
 //! withholds the context from hosts outside an allow-list.
+//! [`TrustedProxies`] decides whose `Forwarded` / `X-Forwarded-For` headers
+//! a server believes when it records `client.address`.
 
 use crate::carrier::{HeaderExtractor, HeaderInjector};
 use http::HeaderMap;
@@ -13,6 +15,9 @@ use opentelemetry::propagation::TextMapPropagator;
 use opentelemetry::trace::{SpanContext, TraceContextExt};
 use opentelemetry::{Context, KeyValue};
 use std::sync::Arc;
+
+mod proxies;
+pub use proxies::{ClientAddress, InvalidProxy, TRUSTED_PROXIES_ENV, TrustedProxies};
 
 /// Marks a context whose remote parent's sampled flag must not decide
 /// sampling: samplers that honour it (otel-init's do) treat the span as a root
