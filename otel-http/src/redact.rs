@@ -259,11 +259,20 @@ impl QueryRedaction {
     /// );
     /// ```
     pub fn redact_query<'a>(&self, query: &'a str) -> Cow<'a, str> {
-        let needs_change = pairs(query).any(|pair| self.redacted_value(pair).is_some());
-        if !needs_change {
+        // One pass to learn whether anything changes and by how much, so that
+        // an unchanged query is not copied and a changed one is written once.
+        let mut changed = false;
+        let mut growth = 0;
+        for pair in pairs(query) {
+            if let Some(key) = self.redacted_value(pair) {
+                changed = true;
+                growth += (key.len() + 1 + REDACTED.len()).saturating_sub(pair.len());
+            }
+        }
+        if !changed {
             return Cow::Borrowed(query);
         }
-        let mut out = String::with_capacity(query.len() + REDACTED.len());
+        let mut out = String::with_capacity(query.len() + growth);
         let mut rest = query;
         loop {
             let end = rest.find(['&', ';']).unwrap_or(rest.len());
@@ -319,11 +328,13 @@ impl QueryRedaction {
         if userinfo_end.is_none() && !query_changed {
             return Cow::Borrowed(without_fragment);
         }
-        let mut out = String::with_capacity(url.len() + 2 * REDACTED.len());
+        let userinfo = "REDACTED:REDACTED";
+        let query_len = redacted_query.as_ref().map_or(0, |q| 1 + q.len());
+        let mut out = String::with_capacity(base.len() + userinfo.len() + query_len);
         match userinfo_end {
             Some((start, at)) => {
                 out.push_str(&base[..start]);
-                out.push_str("REDACTED:REDACTED");
+                out.push_str(userinfo);
                 out.push_str(&base[at..]);
             }
             None => out.push_str(base),
