@@ -7,8 +7,9 @@
 //! - [`carrier`]: `http::HeaderMap` carriers that see every value of a repeated header;
 //! - [`headers`]: allow-listed headers as attributes, credentials never captured;
 //! - [`trust`]: trust-boundary controls for servers (public endpoints, ignoring
-//!   the caller's sampling decision, dropping baggage) and clients (an allow-list
-//!   of hosts that may receive the context);
+//!   the caller's sampling decision, dropping baggage, the proxies whose
+//!   forwarding headers name the client) and clients (an allow-list of hosts
+//!   that may receive the context);
 //! - [`redact`]: sensitive query values and URL credentials replaced by
 //!   `REDACTED` in `url.query` and `url.full`, configurable;
 //! - [`semconv`]: method normalisation and duration buckets of the HTTP
