@@ -2,8 +2,9 @@
 //! deadline, on any runtime flavour or none.
 
 use crate::config::ConfigWarning;
+use crate::export::otlp::{CloseFailure, OtlpClient};
 use crate::export::{ExportReport, ExportRuntime, Stats};
-use opentelemetry_sdk::error::OTelSdkResult;
+use opentelemetry_sdk::error::{OTelSdkError, OTelSdkResult};
 use opentelemetry_sdk::logs::SdkLoggerProvider;
 use opentelemetry_sdk::metrics::SdkMeterProvider;
 use opentelemetry_sdk::trace::SdkTracerProvider;
@@ -39,7 +40,9 @@ use tracing_subscriber::registry::LookupSpan;
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[must_use]
 pub struct ShutdownReport {
-    /// Whether every provider finished flushing before the deadline.
+    /// Whether every provider finished before the deadline, delivering or
+    /// failing to deliver (see `export` and `errors`); `false` when shutdown
+    /// gave up waiting at its deadline.
     pub completed: bool,
     /// How long shutdown took.
     pub elapsed: Duration,
@@ -77,6 +80,8 @@ pub(crate) struct Parts {
     pub runtime: Option<Arc<ExportRuntime>>,
     pub stats: Arc<Stats>,
     pub tail_stats: Option<Arc<crate::sampling::TailStats>>,
+    /// The OTLP clients, for what shutdown says about the collector.
+    pub clients: Vec<Arc<OtlpClient>>,
     pub shutdown_timeout: Duration,
     pub warnings: Vec<ConfigWarning>,
     pub set_globals: bool,
@@ -219,7 +224,7 @@ impl TelemetryGuard {
     /// let orders = meter.u64_counter("orders").build();
     /// orders.add(1, &[]);
     /// telemetry.force_flush()?;
-    /// assert_eq!(telemetry.export_report().metrics.exported, 1); // one collection cycle
+    /// assert_eq!(telemetry.export_report().metrics.exported, 1); // one data point
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn meter_provider(&self) -> Option<&SdkMeterProvider> {
@@ -354,74 +359,216 @@ impl TelemetryGuard {
             crate::globals::reset();
         }
         let timeout = p.shutdown_timeout;
-        // The providers get a little less than the caller's budget, so that
-        // what they abandon at their deadline is counted before we report.
+        // The providers get a little less than the caller's budget, and we
+        // wait for them a little longer than that, so that what they abandon
+        // at their deadline is counted before we report.
         let margin = (timeout / 5).min(Duration::from_millis(250));
         let deadline = start + (timeout - margin);
-        let (tx, rx) = std::sync::mpsc::channel();
-        let (tracer, meter, logger) = (p.tracer, p.meter, p.logger);
-        // Shutdown runs on its own thread so that the caller's deadline holds
-        // even if a provider blocks, and so that a current-thread runtime
-        // calling us is never asked to drive the export.
-        let worker = std::thread::Builder::new()
-            .name("otel-shutdown".to_owned())
-            .spawn(move || {
-                let remaining = || deadline.saturating_duration_since(Instant::now());
-                // In order: spans, then metrics, then the log records the others may emit.
-                let traces = tracer.map(|t| t.shutdown_with_timeout(remaining()));
-                let metrics = meter.map(|m| m.shutdown_with_timeout(remaining()));
-                let logs = logger.map(|l| l.shutdown_with_timeout(remaining()));
-                let errors = failures([("traces", traces), ("metrics", metrics), ("logs", logs)]);
-                let _ = tx.send(errors);
-            });
-        let (completed, mut errors) = match worker {
-            Err(e) => (
-                false,
-                vec![format!("cannot start the shutdown thread: {e}")],
-            ),
-            Ok(_) => match rx.recv_timeout(timeout) {
-                Ok(errors) => (errors.is_empty(), errors),
-                Err(_) => (
-                    false,
-                    vec![format!("shutdown did not finish within {timeout:?}")],
-                ),
-            },
-        };
+        let wait_until = deadline + margin / 2;
+        // From now on exports stop waiting between retries, and a collector
+        // that refuses the connection is given up at once.
+        if let Some(rt) = &p.runtime {
+            rt.closing().begin();
+        }
+        // What fails from now on is reported once, below.
+        p.stats.closing();
+        let (completed, mut errors) =
+            shut_down_providers(p.tracer, p.meter, p.logger, deadline, wait_until);
         if let Some(rt) = p.runtime {
-            let left = deadline.saturating_duration_since(Instant::now());
+            let left = wait_until.saturating_duration_since(Instant::now());
+            // Cancels exports still waiting for the collector; they are
+            // counted as lost before the report below is taken.
             if !rt.stop(left.max(Duration::from_millis(50))) {
                 errors.push("the export thread did not stop in time".to_owned());
             }
         }
         // The log lines written on stdout/stderr by otel-logging's
         // non-blocking writer: what was logged before shutdown is not lost.
-        let left = deadline.saturating_duration_since(Instant::now());
+        let left = wait_until.saturating_duration_since(Instant::now());
         if !otel_logging::flush_all(left.max(Duration::from_millis(100))) {
             errors.push("log output was not flushed in time".to_owned());
         }
-        let report = ShutdownReport {
-            completed,
-            elapsed: start.elapsed(),
-            export: p.stats.report(),
-            errors,
-        };
-        if !report.is_clean() {
-            crate::diag::warn(format_args!(
-                "telemetry shutdown: completed={} in {:?}; traces {:?}; metrics {:?}; logs {:?}; {}",
-                report.completed,
-                report.elapsed,
-                report.export.traces,
-                report.export.metrics,
-                report.export.logs,
-                report.errors.join("; ")
+        let export = p.stats.report();
+        let collector = collector_problems(&p.clients, timeout);
+        let elapsed = start.elapsed();
+        let clean = completed
+            && errors.is_empty()
+            && collector.is_empty()
+            && export.traces.lost() + export.metrics.lost() + export.logs.lost() == 0;
+        if !clean {
+            crate::diag::warn(describe_shutdown(
+                completed, elapsed, &export, &collector, &errors,
             ));
         }
-        report
+        errors.extend(collector);
+        ShutdownReport {
+            completed,
+            elapsed,
+            export,
+            errors,
+        }
     }
 }
 
+/// Shuts the three providers down at the same time, each on its own thread
+/// and all under the one `deadline`, waited for until `wait_until` at the
+/// latest: a provider that waits for a collector
+/// does not use up the others' time, and a provider that blocks (the SDK's
+/// metric reader waits up to 5 s whatever it is told) is left behind at the
+/// deadline. Returns whether all finished in time, and their errors.
+fn shut_down_providers(
+    tracer: Option<SdkTracerProvider>,
+    meter: Option<SdkMeterProvider>,
+    logger: Option<SdkLoggerProvider>,
+    deadline: Instant,
+    wait_until: Instant,
+) -> (bool, Vec<String>) {
+    type Job = Box<dyn FnOnce(Duration) -> OTelSdkResult + Send>;
+    let mut jobs: Vec<(&str, Job)> = Vec::new();
+    if let Some(t) = tracer {
+        jobs.push((
+            "traces",
+            Box::new(move |left| t.shutdown_with_timeout(left)),
+        ));
+    }
+    if let Some(m) = meter {
+        jobs.push((
+            "metrics",
+            Box::new(move |left| m.shutdown_with_timeout(left)),
+        ));
+    }
+    if let Some(l) = logger {
+        jobs.push(("logs", Box::new(move |left| l.shutdown_with_timeout(left))));
+    }
+    let (tx, rx) = std::sync::mpsc::channel();
+    let mut pending: Vec<&str> = Vec::new();
+    let mut errors = Vec::new();
+    let mut spawn_failed = false;
+    for (signal, job) in jobs {
+        let tx = tx.clone();
+        // On threads of their own, so that the deadline holds even if a
+        // provider blocks, and so that a current-thread runtime calling us is
+        // never asked to drive the export.
+        let spawned = std::thread::Builder::new()
+            .name(format!("otel-shutdown-{signal}"))
+            .spawn(move || {
+                let result = job(deadline.saturating_duration_since(Instant::now()));
+                let _ = tx.send((signal, result));
+            });
+        match spawned {
+            Ok(_) => pending.push(signal),
+            Err(e) => {
+                spawn_failed = true;
+                errors.push(format!("{signal}: cannot start a shutdown thread: {e}"));
+            }
+        }
+    }
+    drop(tx);
+    let mut timed_out = false;
+    while !pending.is_empty() {
+        let left = wait_until.saturating_duration_since(Instant::now());
+        match rx.recv_timeout(left) {
+            Ok((signal, result)) => {
+                pending.retain(|s| *s != signal);
+                timed_out |= matches!(result, Err(OTelSdkError::Timeout(_)));
+                errors.extend(failures([(signal, Some(result))]));
+            }
+            Err(_) => break,
+        }
+    }
+    // Finished: every provider returned in time (an export that failed
+    // at once is an error, not a timeout).
+    let completed = pending.is_empty() && !timed_out && !spawn_failed;
+    for signal in pending {
+        errors.push(format!("{signal}: did not finish before the deadline"));
+    }
+    (completed, errors)
+}
+
+/// What went wrong between the exporters and the collector once shutdown
+/// had begun, one line per kind of failure, naming the endpoints (user-info
+/// redacted) and the cause.
+fn collector_problems(clients: &[Arc<OtlpClient>], timeout: Duration) -> Vec<String> {
+    let mut groups: Vec<(String, Vec<String>)> = Vec::new();
+    for client in clients {
+        let Some(failure) = client.failure_at_close() else {
+            continue;
+        };
+        let what = match failure {
+            CloseFailure::Refused(cause) => format!("refused the connection ({cause})"),
+            CloseFailure::Failed(reason) => format!("failed: {reason}"),
+            CloseFailure::NoAnswer => {
+                format!("did not answer within the shutdown timeout of {timeout:?}")
+            }
+        };
+        let endpoint = format!("{} ({})", client.endpoint(), signal_name(client));
+        match groups.iter_mut().find(|(w, _)| *w == what) {
+            Some((_, endpoints)) => endpoints.push(endpoint),
+            None => groups.push((what, vec![endpoint])),
+        }
+    }
+    groups
+        .into_iter()
+        .map(|(what, endpoints)| format!("the collector at {} {what}", endpoints.join(", ")))
+        .collect()
+}
+
+fn signal_name(client: &OtlpClient) -> &'static str {
+    match client.signal() {
+        crate::config::Signal::Traces => "traces",
+        crate::config::Signal::Metrics => "metrics",
+        crate::config::Signal::Logs => "logs",
+    }
+}
+
+/// The one warning of a shutdown that lost something or went wrong. When
+/// the collector's failure is known, the providers' own errors (which only
+/// repeat it) are left out.
+fn describe_shutdown(
+    completed: bool,
+    elapsed: Duration,
+    export: &ExportReport,
+    collector: &[String],
+    errors: &[String],
+) -> String {
+    let mut parts = vec![format!(
+        "not delivered: {}, {}, {}",
+        count(export.traces.lost(), "span", "spans"),
+        count(export.metrics.lost(), "metric point", "metric points"),
+        count(export.logs.lost(), "log record", "log records"),
+    )];
+    parts.extend(collector.iter().cloned());
+    if collector.is_empty() {
+        parts.extend(errors.iter().cloned());
+    } else {
+        // Still say when the export thread or the log output got stuck.
+        parts.extend(errors.iter().filter(|e| !is_provider_error(e)).cloned());
+    }
+    format!(
+        "telemetry shutdown {} in {elapsed:.1?}; {}",
+        if completed {
+            "finished"
+        } else {
+            "gave up at its deadline"
+        },
+        parts.join("; ")
+    )
+}
+
+fn is_provider_error(e: &str) -> bool {
+    ["traces: ", "metrics: ", "logs: "]
+        .iter()
+        .any(|p| e.starts_with(p))
+}
+
+fn count(n: u64, one: &str, many: &str) -> String {
+    format!("{n} {}", if n == 1 { one } else { many })
+}
+
 /// "signal: error" for each provider whose operation failed.
-fn failures(results: [(&str, Option<OTelSdkResult>); 3]) -> Vec<String> {
+fn failures<'a>(
+    results: impl IntoIterator<Item = (&'a str, Option<OTelSdkResult>)>,
+) -> Vec<String> {
     results
         .into_iter()
         .filter_map(|(signal, result)| match result {

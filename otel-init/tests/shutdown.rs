@@ -121,7 +121,9 @@ fn shutdown_is_bounded_when_the_collector_blackholes() {
                 .expect("runtime")
                 .block_on(async { run() }),
         };
-        assert!(!report.completed, "{flavour}: {report:?}");
+        // Within the deadline the one attempt made at shutdown timed out (1 s):
+        // shutdown finished, delivering nothing.
+        assert!(!report.is_clean(), "{flavour}: {report:?}");
         // The bound is the configured timeout plus thread hand-over, never the
         // 30 s batch deadline or the collector's whims.
         assert!(
@@ -134,5 +136,104 @@ fn shutdown_is_bounded_when_the_collector_blackholes() {
             "{flavour}: unsent telemetry is reported: {report:?}"
         );
         assert_eq!(report.export.traces.exported, 0, "{flavour}");
+    }
+}
+
+/// An address nobody listens on any more: connections to it are refused.
+fn closed_port() -> std::net::SocketAddr {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    listener.local_addr().expect("addr")
+}
+
+/// A collector that accepts connections and then never reads nor answers;
+/// it keeps them open until the test ends.
+fn blackhole() -> std::net::SocketAddr {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    std::thread::spawn(move || {
+        let mut held = Vec::new();
+        for conn in listener.incoming().flatten() {
+            held.push(conn);
+        }
+    });
+    addr
+}
+
+fn guard_at(protocol: &str, endpoint: &str, timeout: Duration) -> TelemetryGuard {
+    Telemetry::builder_from_env(&[
+        ("OTEL_EXPORTER_OTLP_PROTOCOL", protocol),
+        ("OTEL_EXPORTER_OTLP_ENDPOINT", endpoint),
+    ])
+    .without_globals()
+    .shutdown_timeout(timeout)
+    .build()
+    .expect("init")
+}
+
+/// Nothing listens: shutdown stops at once, instead of retrying until its
+/// deadline, and says where it tried, why it failed and what was lost.
+#[test]
+fn shutdown_stops_at_once_when_the_collector_refuses_the_connection() {
+    for protocol in ["http/protobuf", "grpc"] {
+        let addr = closed_port();
+        // Credentials in the endpoint are never printed.
+        let endpoint = format!("http://otel:hunter2@{addr}");
+        let timeout = Duration::from_secs(10);
+        let guard = guard_at(protocol, &endpoint, timeout);
+        emit_all_signals(&guard);
+        let start = Instant::now();
+        let report = guard.shutdown();
+        let elapsed = start.elapsed();
+        // Generous: well under the timeout (it takes milliseconds), far from
+        // the retries' 1 + 1.5 + 2.25 + 3.4 s.
+        assert!(
+            elapsed < timeout / 4,
+            "{protocol}: took {elapsed:?}: {report:?}"
+        );
+        assert_eq!(report.export.traces.lost(), 2, "{protocol}: {report:?}");
+        assert_eq!(report.export.logs.lost(), 1, "{protocol}: {report:?}");
+        assert!(report.export.metrics.lost() >= 1, "{protocol}: {report:?}");
+        let errors = report.errors.join("\n");
+        let redacted = format!("http://REDACTED:REDACTED@{addr}");
+        assert!(
+            errors.contains(&format!("the collector at {redacted}"))
+                && errors.contains("refused the connection")
+                && errors.contains("(traces)")
+                && errors.contains("(metrics)")
+                && errors.contains("(logs)"),
+            "{protocol}: {errors}"
+        );
+        assert!(!errors.contains("hunter2"), "{protocol}: {errors}");
+    }
+}
+
+/// A collector that accepts the connection and never answers holds the
+/// exit at most the shutdown timeout, for the three signals together (one
+/// deadline, not one per signal), and what was not delivered is counted.
+#[test]
+fn a_blackholed_collector_holds_shutdown_at_most_the_timeout_for_all_signals() {
+    for protocol in ["http/protobuf", "grpc"] {
+        let addr = blackhole();
+        let timeout = Duration::from_millis(1500);
+        let guard = guard_at(protocol, &format!("http://{addr}"), timeout);
+        emit_all_signals(&guard);
+        let start = Instant::now();
+        let report = guard.shutdown();
+        let elapsed = start.elapsed();
+        assert!(
+            elapsed <= timeout + Duration::from_secs(1),
+            "{protocol}: took {elapsed:?}: {report:?}"
+        );
+        assert!(!report.completed, "{protocol}: {report:?}");
+        // Every signal was shut down and counted, the last ones included.
+        assert_eq!(report.export.traces.lost(), 2, "{protocol}: {report:?}");
+        assert_eq!(report.export.logs.lost(), 1, "{protocol}: {report:?}");
+        assert!(report.export.metrics.lost() >= 1, "{protocol}: {report:?}");
+        let errors = report.errors.join("\n");
+        assert!(
+            errors.contains(&format!("the collector at http://{addr}"))
+                && errors.contains("did not answer"),
+            "{protocol}: {errors}"
+        );
     }
 }

@@ -1,9 +1,11 @@
 //! The launcher: runs this binary three times, once per service, each with
 //! its own `OTEL_SERVICE_NAME`, wires their addresses together, forwards
-//! their log lines, and stops them in order.
+//! their log lines, and stops them: the storefront first, then, once it has
+//! stopped serving, the other two, all three flushing their telemetry at
+//! the same time (so that stopping takes one shutdown timeout, not three).
 
 use crate::config::{FIXED_POOL, Role};
-use crate::roles::READY;
+use crate::roles::{READY, STOPPED};
 use crate::{BoxError, shutdown};
 use std::io::{IsTerminal, Write};
 use std::process::Stdio;
@@ -25,6 +27,8 @@ struct Service {
     /// stdin, which would tell the service to stop.
     stdin: Option<tokio::process::ChildStdin>,
     addr: String,
+    /// Resolves when the service says it stopped serving.
+    stopped: oneshot::Receiver<()>,
 }
 
 /// Starts inventory and payment, then the storefront pointing at them; runs
@@ -53,7 +57,23 @@ pub async fn run(fixed_pool: bool) -> Result<(), BoxError> {
         }
         Err(e) => Err(e),
     };
-    // The storefront first, so that its last requests still reach the others.
+    // The storefront first, so that its last requests still reach the
+    // others; once it has stopped serving (while it flushes its telemetry),
+    // the others: the three flush at the same time.
+    if let Some((storefront, others)) = services.split_last_mut() {
+        drop(storefront.stdin.take());
+        let stopped_serving = async {
+            tokio::select! {
+                _ = &mut storefront.stopped => {}
+                _ = storefront.child.wait() => {}
+            }
+        };
+        let _ = tokio::time::timeout(STOP_TIMEOUT, stopped_serving).await;
+        for other in others {
+            drop(other.stdin.take());
+        }
+    }
+    // All are stopping now: waiting for each in turn takes as long as the slowest.
     for service in services.iter_mut().rev() {
         stop(service).await;
     }
@@ -84,6 +104,7 @@ struct Starting {
     child: Child,
     stdin: Option<tokio::process::ChildStdin>,
     ready: oneshot::Receiver<String>,
+    stopped: oneshot::Receiver<()>,
 }
 
 impl Starting {
@@ -102,6 +123,7 @@ impl Starting {
                 child: self.child,
                 stdin: self.stdin,
                 addr,
+                stopped: self.stopped,
             }),
             None => {
                 let _ = self.child.kill().await;
@@ -140,25 +162,36 @@ fn spawn(role: Role, fixed_pool: bool, env: &[(&str, String)]) -> Result<Startin
         .ok_or("the child's standard output was not captured")?;
     let stdin = child.stdin.take();
     let (tx, rx) = oneshot::channel();
-    tokio::spawn(forward_output(role, stdout, tx));
+    let (stopped_tx, stopped) = oneshot::channel();
+    tokio::spawn(forward_output(role, stdout, tx, stopped_tx));
     Ok(Starting {
         role,
         child,
         stdin,
         ready: rx,
+        stopped,
     })
 }
 
 /// Forwards the child's lines to our standard output, except the ready
-/// line, whose address goes to `ready`.
+/// line, whose address goes to `ready`, and the stopped line, which
+/// resolves `stopped`.
 async fn forward_output(
     role: Role,
     stdout: tokio::process::ChildStdout,
     ready: oneshot::Sender<String>,
+    stopped: oneshot::Sender<()>,
 ) {
     let mut ready = Some(ready);
+    let mut stopped = Some(stopped);
     let mut lines = BufReader::new(stdout).lines();
     while let Ok(Some(line)) = lines.next_line().await {
+        if line.split_whitespace().eq([STOPPED, role.service_name()]) {
+            if let Some(tx) = stopped.take() {
+                let _ = tx.send(());
+            }
+            continue;
+        }
         if ready.is_some()
             && let Some(addr) = ready_address(&line, role)
         {

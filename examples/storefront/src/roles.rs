@@ -14,6 +14,11 @@ use tracing::{error, info};
 /// it (and does not forward it).
 pub const READY: &str = "storefront-ready";
 
+/// The line a supervised service prints once it has stopped serving (before
+/// it flushes its telemetry): `storefront-stopped <role>`. The launcher
+/// then stops the services it calls.
+pub const STOPPED: &str = "storefront-stopped";
+
 /// Runs `role` until it is asked to stop.
 pub async fn run(role: Role, supervised: bool, fixed_pool: bool) -> Result<(), BoxError> {
     let telemetry = telemetry::init(role)?;
@@ -84,5 +89,8 @@ async fn run_router(
             info!("{} stopping: {why}", role.service_name());
         })
         .await?;
+    if supervised {
+        println!("{STOPPED} {}", role.service_name());
+    }
     Ok(())
 }

@@ -63,7 +63,7 @@ impl Signal {
     pub fn item_name(self) -> &'static str {
         match self {
             Signal::Traces => "spans",
-            Signal::Metrics => "metric exports",
+            Signal::Metrics => "metric points",
             Signal::Logs => "log records",
         }
     }

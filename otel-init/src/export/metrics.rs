@@ -41,45 +41,46 @@ impl std::fmt::Debug for MetricExporter {
 impl PushMetricExporter for MetricExporter {
     fn export(&self, metrics: &ResourceMetrics) -> impl Future<Output = OTelSdkResult> + Send {
         let request = ExportMetricsServiceRequest::from(metrics);
+        let points = data_points(&request);
         let stats = self.stats.clone();
         let timeout = self.timeout;
         let job = match &self.target {
             MetricTarget::Console => {
                 super::console::print_metrics(&request);
+                stats.on_exported(points);
                 None
             }
             MetricTarget::Otlp { client, handle } => {
                 let client = client.clone();
+                // Counted inside the task, so that an export the runtime
+                // cancels at shutdown is counted before the guard reports.
+                let outcome = Outcome {
+                    stats: stats.clone(),
+                    points,
+                    settled: false,
+                };
                 Some(handle.spawn(async move {
-                    match tokio::time::timeout(timeout, client.send(OtlpRequest::Metrics(request)))
-                        .await
-                    {
-                        Ok(r) => r,
-                        Err(_) => Err(format!(
-                            "no result within the export timeout of {timeout:?}"
-                        )),
-                    }
+                    let mut outcome = outcome;
+                    let result =
+                        tokio::time::timeout(timeout, client.send(OtlpRequest::Metrics(request)))
+                            .await
+                            .unwrap_or_else(|_| {
+                                Err(format!(
+                                    "no result within the export timeout of {timeout:?}"
+                                ))
+                            });
+                    outcome.settle(&result);
+                    result
                 }))
             }
         };
         async move {
             let Some(job) = job else {
-                stats.on_exported(1);
                 return Ok(());
             };
             match job.await {
-                Ok(Ok(())) => {
-                    stats.on_exported(1);
-                    Ok(())
-                }
-                Ok(Err(reason)) => {
-                    stats.on_failed(1, &reason);
-                    Err(OTelSdkError::InternalFailure(reason))
-                }
-                Err(e) => {
-                    stats.on_abandoned(1);
-                    Err(OTelSdkError::InternalFailure(e.to_string()))
-                }
+                Ok(result) => result.map_err(OTelSdkError::InternalFailure),
+                Err(e) => Err(OTelSdkError::InternalFailure(e.to_string())),
             }
         }
     }
@@ -97,6 +98,51 @@ impl PushMetricExporter for MetricExporter {
             TemporalityPreference::Cumulative => Temporality::Cumulative,
             TemporalityPreference::Delta => Temporality::Delta,
             TemporalityPreference::LowMemory => Temporality::LowMemory,
+        }
+    }
+}
+
+/// The data points of one export: what it delivers or loses.
+fn data_points(request: &ExportMetricsServiceRequest) -> usize {
+    use opentelemetry_proto::tonic::metrics::v1::metric::Data;
+    request
+        .resource_metrics
+        .iter()
+        .flat_map(|r| &r.scope_metrics)
+        .flat_map(|s| &s.metrics)
+        .map(|m| match &m.data {
+            Some(Data::Gauge(g)) => g.data_points.len(),
+            Some(Data::Sum(s)) => s.data_points.len(),
+            Some(Data::Histogram(h)) => h.data_points.len(),
+            Some(Data::ExponentialHistogram(h)) => h.data_points.len(),
+            Some(Data::Summary(s)) => s.data_points.len(),
+            None => 0,
+        })
+        .sum()
+}
+
+/// Counts one export's points once: exported, failed, or (dropped unsettled,
+/// when the export thread stops) abandoned at shutdown.
+struct Outcome {
+    stats: Arc<SignalStats>,
+    points: usize,
+    settled: bool,
+}
+
+impl Outcome {
+    fn settle(&mut self, result: &Result<(), String>) {
+        self.settled = true;
+        match result {
+            Ok(()) => self.stats.on_exported(self.points),
+            Err(reason) => self.stats.on_failed(self.points, reason),
+        }
+    }
+}
+
+impl Drop for Outcome {
+    fn drop(&mut self) {
+        if !self.settled {
+            self.stats.on_abandoned(self.points as u64);
         }
     }
 }

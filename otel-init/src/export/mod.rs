@@ -71,7 +71,7 @@ use std::time::Duration;
 pub struct ExportReport {
     /// Spans.
     pub traces: SignalReport,
-    /// Metric exports (one per collection cycle and exporter).
+    /// Metric data points (summed over the exporters).
     pub metrics: SignalReport,
     /// Log records.
     pub logs: SignalReport,
@@ -96,6 +96,13 @@ impl Stats {
         }
     }
 
+    /// Shutdown has begun: failed exports are reported by the guard, once.
+    pub(crate) fn closing(&self) {
+        for s in [&self.traces, &self.metrics, &self.logs] {
+            s.closing();
+        }
+    }
+
     pub(crate) fn report(&self) -> ExportReport {
         ExportReport {
             traces: self.traces.report(),
@@ -113,6 +120,8 @@ pub(crate) struct Providers {
     pub runtime: Arc<ExportRuntime>,
     pub stats: Arc<Stats>,
     pub tail_stats: Option<Arc<crate::sampling::TailStats>>,
+    /// Every OTLP client, for what the guard says at shutdown.
+    pub clients: Vec<Arc<otlp::OtlpClient>>,
 }
 
 pub(crate) struct ProviderSettings<'a> {
@@ -127,14 +136,18 @@ pub(crate) fn build(s: ProviderSettings<'_>) -> Result<Providers, InitError> {
     let config = s.config;
     let runtime = Arc::new(ExportRuntime::start()?);
     let stats = Arc::new(Stats::new(config.export_warning_interval));
-    let client = |signal: Signal| -> Result<Arc<otlp::OtlpClient>, InitError> {
+    let mut clients = Vec::new();
+    let mut client = |signal: Signal| -> Result<Arc<otlp::OtlpClient>, InitError> {
         // gRPC channels bind to the runtime that is current when they are made.
         let _entered = runtime.handle().enter();
-        Ok(Arc::new(otlp::OtlpClient::new(
+        let client = Arc::new(otlp::OtlpClient::new(
             signal,
             config.otlp(signal),
             s.retry,
-        )?))
+            runtime.closing().clone(),
+        )?);
+        clients.push(client.clone());
+        Ok(client)
     };
 
     let limits = &config.limits;
@@ -247,6 +260,7 @@ pub(crate) fn build(s: ProviderSettings<'_>) -> Result<Providers, InitError> {
         runtime,
         stats,
         tail_stats,
+        clients,
     })
 }
 

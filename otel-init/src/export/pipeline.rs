@@ -198,9 +198,11 @@ impl<T: Send + 'static> Pipeline<T> {
         let result = self.request(Control::Shutdown, timeout, "shutdown");
         let s = &self.shared;
         s.closed.store(true, Ordering::Relaxed);
-        if result.is_err() {
-            let abandoned =
-                s.queued.load(Ordering::Relaxed) + s.held.load(Ordering::Relaxed) + s.staged();
+        // Whatever is left: nothing after a clean shutdown; what the deadline
+        // cut off, or what a stopped worker never took.
+        let abandoned =
+            s.queued.load(Ordering::Relaxed) + s.held.load(Ordering::Relaxed) + s.staged();
+        if abandoned > 0 {
             s.stats.on_abandoned(abandoned as u64);
         }
         result

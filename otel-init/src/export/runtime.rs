@@ -4,17 +4,49 @@
 //! "no reactor running" panic, no deadlock when the application shuts down
 //! from a current-thread runtime.
 
-use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 use std::time::Duration;
 use tokio::runtime::Handle;
-use tokio::sync::oneshot;
+use tokio::sync::{Notify, oneshot};
 
 #[derive(Debug)]
 pub(crate) struct ExportRuntime {
     handle: Handle,
     stop: Mutex<Option<oneshot::Sender<()>>>,
     thread: Mutex<Option<JoinHandle<()>>>,
+    closing: Arc<Closing>,
+}
+
+/// Set when the guard starts shutting down: exports stop waiting between
+/// retries, and a collector that refuses the connection is given up at once.
+#[derive(Debug, Default)]
+pub(crate) struct Closing {
+    set: AtomicBool,
+    notify: Notify,
+}
+
+impl Closing {
+    pub(crate) fn begin(&self) {
+        self.set.store(true, Ordering::SeqCst);
+        self.notify.notify_waiters();
+    }
+
+    pub(crate) fn is_set(&self) -> bool {
+        self.set.load(Ordering::SeqCst)
+    }
+
+    /// Resolves once shutdown has begun.
+    pub(crate) async fn wait(&self) {
+        let notified = self.notify.notified();
+        tokio::pin!(notified);
+        notified.as_mut().enable();
+        if self.is_set() {
+            return;
+        }
+        notified.await;
+    }
 }
 
 impl ExportRuntime {
@@ -52,11 +84,17 @@ impl ExportRuntime {
             handle,
             stop: Mutex::new(Some(stop_tx)),
             thread: Mutex::new(Some(thread)),
+            closing: Arc::default(),
         })
     }
 
     pub(crate) fn handle(&self) -> &Handle {
         &self.handle
+    }
+
+    /// The flag the guard sets when shutdown begins.
+    pub(crate) fn closing(&self) -> &Arc<Closing> {
+        &self.closing
     }
 
     /// Stops the runtime and waits for the thread at most `timeout`.

@@ -22,6 +22,8 @@ pub(crate) struct SignalStats {
     /// Exports fail: batches are dropped.
     failing: Trouble,
     clock: Clock,
+    /// Shutdown has begun: the guard's summary reports failures instead.
+    closing: AtomicBool,
     #[cfg(test)]
     said: std::sync::Mutex<Vec<String>>,
 }
@@ -220,6 +222,7 @@ impl SignalStats {
             queue_full: Trouble::new(interval),
             failing: Trouble::new(interval),
             clock,
+            closing: AtomicBool::new(false),
             #[cfg(test)]
             said: std::sync::Mutex::new(Vec::new()),
         }
@@ -305,8 +308,21 @@ impl SignalStats {
         }
     }
 
+    /// Shutdown has begun: failures are left to the guard's summary.
+    pub(crate) fn closing(&self) {
+        self.closing.store(true, Ordering::Relaxed);
+    }
+
     pub(crate) fn on_failed(&self, n: usize, reason: &str) {
         self.failed.fetch_add(n as u64, Ordering::Relaxed);
+        if self.closing.load(Ordering::Relaxed) {
+            diag::debug(format_args!(
+                "{} export failed at shutdown, dropping {n} {}: {reason}",
+                self.name(),
+                self.signal.item_name()
+            ));
+            return;
+        }
         match self.failing.lost(n as u64, || self.clock.now_ms()) {
             Some(since) => self.warn(format_args!(
                 "{} export failed, dropping {n} {}: {reason}; {} lost since the last such message{} \

@@ -1,7 +1,7 @@
 //! OTLP/gRPC over tonic.
 
 use super::encode::Encoded;
-use super::retry::{AttemptError, grpc_code_is_transient};
+use super::retry::{AttemptError, grpc_code_is_transient, refused_cause, unreachable};
 use super::tls::TlsFiles;
 use super::{USER_AGENT, report_partial_success};
 use crate::config::{Compression, OtlpConfig, Signal};
@@ -71,10 +71,9 @@ impl GrpcTransport {
         if self.gzip {
             grpc = grpc.send_compressed(CompressionEncoding::Gzip);
         }
-        grpc.ready().await.map_err(|e| AttemptError::Transient {
-            reason: format!("cannot reach the collector: {e}"),
-            retry_after: None,
-        })?;
+        grpc.ready()
+            .await
+            .map_err(|e| unreachable(format!("cannot reach the collector: {e}"), &e))?;
         let signal = encoded.signal;
         let request = self.request(encoded.body);
         let result = match signal {
@@ -194,6 +193,9 @@ impl<R: prost::Message + Default + Send + 'static> Codec for PreEncoded<R> {
 fn classify(status: &tonic::Status) -> AttemptError {
     let retry_after = status.get_details_retry_info().and_then(|i| i.retry_delay);
     let reason = format!("gRPC status {:?}: {}", status.code(), status.message());
+    if let Some(cause) = refused_cause(status) {
+        return AttemptError::Refused { reason, cause };
+    }
     if grpc_code_is_transient(status.code(), retry_after.is_some()) {
         AttemptError::Transient {
             reason,

@@ -1,7 +1,7 @@
 //! OTLP/HTTP with protobuf or JSON bodies over hyper and rustls.
 
 use super::encode::{self, Encoded};
-use super::retry::{AttemptError, http_status_is_transient, parse_retry_after};
+use super::retry::{AttemptError, http_status_is_transient, parse_retry_after, unreachable};
 use super::tls::{TlsFiles, rustls_config};
 use super::{OtlpRequest, USER_AGENT, report_partial_success};
 use crate::config::{Compression, OtlpConfig, Protocol, Signal};
@@ -114,14 +114,12 @@ impl HttpTransport {
         for (k, v) in &self.headers {
             req.headers_mut().append(k, v.clone());
         }
-        let response = self
-            .client
-            .request(req)
-            .await
-            .map_err(|e| AttemptError::Transient {
-                reason: format!("cannot reach the collector: {}", error_chain(&e)),
-                retry_after: None,
-            })?;
+        let response = self.client.request(req).await.map_err(|e| {
+            unreachable(
+                format!("cannot reach the collector: {}", error_chain(&e)),
+                &e,
+            )
+        })?;
         let status = response.status();
         let retry_after = response
             .headers()

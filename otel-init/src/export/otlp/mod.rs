@@ -12,6 +12,7 @@ mod wire;
 
 use crate::config::{OtlpConfig, Protocol, Signal};
 use crate::error::InitError;
+use crate::export::runtime::Closing;
 pub(crate) use log_wire::LogLimits;
 use opentelemetry_proto::tonic::collector::logs::v1::ExportLogsServiceRequest;
 use opentelemetry_proto::tonic::collector::metrics::v1::ExportMetricsServiceRequest;
@@ -21,7 +22,7 @@ use opentelemetry_proto::transform::trace::tonic::group_spans_by_resource_and_sc
 use opentelemetry_sdk::trace::SpanData;
 use retry::AttemptError;
 pub use retry::RetryPolicy;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 /// The `User-Agent` every export request carries.
 pub(crate) const USER_AGENT: &str = concat!(
@@ -108,10 +109,26 @@ impl ExportResource {
 /// An OTLP client for one signal.
 #[derive(Debug)]
 pub(crate) struct OtlpClient {
+    signal: Signal,
     transport: Transport,
     retry: RetryPolicy,
     timeout: std::time::Duration,
+    /// The endpoint with its user-info redacted, for messages.
     endpoint: String,
+    closing: Arc<Closing>,
+    /// The first failure once shutdown had begun.
+    at_close: Mutex<Option<CloseFailure>>,
+}
+
+/// Why an export failed once shutdown had begun.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum CloseFailure {
+    /// The collector refused the connection (the system's words).
+    Refused(String),
+    /// The export failed for another reason.
+    Failed(String),
+    /// The export was still waiting for the collector when it was abandoned.
+    NoAnswer,
 }
 
 #[derive(Debug)]
@@ -126,6 +143,7 @@ impl OtlpClient {
         signal: Signal,
         config: &OtlpConfig,
         retry: RetryPolicy,
+        closing: Arc<Closing>,
     ) -> Result<Self, InitError> {
         let files = tls::load(config)?;
         let transport = match config.protocol {
@@ -135,11 +153,37 @@ impl OtlpClient {
             }
         };
         Ok(Self {
+            signal,
             transport,
             retry,
             timeout: config.timeout,
             endpoint: crate::redact::url(&config.endpoint),
+            closing,
+            at_close: Mutex::new(None),
         })
+    }
+
+    /// The signal this client exports.
+    pub(crate) fn signal(&self) -> Signal {
+        self.signal
+    }
+
+    /// The endpoint, its user-info redacted.
+    pub(crate) fn endpoint(&self) -> &str {
+        &self.endpoint
+    }
+
+    /// The first export failure once shutdown had begun, if any.
+    pub(crate) fn failure_at_close(&self) -> Option<CloseFailure> {
+        self.at_close.lock().ok().and_then(|f| f.clone())
+    }
+
+    fn record_at_close(&self, failure: CloseFailure) {
+        if self.closing.is_set()
+            && let Ok(mut slot) = self.at_close.lock()
+        {
+            slot.get_or_insert(failure);
+        }
     }
 
     /// Sends a request, retrying transient failures; `Err` explains the final failure.
@@ -152,13 +196,22 @@ impl OtlpClient {
         drop(request);
         let encoded = match encoded {
             Ok(e) => e,
-            Err(AttemptError::Permanent(reason) | AttemptError::Transient { reason, .. }) => {
+            Err(
+                AttemptError::Permanent(reason)
+                | AttemptError::Transient { reason, .. }
+                | AttemptError::Refused { reason, .. },
+            ) => {
                 return Err(reason);
             }
         };
+        // Notes an export abandoned during shutdown (its future dropped).
+        let mut waiting = Waiting {
+            client: self,
+            done: false,
+        };
         let result = self
             .retry
-            .run(|| {
+            .run(&self.closing, || {
                 let encoded = encoded.clone();
                 async move {
                     let attempt = async {
@@ -177,7 +230,29 @@ impl OtlpClient {
                 }
             })
             .await;
-        result.map_err(|e| format!("{} ({})", e, self.endpoint))
+        waiting.done = true;
+        result.map_err(|gave_up| {
+            self.record_at_close(match gave_up.refused {
+                Some(cause) => CloseFailure::Refused(cause),
+                None => CloseFailure::Failed(gave_up.reason.clone()),
+            });
+            format!("{} ({})", gave_up.reason, self.endpoint)
+        })
+    }
+}
+
+/// An export under way; dropped before it is done (the batch deadline, or
+/// the export thread stopping at shutdown), it was abandoned.
+struct Waiting<'a> {
+    client: &'a OtlpClient,
+    done: bool,
+}
+
+impl Drop for Waiting<'_> {
+    fn drop(&mut self) {
+        if !self.done {
+            self.client.record_at_close(CloseFailure::NoAnswer);
+        }
     }
 }
 

@@ -1,8 +1,12 @@
 //! Retries per the OTLP exporter specification: only transient failures,
 //! exponential backoff with jitter, and the server's `Retry-After` /
 //! `RetryInfo` when it gives one. The batch deadline of the pipeline bounds
-//! the whole loop.
+//! the whole loop. Shutdown beginning cuts the backoff under way short, and
+//! once it has begun a collector that refuses the connection is given up at
+//! once (other transient failures are still retried, within the shutdown
+//! deadline).
 
+use crate::export::runtime::Closing;
 use std::future::Future;
 use std::time::Duration;
 
@@ -54,11 +58,59 @@ pub(crate) enum AttemptError {
     },
     /// Trying again would fail the same way.
     Permanent(String),
+    /// The collector refused the connection (nothing listens there): retried
+    /// like a transient failure, except during shutdown. `cause` is the
+    /// system's words for it.
+    Refused { reason: String, cause: String },
+}
+
+/// Why [`RetryPolicy::run`] gave up.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct GaveUp {
+    pub reason: String,
+    /// The system's words when the last attempt's connection was refused.
+    pub refused: Option<String>,
+}
+
+impl GaveUp {
+    fn because(reason: String) -> Self {
+        Self {
+            reason,
+            refused: None,
+        }
+    }
+}
+
+/// A failure to reach the collector: refused, or another transient failure.
+pub(crate) fn unreachable(reason: String, e: &(dyn std::error::Error + 'static)) -> AttemptError {
+    match refused_cause(e) {
+        Some(cause) => AttemptError::Refused { reason, cause },
+        None => AttemptError::Transient {
+            reason,
+            retry_after: None,
+        },
+    }
+}
+
+/// The system's words for a refused connection somewhere in `e`'s chain of
+/// sources (hyper and tonic wrap the `io::Error` in their own errors).
+pub(crate) fn refused_cause(e: &(dyn std::error::Error + 'static)) -> Option<String> {
+    let mut cur = Some(e);
+    while let Some(err) = cur {
+        if let Some(io) = err.downcast_ref::<std::io::Error>()
+            && io.kind() == std::io::ErrorKind::ConnectionRefused
+        {
+            return Some(io.to_string());
+        }
+        cur = err.source();
+    }
+    None
 }
 
 impl RetryPolicy {
-    /// Runs `attempt` until it succeeds, fails permanently or attempts run out.
-    pub(crate) async fn run<F, Fut>(&self, mut attempt: F) -> Result<(), String>
+    /// Runs `attempt` until it succeeds, fails permanently or attempts run
+    /// out; once `closing` is set, a refused connection ends it.
+    pub(crate) async fn run<F, Fut>(&self, closing: &Closing, mut attempt: F) -> Result<(), GaveUp>
     where
         F: FnMut() -> Fut,
         Fut: Future<Output = Result<(), AttemptError>>,
@@ -66,28 +118,49 @@ impl RetryPolicy {
         let mut backoff = self.initial_backoff;
         let attempts = self.max_attempts.max(1);
         for n in 1..=attempts {
-            match attempt().await {
+            let (reason, retry_after, refused) = match attempt().await {
                 Ok(()) => return Ok(()),
-                Err(AttemptError::Permanent(reason)) => return Err(reason),
+                Err(AttemptError::Permanent(reason)) => return Err(GaveUp::because(reason)),
                 Err(AttemptError::Transient {
                     reason,
                     retry_after,
-                }) => {
-                    if n == attempts {
-                        return Err(format!("{reason} (gave up after {n} attempts)"));
-                    }
-                    let delay = retry_after.unwrap_or_else(|| jitter(backoff));
-                    crate::diag::debug(format_args!(
-                        "export attempt {n} failed ({reason}); retrying in {delay:?}"
-                    ));
-                    tokio::time::sleep(delay).await;
-                    backoff = Duration::try_from_secs_f64(backoff.as_secs_f64() * self.multiplier)
-                        .unwrap_or(self.max_backoff)
-                        .min(self.max_backoff);
+                }) => (reason, retry_after, None),
+                Err(AttemptError::Refused { reason, cause }) => (reason, None, Some(cause)),
+            };
+            if refused.is_some() && closing.is_set() {
+                // Nothing listens there, and shutdown is waiting.
+                return Err(GaveUp {
+                    reason: format!("{reason} (not retried: shutting down)"),
+                    refused,
+                });
+            }
+            if n == attempts {
+                return Err(GaveUp {
+                    reason: format!("{reason} (gave up after {n} attempts)"),
+                    refused,
+                });
+            }
+            let delay = retry_after.unwrap_or_else(|| jitter(backoff));
+            crate::diag::debug(format_args!(
+                "export attempt {n} failed ({reason}); retrying in {delay:?}"
+            ));
+            if closing.is_set() {
+                // Shutting down already: the backoff holds (the shutdown
+                // deadline bounds it).
+                tokio::time::sleep(delay).await;
+            } else {
+                // Shutdown beginning during the wait cuts it short: one
+                // attempt right away.
+                tokio::select! {
+                    _ = tokio::time::sleep(delay) => {}
+                    _ = closing.wait() => {}
                 }
             }
+            backoff = Duration::try_from_secs_f64(backoff.as_secs_f64() * self.multiplier)
+                .unwrap_or(self.max_backoff)
+                .min(self.max_backoff);
         }
-        Err("no attempt was made".to_owned())
+        Err(GaveUp::because("no attempt was made".to_owned()))
     }
 }
 
@@ -164,8 +237,9 @@ mod tests {
         let policy = RetryPolicy::default();
         let calls = AtomicU32::new(0);
         let start = tokio::time::Instant::now();
+        let open = Closing::default();
         let r = policy
-            .run(|| {
+            .run(&open, || {
                 calls.fetch_add(1, Ordering::SeqCst);
                 async {
                     Err(AttemptError::Transient {
@@ -176,20 +250,20 @@ mod tests {
             })
             .await;
         assert_eq!(calls.load(Ordering::SeqCst), 5);
-        assert!(r.is_err_and(|e| e.contains("gave up after 5 attempts")));
+        assert!(r.is_err_and(|e| e.reason.contains("gave up after 5 attempts")));
         // Delays: >= 0.5 + 0.75 + 1.125 + 1.6875 s.
         assert!(start.elapsed() >= Duration::from_millis(4060));
 
         calls.store(0, Ordering::SeqCst);
         let r = policy
-            .run(|| {
+            .run(&open, || {
                 calls.fetch_add(1, Ordering::SeqCst);
                 async { Err(AttemptError::Permanent("400".into())) }
             })
             .await;
         assert_eq!(
             (calls.load(Ordering::SeqCst), r),
-            (1, Err("400".to_owned()))
+            (1, Err(GaveUp::because("400".to_owned())))
         );
     }
 
@@ -199,7 +273,7 @@ mod tests {
         let calls = AtomicU32::new(0);
         let start = tokio::time::Instant::now();
         let r = policy
-            .run(|| {
+            .run(&Closing::default(), || {
                 let n = calls.fetch_add(1, Ordering::SeqCst);
                 async move {
                     if n == 0 {
@@ -215,5 +289,71 @@ mod tests {
             .await;
         assert!(r.is_ok());
         assert_eq!(start.elapsed().as_secs(), 7);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn shutdown_ends_the_backoff_and_a_refused_connection_is_given_up_at_once() {
+        let policy = RetryPolicy::default();
+        let closing = std::sync::Arc::new(Closing::default());
+        let calls = AtomicU32::new(0);
+        let start = tokio::time::Instant::now();
+        let refused = || AttemptError::Refused {
+            reason: "cannot reach the collector".into(),
+            cause: "Connection refused (os error 111)".into(),
+        };
+        // Shutdown begins 100 ms into the first backoff (0.5 to 1 s).
+        let begin = {
+            let closing = closing.clone();
+            tokio::spawn(async move {
+                tokio::time::sleep(Duration::from_millis(100)).await;
+                closing.begin();
+            })
+        };
+        let r = policy
+            .run(&closing, || {
+                calls.fetch_add(1, Ordering::SeqCst);
+                async { Err(refused()) }
+            })
+            .await;
+        begin.await.expect("task");
+        assert_eq!(calls.load(Ordering::SeqCst), 2, "one more attempt, no more");
+        assert_eq!(start.elapsed(), Duration::from_millis(100));
+        let gave_up = r.expect_err("refused");
+        assert_eq!(
+            gave_up.refused.as_deref(),
+            Some("Connection refused (os error 111)")
+        );
+        assert!(gave_up.reason.contains("shutting down"), "{gave_up:?}");
+
+        // Once closing, a refused connection is not retried at all.
+        calls.store(0, Ordering::SeqCst);
+        let r = policy
+            .run(&closing, || {
+                calls.fetch_add(1, Ordering::SeqCst);
+                async { Err(refused()) }
+            })
+            .await;
+        assert!(r.is_err());
+        assert_eq!(calls.load(Ordering::SeqCst), 1);
+    }
+
+    #[test]
+    fn a_refused_connection_is_found_in_the_chain_of_sources() {
+        #[derive(Debug)]
+        struct Wrapper(std::io::Error);
+        impl std::fmt::Display for Wrapper {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("client error (Connect)")
+            }
+        }
+        impl std::error::Error for Wrapper {
+            fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+                Some(&self.0)
+            }
+        }
+        let refused = Wrapper(std::io::Error::from(std::io::ErrorKind::ConnectionRefused));
+        assert!(refused_cause(&refused).is_some());
+        let reset = Wrapper(std::io::Error::from(std::io::ErrorKind::ConnectionReset));
+        assert_eq!(refused_cause(&reset), None);
     }
 }
