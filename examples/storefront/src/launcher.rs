@@ -29,6 +29,8 @@ struct Service {
     addr: String,
     /// Resolves when the service says it stopped serving.
     stopped: oneshot::Receiver<()>,
+    /// The task forwarding its output; it ends at the end of the output.
+    forwarder: tokio::task::JoinHandle<()>,
 }
 
 /// Starts inventory and payment, then the storefront pointing at them; runs
@@ -105,6 +107,7 @@ struct Starting {
     stdin: Option<tokio::process::ChildStdin>,
     ready: oneshot::Receiver<String>,
     stopped: oneshot::Receiver<()>,
+    forwarder: tokio::task::JoinHandle<()>,
 }
 
 impl Starting {
@@ -124,6 +127,7 @@ impl Starting {
                 stdin: self.stdin,
                 addr,
                 stopped: self.stopped,
+                forwarder: self.forwarder,
             }),
             None => {
                 let _ = self.child.kill().await;
@@ -163,13 +167,14 @@ fn spawn(role: Role, fixed_pool: bool, env: &[(&str, String)]) -> Result<Startin
     let stdin = child.stdin.take();
     let (tx, rx) = oneshot::channel();
     let (stopped_tx, stopped) = oneshot::channel();
-    tokio::spawn(forward_output(role, stdout, tx, stopped_tx));
+    let forwarder = tokio::spawn(forward_output(role, stdout, tx, stopped_tx));
     Ok(Starting {
         role,
         child,
         stdin,
         ready: rx,
         stopped,
+        forwarder,
     })
 }
 
@@ -250,6 +255,9 @@ async fn stop(service: &mut Service) {
         );
         let _ = service.child.kill().await;
     }
+    // Its last lines (those it wrote while stopping) are forwarded before
+    // we exit.
+    let _ = tokio::time::timeout(Duration::from_secs(2), &mut service.forwarder).await;
 }
 
 /// The address in `role`'s ready line (`storefront-ready inventory 127.0.0.1:4321`).
