@@ -463,7 +463,8 @@ impl TelemetryBuilder {
     /// ```
     pub fn otlp_endpoint(mut self, base: &str) -> Self {
         if let Err(why) = validate_url(base) {
-            self.errors.push(invalid("otlp_endpoint", base, &why));
+            let shown = crate::redact::url(base);
+            self.errors.push(invalid("otlp_endpoint", shown, &why));
             return self;
         }
         for signal in [Signal::Traces, Signal::Metrics, Signal::Logs] {
@@ -486,7 +487,11 @@ impl TelemetryBuilder {
     pub fn otlp_signal_endpoint(mut self, signal: Signal, url: &str) -> Self {
         match validate_url(url) {
             Ok(()) => self.config.otlp_mut(signal).endpoint = url.to_owned(),
-            Err(why) => self.errors.push(invalid("otlp_signal_endpoint", url, &why)),
+            Err(why) => {
+                let shown = crate::redact::url(url);
+                self.errors
+                    .push(invalid("otlp_signal_endpoint", shown, &why));
+            }
         }
         self
     }

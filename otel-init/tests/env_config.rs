@@ -416,11 +416,11 @@ fn otlp_endpoints_generic_and_per_signal() {
 
     assert_eq!(
         warning(&[("OTEL_EXPORTER_OTLP_ENDPOINT", "collector:4318")]),
-        r#"invalid value "collector:4318" for OTEL_EXPORTER_OTLP_ENDPOINT: expected an absolute http:// or https:// URL; using the default endpoint"#
+        r#"invalid value "collector:4318" for OTEL_EXPORTER_OTLP_ENDPOINT: expected an absolute http:// or https:// URL (the scheme is missing or is not http or https); using the default endpoint"#
     );
     assert_eq!(
         warning(&[("OTEL_EXPORTER_OTLP_METRICS_ENDPOINT", "/v1/metrics")]),
-        r#"invalid value "/v1/metrics" for OTEL_EXPORTER_OTLP_METRICS_ENDPOINT: expected an absolute http:// or https:// URL; ignoring it"#
+        r#"invalid value "/v1/metrics" for OTEL_EXPORTER_OTLP_METRICS_ENDPOINT: expected an absolute http:// or https:// URL (no scheme); ignoring it"#
     );
     // A bad per-signal value falls back to the generic one, not to the default.
     let c = config(&[
@@ -498,11 +498,11 @@ fn otlp_headers_timeout_compression_and_tls_files() {
     );
     assert_eq!(
         warning(&[("OTEL_EXPORTER_OTLP_HEADERS", "good=1,bad")]),
-        r#"invalid value "bad" for OTEL_EXPORTER_OTLP_HEADERS: expected key=value with a percent-encoded value; ignoring this header"#
+        r#"invalid value "(member 2 not shown)" for OTEL_EXPORTER_OTLP_HEADERS: expected comma-separated name=value pairs with percent-encoded values; this member has no '=' between the name and the value; ignoring it"#
     );
     assert_eq!(
         warning(&[("OTEL_EXPORTER_OTLP_LOGS_HEADERS", "bad header=1")]),
-        r#"invalid value "bad header=1" for OTEL_EXPORTER_OTLP_LOGS_HEADERS: expected a valid HTTP header name and value; ignoring this header"#
+        r#"invalid value "bad...=(value not shown)" for OTEL_EXPORTER_OTLP_LOGS_HEADERS: expected comma-separated name=value pairs with percent-encoded values; this header has a name that is not a valid HTTP header name; ignoring it"#
     );
     assert_eq!(
         warning(&[("OTEL_EXPORTER_OTLP_INSECURE", "yes")]),
@@ -521,4 +521,180 @@ fn export_warning_interval() {
         warning(&[("OTEL_INIT_EXPORT_WARNING_INTERVAL_MS", "0")]),
         r#"invalid value "0" for OTEL_INIT_EXPORT_WARNING_INTERVAL_MS: expected a positive integer number of milliseconds; using the default"#
     );
+}
+
+/// A header warning names the variable, the header (or the member's
+/// position when it has no name) and the problem; never the value.
+#[test]
+fn header_warnings_never_show_the_value() {
+    for (variable, raw, shown, problem) in [
+        (
+            "OTEL_EXPORTER_OTLP_HEADERS",
+            "authorization:Bearer TOK",
+            "(member 1 not shown)",
+            "':' is not the separator",
+        ),
+        (
+            "OTEL_EXPORTER_OTLP_TRACES_HEADERS",
+            "x-tenant=acme,api-key=TOK%zz",
+            "api-key=(value not shown)",
+            "a '%' not followed by two hexadecimal digits",
+        ),
+        (
+            "OTEL_EXPORTER_OTLP_METRICS_HEADERS",
+            "api-key=TOK%FF",
+            "api-key=(value not shown)",
+            "percent-decodes to invalid UTF-8",
+        ),
+        (
+            "OTEL_EXPORTER_OTLP_LOGS_HEADERS",
+            "x-token=TOK%0A",
+            "x-token=(value not shown)",
+            "characters an HTTP header cannot hold",
+        ),
+        (
+            "OTEL_EXPORTER_OTLP_HEADERS",
+            "=TOK",
+            "(member 1 not shown)",
+            "no name before '='",
+        ),
+        (
+            "OTEL_EXPORTER_OTLP_HEADERS",
+            "Bearer TOK=x",
+            "Bearer...=(value not shown)",
+            "not a valid HTTP header name",
+        ),
+    ] {
+        let c = config(&[(variable, raw)]);
+        assert_eq!(c.warnings.len(), 1, "{raw}: {:?}", c.warnings);
+        let w = &c.warnings[0];
+        let text = w.to_string();
+        assert_eq!(w.variable, variable);
+        assert_eq!(w.value, shown, "{text}");
+        assert!(text.contains(problem), "{text}");
+        assert!(
+            !text.contains("TOK") && !format!("{w:?}").contains("TOK"),
+            "{text}"
+        );
+    }
+    // The valid headers of the same variable are kept.
+    let c = config(&[("OTEL_EXPORTER_OTLP_HEADERS", "x-tenant=acme,api-key=TOK%zz")]);
+    assert_eq!(c.otlp_traces.headers, [("x-tenant".into(), "acme".into())]);
+}
+
+/// Endpoints are URLs: the signal path goes after the generic endpoint's
+/// path and before its query; fragments and user-info are dropped with a
+/// warning; mistakes are warned with the variable's name, and neither
+/// user-info nor query values are echoed.
+#[test]
+fn endpoint_table() {
+    const GENERIC: &str = "OTEL_EXPORTER_OTLP_ENDPOINT";
+    const TRACES: &str = "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT";
+    const DEFAULT: &str = "http://localhost:4318/v1/traces";
+    for (variable, raw, traces, warning) in [
+        (
+            GENERIC,
+            "http://h:4318/?k=v",
+            "http://h:4318/v1/traces?k=v",
+            None,
+        ),
+        (GENERIC, "http://h:4318", "http://h:4318/v1/traces", None),
+        (GENERIC, "http://h:4318/", "http://h:4318/v1/traces", None),
+        (GENERIC, "http://h:4318//", "http://h:4318/v1/traces", None),
+        (
+            GENERIC,
+            "http://h:4318/otlp/",
+            "http://h:4318/otlp/v1/traces",
+            None,
+        ),
+        (
+            GENERIC,
+            "http://[::1]:4318",
+            "http://[::1]:4318/v1/traces",
+            None,
+        ),
+        (
+            GENERIC,
+            "https://[2001:db8::1]/",
+            "https://[2001:db8::1]/v1/traces",
+            None,
+        ),
+        (
+            GENERIC,
+            "http://h:4318/#frag",
+            "http://h:4318/v1/traces",
+            Some(
+                r#"invalid value "http://h:4318/#REDACTED" for OTEL_EXPORTER_OTLP_ENDPOINT: expected a URL without a #fragment (it is never sent); using the URL without it"#,
+            ),
+        ),
+        (
+            GENERIC,
+            "https://user:TOK@h:4318",
+            "https://h:4318/v1/traces",
+            Some(
+                r#"invalid value "https://REDACTED:REDACTED@h:4318" for OTEL_EXPORTER_OTLP_ENDPOINT: expected a URL without a user name or password"#,
+            ),
+        ),
+        (
+            GENERIC,
+            "h:4318",
+            DEFAULT,
+            Some(
+                r#"for OTEL_EXPORTER_OTLP_ENDPOINT: expected an absolute http:// or https:// URL (the scheme is missing"#,
+            ),
+        ),
+        (
+            GENERIC,
+            "http://h:99999?token=TOK",
+            DEFAULT,
+            Some(
+                r#"invalid value "http://h:99999?token=REDACTED" for OTEL_EXPORTER_OTLP_ENDPOINT: expected an http:// or https:// URL with a port from 1 to 65535; using the default endpoint"#,
+            ),
+        ),
+        (
+            GENERIC,
+            "http://[::1:4318",
+            DEFAULT,
+            Some("IPv6 addresses in brackets"),
+        ),
+        // Per-signal endpoints are used as is, query included.
+        (
+            TRACES,
+            "http://h:4318/ingest?k=v",
+            "http://h:4318/ingest?k=v",
+            None,
+        ),
+        (
+            TRACES,
+            "http://h:4318/v1/traces/",
+            "http://h:4318/v1/traces/",
+            None,
+        ),
+        (
+            TRACES,
+            "http://h:port/v1/traces",
+            DEFAULT,
+            Some(
+                r#"for OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: expected an http:// or https:// URL with a port from 1 to 65535; ignoring it"#,
+            ),
+        ),
+    ] {
+        let c = config(&[(variable, raw)]);
+        assert_eq!(c.otlp_traces.endpoint, traces, "{raw}");
+        match warning {
+            None => assert!(c.warnings.is_empty(), "{raw}: {:?}", c.warnings),
+            Some(expected) => {
+                assert_eq!(c.warnings.len(), 1, "{raw}: {:?}", c.warnings);
+                let text = c.warnings[0].to_string();
+                assert!(text.contains(expected), "{raw}: {text}");
+                assert!(!text.contains("TOK"), "{text}");
+            }
+        }
+    }
+    // gRPC: the generic endpoint is used as is, query and all.
+    let c = config(&[
+        ("OTEL_EXPORTER_OTLP_PROTOCOL", "grpc"),
+        (GENERIC, "http://[::1]:4317"),
+    ]);
+    assert_eq!(c.otlp_logs.endpoint, "http://[::1]:4317");
 }

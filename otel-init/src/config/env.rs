@@ -92,7 +92,9 @@ impl<const N: usize> EnvSource for [(&str, &str); N] {
 pub struct ConfigWarning {
     /// The variable, e.g. `OTEL_BSP_MAX_QUEUE_SIZE`.
     pub variable: String,
-    /// The value as it was set.
+    /// The value as it was set; for header variables only the header's
+    /// name (`api-key=(value not shown)`) or the member's position, and for
+    /// endpoints the URL with user-info and query values redacted.
     pub value: String,
     /// What the variable accepts and what was used instead.
     pub expected: String,
@@ -240,28 +242,82 @@ impl<'a> EnvReader<'a> {
     }
 }
 
+/// A member of a `k=v,k2=v2` list that could not be used.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct BadMember {
+    /// Its position in the list, from 1.
+    pub position: usize,
+    /// Its key, when it has one (a key is a name, not a secret).
+    pub key: Option<String>,
+    /// What is wrong, without quoting the value.
+    pub problem: &'static str,
+    /// The member as written (it may hold a secret: never in header warnings).
+    pub member: String,
+}
+
 /// Splits `k=v,k2=v2` (W3C Baggage octets, percent-encoded values) into pairs.
 /// Returns the pairs and the members that could not be parsed.
-pub(crate) fn parse_key_values(raw: &str) -> (Vec<(String, String)>, Vec<String>) {
+pub(crate) fn parse_key_values(raw: &str) -> (Vec<(String, String)>, Vec<BadMember>) {
     let mut pairs = Vec::new();
     let mut bad = Vec::new();
-    for member in raw.split(',') {
+    for (i, member) in raw.split(',').enumerate() {
         let member = member.trim();
         if member.is_empty() {
             continue;
         }
-        match member.split_once('=') {
-            Some((k, v)) if !k.trim().is_empty() => {
-                let key = k.trim();
-                match percent_encoding::percent_decode_str(v.trim()).decode_utf8() {
-                    Ok(value) => pairs.push((key.to_owned(), value.into_owned())),
-                    Err(_) => bad.push(member.to_owned()),
-                }
-            }
-            _ => bad.push(member.to_owned()),
+        let mut fail = |key: Option<&str>, problem| {
+            bad.push(BadMember {
+                position: i + 1,
+                key: key.map(str::to_owned),
+                problem,
+                member: member.to_owned(),
+            });
+        };
+        let Some((k, v)) = member.split_once('=') else {
+            fail(
+                None,
+                if member.contains(':') {
+                    "no '=' between the name and the value (':' is not the separator)"
+                } else {
+                    "no '=' between the name and the value"
+                },
+            );
+            continue;
+        };
+        let key = k.trim();
+        if key.is_empty() {
+            fail(None, "no name before '='");
+            continue;
+        }
+        let value = v.trim();
+        if !percent_encoding_is_valid(value) {
+            fail(Some(key), "a '%' not followed by two hexadecimal digits");
+            continue;
+        }
+        match percent_encoding::percent_decode_str(value).decode_utf8() {
+            Ok(value) => pairs.push((key.to_owned(), value.into_owned())),
+            Err(_) => fail(Some(key), "a value that percent-decodes to invalid UTF-8"),
         }
     }
     (pairs, bad)
+}
+
+/// Whether every `%` starts a `%XX` escape.
+fn percent_encoding_is_valid(s: &str) -> bool {
+    let b = s.as_bytes();
+    let mut i = 0;
+    while i < b.len() {
+        if b[i] == b'%' {
+            let hex = |j: usize| b.get(j).is_some_and(u8::is_ascii_hexdigit);
+            if !(hex(i + 1) && hex(i + 2)) {
+                return false;
+            }
+            i += 3;
+        } else {
+            i += 1;
+        }
+    }
+    true
 }
 
 #[cfg(test)]
@@ -306,11 +362,29 @@ mod tests {
 
     #[test]
     fn key_values_are_percent_decoded_and_bad_members_reported() {
-        let (pairs, bad) = parse_key_values("a=1, b = x%20y ,novalue,=v,c=%FF");
+        let (pairs, bad) =
+            parse_key_values("a=1, b = x%20y ,novalue,=v,c=%FF,d=100%,e=%zz,f:secret");
         assert_eq!(
             pairs,
             vec![("a".into(), "1".into()), ("b".into(), "x y".into())]
         );
-        assert_eq!(bad, vec!["novalue", "=v", "c=%FF"]);
+        let found: Vec<_> = bad
+            .iter()
+            .map(|b| (b.position, b.key.as_deref(), b.member.as_str()))
+            .collect();
+        assert_eq!(
+            found,
+            [
+                (3, None, "novalue"),
+                (4, None, "=v"),
+                (5, Some("c"), "c=%FF"),
+                (6, Some("d"), "d=100%"),
+                (7, Some("e"), "e=%zz"),
+                (8, None, "f:secret"),
+            ]
+        );
+        assert!(bad[3].problem.contains("two hexadecimal digits"));
+        assert!(bad[2].problem.contains("invalid UTF-8"));
+        assert!(bad[5].problem.contains("':' is not the separator"));
     }
 }

@@ -14,6 +14,7 @@
 //! assert_eq!(config.warnings[0].variable, "OTEL_TRACES_SAMPLER_ARG");
 //! ```
 
+pub(crate) mod endpoint;
 mod env;
 pub(crate) mod otlp;
 
@@ -455,7 +456,7 @@ fn read_resource_attributes(r: &mut EnvReader<'_>) -> Vec<(String, String)> {
             &raw,
             format!(
                 "comma-separated key=value pairs with percent-encoded values (bad member {:?}); ignoring the variable",
-                bad[0]
+                bad[0].member
             ),
         );
         return Vec::new();

@@ -1,5 +1,6 @@
 //! `OTEL_EXPORTER_OTLP_*` and their per-signal forms.
 
+use super::endpoint::Endpoint;
 use super::env::{EnvReader, parse_key_values};
 use std::path::PathBuf;
 use std::time::Duration;
@@ -221,51 +222,20 @@ impl OtlpConfig {
         let mut c = Self::default_for(signal, protocol);
 
         let specific = format!("OTEL_EXPORTER_OTLP_{s}_ENDPOINT");
-        let mut specific_endpoint = None;
-        if let Some(v) = r.string(&specific) {
-            match validate_url(&v) {
-                Ok(()) => specific_endpoint = Some(v),
-                Err(why) => r.warn(&specific, &v, format!("{why}; ignoring it")),
-            }
-        }
-        if let Some(v) = specific_endpoint {
-            c.endpoint = v;
-        } else if let Some(v) = r.string("OTEL_EXPORTER_OTLP_ENDPOINT") {
-            match validate_url(&v) {
-                Ok(()) => c.endpoint = signal_endpoint_from_base(&v, signal, protocol),
-                Err(why) => r.warn(
-                    "OTEL_EXPORTER_OTLP_ENDPOINT",
-                    &v,
-                    format!("{why}; using the default endpoint"),
-                ),
-            }
+        // A bad per-signal endpoint falls back to the generic one.
+        if let Some(e) = read_endpoint(r, &specific, "ignoring it") {
+            c.endpoint = e.as_is();
+        } else if let Some(e) = read_endpoint(
+            r,
+            "OTEL_EXPORTER_OTLP_ENDPOINT",
+            "using the default endpoint",
+        ) {
+            c.endpoint = e.for_signal(signal, protocol);
         }
 
         let names = var("HEADERS");
         if let Some((name, raw)) = r.first(&[&names[0], &names[1]]) {
-            let (pairs, bad) = parse_key_values(&raw);
-            let mut valid = Vec::new();
-            for (k, v) in pairs {
-                if http::HeaderName::from_bytes(k.as_bytes()).is_ok()
-                    && http::HeaderValue::from_str(&v).is_ok()
-                {
-                    valid.push((k.to_ascii_lowercase(), v));
-                } else {
-                    r.warn(
-                        &name,
-                        &format!("{k}={v}"),
-                        "a valid HTTP header name and value; ignoring this header",
-                    );
-                }
-            }
-            for member in bad {
-                r.warn(
-                    &name,
-                    &member,
-                    "key=value with a percent-encoded value; ignoring this header",
-                );
-            }
-            c.headers = valid;
+            c.headers = read_headers(r, &name, &raw);
         }
 
         for name in var("TIMEOUT") {
@@ -320,25 +290,93 @@ pub(crate) fn default_endpoint(signal: Signal, protocol: Protocol) -> String {
     }
 }
 
-/// `OTEL_EXPORTER_OTLP_ENDPOINT` is a base: OTLP/HTTP appends the signal path.
-pub(crate) fn signal_endpoint_from_base(base: &str, signal: Signal, protocol: Protocol) -> String {
-    match protocol {
-        Protocol::Grpc => base.to_owned(),
-        _ => {
-            let sep = if base.ends_with('/') { "" } else { "/" };
-            format!("{base}{sep}{}", signal.http_path())
+/// An endpoint variable, parsed as a URL; each mistake is warned once with
+/// the variable's name (the value shown with its user-info and query
+/// values redacted). `None`: unset or unusable (`fallback` says what is used).
+fn read_endpoint(r: &mut EnvReader<'_>, name: &str, fallback: &str) -> Option<Endpoint> {
+    let raw = r.string(name)?;
+    let shown = crate::redact::url(&raw);
+    match Endpoint::parse(&raw) {
+        Ok((endpoint, notes)) => {
+            for note in notes {
+                r.warn(name, &shown, note);
+            }
+            Some(endpoint)
+        }
+        Err(problem) => {
+            r.warn(name, &shown, format!("{problem}; {fallback}"));
+            None
         }
     }
 }
 
-/// An endpoint must be an absolute `http` or `https` URL.
+/// `OTEL_EXPORTER_OTLP_HEADERS` or a per-signal form: the valid headers.
+/// A warning names the variable, the header (or the member's position when
+/// it has no name) and the problem, never the value.
+fn read_headers(r: &mut EnvReader<'_>, name: &str, raw: &str) -> Vec<(String, String)> {
+    const EXPECTED: &str = "comma-separated name=value pairs with percent-encoded values";
+    let (pairs, bad) = parse_key_values(raw);
+    let mut valid = Vec::new();
+    for (k, v) in pairs {
+        let problem = if http::HeaderName::from_bytes(k.as_bytes()).is_err() {
+            "a name that is not a valid HTTP header name"
+        } else if http::HeaderValue::from_str(&v).is_err() {
+            "a value with characters an HTTP header cannot hold (after percent-decoding)"
+        } else {
+            valid.push((k.to_ascii_lowercase(), v));
+            continue;
+        };
+        r.warn(
+            name,
+            &format!("{}=(value not shown)", shown_key(&k)),
+            format!("{EXPECTED}; this header has {problem}; ignoring it"),
+        );
+    }
+    for b in bad {
+        let shown = match &b.key {
+            Some(k) => format!("{}=(value not shown)", shown_key(k)),
+            None => format!("(member {} not shown)", b.position),
+        };
+        r.warn(
+            name,
+            &shown,
+            format!("{EXPECTED}; this member has {}; ignoring it", b.problem),
+        );
+    }
+    valid
+}
+
+/// A header name for a message: as is when valid, else only its leading
+/// name characters (a malformed "name" may have swallowed a value).
+fn shown_key(k: &str) -> String {
+    if http::HeaderName::from_bytes(k.as_bytes()).is_ok() {
+        return k.to_owned();
+    }
+    let prefix: String = k
+        .chars()
+        .take_while(|c| c.is_ascii_alphanumeric() || "!#$%&'*+-.^_`|~".contains(*c))
+        .collect();
+    format!("{prefix}...")
+}
+
+/// `OTEL_EXPORTER_OTLP_ENDPOINT` is a base: OTLP/HTTP appends the signal path
+/// (after the base's path, before its query).
+pub(crate) fn signal_endpoint_from_base(base: &str, signal: Signal, protocol: Protocol) -> String {
+    match Endpoint::parse(base) {
+        Ok((e, _)) => e.for_signal(signal, protocol),
+        Err(_) => base.to_owned(),
+    }
+}
+
+/// An endpoint given in code must be an absolute `http` or `https` URL,
+/// without user-info or fragment (neither would be sent).
 pub(crate) fn validate_url(v: &str) -> Result<(), String> {
-    let uri: http::Uri = v
-        .parse()
-        .map_err(|e| format!("an absolute http:// or https:// URL ({e})"))?;
-    match (uri.scheme_str(), uri.host()) {
-        (Some("http" | "https"), Some(h)) if !h.is_empty() => Ok(()),
-        _ => Err("an absolute http:// or https:// URL".to_owned()),
+    match Endpoint::parse(v) {
+        Ok((_, notes)) => match notes.first() {
+            Some(note) => Err((*note).to_owned()),
+            None => Ok(()),
+        },
+        Err(problem) => Err(problem),
     }
 }
 
@@ -368,5 +406,6 @@ mod tests {
         assert!(validate_url("collector:4318").is_err());
         assert!(validate_url("ftp://x").is_err());
         assert!(validate_url("http://").is_err());
+        assert!(validate_url("http://user:pw@collector:4318").is_err());
     }
 }

@@ -1,0 +1,196 @@
+//! OTLP endpoints, parsed as URLs (the OTLP exporter specification's
+//! "Endpoint URLs for OTLP/HTTP"): the generic `OTEL_EXPORTER_OTLP_ENDPOINT`
+//! is a base, to whose path OTLP/HTTP appends `v1/<signal>`; a per-signal
+//! endpoint is used as is. A query is kept, after the path (URL semantics:
+//! `http://h:4318/?k=v` sends to `http://h:4318/v1/traces?k=v`); a fragment
+//! is never sent, and neither is user-info (both are dropped, with a
+//! warning). Messages never quote user-info or query values.
+
+use super::otlp::{Protocol, Signal};
+
+/// An endpoint, split where the signal path goes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Endpoint {
+    /// `scheme://host[:port]`, IPv6 hosts in brackets.
+    origin: String,
+    /// The path as written (`/` when none), or empty when there was none at all.
+    path: String,
+    /// The query, without `?`.
+    query: Option<String>,
+}
+
+/// A problem that leaves the endpoint usable (what was dropped).
+pub(crate) type Note = &'static str;
+
+/// What is wrong with an endpoint that cannot be used.
+pub(crate) type Problem = String;
+
+const USER_INFO: Note = "a URL without a user name or password (they are not sent to \
+    the collector: put credentials in OTEL_EXPORTER_OTLP_HEADERS, e.g. \
+    authorization=Basic%20...); using the URL without them";
+const FRAGMENT: Note = "a URL without a #fragment (it is never sent); using the URL without it";
+
+impl Endpoint {
+    /// Parses `raw`; `Err` says what is wrong, without quoting `raw`.
+    pub(crate) fn parse(raw: &str) -> Result<(Self, Vec<Note>), Problem> {
+        use url::ParseError as E;
+        let url = url::Url::parse(raw.trim()).map_err(|e| match e {
+            E::RelativeUrlWithoutBase => {
+                "an absolute http:// or https:// URL (no scheme)".to_owned()
+            }
+            E::InvalidPort => "an http:// or https:// URL with a port from 1 to 65535".to_owned(),
+            E::InvalidIpv6Address | E::InvalidIpv4Address => {
+                "an http:// or https:// URL with a valid host (IPv6 addresses in brackets, \
+                 as in http://[::1]:4318)"
+                    .to_owned()
+            }
+            E::EmptyHost => "an http:// or https:// URL with a host".to_owned(),
+            other => format!("an absolute http:// or https:// URL ({other})"),
+        })?;
+        if !matches!(url.scheme(), "http" | "https") {
+            // `collector:4318` parses as the scheme `collector`.
+            return Err(
+                "an absolute http:// or https:// URL (the scheme is missing or is not http or https)"
+                    .to_owned(),
+            );
+        }
+        let Some(host) = url.host_str().filter(|h| !h.is_empty()) else {
+            return Err("an http:// or https:// URL with a host".to_owned());
+        };
+        if url.port() == Some(0) {
+            return Err("an http:// or https:// URL with a port from 1 to 65535".to_owned());
+        }
+        let mut notes = Vec::new();
+        if !url.username().is_empty() || url.password().is_some() {
+            notes.push(USER_INFO);
+        }
+        if url.fragment().is_some() {
+            notes.push(FRAGMENT);
+        }
+        let origin = match url.port() {
+            Some(port) => format!("{}://{host}:{port}", url.scheme()),
+            None => format!("{}://{host}", url.scheme()),
+        };
+        // `http://h:4318` and `http://h:4318/` both have the path `/`; keep
+        // the difference so that an endpoint is used exactly as written.
+        let after_scheme = raw.trim().split_once("://").map_or("", |(_, rest)| rest);
+        let bare = !after_scheme
+            .trim_start_matches(|c| !matches!(c, '/' | '?' | '#'))
+            .starts_with('/');
+        let path = if bare && url.path() == "/" {
+            String::new()
+        } else {
+            url.path().to_owned()
+        };
+        let endpoint = Self {
+            origin,
+            path,
+            query: url.query().map(str::to_owned),
+        };
+        Ok((endpoint, notes))
+    }
+
+    /// A per-signal endpoint: used as is.
+    pub(crate) fn as_is(&self) -> String {
+        self.render(&self.path)
+    }
+
+    /// The generic endpoint for one signal: OTLP/HTTP appends `v1/<signal>`
+    /// to the path (one `/` between them, however many were written); gRPC
+    /// uses it as is.
+    pub(crate) fn for_signal(&self, signal: Signal, protocol: Protocol) -> String {
+        match protocol {
+            Protocol::Grpc => self.as_is(),
+            Protocol::HttpProtobuf | Protocol::HttpJson => {
+                let base = self.path.trim_end_matches('/');
+                self.render(&format!("{base}/{}", signal.http_path()))
+            }
+        }
+    }
+
+    fn render(&self, path: &str) -> String {
+        match &self.query {
+            Some(q) => format!("{}{path}?{q}", self.origin),
+            None => format!("{}{path}", self.origin),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The endpoint for traces from the generic variable (HTTP), or the problem.
+    fn generic(raw: &str) -> Result<(String, Vec<Note>), Problem> {
+        Endpoint::parse(raw)
+            .map(|(e, notes)| (e.for_signal(Signal::Traces, Protocol::HttpProtobuf), notes))
+    }
+
+    #[test]
+    fn generic_endpoints_get_the_signal_path_after_their_own() {
+        let ok = |raw: &str, want: &str| {
+            assert_eq!(generic(raw), Ok((want.to_owned(), vec![])), "{raw}");
+        };
+        ok("http://h:4318", "http://h:4318/v1/traces");
+        ok("http://h:4318/", "http://h:4318/v1/traces");
+        ok("http://h:4318//", "http://h:4318/v1/traces");
+        ok("https://h/base", "https://h/base/v1/traces");
+        ok("https://h/base/", "https://h/base/v1/traces");
+        // The query stays after the path, instead of `/?k=v/v1/traces`.
+        ok("http://h:4318/?k=v", "http://h:4318/v1/traces?k=v");
+        ok("http://h:4318?k=v&x=1", "http://h:4318/v1/traces?k=v&x=1");
+        ok("http://[::1]:4318", "http://[::1]:4318/v1/traces");
+        ok("http://[::1]", "http://[::1]/v1/traces");
+        ok(" http://H:4318 ", "http://h:4318/v1/traces");
+    }
+
+    #[test]
+    fn per_signal_and_grpc_endpoints_are_used_as_written() {
+        let as_is = |raw: &str| Endpoint::parse(raw).map(|(e, _)| e.as_is());
+        assert_eq!(
+            as_is("http://h:4318/ingest?k=v"),
+            Ok("http://h:4318/ingest?k=v".into())
+        );
+        assert_eq!(as_is("http://h:4317"), Ok("http://h:4317".into()));
+        assert_eq!(as_is("http://h:4318/"), Ok("http://h:4318/".into()));
+        assert_eq!(
+            as_is("http://[2001:db8::1]:4317"),
+            Ok("http://[2001:db8::1]:4317".into())
+        );
+        let (e, _) = Endpoint::parse("http://c:4317").expect("valid");
+        assert_eq!(e.for_signal(Signal::Logs, Protocol::Grpc), "http://c:4317");
+    }
+
+    #[test]
+    fn user_info_and_fragments_are_dropped_with_a_note() {
+        assert_eq!(
+            generic("https://user:s3cret@h:4318/#top"),
+            Ok((
+                "https://h:4318/v1/traces".to_owned(),
+                vec![USER_INFO, FRAGMENT]
+            ))
+        );
+        assert_eq!(
+            generic("http://token@h"),
+            Ok(("http://h/v1/traces".to_owned(), vec![USER_INFO]))
+        );
+    }
+
+    #[test]
+    fn mistakes_are_named_without_quoting_the_value() {
+        for (raw, problem) in [
+            ("collector:4318", "the scheme is missing"),
+            ("/v1/metrics", "no scheme"),
+            ("ftp://h", "is not http or https"),
+            ("http://h:99999", "a port from 1 to 65535"),
+            ("http://h:port", "a port from 1 to 65535"),
+            ("http://h:0", "a port from 1 to 65535"),
+            ("http://[::1:4318", "IPv6 addresses in brackets"),
+            ("http://", "with a host"),
+            ("http://:4318", "with a host"),
+        ] {
+            let err = generic(raw).expect_err(raw);
+            assert!(err.contains(problem), "{raw}: {err}");
+        }
+    }
+}
