@@ -446,7 +446,12 @@ fn assert_logs_carry_trace_ids(run: &Run) {
         else {
             continue;
         };
-        if json["trace_flags"].as_str() != Some("01") {
+        // The sampled flag is bit 0; the random flag (02) may be set too.
+        let sampled = json["trace_flags"]
+            .as_str()
+            .and_then(|flags| u8::from_str_radix(flags, 16).ok())
+            .is_some_and(|flags| flags & 1 == 1);
+        if !sampled {
             continue; // not sampled: no spans to find
         }
         let entry = per_service.entry(service.to_owned()).or_default();
