@@ -489,7 +489,9 @@ fn shut_down_providers(
 /// had begun, one line per kind of failure, naming the endpoints (user-info
 /// redacted) and the cause.
 fn collector_problems(clients: &[Arc<OtlpClient>], timeout: Duration) -> Vec<String> {
-    let mut groups: Vec<(String, Vec<String>)> = Vec::new();
+    // Per kind of failure, the endpoints and, per endpoint, its signals.
+    type Endpoints<'a> = Vec<(&'a str, Vec<&'static str>)>;
+    let mut groups: Vec<(String, Endpoints<'_>)> = Vec::new();
     for client in clients {
         let Some(failure) = client.failure_at_close() else {
             continue;
@@ -501,15 +503,31 @@ fn collector_problems(clients: &[Arc<OtlpClient>], timeout: Duration) -> Vec<Str
                 format!("did not answer within the shutdown timeout of {timeout:?}")
             }
         };
-        let endpoint = format!("{} ({})", client.endpoint(), signal_name(client));
-        match groups.iter_mut().find(|(w, _)| *w == what) {
-            Some((_, endpoints)) => endpoints.push(endpoint),
-            None => groups.push((what, vec![endpoint])),
+        let (endpoint, signal) = (client.endpoint(), signal_name(client));
+        let endpoints = match groups.iter_mut().find(|(w, _)| *w == what) {
+            Some((_, endpoints)) => endpoints,
+            None => {
+                groups.push((what, Vec::new()));
+                match groups.last_mut() {
+                    Some((_, endpoints)) => endpoints,
+                    None => continue,
+                }
+            }
+        };
+        match endpoints.iter_mut().find(|(e, _)| *e == endpoint) {
+            Some((_, signals)) => signals.push(signal),
+            None => endpoints.push((endpoint, vec![signal])),
         }
     }
     groups
         .into_iter()
-        .map(|(what, endpoints)| format!("the collector at {} {what}", endpoints.join(", ")))
+        .map(|(what, endpoints)| {
+            let at: Vec<String> = endpoints
+                .iter()
+                .map(|(e, signals)| format!("{e} ({})", signals.join(", ")))
+                .collect();
+            format!("the collector at {} {what}", at.join(", "))
+        })
         .collect()
 }
 
