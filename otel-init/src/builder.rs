@@ -1,6 +1,8 @@
 //! [`TelemetryBuilder`]: explicit settings on top of the environment.
 
-use crate::config::otlp::{default_endpoint, signal_endpoint_from_base, validate_url};
+use crate::config::otlp::{
+    base_of_signal_endpoint, default_endpoint, signal_endpoint_from_base, validate_url,
+};
 use crate::config::{
     BatchConfig, Compression, Config, EnvSource, ExporterKind, ProcessEnv, PropagatorKind,
     Protocol, SamplerKind, Signal,
@@ -511,12 +513,11 @@ impl TelemetryBuilder {
         for signal in [Signal::Traces, Signal::Metrics, Signal::Logs] {
             let c = self.config.otlp_mut(signal);
             let old = c.protocol;
-            let suffix = format!("/{}", signal.http_path());
             if c.endpoint == default_endpoint(signal, old) {
                 c.endpoint = default_endpoint(signal, protocol);
             } else if old != Protocol::Grpc && protocol == Protocol::Grpc {
-                if let Some(base) = c.endpoint.strip_suffix(&suffix) {
-                    c.endpoint = base.to_owned();
+                if let Some(base) = base_of_signal_endpoint(&c.endpoint, signal) {
+                    c.endpoint = base;
                 }
             } else if old == Protocol::Grpc && protocol != Protocol::Grpc {
                 c.endpoint = signal_endpoint_from_base(&c.endpoint, signal, protocol);

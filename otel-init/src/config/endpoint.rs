@@ -108,6 +108,15 @@ impl Endpoint {
         }
     }
 
+    /// The base of an OTLP/HTTP signal endpoint: without its trailing
+    /// `/v1/<signal>` (the query kept); `None` when it has no such path.
+    pub(crate) fn without_signal_path(&self, signal: Signal) -> Option<String> {
+        let suffix = format!("/{}", signal.http_path());
+        self.path
+            .strip_suffix(&suffix)
+            .map(|base| self.render(base))
+    }
+
     fn render(&self, path: &str) -> String {
         match &self.query {
             Some(q) => format!("{}{path}?{q}", self.origin),
@@ -159,6 +168,12 @@ mod tests {
         );
         let (e, _) = Endpoint::parse("http://c:4317").expect("valid");
         assert_eq!(e.for_signal(Signal::Logs, Protocol::Grpc), "http://c:4317");
+        let (e, _) = Endpoint::parse("http://c:4318/otlp/v1/logs?k=v").expect("valid");
+        assert_eq!(
+            e.without_signal_path(Signal::Logs).as_deref(),
+            Some("http://c:4318/otlp?k=v")
+        );
+        assert_eq!(e.without_signal_path(Signal::Traces), None);
     }
 
     #[test]

@@ -368,6 +368,14 @@ pub(crate) fn signal_endpoint_from_base(base: &str, signal: Signal, protocol: Pr
     }
 }
 
+/// The base of an OTLP/HTTP endpoint for `signal` (its `/v1/<signal>`
+/// removed, the query kept), for a switch to gRPC.
+pub(crate) fn base_of_signal_endpoint(endpoint: &str, signal: Signal) -> Option<String> {
+    Endpoint::parse(endpoint)
+        .ok()
+        .and_then(|(e, _)| e.without_signal_path(signal))
+}
+
 /// An endpoint given in code must be an absolute `http` or `https` URL,
 /// without user-info or fragment (neither would be sent).
 pub(crate) fn validate_url(v: &str) -> Result<(), String> {
