@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Builds, lints and tests every feature set the docs name, beyond the defaults
 # that `cargo test --workspace` covers, and checks that a one-database
-# otel-sqlx builds no other driver. Run from the repository root; CI runs it.
+# otel-sqlx builds no other driver and an HTTP/protobuf-only otel-init no
+# tonic, TLS or gzip. Run from the repository root; CI runs it.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -21,3 +22,21 @@ if grep -E '^(libsqlite3-sys|sqlx-sqlite|sqlx-mysql) ' <<<"$tree"; then
   exit 1
 fi
 echo "PostgreSQL-only otel-sqlx: no SQLite, no MySQL driver"
+
+# otel-init: the slimmest documented set (OTLP/HTTP with protobuf bodies, no
+# TLS, no gzip) and gRPC alone. The doctests run with the default features;
+# here the unit tests and tests/features.rs run (the other integration test
+# files need the default features and say so with required-features).
+for features in http-proto grpc; do
+  echo "== otel-init --no-default-features --features $features"
+  cargo clippy -q -p otel-init --no-default-features --features "$features" --lib --tests -- -D warnings
+  cargo test -q -p otel-init --no-default-features --features "$features" --lib --tests
+done
+
+# What an HTTP/protobuf-only service compiles: no tonic, no TLS, no gzip.
+tree=$(cargo tree -p otel-init --no-default-features --features http-proto -e normal,build --prefix none)
+if grep -E '^(tonic|tonic-types|h2|rustls|hyper-rustls|rustls-native-certs|flate2) ' <<<"$tree"; then
+  echo "an http-proto-only otel-init must not build the crates above" >&2
+  exit 1
+fi
+echo "http-proto-only otel-init: no tonic, h2, rustls or flate2"

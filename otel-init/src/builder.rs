@@ -1082,7 +1082,16 @@ fn describe(config: &Config, service: &str) -> String {
                 ExporterKind::Console => "console".to_owned(),
                 ExporterKind::Otlp => {
                     let c = config.otlp(s);
-                    format!("otlp {:?} {}", c.protocol, crate::redact::url(&c.endpoint))
+                    let off = if crate::export::otlp::usable(s, c).0.is_some() {
+                        ""
+                    } else {
+                        " (off: a cargo feature is missing, see the warning)"
+                    };
+                    format!(
+                        "otlp {:?} {}{off}",
+                        c.protocol,
+                        crate::redact::url(&c.endpoint)
+                    )
                 }
             })
             .collect();

@@ -34,6 +34,40 @@
 //! depends on `tracing` (0.1) directly.
 //!
 //! See `docs/configuration.md` for every variable and its default.
+//!
+//! # Features
+//!
+//! Every feature is on by default, so that `otel-init` exports over whatever
+//! protocol the environment names. A service that knows its collector can
+//! turn off what it does not use (for example
+//! `otel-init = { version = "...", default-features = false, features = ["http-proto"] }`
+//! builds no tonic, no rustls and no flate2):
+//!
+//! | Feature | What it adds | Dependencies it brings |
+//! |---|---|---|
+//! | `grpc` | `OTEL_EXPORTER_OTLP_PROTOCOL=grpc` | tonic (client channel), tonic-types, h2 |
+//! | `http-proto` | `http/protobuf`, the specification's default protocol | none beyond the core (hyper HTTP/1 client, prost) |
+//! | `http-json` | `http/json` | serde, serde_json |
+//! | `tls` | `https://` endpoints, with the system's roots, `OTEL_EXPORTER_OTLP_CERTIFICATE` and client certificates; HTTP/2 over TLS for OTLP/HTTP | rustls (ring), hyper-rustls, rustls-native-certs, tonic's TLS with `grpc` |
+//! | `gzip` | `OTEL_EXPORTER_OTLP_COMPRESSION=gzip` | flate2 |
+//!
+//! At least one of `grpc`, `http-proto` and `http-json` is required. With no
+//! protocol configured, the default is `http/protobuf`, else `grpc`, else
+//! `http/json`, whichever is built in ([`Protocol::built_in_default`]).
+//!
+//! A setting that needs a feature the build lacks is never an error: `init`
+//! succeeds and one warning on stderr names the variable, its value and the
+//! missing feature. A protocol that is not built in, or an `https://` endpoint
+//! without `tls`, disables the OTLP exporter of that signal (the other signals
+//! and the console exporter work as configured); gzip without `gzip` sends
+//! uncompressed; certificate files without `tls` are ignored.
+//!
+//! ```
+//! // With the default features every protocol is built in.
+//! for p in [otel_init::Protocol::Grpc, otel_init::Protocol::HttpProtobuf, otel_init::Protocol::HttpJson] {
+//!     assert!(p.is_built_in(), "{} needs the `{}` feature", p.as_str(), p.cargo_feature());
+//! }
+//! ```
 #![deny(missing_docs)]
 #![warn(clippy::unwrap_used)]
 

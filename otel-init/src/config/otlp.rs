@@ -55,6 +55,15 @@ impl Signal {
         }
     }
 
+    /// `traces`, `metrics` or `logs`, for messages.
+    pub(crate) fn as_str(self) -> &'static str {
+        match self {
+            Signal::Traces => "traces",
+            Signal::Metrics => "metrics",
+            Signal::Logs => "logs",
+        }
+    }
+
     /// What one item of this signal is called in messages.
     ///
     /// ```
@@ -95,6 +104,69 @@ pub enum Protocol {
 }
 
 impl Protocol {
+    /// The protocol used when none is configured: `http/protobuf` (the
+    /// specification's default) when the `http-proto` feature is on, else
+    /// `grpc`, else `http/json`, whichever this build has.
+    ///
+    /// ```
+    /// use otel_init::Protocol;
+    /// // With the default features:
+    /// assert_eq!(Protocol::built_in_default(), Protocol::HttpProtobuf);
+    /// ```
+    pub fn built_in_default() -> Self {
+        if cfg!(feature = "http-proto") {
+            Protocol::HttpProtobuf
+        } else if cfg!(feature = "grpc") {
+            Protocol::Grpc
+        } else {
+            Protocol::HttpJson
+        }
+    }
+
+    /// The cargo feature of otel-init this protocol needs.
+    ///
+    /// ```
+    /// use otel_init::Protocol;
+    /// assert_eq!(Protocol::Grpc.cargo_feature(), "grpc");
+    /// assert_eq!(Protocol::HttpJson.cargo_feature(), "http-json");
+    /// ```
+    pub fn cargo_feature(self) -> &'static str {
+        match self {
+            Protocol::Grpc => "grpc",
+            Protocol::HttpProtobuf => "http-proto",
+            Protocol::HttpJson => "http-json",
+        }
+    }
+
+    /// Whether this build of otel-init can export over this protocol (its
+    /// cargo feature is on).
+    ///
+    /// ```
+    /// use otel_init::Protocol;
+    /// // With the default features, every protocol is built in.
+    /// assert!(Protocol::Grpc.is_built_in());
+    /// ```
+    pub fn is_built_in(self) -> bool {
+        match self {
+            Protocol::Grpc => cfg!(feature = "grpc"),
+            Protocol::HttpProtobuf => cfg!(feature = "http-proto"),
+            Protocol::HttpJson => cfg!(feature = "http-json"),
+        }
+    }
+
+    /// The name used in `OTEL_EXPORTER_OTLP_PROTOCOL`.
+    ///
+    /// ```
+    /// assert_eq!(otel_init::Protocol::HttpProtobuf.as_str(), "http/protobuf");
+    /// ```
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Protocol::Grpc => "grpc",
+            Protocol::HttpProtobuf => "http/protobuf",
+            Protocol::HttpJson => "http/json",
+        }
+    }
+
     /// Parses `grpc`, `http/protobuf` or `http/json`.
     ///
     /// ```
@@ -202,7 +274,7 @@ impl OtlpConfig {
         };
 
         // A bad per-signal value is ignored in favour of the generic one.
-        let mut protocol = Protocol::HttpProtobuf;
+        let mut protocol = Protocol::built_in_default();
         for name in var("PROTOCOL") {
             let Some(value) = r.string(&name) else {
                 continue;

@@ -137,17 +137,25 @@ pub(crate) fn build(s: ProviderSettings<'_>) -> Result<Providers, InitError> {
     let runtime = Arc::new(ExportRuntime::start()?);
     let stats = Arc::new(Stats::new(config.export_warning_interval));
     let mut clients = Vec::new();
-    let mut client = |signal: Signal| -> Result<Arc<otlp::OtlpClient>, InitError> {
+    // `None`: this build lacks a cargo feature the settings need (warned).
+    let mut client = |signal: Signal| -> Result<Option<Arc<otlp::OtlpClient>>, InitError> {
+        let (usable, warnings) = otlp::usable(signal, config.otlp(signal));
+        for w in warnings {
+            crate::diag::warn(w);
+        }
+        let Some(otlp_config) = usable else {
+            return Ok(None);
+        };
         // gRPC channels bind to the runtime that is current when they are made.
         let _entered = runtime.handle().enter();
         let client = Arc::new(otlp::OtlpClient::new(
             signal,
-            config.otlp(signal),
+            &otlp_config,
             s.retry,
             runtime.closing().clone(),
         )?);
         clients.push(client.clone());
-        Ok(client)
+        Ok(Some(client))
     };
 
     let limits = &config.limits;
@@ -164,10 +172,13 @@ pub(crate) fn build(s: ProviderSettings<'_>) -> Result<Providers, InitError> {
     let mut span_processors = Vec::new();
     for kind in &config.traces_exporters {
         let sink: Box<dyn pipeline::BatchSink<_>> = match kind {
-            ExporterKind::Otlp => Box::new(spans::OtlpSpanSink {
-                client: client(Signal::Traces)?,
-                resource: Arc::new(otlp::ExportResource::new(&s.resource)),
-            }),
+            ExporterKind::Otlp => match client(Signal::Traces)? {
+                Some(client) => Box::new(spans::OtlpSpanSink {
+                    client,
+                    resource: Arc::new(otlp::ExportResource::new(&s.resource)),
+                }),
+                None => continue,
+            },
             ExporterKind::Console => Box::new(console::ConsoleSpanSink::stderr(config.console_ids)),
         };
         let mut batch = config.span_batch;
@@ -203,9 +214,12 @@ pub(crate) fn build(s: ProviderSettings<'_>) -> Result<Providers, InitError> {
         let mut builder = SdkMeterProvider::builder().with_resource(s.resource.clone());
         for kind in &config.metrics_exporters {
             let target = match kind {
-                ExporterKind::Otlp => metrics::MetricTarget::Otlp {
-                    client: client(Signal::Metrics)?,
-                    handle: runtime.handle().clone(),
+                ExporterKind::Otlp => match client(Signal::Metrics)? {
+                    Some(client) => metrics::MetricTarget::Otlp {
+                        client,
+                        handle: runtime.handle().clone(),
+                    },
+                    None => continue,
                 },
                 ExporterKind::Console => metrics::MetricTarget::Console,
             };
@@ -231,14 +245,17 @@ pub(crate) fn build(s: ProviderSettings<'_>) -> Result<Providers, InitError> {
         for (i, kind) in config.logs_exporters.iter().enumerate() {
             let last = i + 1 == config.logs_exporters.len();
             let sink: Box<dyn pipeline::BatchSink<logs::LogItem>> = match kind {
-                ExporterKind::Otlp => Box::new(logs::OtlpLogSink {
-                    client: client(Signal::Logs)?,
-                    resource: Arc::new(otlp::ExportResource::new(&s.resource)),
-                    limits: otlp::LogLimits {
-                        value_length: limits.log_attribute_value_length,
-                        count: limits.log_attribute_count,
-                    },
-                }),
+                ExporterKind::Otlp => match client(Signal::Logs)? {
+                    Some(client) => Box::new(logs::OtlpLogSink {
+                        client,
+                        resource: Arc::new(otlp::ExportResource::new(&s.resource)),
+                        limits: otlp::LogLimits {
+                            value_length: limits.log_attribute_value_length,
+                            count: limits.log_attribute_count,
+                        },
+                    }),
+                    None => continue,
+                },
                 ExporterKind::Console => Box::new(console::ConsoleLogSink {
                     resource: ResourceAttributesWithSchema::from(&s.resource),
                 }),

@@ -1,5 +1,6 @@
 //! Encoding a request once per batch, however many attempts it takes.
 
+#[cfg(feature = "http-json")]
 use super::retry::AttemptError;
 use super::{OtlpRequest, log_wire, span_wire};
 use crate::config::Signal;
@@ -28,6 +29,7 @@ pub(crate) fn protobuf(request: &OtlpRequest) -> Encoded {
     }
 }
 
+#[cfg(feature = "http-json")]
 /// The OTLP JSON encoding (spans through `opentelemetry-proto`'s types).
 pub(crate) fn json(request: &OtlpRequest) -> Result<Encoded, AttemptError> {
     let body = match request {

@@ -2,24 +2,23 @@
 
 use super::encode::Encoded;
 use super::retry::{AttemptError, grpc_code_is_transient, refused_cause, unreachable};
-use super::tls::TlsFiles;
-use super::{USER_AGENT, report_partial_success};
-use crate::config::{Compression, OtlpConfig, Signal};
+use super::{TlsFiles, USER_AGENT, report_partial_success};
+use crate::config::{OtlpConfig, Signal};
 use crate::error::InitError;
 use bytes::{BufMut, Bytes};
 use opentelemetry_proto::tonic::collector::logs::v1::ExportLogsServiceResponse;
 use opentelemetry_proto::tonic::collector::metrics::v1::ExportMetricsServiceResponse;
 use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceResponse;
-use tonic::codec::CompressionEncoding;
 use tonic::codec::{Codec, DecodeBuf, Decoder, EncodeBuf, Encoder};
 use tonic::metadata::{MetadataKey, MetadataMap, MetadataValue};
-use tonic::transport::{Certificate, Channel, ClientTlsConfig, Endpoint, Identity};
+use tonic::transport::{Channel, Endpoint};
 use tonic_types::StatusExt;
 
 #[derive(Debug)]
 pub(crate) struct GrpcTransport {
     channel: Channel,
     metadata: MetadataMap,
+    #[cfg(feature = "gzip")]
     gzip: bool,
 }
 
@@ -30,20 +29,25 @@ impl GrpcTransport {
         files: &TlsFiles,
     ) -> Result<Self, InitError> {
         let err = |reason: String| InitError::Exporter {
-            signal: signal_name(signal),
+            signal: signal.as_str(),
             endpoint: config.endpoint.clone(),
             reason,
         };
+        #[cfg_attr(not(feature = "tls"), allow(unused_mut))]
         let mut endpoint = Endpoint::from_shared(config.endpoint.clone())
             .map_err(|e| err(e.to_string()))?
             .user_agent(USER_AGENT)
             .map_err(|e| err(e.to_string()))?
             .connect_timeout(config.timeout.min(std::time::Duration::from_secs(10)));
+        #[cfg(not(feature = "tls"))]
+        let TlsFiles = files;
+        #[cfg(feature = "tls")]
         if config
             .endpoint
             .get(..8)
             .is_some_and(|s| s.eq_ignore_ascii_case("https://"))
         {
+            use tonic::transport::{Certificate, ClientTlsConfig, Identity};
             let mut tls = ClientTlsConfig::new().with_native_roots();
             if let Some(ca) = &files.ca {
                 tls = tls.ca_certificate(Certificate::from_pem(ca));
@@ -62,14 +66,17 @@ impl GrpcTransport {
         Ok(Self {
             channel: endpoint.connect_lazy(),
             metadata,
-            gzip: config.compression == Some(Compression::Gzip),
+            #[cfg(feature = "gzip")]
+            gzip: super::support::gzip(config),
         })
     }
 
     pub(crate) async fn send(&self, encoded: Encoded) -> Result<(), AttemptError> {
+        #[cfg_attr(not(feature = "gzip"), allow(unused_mut))]
         let mut grpc = tonic::client::Grpc::new(self.channel.clone());
+        #[cfg(feature = "gzip")]
         if self.gzip {
-            grpc = grpc.send_compressed(CompressionEncoding::Gzip);
+            grpc = grpc.send_compressed(tonic::codec::CompressionEncoding::Gzip);
         }
         grpc.ready()
             .await
@@ -203,13 +210,5 @@ fn classify(status: &tonic::Status) -> AttemptError {
         }
     } else {
         AttemptError::Permanent(reason)
-    }
-}
-
-fn signal_name(signal: Signal) -> &'static str {
-    match signal {
-        Signal::Traces => "traces",
-        Signal::Metrics => "metrics",
-        Signal::Logs => "logs",
     }
 }

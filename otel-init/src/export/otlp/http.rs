@@ -1,26 +1,30 @@
-//! OTLP/HTTP with protobuf or JSON bodies over hyper and rustls.
+//! OTLP/HTTP with protobuf or JSON bodies over hyper, and rustls with the
+//! `tls` feature.
 
 use super::encode::{self, Encoded};
 use super::retry::{AttemptError, http_status_is_transient, parse_retry_after, unreachable};
-use super::tls::{TlsFiles, rustls_config};
-use super::{OtlpRequest, USER_AGENT, report_partial_success};
-use crate::config::{Compression, OtlpConfig, Protocol, Signal};
+use super::{OtlpRequest, TlsFiles, USER_AGENT, report_partial_success};
+use crate::config::{OtlpConfig, Protocol, Signal};
 use crate::error::InitError;
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full};
-use hyper_rustls::HttpsConnector;
 use hyper_util::client::legacy::Client;
 use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::rt::TokioExecutor;
 use prost::Message;
-use std::io::Write;
+
+/// `https://` and `http://` with the `tls` feature, `http://` only without.
+#[cfg(feature = "tls")]
+type Connector = hyper_rustls::HttpsConnector<HttpConnector>;
+#[cfg(not(feature = "tls"))]
+type Connector = HttpConnector;
 
 /// Responses larger than this are not read (a status body is tiny).
 const MAX_RESPONSE_BYTES: usize = 64 * 1024;
 
 #[derive(Debug)]
 pub(crate) struct HttpTransport {
-    client: Client<HttpsConnector<HttpConnector>, Full<Bytes>>,
+    client: Client<Connector, Full<Bytes>>,
     uri: http::Uri,
     headers: http::HeaderMap,
     json: bool,
@@ -34,11 +38,7 @@ impl HttpTransport {
         files: &TlsFiles,
     ) -> Result<Self, InitError> {
         let err = |reason: String| InitError::Exporter {
-            signal: match signal {
-                Signal::Traces => "traces",
-                Signal::Metrics => "metrics",
-                Signal::Logs => "logs",
-            },
+            signal: signal.as_str(),
             endpoint: config.endpoint.clone(),
             reason,
         };
@@ -46,17 +46,24 @@ impl HttpTransport {
             .endpoint
             .parse()
             .map_err(|e: http::uri::InvalidUri| err(e.to_string()))?;
-        let tls = rustls_config(config, files)?;
         let mut http = HttpConnector::new();
-        http.enforce_http(false);
         http.set_nodelay(true);
         http.set_connect_timeout(Some(config.timeout.min(std::time::Duration::from_secs(10))));
-        let connector = hyper_rustls::HttpsConnectorBuilder::new()
-            .with_tls_config(tls)
-            .https_or_http()
-            .enable_http1()
-            .enable_http2()
-            .wrap_connector(http);
+        #[cfg(feature = "tls")]
+        let connector = {
+            http.enforce_http(false);
+            hyper_rustls::HttpsConnectorBuilder::new()
+                .with_tls_config(super::tls::rustls_config(config, files)?)
+                .https_or_http()
+                .enable_http1()
+                .enable_http2()
+                .wrap_connector(http)
+        };
+        #[cfg(not(feature = "tls"))]
+        let connector = {
+            let TlsFiles = files;
+            http
+        };
         let client = Client::builder(TokioExecutor::new())
             .pool_idle_timeout(std::time::Duration::from_secs(30))
             .build(connector);
@@ -72,23 +79,30 @@ impl HttpTransport {
             uri,
             headers,
             json: config.protocol == Protocol::HttpJson,
-            gzip: config.compression == Some(Compression::Gzip),
+            gzip: super::support::gzip(config),
         })
     }
 
     /// The body in this transport's encoding, gzipped when configured.
     pub(crate) fn encode(&self, request: &OtlpRequest) -> Result<Encoded, AttemptError> {
-        let mut encoded = if self.json {
+        #[cfg(feature = "http-json")]
+        let encoded = if self.json {
             encode::json(request)?
         } else {
             encode::protobuf(request)
         };
+        #[cfg(not(feature = "http-json"))]
+        let encoded = encode::protobuf(request);
+        #[cfg(feature = "gzip")]
         if self.gzip {
+            use std::io::Write;
+            let mut encoded = encoded;
             let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
             enc.write_all(&encoded.body)
                 .and_then(|_| enc.finish())
                 .map(|b| encoded.body = Bytes::from(b))
                 .map_err(|e| AttemptError::Permanent(format!("cannot gzip: {e}")))?;
+            return Ok(encoded);
         }
         Ok(encoded)
     }
@@ -153,6 +167,7 @@ impl HttpTransport {
                 .ok()
                 .and_then(|r| r.partial_success)
                 .map(|p| (p.rejected_spans, p.error_message)),
+            #[cfg(feature = "http-json")]
             (Signal::Traces, true) => {
                 serde_json::from_slice::<trace::v1::ExportTraceServiceResponse>(body)
                     .ok()
@@ -163,6 +178,7 @@ impl HttpTransport {
                 .ok()
                 .and_then(|r| r.partial_success)
                 .map(|p| (p.rejected_data_points, p.error_message)),
+            #[cfg(feature = "http-json")]
             (Signal::Metrics, true) => {
                 serde_json::from_slice::<metrics::v1::ExportMetricsServiceResponse>(body)
                     .ok()
@@ -173,12 +189,16 @@ impl HttpTransport {
                 .ok()
                 .and_then(|r| r.partial_success)
                 .map(|p| (p.rejected_log_records, p.error_message)),
+            #[cfg(feature = "http-json")]
             (Signal::Logs, true) => {
                 serde_json::from_slice::<logs::v1::ExportLogsServiceResponse>(body)
                     .ok()
                     .and_then(|r| r.partial_success)
                     .map(|p| (p.rejected_log_records, p.error_message))
             }
+            // Never built: a JSON exporter needs the `http-json` feature.
+            #[cfg(not(feature = "http-json"))]
+            (_, true) => None,
         };
         if let Some((rejected, message)) = partial {
             report_partial_success(signal, rejected, &message);

@@ -2,22 +2,44 @@
 //! headers, compression and a per-attempt timeout.
 
 mod encode;
+#[cfg(feature = "grpc")]
 mod grpc;
+#[cfg(any(feature = "http-proto", feature = "http-json"))]
 mod http;
 mod log_wire;
 pub(crate) mod retry;
 mod span_wire;
+mod support;
+#[cfg(feature = "tls")]
 mod tls;
 mod wire;
+
+#[cfg(not(any(feature = "grpc", feature = "http-proto", feature = "http-json")))]
+compile_error!(
+    "otel-init needs at least one OTLP transport feature: `grpc`, `http-proto` or `http-json`"
+);
+
+pub(crate) use support::usable;
+#[cfg(feature = "tls")]
+use tls::TlsFiles;
+
+/// Without the `tls` feature there is no TLS material to load.
+#[cfg(not(feature = "tls"))]
+#[derive(Debug)]
+pub(crate) struct TlsFiles;
 
 use crate::config::{OtlpConfig, Protocol, Signal};
 use crate::error::InitError;
 use crate::export::runtime::Closing;
 pub(crate) use log_wire::LogLimits;
+#[cfg(feature = "http-json")]
 use opentelemetry_proto::tonic::collector::logs::v1::ExportLogsServiceRequest;
 use opentelemetry_proto::tonic::collector::metrics::v1::ExportMetricsServiceRequest;
+#[cfg(feature = "http-json")]
 use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
+#[cfg(feature = "http-json")]
 use opentelemetry_proto::transform::common::tonic::ResourceAttributesWithSchema;
+#[cfg(feature = "http-json")]
 use opentelemetry_proto::transform::trace::tonic::group_spans_by_resource_and_scope;
 use opentelemetry_sdk::trace::SpanData;
 use retry::AttemptError;
@@ -55,6 +77,7 @@ pub(crate) struct SpanBatch {
     pub resource: Arc<ExportResource>,
 }
 
+#[cfg(feature = "http-json")]
 impl SpanBatch {
     /// The batch as `opentelemetry-proto`'s message (for the JSON encoding).
     pub(crate) fn to_proto(&self) -> ExportTraceServiceRequest {
@@ -76,6 +99,7 @@ pub(crate) struct LogRecordBatch {
     pub limits: LogLimits,
 }
 
+#[cfg(feature = "http-json")]
 impl LogRecordBatch {
     /// The batch as `opentelemetry-proto`'s message (for the JSON encoding).
     pub(crate) fn to_proto(&self) -> ExportLogsServiceRequest {
@@ -94,6 +118,7 @@ impl LogRecordBatch {
 #[derive(Debug)]
 pub(crate) struct ExportResource {
     encoded: wire::EncodedResource,
+    #[cfg(feature = "http-json")]
     attributes: ResourceAttributesWithSchema,
 }
 
@@ -101,6 +126,7 @@ impl ExportResource {
     pub(crate) fn new(resource: &opentelemetry_sdk::Resource) -> Self {
         Self {
             encoded: wire::EncodedResource::new(resource),
+            #[cfg(feature = "http-json")]
             attributes: ResourceAttributesWithSchema::from(resource),
         }
     }
@@ -133,23 +159,40 @@ pub(crate) enum CloseFailure {
 
 #[derive(Debug)]
 enum Transport {
+    #[cfg(feature = "grpc")]
     Grpc(grpc::GrpcTransport),
+    #[cfg(any(feature = "http-proto", feature = "http-json"))]
     Http(Box<http::HttpTransport>),
 }
 
 impl OtlpClient {
     /// Builds the client; must run inside the export runtime (gRPC channels bind to it).
+    /// `config` must be one [`usable`] returned: its protocol, scheme and
+    /// compression are those this build has the features for.
     pub(crate) fn new(
         signal: Signal,
         config: &OtlpConfig,
         retry: RetryPolicy,
         closing: Arc<Closing>,
     ) -> Result<Self, InitError> {
+        #[cfg(feature = "tls")]
         let files = tls::load(config)?;
+        #[cfg(not(feature = "tls"))]
+        let files = TlsFiles;
         let transport = match config.protocol {
+            #[cfg(feature = "grpc")]
             Protocol::Grpc => Transport::Grpc(grpc::GrpcTransport::new(signal, config, &files)?),
+            #[cfg(any(feature = "http-proto", feature = "http-json"))]
             Protocol::HttpProtobuf | Protocol::HttpJson => {
                 Transport::Http(Box::new(http::HttpTransport::new(signal, config, &files)?))
+            }
+            #[allow(unreachable_patterns)]
+            other => {
+                return Err(InitError::Exporter {
+                    signal: signal.as_str(),
+                    endpoint: crate::redact::url(&config.endpoint),
+                    reason: format!("{other:?} is not in this build (a cargo feature is off)"),
+                });
             }
         };
         Ok(Self {
@@ -190,7 +233,9 @@ impl OtlpClient {
     /// The request is encoded once, whatever the number of attempts.
     pub(crate) async fn send(&self, request: OtlpRequest) -> Result<(), String> {
         let encoded = match &self.transport {
+            #[cfg(feature = "grpc")]
             Transport::Grpc(_) => Ok(encode::protobuf(&request)),
+            #[cfg(any(feature = "http-proto", feature = "http-json"))]
             Transport::Http(t) => t.encode(&request),
         };
         drop(request);
@@ -216,7 +261,9 @@ impl OtlpClient {
                 async move {
                     let attempt = async {
                         match &self.transport {
+                            #[cfg(feature = "grpc")]
                             Transport::Grpc(t) => t.send(encoded).await,
+                            #[cfg(any(feature = "http-proto", feature = "http-json"))]
                             Transport::Http(t) => t.send(encoded).await,
                         }
                     };

@@ -171,11 +171,13 @@ fn jitter(backoff: Duration) -> Duration {
 }
 
 /// HTTP statuses the specification calls retryable.
+#[cfg(any(feature = "http-proto", feature = "http-json"))]
 pub(crate) fn http_status_is_transient(status: u16) -> bool {
     matches!(status, 429 | 502 | 503 | 504)
 }
 
 /// Parses `Retry-After`: delay-seconds or an HTTP date.
+#[cfg(any(feature = "http-proto", feature = "http-json"))]
 pub(crate) fn parse_retry_after(value: &str) -> Option<Duration> {
     let v = value.trim();
     if let Ok(secs) = v.parse::<u64>() {
@@ -190,6 +192,7 @@ pub(crate) fn parse_retry_after(value: &str) -> Option<Duration> {
 
 /// gRPC codes the specification calls retryable; `RESOURCE_EXHAUSTED` only
 /// when the server sent `RetryInfo`.
+#[cfg(feature = "grpc")]
 pub(crate) fn grpc_code_is_transient(code: tonic::Code, has_retry_info: bool) -> bool {
     use tonic::Code::*;
     match code {
@@ -204,6 +207,7 @@ mod tests {
     use super::*;
     use std::sync::atomic::{AtomicU32, Ordering};
 
+    #[cfg(any(feature = "http-proto", feature = "http-json"))]
     #[test]
     fn classification_follows_the_spec() {
         for s in [429, 502, 503, 504] {
@@ -212,6 +216,11 @@ mod tests {
         for s in [400, 401, 403, 404, 413, 500, 501] {
             assert!(!http_status_is_transient(s));
         }
+    }
+
+    #[cfg(feature = "grpc")]
+    #[test]
+    fn grpc_classification_follows_the_spec() {
         assert!(grpc_code_is_transient(tonic::Code::Unavailable, false));
         assert!(!grpc_code_is_transient(
             tonic::Code::ResourceExhausted,
@@ -222,6 +231,7 @@ mod tests {
         assert!(!grpc_code_is_transient(tonic::Code::Unauthenticated, false));
     }
 
+    #[cfg(any(feature = "http-proto", feature = "http-json"))]
     #[test]
     fn retry_after_seconds_and_dates() {
         assert_eq!(parse_retry_after("3"), Some(Duration::from_secs(3)));
