@@ -3,7 +3,8 @@
 
 A crate's `rust-version` must be at least the highest `rust-version` of the
 packages it builds: its normal and build dependencies, transitively, as
-resolved in Cargo.lock (`cargo metadata --format-version 1`). A crate that is
+resolved in Cargo.lock (`cargo metadata --format-version 1 --all-features`:
+every optional dependency a feature can turn on counts). A crate that is
 not published (`publish = false`: examples, test support, the e2e tests) is
 built with its dev-dependencies too, so they count for it as well.
 
@@ -12,7 +13,8 @@ so a Windows-only dependency that needs a newer compiler is reported too.
 
 Prints one line per workspace crate (declared, required, the dependency that
 forces it and the path to it) and exits 1 when a crate declares less than it
-needs, or declares no rust-version at all. Run from anywhere in the workspace;
+needs, or declares no rust-version at all, or when its README does not say
+"Minimum supported Rust version: <its rust-version>". Run from anywhere in the workspace;
 CI runs it (.ci/run). Only reads metadata: no toolchain other than the
 installed one is needed (nor can one be installed here), so this does not
 prove that the crate builds on that version; clippy's `incompatible_msrv`
@@ -20,6 +22,8 @@ lint (on in CI) covers the standard library items the code itself uses.
 """
 
 import json
+import os
+import re
 import subprocess
 import sys
 
@@ -39,7 +43,7 @@ def show(version):
 def main():
     metadata = json.loads(
         subprocess.run(
-            ["cargo", "metadata", "--format-version", "1", "--locked"],
+            ["cargo", "metadata", "--format-version", "1", "--locked", "--all-features"],
             check=True,
             stdout=subprocess.PIPE,
         ).stdout
@@ -142,13 +146,26 @@ def main():
                     show(dev_required),
                     dev_because,
                 )
+        readme = package.get("readme")
+        if readme and declared:
+            path = os.path.join(os.path.dirname(package["manifest_path"]), readme)
+            with open(path, encoding="utf-8") as f:
+                stated = re.search(r"Minimum supported Rust version: ([0-9.]+)", f.read())
+            if not stated or parse_version(stated.group(1)) != declared:
+                line += "\n%14s FAIL: %s says %s, not %s" % (
+                    "",
+                    os.path.relpath(path),
+                    "MSRV " + stated.group(1) if stated else "no \"Minimum supported Rust version: ...\"",
+                    show(declared),
+                )
+                failures += 1
         rows.append(line)
     for row in sorted(rows):
         print(row)
     if failures:
         print(
-            "\n%d crate(s) declare a rust-version lower than a dependency needs: "
-            "raise `rust-version` in their Cargo.toml (and the docs that quote it)." % failures,
+            "\n%d problem(s) above: a crate's `rust-version` must be at least what its "
+            "dependencies need, and its README must state it." % failures,
             file=sys.stderr,
         )
         return 1
