@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Build footprint, measured: builds minimal services from clean target
 # directories with `cargo build --release` and reports, for each, the wall-clock
-# build time, the number of crates compiled (`Compiling` lines) and the size of
+# build time (and the CPU time of the build), the number of crates compiled (`Compiling` lines) and the size of
 # the stripped release binary. Too slow for CI (about 20-30 minutes on a
 # 2-core machine); run it by hand:
 #
@@ -28,10 +28,12 @@
 # average is recorded before each build, since the machine may be shared.
 # Dependencies are downloaded (`cargo fetch`) before any build is timed.
 # Environment: FOOTPRINT_DIR keeps the scratch projects and logs there
-# (default: a new temporary directory, removed at the end unless --keep).
+# (default: a new temporary directory, removed at the end unless --keep);
+# FOOTPRINT_REPO measures the crates of another checkout (default: this one).
 set -euo pipefail
 
-repo=$(cd "$(dirname "$0")/.." && pwd)
+here=$(cd "$(dirname "$0")" && pwd)
+repo=${FOOTPRINT_REPO:-$(cd "$here/.." && pwd)}
 rounds=2
 keep=0
 variants=()
@@ -39,7 +41,7 @@ while [[ $# -gt 0 ]]; do
   case "$1" in
     --rounds) rounds=$2; shift 2 ;;
     --keep) keep=1; shift ;;
-    -h|--help) sed -n '2,31p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,32p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) variants+=("$1"); shift ;;
   esac
 done
@@ -185,7 +187,7 @@ $common" >"$dir/Cargo.toml"
 }
 
 results=$work/results.tsv
-printf 'round\tvariant\tseconds\tcrates\tstripped_bytes\tload_before\tload_after\n' >"$results"
+printf 'round\tvariant\tseconds\tcpu_seconds\tcrates\tstripped_bytes\tload_before\tload_after\n' >"$results"
 
 declare -A skip
 echo "== footprint: $(date -u +%FT%TZ), $(nproc) cores, $(rustc --version), $(cargo --version)"
@@ -214,23 +216,27 @@ build() { # round, variant
   local l0 t0 t1 l1
   l0=$(load)
   t0=$(date +%s.%N)
-  if ! (cd "$dir" && CARGO_TARGET_DIR=$target cargo build --release --timings >"$log" 2>&1); then
+  if ! (cd "$dir" && CARGO_TARGET_DIR=$target /usr/bin/time -f '%U %S' -o "$dir/cpu-r$r.txt" \
+    cargo build --release --timings >"$log" 2>&1); then
     tail -30 "$log" >&2
     echo "build of $v failed (log: $log)" >&2
     exit 1
   fi
   t1=$(date +%s.%N)
   l1=$(load)
-  local secs crates bin size
+  local secs cpu crates bin size
   secs=$(python3 -c "print(f'{$t1 - $t0:.0f}')")
+  # CPU time (user + system) of cargo and the compilers it ran: less
+  # sensitive than the wall clock to other work on the machine.
+  cpu=$(awk '{printf "%.0f", $1 + $2}' "$dir/cpu-r$r.txt")
   crates=$(grep -c '^ *Compiling ' "$log")
   bin=$target/release/fp-$v
   strip -o "$target/fp-$v.stripped" "$bin"
   size=$(stat -c %s "$target/fp-$v.stripped")
-  printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$r" "$v" "$secs" "$crates" "$size" "$l0" "$l1" >>"$results"
-  echo "   round $r $v: ${secs} s, $crates crates, $size bytes stripped (load $l0 -> $l1)"
+  printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$r" "$v" "$secs" "$cpu" "$crates" "$size" "$l0" "$l1" >>"$results"
+  echo "   round $r $v: ${secs} s wall, ${cpu} s CPU, $crates crates, $size bytes stripped (load $l0 -> $l1)"
   # The slowest units of this build, from cargo's timing report.
-  python3 "$repo/scripts/footprint_timings.py" "$target"/cargo-timings/cargo-timing.html 6 \
+  python3 "$here/footprint_timings.py" "$target"/cargo-timings/cargo-timing.html 6 \
     >"$dir/slowest-r$r.txt" 2>&1 || true
   sed 's/^/      /' "$dir/slowest-r$r.txt"
   # Keep only what the report needs: the binary and the timings.
@@ -251,5 +257,5 @@ for ((r = 1; r <= rounds; r++)); do
 done
 
 echo "== results ($(uptime))"
-python3 "$repo/scripts/footprint_timings.py" --summary "$results" \
+python3 "$here/footprint_timings.py" --summary "$results" \
   "$(for v in "${!skip[@]}"; do printf '%s=%s;' "$v" "${skip[$v]}"; done)"

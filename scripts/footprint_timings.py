@@ -9,6 +9,7 @@ footprint_timings.py --summary RESULTS_TSV SKIPPED
     SKIPPED is `variant=reason;...` for the variants that were not measured.
 """
 
+import csv
 import json
 import re
 import statistics
@@ -33,49 +34,50 @@ def slowest(path, n):
 def summary(path, skipped):
     rows = {}
     with open(path, encoding="utf-8") as f:
-        next(f)
-        for line in f:
-            r, v, secs, crates, size, l0, l1 = line.rstrip("\n").split("\t")
-            rows.setdefault(v, []).append((int(r), int(secs), int(crates), int(size), l0, l1))
+        for row in csv.DictReader(f, delimiter="\t"):
+            rows.setdefault(row["variant"], []).append(row)
     skip = dict(s.split("=", 1) for s in skipped.split(";") if "=" in s)
     order = ["ours-default", "ours-slim", "peer", "sqlx-bare", "sqlx-otel"]
-    print("| build | time per round (s) | mean (s) | crates compiled | stripped binary | load avg before each round |")
+    print("| build | wall-clock per round (s) | CPU per round (s) | crates compiled | stripped binary | load avg before each round |")
     print("|---|---|---|---|---|---|")
-    mean = {}
-    crates = {}
+    wall, cpu, crates = {}, {}, {}
     for v in order:
         if v in skip:
             print(f"| {v} | not measured: {skip[v]} | | | | |")
             continue
         if v not in rows:
             continue
-        rs = sorted(rows[v])
-        mean[v] = statistics.mean(r[1] for r in rs)
-        crates[v] = rs[0][2]
-        sizes = sorted({r[3] for r in rs})
-        size = " / ".join(f"{s / 1e6:.1f} MB" for s in sizes)
-        times = " / ".join(str(r[1]) for r in rs)
-        ncrates = " / ".join(sorted({str(r[2]) for r in rs}))
-        loads = " / ".join(r[4] for r in rs)
-        print(f"| {v} | {times} | {mean[v]:.0f} | {ncrates} | {size} | {loads} |")
+        rs = sorted(rows[v], key=lambda r: int(r["round"]))
+        wall[v] = statistics.mean(int(r["seconds"]) for r in rs)
+        if all(r.get("cpu_seconds") for r in rs):
+            cpu[v] = statistics.mean(int(r["cpu_seconds"]) for r in rs)
+        crates[v] = int(rs[0]["crates"])
+        size = " / ".join(sorted({f"{int(r['stripped_bytes']) / 1e6:.1f} MB" for r in rs}))
+        walls = " / ".join(r["seconds"] for r in rs)
+        cpus = " / ".join(r.get("cpu_seconds") or "?" for r in rs)
+        ncrates = " / ".join(sorted({r["crates"] for r in rs}))
+        loads = " / ".join(r["load_before"] for r in rs)
+        print(f"| {v} | {walls} | {cpus} | {ncrates} | {size} | {loads} |")
     print()
 
-    def ratio(a, b, what, limit):
-        if a in mean and b in mean:
-            t = mean[a] / mean[b]
-            c = crates[a] / crates[b]
-            verdict_t = "met" if t <= limit else "missed"
-            print(f"{a} / {b}: build time {t:.2f} ({verdict_t}, target <= {limit}), crates {c:.2f} ({what})")
-            return c
-        return None
+    def ratio(a, b, limit, crate_limit):
+        if a not in wall or b not in wall:
+            return
+        verdict = lambda x, lim: "met" if x <= lim else "missed"
+        t = wall[a] / wall[b]
+        line = f"{a} / {b} (target <= {limit}): wall-clock {t:.2f} ({verdict(t, limit)})"
+        if a in cpu and b in cpu:
+            c = cpu[a] / cpu[b]
+            line += f", CPU {c:.2f} ({verdict(c, limit)})"
+        n = crates[a] / crates[b]
+        line += f", crates {n:.2f}"
+        if crate_limit is not None:
+            line += f" ({verdict(n, crate_limit)})"
+        print(line)
 
-    c = ratio("ours-default", "peer", "target: at or below the peer", 1.0)
-    if c is not None:
-        print(f"  crates {'met' if c <= 1.0 else 'missed'}")
-    c = ratio("ours-slim", "peer", "target <= 0.7", 0.7)
-    if c is not None:
-        print(f"  crates {'met' if c <= 0.7 else 'missed'}")
-    ratio("sqlx-otel", "sqlx-bare", "no crate target", 1.25)
+    ratio("ours-default", "peer", 1.0, 1.0)
+    ratio("ours-slim", "peer", 0.7, 0.7)
+    ratio("sqlx-otel", "sqlx-bare", 1.25, None)
 
 
 def main():
