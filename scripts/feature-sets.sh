@@ -35,8 +35,8 @@ done
 
 # What an HTTP/protobuf-only service compiles: no tonic, no TLS, no gzip.
 tree=$(cargo tree -p otel-init --no-default-features --features http-proto -e normal,build --prefix none)
-if grep -E '^(tonic|tonic-types|h2|rustls|hyper-rustls|rustls-native-certs|flate2) ' <<<"$tree"; then
+if grep -E '^(tonic|tonic-types|h2|rustls|hyper-rustls|rustls-native-certs|flate2|url|idna) ' <<<"$tree"; then
   echo "an http-proto-only otel-init must not build the crates above" >&2
   exit 1
 fi
-echo "http-proto-only otel-init: no tonic, h2, rustls or flate2"
+echo "http-proto-only otel-init: no tonic, h2, rustls, flate2 or url"

@@ -32,60 +32,65 @@ const FRAGMENT: Note = "a URL without a #fragment (it is never sent); using the 
 
 impl Endpoint {
     /// Parses `raw`; `Err` says what is wrong, without quoting `raw`.
+    ///
+    /// A small parser of absolute `http(s)` URLs (RFC 3986's
+    /// `scheme://[userinfo@]host[:port][/path][?query][#fragment]`), so that
+    /// a build with only OTLP/HTTP needs no URL crate and its Unicode tables.
     pub(crate) fn parse(raw: &str) -> Result<(Self, Vec<Note>), Problem> {
-        use url::ParseError as E;
-        let url = url::Url::parse(raw.trim()).map_err(|e| match e {
-            E::RelativeUrlWithoutBase => {
-                "an absolute http:// or https:// URL (no scheme)".to_owned()
-            }
-            E::InvalidPort => "an http:// or https:// URL with a port from 1 to 65535".to_owned(),
-            E::InvalidIpv6Address | E::InvalidIpv4Address => {
-                "an http:// or https:// URL with a valid host (IPv6 addresses in brackets, \
-                 as in http://[::1]:4318)"
+        let raw = raw.trim();
+        let Some((scheme, rest)) = raw.split_once("://") else {
+            return Err(if raw.contains(':') && !raw.starts_with('/') {
+                // `collector:4318`: a scheme `collector`, or none at all.
+                "an absolute http:// or https:// URL (the scheme is missing or is not http or https)"
                     .to_owned()
-            }
-            E::EmptyHost => "an http:// or https:// URL with a host".to_owned(),
-            other => format!("an absolute http:// or https:// URL ({other})"),
-        })?;
-        if !matches!(url.scheme(), "http" | "https") {
-            // `collector:4318` parses as the scheme `collector`.
+            } else {
+                "an absolute http:// or https:// URL (no scheme)".to_owned()
+            });
+        };
+        let scheme = scheme.to_ascii_lowercase();
+        if !matches!(scheme.as_str(), "http" | "https") {
             return Err(
                 "an absolute http:// or https:// URL (the scheme is missing or is not http or https)"
                     .to_owned(),
             );
         }
-        let Some(host) = url.host_str().filter(|h| !h.is_empty()) else {
-            return Err("an http:// or https:// URL with a host".to_owned());
-        };
-        if url.port() == Some(0) {
-            return Err("an http:// or https:// URL with a port from 1 to 65535".to_owned());
+        if rest.chars().any(|c| c.is_whitespace() || c.is_control()) {
+            return Err(
+                "an absolute http:// or https:// URL (no spaces or control characters)".to_owned(),
+            );
         }
         let mut notes = Vec::new();
-        if !url.username().is_empty() || url.password().is_some() {
-            notes.push(USER_INFO);
-        }
-        if url.fragment().is_some() {
+        let (rest, fragment) = match rest.split_once('#') {
+            Some((before, _)) => (before, true),
+            None => (rest, false),
+        };
+        let (rest, query) = match rest.split_once('?') {
+            Some((before, q)) => (before, Some(q.to_owned())),
+            None => (rest, None),
+        };
+        let (authority, path) = match rest.find('/') {
+            Some(slash) => (&rest[..slash], &rest[slash..]),
+            None => (rest, ""),
+        };
+        let host_port = match authority.rsplit_once('@') {
+            Some((_, host_port)) => {
+                notes.push(USER_INFO);
+                host_port
+            }
+            None => authority,
+        };
+        let (host, port) = split_host_port(host_port)?;
+        if fragment {
             notes.push(FRAGMENT);
         }
-        let origin = match url.port() {
-            Some(port) => format!("{}://{host}:{port}", url.scheme()),
-            None => format!("{}://{host}", url.scheme()),
-        };
-        // `http://h:4318` and `http://h:4318/` both have the path `/`; keep
-        // the difference so that an endpoint is used exactly as written.
-        let after_scheme = raw.trim().split_once("://").map_or("", |(_, rest)| rest);
-        let bare = !after_scheme
-            .trim_start_matches(|c| !matches!(c, '/' | '?' | '#'))
-            .starts_with('/');
-        let path = if bare && url.path() == "/" {
-            String::new()
-        } else {
-            url.path().to_owned()
+        let origin = match port {
+            Some(port) => format!("{scheme}://{host}:{port}"),
+            None => format!("{scheme}://{host}"),
         };
         let endpoint = Self {
             origin,
-            path,
-            query: url.query().map(str::to_owned),
+            path: path.to_owned(),
+            query,
         };
         Ok((endpoint, notes))
     }
@@ -123,6 +128,49 @@ impl Endpoint {
             None => format!("{}{path}", self.origin),
         }
     }
+}
+
+const BAD_HOST: &str = "an http:// or https:// URL with a valid host (IPv6 addresses in brackets, \
+    as in http://[::1]:4318)";
+const BAD_PORT: &str = "an http:// or https:// URL with a port from 1 to 65535";
+
+/// `host[:port]` or `[v6]:port`: the host (lowercase, IPv6 in brackets) and
+/// the port, checked.
+fn split_host_port(host_port: &str) -> Result<(String, Option<u16>), Problem> {
+    let (host, port) = if let Some(v6) = host_port.strip_prefix('[') {
+        let Some((address, after)) = v6.split_once(']') else {
+            return Err(BAD_HOST.to_owned());
+        };
+        if address.parse::<std::net::Ipv6Addr>().is_err() {
+            return Err(BAD_HOST.to_owned());
+        }
+        let port = match after {
+            "" => None,
+            p => Some(p.strip_prefix(':').ok_or_else(|| BAD_HOST.to_owned())?),
+        };
+        (format!("[{}]", address.to_ascii_lowercase()), port)
+    } else {
+        let (host, port) = match host_port.split_once(':') {
+            Some((host, port)) => (host, Some(port)),
+            None => (host_port, None),
+        };
+        let valid = |c: char| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_' | '~' | '%');
+        if !host.chars().all(valid) {
+            return Err(BAD_HOST.to_owned());
+        }
+        (host.to_ascii_lowercase(), port)
+    };
+    if host.is_empty() {
+        return Err("an http:// or https:// URL with a host".to_owned());
+    }
+    let port = match port {
+        None | Some("") => None,
+        Some(p) => match p.parse::<u16>() {
+            Ok(0) | Err(_) => return Err(BAD_PORT.to_owned()),
+            Ok(port) => Some(port),
+        },
+    };
+    Ok((host, port))
 }
 
 #[cfg(test)]
@@ -203,6 +251,9 @@ mod tests {
             ("http://[::1:4318", "IPv6 addresses in brackets"),
             ("http://", "with a host"),
             ("http://:4318", "with a host"),
+            ("http://[zz::1]:4318", "IPv6 addresses in brackets"),
+            ("http://h!x:4318", "with a valid host"),
+            ("http://h /v1", "no spaces"),
         ] {
             let err = generic(raw).expect_err(raw);
             assert!(err.contains(problem), "{raw}: {err}");
