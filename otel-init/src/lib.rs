@@ -88,7 +88,8 @@ mod time;
 
 pub use builder::{Telemetry, TelemetryBuilder};
 pub use config::{
-    Config, ConfigWarning, ExporterKind, PropagatorKind, Protocol, SamplerKind, Signal,
+    Config, ConfigWarning, ExporterKind, PropagatorKind, Protocol, ResourceDetector, SamplerKind,
+    Signal,
 };
 pub use error::InitError;
 pub use export::{ExportReport, RetryPolicy, SignalReport};

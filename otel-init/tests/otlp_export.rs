@@ -31,6 +31,11 @@ fn assert_all_signals_arrived(h: &Harness, transport: Transport) {
         attr(resource, "telemetry.sdk.language").as_deref(),
         Some("rust")
     );
+    // The default resource detectors ran (host, os, process).
+    for key in ["host.name", "host.arch", "os.type", "process.pid"] {
+        assert!(attr(resource, key).is_some(), "resource lacks {key}");
+    }
+    assert_eq!(attr(resource, "os.type").as_deref(), Some("linux"));
     assert_eq!(scope, "otel-init");
     assert_eq!(attr(&checkout.attributes, "order").as_deref(), Some("42"));
     let child = spans

@@ -216,11 +216,12 @@ impl TelemetryBuilder {
             diag::warn(w);
         }
         let propagator = propagation::build(&config.propagators);
-        let resource = resource::build(
-            config.service_name.as_deref(),
-            &config.resource_attributes,
-            &self.identity,
-        );
+        let resource = resource::build(&resource::ResourceSettings {
+            env_service_name: config.service_name.as_deref(),
+            env_attributes: &config.resource_attributes,
+            identity: &self.identity,
+            detectors: &config.resource_detectors,
+        });
         let service = resource::get_str(&resource, "service.name").unwrap_or_default();
         if config.sdk_disabled {
             if self.set_globals {

@@ -20,6 +20,7 @@ use std::time::Duration;
 
 mod exporters;
 mod init;
+mod resource_detection;
 mod samplers;
 
 /// Entry point of the builder API; see [`TelemetryBuilder`].

@@ -19,16 +19,19 @@ pub(crate) mod endpoint;
 mod env;
 mod exporters;
 pub(crate) mod otlp;
+mod resource;
 mod sampling;
 
 pub use batch::{BatchConfig, Limits, TemporalityPreference};
 pub use env::{ConfigWarning, EnvSource, ProcessEnv};
 pub use exporters::ExporterKind;
 pub use otlp::{Compression, OtlpConfig, Protocol, Signal};
+pub use resource::ResourceDetector;
 pub use sampling::SamplerKind;
 
 use batch::{read_batch, read_limits};
 use exporters::read_exporters;
+use resource::read_resource_detectors;
 use sampling::{read_adaptive_sampling, read_sampler, read_tail_sampling};
 
 use env::{EnvReader, parse_key_values};
@@ -91,6 +94,8 @@ pub struct Config {
     pub service_name: Option<String>,
     /// `OTEL_RESOURCE_ATTRIBUTES`, percent-decoded, in order.
     pub resource_attributes: Vec<(String, String)>,
+    /// `OTEL_INIT_RESOURCE_DETECTORS` (default: all of them).
+    pub resource_detectors: Vec<ResourceDetector>,
     /// `OTEL_LOG_LEVEL`.
     pub log_level: DiagLevel,
     /// `OTEL_PROPAGATORS` (empty = `none`).
@@ -174,6 +179,7 @@ impl Config {
         let sdk_disabled = r.bool("OTEL_SDK_DISABLED");
         let service_name = r.string("OTEL_SERVICE_NAME");
         let resource_attributes = read_resource_attributes(&mut r);
+        let resource_detectors = read_resource_detectors(&mut r);
         let log_level = read_log_level(&mut r);
         let propagators = read_propagators(&mut r);
         let sampler = read_sampler(&mut r);
@@ -213,6 +219,7 @@ impl Config {
             sdk_disabled,
             service_name,
             resource_attributes,
+            resource_detectors,
             log_level,
             propagators,
             sampler,
