@@ -40,20 +40,17 @@ pub(crate) fn from_mountinfo(text: &str) -> Option<String> {
     text.lines().find_map(|line| {
         // mount-ID parent-ID major:minor root mount-point ...
         let root = line.split_whitespace().nth(3)?;
-        let segments: Vec<&str> = root.split('/').collect();
-        let file = segments.last()?;
-        if !matches!(*file, "hostname" | "hosts" | "resolv.conf") {
+        let mut segments = root.rsplit('/');
+        let file = segments.next()?;
+        if !matches!(file, "hostname" | "hosts" | "resolv.conf") {
             return None;
         }
-        let parents = &segments[..segments.len() - 1];
         // The nearest parent directory that is an id: `<id>/hostname` or
         // `<id>/userdata/hostname`.
-        parents
-            .iter()
-            .rev()
+        segments
             .take(2)
             .find(|s| is_container_id(s))
-            .map(|s| (*s).to_owned())
+            .map(str::to_owned)
     })
 }
 
