@@ -6,6 +6,9 @@
 //! 3. `OtelLayer`, unsampled (AlwaysOff),
 //! 4. the peer: tower-http `TraceLayer` + axum-tracing-opentelemetry's
 //!    `OtelAxumLayer` + tracing-opentelemetry, sampled,
+//! 5. `OtelLayer` on otel-init's pipeline with a no-op span exporter added
+//!    through `with_span_exporter` (the SDK's batch processor in front of
+//!    it; the built-in exporters off), sampled,
 //!
 //! each reporting requests/s and the server thread's CPU per request. The server
 //! runs on one current-thread runtime (one core); the load generator on another
@@ -43,6 +46,17 @@ impl SpanProcessor for Discard {
     }
 }
 
+/// Exports nothing, at no cost: what remains is the batch processor's.
+#[derive(Debug)]
+struct NoopExporter;
+
+impl opentelemetry_sdk::trace::SpanExporter for NoopExporter {
+    async fn export(&self, batch: Vec<SpanData>) -> OTelSdkResult {
+        std::hint::black_box(batch);
+        Ok(())
+    }
+}
+
 fn provider(sampler: Sampler) -> SdkTracerProvider {
     SdkTracerProvider::builder()
         .with_sampler(sampler)
@@ -56,6 +70,7 @@ enum Case {
     OursSampled,
     OursUnsampled,
     OursTracesOnly,
+    OursNoopExporter,
     Peer,
 }
 
@@ -66,16 +81,41 @@ impl Case {
             Case::OursSampled => "otel-axum, sampled",
             Case::OursUnsampled => "otel-axum, unsampled",
             Case::OursTracesOnly => "otel-axum, sampled, no meter provider",
+            Case::OursNoopExporter => "otel-axum, sampled, no-op exporter via with_span_exporter",
             Case::Peer => "peer: TraceLayer + axum-tracing-opentelemetry, sampled",
         }
     }
 }
 
-fn app(case: Case) -> (Router, Option<tracing::Dispatch>) {
+/// The router, a subscriber to install, and what must live as long as it.
+type App = (
+    Router,
+    Option<tracing::Dispatch>,
+    Option<otel_init::TelemetryGuard>,
+);
+
+fn app(case: Case) -> App {
     let router = Router::new().route("/hello", get(|| async { "Hello, World!" }));
     let meters = opentelemetry_sdk::metrics::SdkMeterProvider::builder().build();
     match case {
-        Case::Bare => (router, None),
+        Case::Bare => (router, None, None),
+        Case::OursNoopExporter => {
+            let telemetry = otel_init::Telemetry::builder_from_env(&[
+                ("OTEL_TRACES_EXPORTER", "none"),
+                ("OTEL_METRICS_EXPORTER", "none"),
+                ("OTEL_LOGS_EXPORTER", "none"),
+            ])
+            .with_span_exporter(NoopExporter)
+            .without_globals()
+            .build()
+            .expect("telemetry");
+            let layer = otel_axum::OtelLayer::builder()
+                .tracer_provider(telemetry.tracer_provider().expect("enabled"))
+                .meter_provider(&meters)
+                .propagator(opentelemetry_sdk::propagation::TraceContextPropagator::new())
+                .build();
+            (router.layer(layer), None, Some(telemetry))
+        }
         Case::OursSampled | Case::OursUnsampled | Case::OursTracesOnly => {
             let sampler = if case == Case::OursUnsampled {
                 Sampler::AlwaysOff
@@ -94,7 +134,7 @@ fn app(case: Case) -> (Router, Option<tracing::Dispatch>) {
                 .meter_provider(meter_provider)
                 .propagator(opentelemetry_sdk::propagation::TraceContextPropagator::new())
                 .build();
-            (router.layer(layer), None)
+            (router.layer(layer), None, None)
         }
         Case::Peer => {
             use tracing_subscriber::layer::SubscriberExt;
@@ -110,7 +150,7 @@ fn app(case: Case) -> (Router, Option<tracing::Dispatch>) {
                 .layer(axum_tracing_opentelemetry::middleware::OtelInResponseLayer)
                 .layer(axum_tracing_opentelemetry::middleware::OtelAxumLayer::default())
                 .layer(tower_http::trace::TraceLayer::new_for_http());
-            (router, Some(tracing::Dispatch::new(subscriber)))
+            (router, Some(tracing::Dispatch::new(subscriber)), None)
         }
     }
 }
@@ -135,7 +175,7 @@ fn run(case: Case, secs: f64) -> Outcome {
     let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
     let (mark_tx, mark_rx) = tokio::sync::oneshot::channel::<()>();
     let server = std::thread::spawn(move || {
-        let (router, dispatch) = app(case);
+        let (router, dispatch, _telemetry) = app(case);
         let _guard = dispatch.map(|d| tracing::dispatcher::set_default(&d));
         let rt = tokio::runtime::Builder::new_current_thread()
             .enable_all()
@@ -228,6 +268,7 @@ fn main() {
         Case::OursSampled,
         Case::OursUnsampled,
         Case::OursTracesOnly,
+        Case::OursNoopExporter,
         Case::Peer,
         Case::Bare,
     ];

@@ -2,6 +2,7 @@
 //! deadline, on any runtime flavour or none.
 
 use crate::config::ConfigWarning;
+use crate::export::extensions::AddedState;
 use crate::export::otlp::{CloseFailure, OtlpClient};
 use crate::export::{ExportReport, ExportRuntime, Stats};
 use opentelemetry_sdk::error::{OTelSdkError, OTelSdkResult};
@@ -82,6 +83,8 @@ pub(crate) struct Parts {
     pub tail_stats: Option<Arc<crate::sampling::TailStats>>,
     /// The OTLP clients, for what shutdown says about the collector.
     pub clients: Vec<Arc<OtlpClient>>,
+    /// The deadline of the exporters, processors and readers added in code.
+    pub added: Option<Arc<AddedState>>,
     pub shutdown_timeout: Duration,
     pub warnings: Vec<ConfigWarning>,
     pub set_globals: bool,
@@ -309,11 +312,17 @@ impl TelemetryGuard {
     /// ```
     pub fn force_flush(&self) -> Result<(), String> {
         let Some(p) = &self.parts else { return Ok(()) };
+        if let Some(added) = &p.added {
+            added.set_deadline(Some(Instant::now() + p.shutdown_timeout));
+        }
         let errors = failures([
             ("traces", p.tracer.as_ref().map(|t| t.force_flush())),
             ("metrics", p.meter.as_ref().map(|m| m.force_flush())),
             ("logs", p.logger.as_ref().map(|l| l.force_flush())),
         ]);
+        if let Some(added) = &p.added {
+            added.set_deadline(None);
+        }
         if errors.is_empty() {
             Ok(())
         } else {
@@ -372,8 +381,14 @@ impl TelemetryGuard {
         }
         // What fails from now on is reported once, below.
         p.stats.closing();
-        let (completed, mut errors) =
+        if let Some(added) = &p.added {
+            added.set_deadline(Some(deadline));
+        }
+        let (mut completed, mut errors) =
             shut_down_providers(p.tracer, p.meter, p.logger, deadline, wait_until);
+        // An exporter, processor or reader added in code that missed the
+        // deadline (its error names it) was left behind.
+        completed &= !p.added.as_ref().is_some_and(|a| a.timed_out());
         if let Some(rt) = p.runtime {
             let left = wait_until.saturating_duration_since(Instant::now());
             // Cancels exports still waiting for the collector; they are

@@ -236,6 +236,7 @@ impl TelemetryBuilder {
                 stats: Arc::new(export::Stats::new(config.export_warning_interval)),
                 tail_stats: None,
                 clients: Vec::new(),
+                added: None,
                 shutdown_timeout: self.shutdown_timeout,
                 warnings: config.warnings.clone(),
                 set_globals: false,
@@ -247,12 +248,15 @@ impl TelemetryBuilder {
             None => sampling::head_sampler(&config.sampler),
         };
         let sampling = sampling::setup(head, config.tail_sampling, config.adaptive_sampling);
+        let extensions = std::mem::take(&mut self.extensions);
+        let added = extensions.counts();
         let providers = export::build(export::ProviderSettings {
             config,
             resource,
             sampling,
             retry: self.retry,
             flush_timeout: self.shutdown_timeout,
+            extensions,
         })?;
         if self.set_globals {
             globals::install(
@@ -261,7 +265,7 @@ impl TelemetryBuilder {
                 providers.meter.as_ref(),
             );
         }
-        diag::info(describe(config, &service));
+        diag::info(describe(config, &service, added));
         let guard = TelemetryGuard::new(Parts {
             tracer: Some(providers.tracer),
             meter: providers.meter,
@@ -270,6 +274,7 @@ impl TelemetryBuilder {
             stats: providers.stats,
             tail_stats: providers.tail_stats,
             clients: providers.clients,
+            added: Some(providers.added),
             shutdown_timeout: self.shutdown_timeout,
             warnings: config.warnings.clone(),
             set_globals: self.set_globals,
@@ -318,9 +323,15 @@ impl TelemetryBuilder {
     }
 }
 
-fn describe(config: &Config, service: &str) -> String {
+/// `added`: how many components were added in code for traces, metrics and logs.
+fn describe(config: &Config, service: &str, added: [usize; 3]) -> String {
     let signal = |name: &str, kinds: &[ExporterKind], s: Signal| {
-        let parts: Vec<String> = kinds
+        let added = match s {
+            Signal::Traces => added[0],
+            Signal::Metrics => added[1],
+            Signal::Logs => added[2],
+        };
+        let mut parts: Vec<String> = kinds
             .iter()
             .map(|k| match k {
                 ExporterKind::Console => "console".to_owned(),
@@ -339,6 +350,9 @@ fn describe(config: &Config, service: &str) -> String {
                 }
             })
             .collect();
+        if added > 0 {
+            parts.push(format!("{added} added in code"));
+        }
         format!(
             "{name}: {}",
             if parts.is_empty() {

@@ -19,6 +19,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 mod exporters;
+mod extensions;
 mod init;
 mod resource_detection;
 mod samplers;
@@ -108,6 +109,8 @@ pub struct TelemetryBuilder {
     fmt_layer: bool,
     default_filter: String,
     set_globals: bool,
+    /// Exporters, processors and readers added in code.
+    extensions: export::extensions::Extensions,
     errors: Vec<InitError>,
 }
 
@@ -154,6 +157,7 @@ impl TelemetryBuilder {
             fmt_layer: true,
             default_filter: "info".to_owned(),
             set_globals: true,
+            extensions: Default::default(),
             errors: Vec::new(),
         }
     }

@@ -27,6 +27,7 @@
 //! ```
 
 pub mod console;
+pub(crate) mod extensions;
 mod limits;
 pub(crate) mod logs;
 mod metrics;
@@ -122,6 +123,8 @@ pub(crate) struct Providers {
     pub tail_stats: Option<Arc<crate::sampling::TailStats>>,
     /// Every OTLP client, for what the guard says at shutdown.
     pub clients: Vec<Arc<otlp::OtlpClient>>,
+    /// The deadline of the components added in code.
+    pub added: Arc<extensions::AddedState>,
 }
 
 pub(crate) struct ProviderSettings<'a> {
@@ -130,12 +133,27 @@ pub(crate) struct ProviderSettings<'a> {
     pub sampling: crate::sampling::SamplingSetup,
     pub retry: RetryPolicy,
     pub flush_timeout: Duration,
+    /// Exporters, processors and readers added in code.
+    pub extensions: extensions::Extensions,
 }
 
 pub(crate) fn build(s: ProviderSettings<'_>) -> Result<Providers, InitError> {
     let config = s.config;
     let runtime = Arc::new(ExportRuntime::start()?);
     let stats = Arc::new(Stats::new(config.export_warning_interval));
+    let added = Arc::new(extensions::AddedState::default());
+    let has_added_logs = s.extensions.has_logs();
+    let has_added_metrics = s.extensions.has_metrics();
+    let (added_spans, added_logs, added_metrics) = s.extensions.build(
+        &extensions::Setup {
+            span_batch: config.span_batch,
+            log_batch: config.log_batch,
+            metric_export_interval: config.metric_export_interval,
+            resource: &s.resource,
+            stats: &stats,
+        },
+        &added,
+    );
     let mut clients = Vec::new();
     // `None`: this build lacks a cargo feature the settings need (warned).
     let mut client = |signal: Signal| -> Result<Option<Arc<otlp::OtlpClient>>, InitError> {
@@ -194,21 +212,34 @@ pub(crate) fn build(s: ProviderSettings<'_>) -> Result<Providers, InitError> {
         ));
     }
     let tail_stats = s.sampling.tail.as_ref().map(|(_, stats)| stats.clone());
+    // The built-in processors first, then the ones added in code: both see
+    // the same spans, and the built-in ones (bounded) shut down first.
     if s.sampling.tail.is_some() || s.sampling.error_rate.is_some() {
         // Outcome-based sampling sees every recorded span first.
-        tracer = tracer.with_span_processor(crate::sampling::OutcomeProcessor::new(
-            crate::sampling::Fanout(span_processors),
-            s.sampling.tail,
-            s.sampling.error_rate,
-        ));
+        let (tail, error_rate) = (s.sampling.tail, s.sampling.error_rate);
+        tracer = if added_spans.is_empty() {
+            let fanout = crate::sampling::Fanout(span_processors);
+            tracer.with_span_processor(crate::sampling::OutcomeProcessor::new(
+                fanout, tail, error_rate,
+            ))
+        } else {
+            let fanout =
+                crate::sampling::Fanout(extensions::Either::both(span_processors, added_spans));
+            tracer.with_span_processor(crate::sampling::OutcomeProcessor::new(
+                fanout, tail, error_rate,
+            ))
+        };
     } else {
         for p in span_processors {
+            tracer = tracer.with_span_processor(p);
+        }
+        for p in added_spans {
             tracer = tracer.with_span_processor(p);
         }
     }
     let tracer = tracer.build();
 
-    let meter = if config.metrics_exporters.is_empty() {
+    let meter = if config.metrics_exporters.is_empty() && !has_added_metrics {
         None
     } else {
         let mut builder = SdkMeterProvider::builder().with_resource(s.resource.clone());
@@ -235,15 +266,20 @@ pub(crate) fn build(s: ProviderSettings<'_>) -> Result<Providers, InitError> {
                     .build(),
             );
         }
+        for reader in added_metrics {
+            builder = builder.with_reader(reader);
+        }
         Some(builder.build())
     };
 
-    let logger = if config.logs_exporters.is_empty() {
+    let logger = if config.logs_exporters.is_empty() && !has_added_logs {
         None
     } else {
         let mut builder = SdkLoggerProvider::builder().with_resource(s.resource.clone());
         for (i, kind) in config.logs_exporters.iter().enumerate() {
-            let last = i + 1 == config.logs_exporters.len();
+            // The last processor may take each record, unless processors
+            // added in code come after it.
+            let last = i + 1 == config.logs_exporters.len() && !has_added_logs;
             let sink: Box<dyn pipeline::BatchSink<logs::LogItem>> = match kind {
                 ExporterKind::Otlp => match client(Signal::Logs)? {
                     Some(client) => Box::new(logs::OtlpLogSink {
@@ -267,6 +303,9 @@ pub(crate) fn build(s: ProviderSettings<'_>) -> Result<Providers, InitError> {
                 last,
             ));
         }
+        for p in added_logs {
+            builder = builder.with_log_processor(p);
+        }
         Some(builder.build())
     };
 
@@ -278,6 +317,7 @@ pub(crate) fn build(s: ProviderSettings<'_>) -> Result<Providers, InitError> {
         stats,
         tail_stats,
         clients,
+        added,
     })
 }
 
