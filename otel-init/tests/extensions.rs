@@ -98,6 +98,7 @@ fn instead_of_the_built_in_exporter_the_pipeline_keeps_sampler_limits_resource_a
         ("OTEL_METRICS_EXPORTER", "none"),
         ("OTEL_LOGS_EXPORTER", "none"),
         ("OTEL_SPAN_ATTRIBUTE_COUNT_LIMIT", "1"),
+        ("OTEL_SPAN_ATTRIBUTE_VALUE_LENGTH_LIMIT", "3"),
     ])
     .service_name("extensions-test")
     .with_span_exporter(added.clone())
@@ -105,17 +106,31 @@ fn instead_of_the_built_in_exporter_the_pipeline_keeps_sampler_limits_resource_a
     .build()
     .expect("init");
     emit_all_signals(&guard2);
+    let tracer = guard2.tracer_provider().expect("enabled").tracer("test");
+    tracer.in_span("noted", |cx| {
+        use otel_init::opentelemetry::trace::TraceContextExt as _;
+        cx.span()
+            .set_attribute(otel_init::opentelemetry::KeyValue::new("note", "abcdefgh"));
+    });
     guard2.force_flush().expect("flush");
     let spans = added.get_finished_spans().expect("spans");
     let checkout: &SpanData = spans
         .iter()
         .find(|s| s.name == "checkout")
         .expect("the tracing span reached the added exporter");
-    // Our limit: one attribute kept, the others counted as dropped.
+    // Our limits: one attribute kept, the others counted as dropped...
     assert_eq!(checkout.attributes.len(), 1, "{:?}", checkout.attributes);
     assert!(checkout.dropped_attributes_count > 0);
+    // ...and string values cut to 3 characters.
+    let long = spans
+        .iter()
+        .flat_map(|s| &s.attributes)
+        .find(|kv| matches!(&kv.value, otel_init::opentelemetry::Value::String(v) if v.as_str().chars().count() > 3));
+    assert!(long.is_none(), "{long:?}");
+    let noted = spans.iter().find(|s| s.name == "noted").expect("noted");
+    assert_eq!(noted.attributes[0].value.as_str(), "abc");
     let report = guard2.shutdown();
-    assert_eq!(report.export.traces.exported, 2);
+    assert_eq!(report.export.traces.exported, 3);
     drop(guard);
 }
 

@@ -30,6 +30,8 @@ pub(crate) struct Setup<'a> {
     pub span_batch: BatchConfig,
     pub log_batch: BatchConfig,
     pub metric_export_interval: Duration,
+    /// `OTEL_SPAN_ATTRIBUTE_VALUE_LENGTH_LIMIT` (the SDK applies the others).
+    pub span_value_length: Option<usize>,
     pub resource: &'a Resource,
     pub stats: &'a super::Stats,
 }
@@ -93,6 +95,7 @@ impl Extensions {
                 let exporter = CountedSpanExporter {
                     inner: exporter,
                     stats: setup.stats.traces.clone(),
+                    value_length: setup.span_value_length,
                 };
                 let config = opentelemetry_sdk::trace::BatchConfigBuilder::default()
                     .with_max_queue_size(setup.span_batch.max_queue_size)
@@ -404,15 +407,23 @@ impl MetricReader for AddedMetricReader {
     }
 }
 
-/// Counts what an added span exporter delivers in the guard's report.
+/// Applies the attribute value length limit to what an added span exporter
+/// gets (on the batch thread, as the built-in pipeline does on its own), and
+/// counts what it delivers in the guard's report.
 #[derive(Debug)]
 struct CountedSpanExporter<E> {
     inner: E,
     stats: Arc<SignalStats>,
+    value_length: Option<usize>,
 }
 
 impl<E: SpanExporter> SpanExporter for CountedSpanExporter<E> {
-    fn export(&self, batch: Vec<SpanData>) -> impl Future<Output = OTelSdkResult> + Send {
+    fn export(&self, mut batch: Vec<SpanData>) -> impl Future<Output = OTelSdkResult> + Send {
+        if let Some(max) = self.value_length {
+            for span in &mut batch {
+                super::limits::limit_span(span, max);
+            }
+        }
         let n = batch.len();
         let stats = self.stats.clone();
         let export = self.inner.export(batch);

@@ -149,6 +149,7 @@ pub(crate) fn build(s: ProviderSettings<'_>) -> Result<Providers, InitError> {
             span_batch: config.span_batch,
             log_batch: config.log_batch,
             metric_export_interval: config.metric_export_interval,
+            span_value_length: config.limits.span_attribute_value_length,
             resource: &s.resource,
             stats: &stats,
         },
