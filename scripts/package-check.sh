@@ -8,7 +8,7 @@
 # --allow-dirty to try uncommitted changes.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-crates=(-p otel-http -p otel-logging -p otel-init -p otel-axum -p otel-reqwest -p otel-sqlx)
+crates=(-p otel-http -p otel-logging -p otel-init -p otel-axum -p otel-reqwest -p otel-sqlx -p otel-tonic)
 
 # Files cargo adds itself: the manifest (normalized and original), the lock
 # file and the VCS note.

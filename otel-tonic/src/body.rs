@@ -1,0 +1,142 @@
+//! [`OtelBody`]: a response stream that reads the final `grpc-status` from
+//! its trailers and ends the call's span when the stream ends, fails or is
+//! dropped.
+
+use crate::call::Call;
+use crate::code::Code;
+use bytes::Bytes;
+use http_body::{Body, Frame, SizeHint};
+use pin_project_lite::pin_project;
+use std::pin::Pin;
+use std::task::{Context, Poll, ready};
+
+pin_project! {
+    #[project = KindProj]
+    enum Kind<B> {
+        Inner { #[pin] body: B },
+        Empty,
+    }
+}
+
+pin_project! {
+    /// The response body of [`OtelServerService`](crate::OtelServerService)
+    /// and [`OtelClientService`](crate::OtelClientService): the inner body,
+    /// whose trailers give the call's status and whose end (or drop) ends
+    /// the span and records the duration. On a server, the inner body is
+    /// polled with the span's context attached, so that the spans of a
+    /// streaming handler's stream nest under it.
+    ///
+    /// ```
+    /// use otel_tonic::{OtelBody, OtelServerLayer};
+    /// use std::convert::Infallible;
+    /// use tower::{Layer as _, ServiceExt as _, service_fn};
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() {
+    /// let svc = OtelServerLayer::new().layer(service_fn(|_req: http::Request<()>| async {
+    ///     let mut response = http::Response::new(http_body_util::Empty::<bytes::Bytes>::new());
+    ///     response.headers_mut().insert("grpc-status", http::HeaderValue::from_static("0"));
+    ///     Ok::<_, Infallible>(response)
+    /// }));
+    /// let response: http::Response<OtelBody<_>> =
+    ///     svc.oneshot(http::Request::post("/shop.Payment/Charge").body(()).unwrap()).await.unwrap();
+    /// assert_eq!(response.headers()["grpc-status"], "0");
+    /// # }
+    /// ```
+    pub struct OtelBody<B> {
+        #[pin]
+        kind: Kind<B>,
+        call: Option<Call>,
+        attach: bool,
+    }
+}
+
+impl<B> std::fmt::Debug for OtelBody<B> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("OtelBody").finish_non_exhaustive()
+    }
+}
+
+impl<B> OtelBody<B> {
+    pub(crate) fn new(body: B, call: Option<Call>, attach: bool) -> Self {
+        Self {
+            kind: Kind::Inner { body },
+            call,
+            attach,
+        }
+    }
+
+    /// An empty body (the trailers-only response of a caught panic).
+    pub(crate) fn empty(call: Option<Call>) -> Self {
+        Self {
+            kind: Kind::Empty,
+            call,
+            attach: false,
+        }
+    }
+}
+
+impl<B> Body for OtelBody<B>
+where
+    B: Body<Data = Bytes>,
+{
+    type Data = Bytes;
+    type Error = B::Error;
+
+    fn poll_frame(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Self::Data>, Self::Error>>> {
+        let this = self.project();
+        let frame = match this.kind.project() {
+            KindProj::Inner { body } => match (this.call.as_ref(), *this.attach) {
+                (Some(call), true) => {
+                    let _attached = call.cx.clone().attach();
+                    ready!(body.poll_frame(cx))
+                }
+                _ => ready!(body.poll_frame(cx)),
+            },
+            KindProj::Empty => None,
+        };
+        let mut ended = matches!(frame, None | Some(Err(_)));
+        if let Some(call) = this.call.as_mut() {
+            match &frame {
+                Some(Ok(f)) => {
+                    // Trailers end a gRPC stream: nothing can follow them,
+                    // and tonic's client stops reading there.
+                    if let Some(trailers) = f.trailers_ref() {
+                        call.trailers(trailers);
+                        call.end();
+                        ended = true;
+                    }
+                }
+                Some(Err(_)) => {
+                    call.fail(
+                        Code::UNKNOWN,
+                        "response_stream",
+                        "the response stream failed".to_owned(),
+                    );
+                    call.finish();
+                }
+                None => call.end(),
+            }
+        }
+        if ended {
+            *this.call = None;
+        }
+        Poll::Ready(frame)
+    }
+
+    fn is_end_stream(&self) -> bool {
+        match &self.kind {
+            Kind::Inner { body } => body.is_end_stream(),
+            Kind::Empty => true,
+        }
+    }
+
+    fn size_hint(&self) -> SizeHint {
+        match &self.kind {
+            Kind::Inner { body } => body.size_hint(),
+            Kind::Empty => SizeHint::with_exact(0),
+        }
+    }
+}

@@ -1,0 +1,228 @@
+//! [`Call`]: one RPC from its span's start to the span's end and the duration
+//! metric, exactly once, on either side: when the response stream ends, fails,
+//! or is dropped (a cancelled call), or when no response comes at all.
+
+use crate::code::{self, Code};
+use crate::method::Method;
+use crate::metrics::CallMetrics;
+use http::{HeaderMap, StatusCode};
+use opentelemetry::trace::{Status, TraceContextExt};
+use opentelemetry::{Context, KeyValue, StringValue};
+use std::time::{Duration, Instant};
+
+/// Which end of the call this is: decides which codes are errors.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Side {
+    Server,
+    Client,
+}
+
+/// The target a client calls, for `server.address` / `server.port`.
+#[derive(Debug, Clone)]
+pub(crate) struct Target {
+    pub address: StringValue,
+    pub port: Option<u16>,
+}
+
+pub(crate) struct Call {
+    pub cx: Context,
+    metrics: CallMetrics,
+    side: Side,
+    method: Method,
+    target: Option<Target>,
+    start: Instant,
+    timeout: Option<Duration>,
+    http_status: Option<StatusCode>,
+    code: Option<Code>,
+    error_type: Option<&'static str>,
+    done: bool,
+}
+
+impl Call {
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) fn new(
+        cx: Context,
+        metrics: CallMetrics,
+        side: Side,
+        method: Method,
+        target: Option<Target>,
+        start: Instant,
+        timeout: Option<Duration>,
+    ) -> Self {
+        Self {
+            cx,
+            metrics,
+            side,
+            method,
+            target,
+            start,
+            timeout,
+            http_status: None,
+            code: None,
+            error_type: None,
+            done: false,
+        }
+    }
+
+    pub(crate) fn deadline_passed(&self) -> bool {
+        self.timeout.is_some_and(|t| self.start.elapsed() >= t)
+    }
+
+    /// The response headers: `grpc-status` there is a trailers-only response;
+    /// a client also infers the code of a non-200 HTTP status.
+    pub(crate) fn headers(&mut self, status: StatusCode, headers: &HeaderMap) {
+        self.http_status = Some(status);
+        if let Some(code) = Code::from_headers(headers) {
+            self.record(code, code::message(headers));
+        } else if status != StatusCode::OK && self.side == Side::Client {
+            self.record(
+                Code::from_http_status(status),
+                Some(format!("HTTP status {}", status.as_u16())),
+            );
+        }
+    }
+
+    /// The trailers of the response stream.
+    pub(crate) fn trailers(&mut self, trailers: &HeaderMap) {
+        if self.code.is_none()
+            && let Some(code) = Code::from_headers(trailers)
+        {
+            self.record(code, code::message(trailers));
+        }
+    }
+
+    /// The response stream ended: without a status that is a protocol
+    /// violation, `UNKNOWN` (or the code of the HTTP status, on a client).
+    pub(crate) fn end(&mut self) {
+        if self.code.is_none() {
+            let code = match (self.side, self.http_status) {
+                (Side::Client, Some(s)) if s != StatusCode::OK => Code::from_http_status(s),
+                _ => Code::UNKNOWN,
+            };
+            self.record(
+                code,
+                Some("the response ended without grpc-status".to_owned()),
+            );
+        }
+        self.finish();
+    }
+
+    /// The call failed without a status: `error_type` is a low-cardinality class.
+    pub(crate) fn fail(&mut self, code: Code, error_type: &'static str, description: String) {
+        if self.code.is_none() {
+            self.error_type = Some(error_type);
+            self.record(code, Some(description));
+        }
+    }
+
+    /// Records the final status code. tonic's server answers an expired
+    /// deadline with `CANCELLED` ("Timeout expired"); the gRPC status table
+    /// calls that `DEADLINE_EXCEEDED`, and so does this crate.
+    pub(crate) fn record(&mut self, code: Code, description: Option<String>) {
+        if self.code.is_some() {
+            return;
+        }
+        let code = if code == Code::CANCELLED && self.deadline_passed() {
+            Code::DEADLINE_EXCEEDED
+        } else {
+            code
+        };
+        self.code = Some(code);
+        let error = match self.side {
+            Side::Server => code.is_server_error(),
+            Side::Client => code != Code::OK,
+        };
+        // tonic's router answers a path it has no service for with
+        // UNIMPLEMENTED: the method is not recognised.
+        let unrecognised = self.side == Side::Server
+            && code == Code::UNIMPLEMENTED
+            && self.method.full().is_some();
+        let span = self.cx.span();
+        if span.is_recording() {
+            let mut attrs = Vec::with_capacity(4);
+            attrs.push(KeyValue::new("rpc.response.status_code", code.name()));
+            if error {
+                attrs.push(KeyValue::new(
+                    "error.type",
+                    self.error_type.unwrap_or(code.name()),
+                ));
+            }
+            if unrecognised {
+                attrs.push(KeyValue::new("rpc.method", "_OTHER"));
+                attrs.push(KeyValue::new(
+                    "rpc.method_original",
+                    self.method.as_str().to_owned(),
+                ));
+                span.update_name("grpc");
+            } else if self.side == Side::Server {
+                attrs.push(match self.method.full() {
+                    Some(m) => KeyValue::new("rpc.method", StringValue::from(m.clone())),
+                    None => KeyValue::new("rpc.method", "_OTHER"),
+                });
+            }
+            span.set_attributes(attrs);
+            if error {
+                span.set_status(Status::error(description.unwrap_or_default()));
+            }
+        }
+        if unrecognised {
+            self.method = Method::other();
+        }
+        if error && self.error_type.is_none() {
+            self.error_type = Some(code.name());
+        }
+    }
+
+    pub(crate) fn finish(&mut self) {
+        if self.done {
+            return;
+        }
+        self.done = true;
+        self.cx.span().end();
+        let mut attrs = Vec::with_capacity(6);
+        attrs.push(KeyValue::new("rpc.system.name", "grpc"));
+        attrs.push(match self.method.full() {
+            Some(m) => KeyValue::new("rpc.method", StringValue::from(m.clone())),
+            None => KeyValue::new("rpc.method", "_OTHER"),
+        });
+        if let Some(code) = self.code {
+            attrs.push(KeyValue::new("rpc.response.status_code", code.name()));
+        }
+        if let Some(e) = self.error_type {
+            attrs.push(KeyValue::new("error.type", e));
+        }
+        if let Some(target) = &self.target {
+            attrs.push(KeyValue::new("server.address", target.address.clone()));
+            if let Some(port) = target.port {
+                attrs.push(KeyValue::new("server.port", i64::from(port)));
+            }
+        }
+        self.metrics
+            .record(self.start.elapsed().as_secs_f64(), &attrs);
+    }
+}
+
+impl Drop for Call {
+    /// Dropped before its status: the caller went away (`CANCELLED`), or the
+    /// deadline passed (`DEADLINE_EXCEEDED`).
+    fn drop(&mut self) {
+        if self.done {
+            return;
+        }
+        if self.code.is_none() {
+            let (code, description) = if self.deadline_passed() {
+                (
+                    Code::DEADLINE_EXCEEDED,
+                    "the deadline passed before the call completed",
+                )
+            } else {
+                (
+                    Code::CANCELLED,
+                    "the call was cancelled before it completed",
+                )
+            };
+            self.record(code, Some(description.to_owned()));
+        }
+        self.finish();
+    }
+}

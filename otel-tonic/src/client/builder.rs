@@ -1,0 +1,191 @@
+//! [`OtelClientLayerBuilder`]: the client's options, with good defaults.
+
+use super::config::ClientConfig;
+use super::layer::OtelClientLayer;
+use crate::call::Target;
+use crate::metrics::CallMetrics;
+use crate::scope::scope;
+use opentelemetry::StringValue;
+use opentelemetry::global::{self, BoxedTracer};
+use opentelemetry::metrics::{Meter, MeterProvider};
+use opentelemetry::propagation::TextMapPropagator;
+use opentelemetry::trace::TracerProvider;
+use otel_http::trust::OutgoingPolicy;
+use std::sync::Arc;
+
+/// Builds an [`OtelClientLayer`]. Defaults: the global tracer, meter and
+/// propagator; the context sent to every server; the target taken from the
+/// request URI (tonic's generated clients leave it out unless built
+/// `with_origin`: name it with [`target`](Self::target)).
+///
+/// ```
+/// use otel_tonic::{OtelClientLayer, OutgoingPolicy};
+///
+/// let endpoint = tonic::transport::Endpoint::from_static("http://payment.internal:50051");
+/// let layer = OtelClientLayer::builder()
+///     .target(endpoint.uri())
+///     .outgoing_policy(OutgoingPolicy::everywhere().baggage_only_to(["*.internal"]))
+///     .build();
+/// # let _ = layer;
+/// ```
+#[must_use]
+#[derive(Default)]
+pub struct OtelClientLayerBuilder {
+    tracer: Option<BoxedTracer>,
+    meter: Option<Meter>,
+    propagator: Option<Arc<dyn TextMapPropagator + Send + Sync>>,
+    policy: Option<OutgoingPolicy>,
+    target: Option<Target>,
+}
+
+impl std::fmt::Debug for OtelClientLayerBuilder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("OtelClientLayerBuilder")
+            .field("policy", &self.policy)
+            .field("target", &self.target)
+            .finish_non_exhaustive()
+    }
+}
+
+impl OtelClientLayerBuilder {
+    /// Uses this tracer provider instead of the global one.
+    ///
+    /// ```
+    /// use opentelemetry_sdk::trace::{InMemorySpanExporter, SdkTracerProvider};
+    /// use otel_tonic::OtelClientLayer;
+    ///
+    /// let provider = SdkTracerProvider::builder().with_simple_exporter(InMemorySpanExporter::default()).build();
+    /// let layer = OtelClientLayer::builder().tracer_provider(&provider).build();
+    /// # let _ = layer;
+    /// ```
+    pub fn tracer_provider<P>(mut self, provider: &P) -> Self
+    where
+        P: TracerProvider,
+        P::Tracer: Send + Sync + 'static,
+        <P::Tracer as opentelemetry::trace::Tracer>::Span: Send + Sync + 'static,
+    {
+        self.tracer = Some(BoxedTracer::new(Box::new(
+            provider.tracer_with_scope(scope()),
+        )));
+        self
+    }
+
+    /// Uses this meter provider instead of the global one.
+    ///
+    /// ```
+    /// use opentelemetry_sdk::metrics::SdkMeterProvider;
+    /// use otel_tonic::OtelClientLayer;
+    ///
+    /// let meters = SdkMeterProvider::builder().build(); // add a reader or exporter in real code
+    /// let layer = OtelClientLayer::builder().meter_provider(&meters).build();
+    /// # let _ = layer;
+    /// ```
+    pub fn meter_provider(mut self, provider: &dyn MeterProvider) -> Self {
+        self.meter = Some(provider.meter_with_scope(scope()));
+        self
+    }
+
+    /// Uses this propagator instead of the global one.
+    ///
+    /// ```
+    /// use otel_http::propagation::W3cTraceContextPropagator;
+    /// use otel_tonic::OtelClientLayer;
+    ///
+    /// let layer = OtelClientLayer::builder().propagator(W3cTraceContextPropagator::new()).build();
+    /// # let _ = layer;
+    /// ```
+    pub fn propagator(
+        mut self,
+        propagator: impl TextMapPropagator + Send + Sync + 'static,
+    ) -> Self {
+        self.propagator = Some(Arc::new(propagator));
+        self
+    }
+
+    /// Which servers receive the context and the baggage: otel-http's
+    /// [`OutgoingPolicy`], the same host allow-lists as otel-reqwest's. The
+    /// host is the target's ([`target`](Self::target), or the request URI's);
+    /// with a policy and no known host, nothing is sent.
+    ///
+    /// ```
+    /// use opentelemetry::trace::{SpanContext, SpanId, TraceContextExt, TraceFlags, TraceId, TraceState};
+    /// use opentelemetry::context::FutureExt as _;
+    /// use otel_http::propagation::W3cTraceContextPropagator;
+    /// use otel_tonic::{OtelClientLayer, OutgoingPolicy};
+    /// use std::convert::Infallible;
+    /// use tower::{Layer as _, ServiceExt as _, service_fn};
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() {
+    /// let caller = opentelemetry::Context::new().with_remote_span_context(SpanContext::new(
+    ///     TraceId::from_hex("4bf92f3577b34da6a3ce929d0e0e4736").unwrap(),
+    ///     SpanId::from_hex("00f067aa0ba902b7").unwrap(),
+    ///     TraceFlags::SAMPLED,
+    ///     true,
+    ///     TraceState::default(),
+    /// ));
+    /// let channel = service_fn(|req: http::Request<()>| async move {
+    ///     assert!(!req.headers().contains_key("traceparent"), "outside the allow-list");
+    ///     Ok::<_, Infallible>(http::Response::new(http_body_util::Empty::<bytes::Bytes>::new()))
+    /// });
+    /// let endpoint = tonic::transport::Endpoint::from_static("http://partner.example.com:443");
+    /// let client = OtelClientLayer::builder()
+    ///     .propagator(W3cTraceContextPropagator::new())
+    ///     .target(endpoint.uri())
+    ///     .outgoing_policy(OutgoingPolicy::everywhere().context_only_to(["*.internal"]))
+    ///     .build()
+    ///     .layer(channel);
+    /// let request = http::Request::post("/partner.Api/Call").body(()).unwrap();
+    /// client.oneshot(request).with_context(caller).await.unwrap();
+    /// # }
+    /// ```
+    pub fn outgoing_policy(mut self, policy: OutgoingPolicy) -> Self {
+        self.policy = Some(policy);
+        self
+    }
+
+    /// The server the channel talks to (`Endpoint::uri()`): `server.address`,
+    /// `server.port` (the scheme's default when the URI has none), and the
+    /// host the outgoing policy checks. A request URI with an authority
+    /// takes precedence.
+    ///
+    /// ```
+    /// use otel_tonic::OtelClientLayer;
+    ///
+    /// let endpoint = tonic::transport::Endpoint::from_static("https://payment.internal");
+    /// let layer = OtelClientLayer::builder().target(endpoint.uri()).build(); // port 443
+    /// # let _ = layer;
+    /// ```
+    pub fn target(mut self, uri: &http::Uri) -> Self {
+        self.target = uri.host().map(|host| Target {
+            address: StringValue::from(host.to_owned()),
+            port: uri.port_u16().or(match uri.scheme_str() {
+                Some("https") => Some(443),
+                Some("http") => Some(80),
+                _ => None,
+            }),
+        });
+        self
+    }
+
+    /// The layer.
+    ///
+    /// ```
+    /// let layer: otel_tonic::OtelClientLayer = otel_tonic::OtelClientLayer::builder().build();
+    /// # let _ = layer;
+    /// ```
+    pub fn build(self) -> OtelClientLayer {
+        let tracer = self
+            .tracer
+            .unwrap_or_else(|| global::tracer_provider().tracer_with_scope(scope()));
+        let meter = self
+            .meter
+            .unwrap_or_else(|| global::meter_with_scope(scope()));
+        OtelClientLayer::from_config(ClientConfig {
+            tracer,
+            metrics: CallMetrics::client(&meter),
+            propagator: self.propagator,
+            policy: self.policy,
+            target: self.target,
+        })
+    }
+}

@@ -1,0 +1,38 @@
+//! The configuration an [`OtelClientLayer`](crate::OtelClientLayer) shares
+//! with its services (a leaf).
+
+use crate::call::Target;
+use crate::metrics::CallMetrics;
+use http::HeaderMap;
+use opentelemetry::Context;
+use opentelemetry::global::{self, BoxedTracer};
+use opentelemetry::propagation::TextMapPropagator;
+use otel_http::carrier::HeaderInjector;
+use otel_http::trust::OutgoingPolicy;
+use std::sync::Arc;
+
+pub(crate) struct ClientConfig {
+    pub tracer: BoxedTracer,
+    pub metrics: CallMetrics,
+    pub propagator: Option<Arc<dyn TextMapPropagator + Send + Sync>>,
+    /// `None`: the context goes everywhere (the default, checked for nothing).
+    pub policy: Option<OutgoingPolicy>,
+    /// The server the channel talks to, when the request URI does not say.
+    pub target: Option<Target>,
+}
+
+impl ClientConfig {
+    /// Injects `cx` into the request metadata, as far as the policy allows
+    /// for `host` (an unknown host gets nothing when a policy is set).
+    pub(crate) fn inject(&self, cx: &Context, host: Option<&str>, headers: &mut HeaderMap) {
+        let mut inject = |propagator: &dyn TextMapPropagator| match (&self.policy, host) {
+            (Some(policy), Some(host)) => policy.inject(propagator, cx, host, headers),
+            (Some(_), None) => {}
+            (None, _) => propagator.inject_context(cx, &mut HeaderInjector(headers)),
+        };
+        match &self.propagator {
+            Some(p) => inject(p.as_ref()),
+            None => global::get_text_map_propagator(|p| inject(p)),
+        }
+    }
+}

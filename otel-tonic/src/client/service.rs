@@ -1,0 +1,122 @@
+//! [`OtelClientService`]: opens the CLIENT span around each call and
+//! injects its context into the request metadata.
+
+use super::config::ClientConfig;
+use super::future::ResponseFuture;
+use crate::call::{Call, Side, Target};
+use crate::code;
+use crate::method::Method;
+use bytes::Bytes;
+use http::{Request, Response};
+use opentelemetry::trace::{SpanKind, TraceContextExt, Tracer};
+use opentelemetry::{Context, KeyValue, StringValue};
+use std::sync::Arc;
+use std::task::Poll;
+use std::time::Instant;
+use tower::Service;
+
+/// The service [`OtelClientLayer`](crate::OtelClientLayer) wraps around a
+/// channel; a generated client takes it in place of the channel:
+///
+/// ```
+/// use otel_tonic::{OtelClientLayer, OtelClientService};
+/// use tonic::transport::{Channel, Endpoint};
+///
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() {
+/// let endpoint = Endpoint::from_static("http://payment.internal:50051");
+/// let channel: Channel = endpoint.connect_lazy();
+/// let traced: OtelClientService<Channel> = tower::ServiceBuilder::new()
+///     .layer(OtelClientLayer::builder().target(endpoint.uri()).build())
+///     .service(channel);
+/// // let mut payment = PaymentClient::new(traced);
+/// # let _ = traced;
+/// # }
+/// ```
+#[derive(Clone)]
+pub struct OtelClientService<S> {
+    inner: S,
+    config: Arc<ClientConfig>,
+}
+
+impl<S> std::fmt::Debug for OtelClientService<S> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("OtelClientService").finish_non_exhaustive()
+    }
+}
+
+impl<S> OtelClientService<S> {
+    pub(crate) fn new(inner: S, config: Arc<ClientConfig>) -> Self {
+        Self { inner, config }
+    }
+}
+
+impl<S, ReqBody, ResBody> Service<Request<ReqBody>> for OtelClientService<S>
+where
+    S: Service<Request<ReqBody>, Response = Response<ResBody>>,
+    ResBody: http_body::Body<Data = Bytes>,
+{
+    type Response = Response<crate::OtelBody<ResBody>>;
+    type Error = S::Error;
+    type Future = ResponseFuture<S::Future>;
+
+    fn poll_ready(&mut self, cx: &mut std::task::Context<'_>) -> Poll<Result<(), Self::Error>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, mut req: Request<ReqBody>) -> Self::Future {
+        let start = Instant::now();
+        let config = &self.config;
+        let (method, original) = Method::of_path(req.uri().path());
+        let target = match req.uri().authority() {
+            Some(a) => Some(Target {
+                address: StringValue::from(a.host().to_owned()),
+                port: a.port_u16().or(match req.uri().scheme_str() {
+                    Some("https") => Some(443),
+                    Some("http") => Some(80),
+                    _ => None,
+                }),
+            }),
+            None => config.target.clone(),
+        };
+        let mut attributes = Vec::with_capacity(5);
+        attributes.push(KeyValue::new("rpc.system.name", "grpc"));
+        attributes.push(KeyValue::new("rpc.method", method.as_str().to_owned()));
+        if let Some(original) = original {
+            attributes.push(KeyValue::new("rpc.method_original", original.to_owned()));
+        }
+        if let Some(t) = &target {
+            attributes.push(KeyValue::new("server.address", t.address.clone()));
+            if let Some(port) = t.port {
+                attributes.push(KeyValue::new("server.port", i64::from(port)));
+            }
+        }
+        let parent = Context::current();
+        let span = config
+            .tracer
+            .span_builder(method.span_name())
+            .with_kind(SpanKind::Client)
+            .with_attributes(attributes)
+            .start_with_context(&config.tracer, &parent);
+        let cx = parent.with_span(span);
+        let timeout = code::timeout(req.headers());
+        if let Some(t) = timeout
+            && cx.span().is_recording()
+        {
+            cx.span()
+                .set_attribute(KeyValue::new("grpc.timeout", t.as_secs_f64()));
+        }
+        let host = target.as_ref().map(|t| t.address.as_str());
+        config.inject(&cx, host, req.headers_mut());
+        let call = Call::new(
+            cx,
+            config.metrics.clone(),
+            Side::Client,
+            method,
+            target,
+            start,
+            timeout,
+        );
+        ResponseFuture::new(self.inner.call(req), call)
+    }
+}

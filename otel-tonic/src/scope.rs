@@ -1,0 +1,15 @@
+//! The instrumentation scope both sides report.
+
+use opentelemetry::InstrumentationScope;
+
+/// The semantic-conventions version this crate follows (RPC conventions as
+/// renamed in 1.39: `rpc.system.name`, `rpc.response.status_code`,
+/// `rpc.{server,client}.call.duration`).
+pub(crate) const SCHEMA_URL: &str = "https://opentelemetry.io/schemas/1.42.0";
+
+pub(crate) fn scope() -> InstrumentationScope {
+    InstrumentationScope::builder(env!("CARGO_PKG_NAME"))
+        .with_version(env!("CARGO_PKG_VERSION"))
+        .with_schema_url(SCHEMA_URL)
+        .build()
+}

@@ -1,0 +1,213 @@
+//! [`OtelServerLayerBuilder`]: the server's options, with good defaults.
+
+use super::config::ServerConfig;
+use super::layer::OtelServerLayer;
+use crate::metrics::CallMetrics;
+use crate::scope::scope;
+use opentelemetry::global::{self, BoxedTracer};
+use opentelemetry::metrics::{Meter, MeterProvider};
+use opentelemetry::propagation::TextMapPropagator;
+use opentelemetry::trace::TracerProvider;
+use otel_http::trust::IncomingPolicy;
+use std::sync::Arc;
+
+/// Builds an [`OtelServerLayer`]. Defaults: the global tracer, meter and
+/// propagator; the caller's context continued (otel-http's
+/// [`IncomingPolicy`], as otel-axum uses it); no method skipped; panics
+/// caught and answered with `UNKNOWN`.
+///
+/// ```
+/// use otel_tonic::{IncomingPolicy, OtelServerLayer};
+///
+/// let layer = OtelServerLayer::builder()
+///     .incoming_policy(IncomingPolicy::new().public_endpoint().drop_baggage())
+///     .skip_methods(["grpc.health.v1.Health/Check"])
+///     .build();
+/// # let _ = layer;
+/// ```
+#[must_use]
+pub struct OtelServerLayerBuilder {
+    tracer: Option<BoxedTracer>,
+    meter: Option<Meter>,
+    propagator: Option<Arc<dyn TextMapPropagator + Send + Sync>>,
+    policy: IncomingPolicy,
+    skip: Vec<String>,
+    catch_panics: bool,
+}
+
+impl std::fmt::Debug for OtelServerLayerBuilder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("OtelServerLayerBuilder")
+            .field("policy", &self.policy)
+            .field("skip", &self.skip)
+            .field("catch_panics", &self.catch_panics)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Default for OtelServerLayerBuilder {
+    fn default() -> Self {
+        Self {
+            tracer: None,
+            meter: None,
+            propagator: None,
+            policy: IncomingPolicy::new(),
+            skip: Vec::new(),
+            catch_panics: true,
+        }
+    }
+}
+
+impl OtelServerLayerBuilder {
+    /// Uses this tracer provider instead of the global one.
+    ///
+    /// ```
+    /// use opentelemetry_sdk::trace::{InMemorySpanExporter, SdkTracerProvider};
+    /// use otel_tonic::OtelServerLayer;
+    ///
+    /// let spans = InMemorySpanExporter::default();
+    /// let provider = SdkTracerProvider::builder().with_simple_exporter(spans.clone()).build();
+    /// let layer = OtelServerLayer::builder().tracer_provider(&provider).build();
+    /// # let _ = layer;
+    /// ```
+    pub fn tracer_provider<P>(mut self, provider: &P) -> Self
+    where
+        P: TracerProvider,
+        P::Tracer: Send + Sync + 'static,
+        <P::Tracer as opentelemetry::trace::Tracer>::Span: Send + Sync + 'static,
+    {
+        self.tracer = Some(BoxedTracer::new(Box::new(
+            provider.tracer_with_scope(scope()),
+        )));
+        self
+    }
+
+    /// Uses this meter provider instead of the global one.
+    ///
+    /// ```
+    /// use opentelemetry_sdk::metrics::SdkMeterProvider;
+    /// use otel_tonic::OtelServerLayer;
+    ///
+    /// let meters = SdkMeterProvider::builder().build(); // add a reader or exporter in real code
+    /// let layer = OtelServerLayer::builder().meter_provider(&meters).build();
+    /// # let _ = layer;
+    /// ```
+    pub fn meter_provider(mut self, provider: &dyn MeterProvider) -> Self {
+        self.meter = Some(provider.meter_with_scope(scope()));
+        self
+    }
+
+    /// Uses this propagator instead of the global one.
+    ///
+    /// ```
+    /// use otel_http::propagation::W3cTraceContextPropagator;
+    /// use otel_tonic::OtelServerLayer;
+    ///
+    /// let layer = OtelServerLayer::builder()
+    ///     .propagator(W3cTraceContextPropagator::new())
+    ///     .build();
+    /// # let _ = layer;
+    /// ```
+    pub fn propagator(
+        mut self,
+        propagator: impl TextMapPropagator + Send + Sync + 'static,
+    ) -> Self {
+        self.propagator = Some(Arc::new(propagator));
+        self
+    }
+
+    /// How much of the caller's context (from the request metadata) to
+    /// accept: otel-http's [`IncomingPolicy`], the same as otel-axum's. A
+    /// public endpoint starts a new trace and links the caller's context.
+    ///
+    /// ```
+    /// use opentelemetry_sdk::trace::{InMemorySpanExporter, SdkTracerProvider};
+    /// use otel_http::propagation::W3cTraceContextPropagator;
+    /// use otel_tonic::{IncomingPolicy, OtelServerLayer};
+    /// use std::convert::Infallible;
+    /// use tower::{Layer as _, ServiceExt as _, service_fn};
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() {
+    /// let spans = InMemorySpanExporter::default();
+    /// let provider = SdkTracerProvider::builder().with_simple_exporter(spans.clone()).build();
+    /// let layer = OtelServerLayer::builder()
+    ///     .tracer_provider(&provider)
+    ///     .propagator(W3cTraceContextPropagator::new())
+    ///     .incoming_policy(IncomingPolicy::new().public_endpoint())
+    ///     .build();
+    /// let svc = layer.layer(service_fn(|_req: http::Request<()>| async {
+    ///     Ok::<_, Infallible>(http::Response::new(http_body_util::Empty::<bytes::Bytes>::new()))
+    /// }));
+    /// let request = http::Request::post("/shop.Payment/Charge")
+    ///     .header("traceparent", "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01")
+    ///     .body(())
+    ///     .unwrap();
+    /// drop(svc.oneshot(request).await.unwrap());
+    /// let span = &spans.get_finished_spans().unwrap()[0];
+    /// assert_ne!(span.span_context.trace_id().to_string(), "4bf92f3577b34da6a3ce929d0e0e4736");
+    /// assert_eq!(span.links.links[0].span_context.trace_id().to_string(), "4bf92f3577b34da6a3ce929d0e0e4736");
+    /// # }
+    /// ```
+    pub fn incoming_policy(mut self, policy: IncomingPolicy) -> Self {
+        self.policy = policy;
+        self
+    }
+
+    /// Full methods (`package.Service/Method`) that are neither traced nor
+    /// measured, such as health checks.
+    ///
+    /// ```
+    /// use otel_tonic::OtelServerLayer;
+    ///
+    /// let layer = OtelServerLayer::builder()
+    ///     .skip_methods(["grpc.health.v1.Health/Check", "grpc.health.v1.Health/Watch"])
+    ///     .build();
+    /// # let _ = layer;
+    /// ```
+    pub fn skip_methods<I, S>(mut self, methods: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        self.skip.extend(methods.into_iter().map(Into::into));
+        self
+    }
+
+    /// Whether a panicking handler is caught (the default): its span ends as
+    /// an error with the panic message, and the client gets `UNKNOWN`. With
+    /// `false` the panic unwinds through the layer (the span still ends).
+    ///
+    /// ```
+    /// use otel_tonic::OtelServerLayer;
+    ///
+    /// let layer = OtelServerLayer::builder().catch_panics(false).build();
+    /// # let _ = layer;
+    /// ```
+    pub fn catch_panics(mut self, catch: bool) -> Self {
+        self.catch_panics = catch;
+        self
+    }
+
+    /// The layer.
+    ///
+    /// ```
+    /// let layer: otel_tonic::OtelServerLayer = otel_tonic::OtelServerLayer::builder().build();
+    /// # let _ = layer;
+    /// ```
+    pub fn build(self) -> OtelServerLayer {
+        let tracer = self
+            .tracer
+            .unwrap_or_else(|| global::tracer_provider().tracer_with_scope(scope()));
+        let meter = self
+            .meter
+            .unwrap_or_else(|| global::meter_with_scope(scope()));
+        OtelServerLayer::from_config(ServerConfig {
+            tracer,
+            metrics: CallMetrics::server(&meter),
+            propagator: self.propagator,
+            policy: self.policy,
+            skip: self.skip,
+            catch_panics: self.catch_panics,
+        })
+    }
+}

@@ -1,0 +1,24 @@
+//! The configuration an [`OtelServerLayer`](crate::OtelServerLayer) shares
+//! with its services (a leaf: nothing here knows the layer or the service).
+
+use crate::metrics::CallMetrics;
+use opentelemetry::global::BoxedTracer;
+use opentelemetry::propagation::TextMapPropagator;
+use otel_http::trust::IncomingPolicy;
+use std::sync::Arc;
+
+pub(crate) struct ServerConfig {
+    pub tracer: BoxedTracer,
+    pub metrics: CallMetrics,
+    pub propagator: Option<Arc<dyn TextMapPropagator + Send + Sync>>,
+    pub policy: IncomingPolicy,
+    /// Full methods (`package.Service/Method`) neither traced nor measured.
+    pub skip: Vec<String>,
+    pub catch_panics: bool,
+}
+
+impl ServerConfig {
+    pub(crate) fn skipped(&self, full_method: &str) -> bool {
+        self.skip.iter().any(|m| m == full_method)
+    }
+}

@@ -1,0 +1,137 @@
+//! [`ResponseFuture`] of the server: records the response headers (a
+//! trailers-only status), catches panics, wraps the response stream.
+
+use crate::OtelBody;
+use crate::call::Call;
+use crate::code::Code;
+use bytes::Bytes;
+use http::{HeaderValue, Response};
+use opentelemetry::context::WithContext;
+use pin_project_lite::pin_project;
+use std::future::Future;
+use std::panic::AssertUnwindSafe;
+use std::pin::Pin;
+use std::task::{Context, Poll, ready};
+
+pin_project! {
+    /// The future of an [`OtelServerService`](crate::OtelServerService) call:
+    /// runs the inner future with the SERVER span's context attached, reads
+    /// a trailers-only status from the response headers, and answers a
+    /// panicking handler with `UNKNOWN` (unless `catch_panics(false)`).
+    ///
+    /// ```
+    /// use otel_tonic::{OtelServerLayer, server::ResponseFuture};
+    /// use std::convert::Infallible;
+    /// use tower::{Layer as _, Service as _, service_fn};
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() {
+    /// let mut svc = OtelServerLayer::new().layer(service_fn(|_req: http::Request<()>| async {
+    ///     Ok::<_, Infallible>(http::Response::new(http_body_util::Empty::<bytes::Bytes>::new()))
+    /// }));
+    /// let future: ResponseFuture<_> = svc.call(http::Request::post("/a.B/C").body(()).unwrap());
+    /// assert_eq!(future.await.unwrap().status(), 200);
+    /// # }
+    /// ```
+    pub struct ResponseFuture<F> {
+        #[pin]
+        inner: WithContext<F>,
+        call: Option<Call>,
+        catch_panics: bool,
+    }
+}
+
+impl<F> std::fmt::Debug for ResponseFuture<F> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ResponseFuture").finish_non_exhaustive()
+    }
+}
+
+impl<F> ResponseFuture<F> {
+    pub(crate) fn new(inner: WithContext<F>, call: Option<Call>, catch_panics: bool) -> Self {
+        Self {
+            inner,
+            call,
+            catch_panics,
+        }
+    }
+}
+
+fn panic_message(payload: &(dyn std::any::Any + Send)) -> &str {
+    payload
+        .downcast_ref::<&str>()
+        .copied()
+        .or_else(|| payload.downcast_ref::<String>().map(String::as_str))
+        .unwrap_or("panic")
+}
+
+/// The trailers-only response of a panicking handler: `UNKNOWN`, as gRPC
+/// answers a handler that ends without a status (the panic message stays in
+/// the span, not in the response).
+fn panic_response<B>(call: Option<Call>) -> Response<OtelBody<B>> {
+    let mut response = Response::new(OtelBody::empty(call));
+    let headers = response.headers_mut();
+    headers.insert(
+        http::header::CONTENT_TYPE,
+        HeaderValue::from_static("application/grpc"),
+    );
+    headers.insert(
+        "grpc-status",
+        HeaderValue::from(u16::from(Code::UNKNOWN.number())),
+    );
+    headers.insert(
+        "grpc-message",
+        HeaderValue::from_static("handler%20panicked"),
+    );
+    response
+}
+
+impl<F, B, E> Future for ResponseFuture<F>
+where
+    F: Future<Output = Result<Response<B>, E>>,
+    B: http_body::Body<Data = Bytes>,
+{
+    type Output = Result<Response<OtelBody<B>>, E>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let mut this = self.project();
+        let polled = if *this.catch_panics {
+            match std::panic::catch_unwind(AssertUnwindSafe(|| this.inner.as_mut().poll(cx))) {
+                Ok(p) => p,
+                Err(payload) => {
+                    let mut call = this.call.take();
+                    if let Some(call) = call.as_mut() {
+                        call.fail(
+                            Code::UNKNOWN,
+                            "panic",
+                            format!("handler panicked: {}", panic_message(&*payload)),
+                        );
+                    }
+                    return Poll::Ready(Ok(panic_response(call)));
+                }
+            }
+        } else {
+            this.inner.as_mut().poll(cx)
+        };
+        let result = ready!(polled);
+        let mut call = this.call.take();
+        match result {
+            Ok(response) => {
+                if let Some(call) = call.as_mut() {
+                    call.headers(response.status(), response.headers());
+                }
+                let (parts, body) = response.into_parts();
+                Poll::Ready(Ok(Response::from_parts(
+                    parts,
+                    OtelBody::new(body, call, true),
+                )))
+            }
+            Err(e) => {
+                if let Some(mut call) = call {
+                    call.fail(Code::UNKNOWN, "_OTHER", "the service failed".to_owned());
+                    call.finish();
+                }
+                Poll::Ready(Err(e))
+            }
+        }
+    }
+}

@@ -1,0 +1,163 @@
+//! [`OtelServerService`]: opens the SERVER span around each call.
+
+use super::config::ServerConfig;
+use super::future::ResponseFuture;
+use crate::call::{Call, Side};
+use crate::code;
+use crate::method::Method;
+use bytes::Bytes;
+use http::{Request, Response};
+use opentelemetry::context::FutureExt as _;
+use opentelemetry::trace::{Link, SpanKind, TraceContextExt, Tracer};
+use opentelemetry::{Context, KeyValue, global};
+use std::sync::Arc;
+use std::task::Poll;
+use std::time::Instant;
+use tower::Service;
+
+/// The service [`OtelServerLayer`](crate::OtelServerLayer) wraps around
+/// yours; you rarely name it. Around a tonic service it is still a
+/// `NamedService`, so it can be added to a server on its own:
+///
+/// ```
+/// use otel_tonic::{OtelServerLayer, OtelServerService};
+/// use tonic::server::NamedService;
+/// use tower::Layer as _;
+///
+/// struct Payment; // stands for a generated `PaymentServer<T>`
+/// impl NamedService for Payment {
+///     const NAME: &'static str = "shop.Payment";
+/// }
+/// let traced: OtelServerService<Payment> = OtelServerLayer::new().layer(Payment);
+/// assert_eq!(<OtelServerService<Payment> as NamedService>::NAME, "shop.Payment");
+/// # let _ = traced;
+/// ```
+#[derive(Clone)]
+pub struct OtelServerService<S> {
+    inner: S,
+    config: Arc<ServerConfig>,
+}
+
+impl<S> std::fmt::Debug for OtelServerService<S> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("OtelServerService").finish_non_exhaustive()
+    }
+}
+
+impl<S> OtelServerService<S> {
+    pub(crate) fn new(inner: S, config: Arc<ServerConfig>) -> Self {
+        Self { inner, config }
+    }
+}
+
+impl<S: tonic::server::NamedService> tonic::server::NamedService for OtelServerService<S> {
+    const NAME: &'static str = S::NAME;
+}
+
+/// `server.address` / `server.port` from the `:authority` (or `Host`).
+fn server_address(parts: &http::request::Parts) -> Option<(String, Option<u16>)> {
+    if let Some(authority) = parts.uri.authority() {
+        return Some((authority.host().to_owned(), authority.port_u16()));
+    }
+    let host = parts.headers.get(http::header::HOST)?.to_str().ok()?;
+    let authority: http::uri::Authority = host.parse().ok()?;
+    Some((authority.host().to_owned(), authority.port_u16()))
+}
+
+/// The peer of the connection, as tonic's server records it.
+#[cfg(feature = "transport")]
+fn peer(parts: &http::request::Parts) -> Option<std::net::SocketAddr> {
+    parts
+        .extensions
+        .get::<tonic::transport::server::TcpConnectInfo>()
+        .and_then(|info| info.remote_addr)
+}
+
+#[cfg(not(feature = "transport"))]
+fn peer(_parts: &http::request::Parts) -> Option<std::net::SocketAddr> {
+    None
+}
+
+impl<S, ReqBody, ResBody> Service<Request<ReqBody>> for OtelServerService<S>
+where
+    S: Service<Request<ReqBody>, Response = Response<ResBody>>,
+    ResBody: http_body::Body<Data = Bytes>,
+{
+    type Response = Response<crate::OtelBody<ResBody>>;
+    type Error = S::Error;
+    type Future = ResponseFuture<S::Future>;
+
+    fn poll_ready(&mut self, cx: &mut std::task::Context<'_>) -> Poll<Result<(), Self::Error>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, req: Request<ReqBody>) -> Self::Future {
+        let start = Instant::now();
+        let config = &self.config;
+        let (parts, body) = req.into_parts();
+        let (method, original) = Method::of_path(parts.uri.path());
+        if method.full().is_some_and(|m| config.skipped(m)) {
+            let fut = self
+                .inner
+                .call(Request::from_parts(parts, body))
+                .with_context(Context::current());
+            return ResponseFuture::new(fut, None, false);
+        }
+        let incoming = match &config.propagator {
+            Some(p) => config.policy.extract(p.as_ref(), &parts),
+            None => global::get_text_map_propagator(|p| config.policy.extract(p, &parts)),
+        };
+        let mut attributes = Vec::with_capacity(5);
+        attributes.push(KeyValue::new("rpc.system.name", "grpc"));
+        // `rpc.method` comes with the status: only then is it known whether
+        // the server recognised the method (tonic answers UNIMPLEMENTED).
+        if let Some(original) = original {
+            attributes.push(KeyValue::new("rpc.method_original", original.to_owned()));
+        }
+        if let Some((host, port)) = server_address(&parts) {
+            attributes.push(KeyValue::new("server.address", host));
+            if let Some(port) = port {
+                attributes.push(KeyValue::new("server.port", i64::from(port)));
+            }
+        }
+        let mut builder = config
+            .tracer
+            .span_builder(method.span_name())
+            .with_kind(SpanKind::Server)
+            .with_attributes(attributes);
+        if let Some(link) = incoming.link {
+            builder = builder.with_links(vec![Link::with_context(link)]);
+        }
+        let span = builder.start_with_context(&config.tracer, &incoming.parent);
+        let cx = incoming.parent.with_span(span);
+        let timeout = code::timeout(&parts.headers);
+        if cx.span().is_recording() {
+            let mut details = Vec::with_capacity(3);
+            if let Some(peer) = peer(&parts) {
+                details.push(KeyValue::new("network.peer.address", peer.ip().to_string()));
+                details.push(KeyValue::new("network.peer.port", i64::from(peer.port())));
+            }
+            if let Some(t) = timeout {
+                details.push(KeyValue::new("grpc.timeout", t.as_secs_f64()));
+            }
+            if !details.is_empty() {
+                cx.span().set_attributes(details);
+            }
+        }
+        let call = Call::new(
+            cx.clone(),
+            config.metrics.clone(),
+            Side::Server,
+            method,
+            None,
+            start,
+            timeout,
+        );
+        let request = Request::from_parts(parts, body);
+        let fut = {
+            let _attached = cx.clone().attach();
+            self.inner.call(request)
+        };
+        ResponseFuture::new(fut.with_context(cx), Some(call), config.catch_panics)
+    }
+}

@@ -1,0 +1,248 @@
+//! The client layer on a tonic channel over loopback, calling a traced tonic
+//! server: CLIENT spans, context injection and its host allow-list,
+//! deadlines, cancellation, client-side status mapping, the client metric.
+
+mod common;
+
+use common::*;
+use opentelemetry::context::FutureExt as _;
+use opentelemetry::trace::{
+    SpanContext, SpanId, SpanKind, Status as SpanStatus, TraceContextExt as _, TraceFlags,
+    TraceId, TraceState,
+};
+use otel_tonic::OutgoingPolicy;
+use std::convert::Infallible;
+use std::time::Duration;
+use tonic::Code;
+use tower::{Layer as _, ServiceExt as _};
+
+/// A sampled caller context, as a handler's own span would give.
+fn caller() -> opentelemetry::Context {
+    opentelemetry::Context::new().with_remote_span_context(SpanContext::new(
+        TraceId::from_hex(TRACE).expect("trace id"),
+        SpanId::from_hex(PARENT).expect("span id"),
+        TraceFlags::SAMPLED,
+        true,
+        TraceState::default(),
+    ))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn client_and_server_spans_join_in_one_trace() {
+    let t = Telemetry::new();
+    let server = serve(t.server_layer().build()).await;
+    let layer = t.client_layer().target(endpoint(server.addr).uri()).build();
+    let mut client = client(server.addr, layer).await;
+    let reply = client
+        .unary(request("ok"))
+        .with_context(caller())
+        .await
+        .expect("ok")
+        .into_inner();
+
+    let client_span = t.span(SpanKind::Client, UNARY).await;
+    let server_span = t.span(SpanKind::Server, UNARY).await;
+    assert_eq!(client_span.span_context.trace_id().to_string(), TRACE);
+    assert_eq!(client_span.parent_span_id.to_string(), PARENT);
+    assert_eq!(server_span.span_context.trace_id().to_string(), TRACE);
+    assert_eq!(
+        server_span.parent_span_id,
+        client_span.span_context.span_id()
+    );
+    assert_eq!(reply.trace_id, TRACE);
+    assert_eq!(attr_str(&client_span, "rpc.system.name").as_deref(), Some("grpc"));
+    assert_eq!(attr_str(&client_span, "rpc.method").as_deref(), Some(UNARY));
+    assert_eq!(
+        attr_str(&client_span, "rpc.response.status_code").as_deref(),
+        Some("OK")
+    );
+    assert_eq!(attr_str(&client_span, "server.address").as_deref(), Some("127.0.0.1"));
+    assert_eq!(
+        attr(&client_span, "server.port"),
+        Some(i64::from(server.addr.port()).into())
+    );
+    assert_eq!(client_span.status, SpanStatus::Unset);
+
+    let points = t.durations("rpc.client.call.duration");
+    assert_eq!(points.len(), 1, "{points:?}");
+    let (attrs, count) = &points[0];
+    assert_eq!(*count, 1);
+    assert_eq!(kv(attrs, "rpc.method").as_deref(), Some(UNARY));
+    assert_eq!(kv(attrs, "rpc.response.status_code").as_deref(), Some("OK"));
+    assert_eq!(kv(attrs, "server.address").as_deref(), Some("127.0.0.1"));
+    assert_eq!(
+        kv(attrs, "server.port"),
+        Some(server.addr.port().to_string())
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_code_but_ok_is_a_client_error() {
+    let t = Telemetry::new();
+    let server = serve(t.server_layer().build()).await;
+    let mut client = client(server.addr, t.client_layer().build()).await;
+    let e = client.unary(request("not_found")).await.expect_err("not found");
+    assert_eq!(e.code(), Code::NotFound);
+    let span = t.span(SpanKind::Client, UNARY).await;
+    assert_eq!(
+        attr_str(&span, "rpc.response.status_code").as_deref(),
+        Some("NOT_FOUND")
+    );
+    assert_eq!(attr_str(&span, "error.type").as_deref(), Some("NOT_FOUND"));
+    assert_eq!(span.status, SpanStatus::error("no such order"));
+    // ... while the server's span of the same call is not an error.
+    let server_span = t.span(SpanKind::Server, UNARY).await;
+    assert_eq!(server_span.status, SpanStatus::Unset);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_deadline_is_recorded_and_its_expiry_is_deadline_exceeded() {
+    let t = Telemetry::new();
+    let server = serve(t.server_layer().build()).await;
+    let mut client = client(server.addr, t.client_layer().build()).await;
+    let mut r = tonic::Request::new(request("sleep:2000"));
+    r.set_timeout(Duration::from_millis(100));
+    client.unary(r).await.expect_err("deadline");
+    let span = t.span(SpanKind::Client, UNARY).await;
+    assert_eq!(attr(&span, "grpc.timeout"), Some(0.1.into()));
+    assert_eq!(
+        attr_str(&span, "rpc.response.status_code").as_deref(),
+        Some("DEADLINE_EXCEEDED")
+    );
+    assert!(matches!(span.status, SpanStatus::Error { .. }));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_call_given_up_is_cancelled_on_both_sides() {
+    let t = Telemetry::new();
+    let server = serve(t.server_layer().build()).await;
+    let mut client = client(server.addr, t.client_layer().build()).await;
+    let call = client.unary(request("sleep:3000"));
+    assert!(
+        tokio::time::timeout(Duration::from_millis(200), call)
+            .await
+            .is_err()
+    );
+    let span = t.span(SpanKind::Client, UNARY).await;
+    assert_eq!(
+        attr_str(&span, "rpc.response.status_code").as_deref(),
+        Some("CANCELLED")
+    );
+    assert!(matches!(span.status, SpanStatus::Error { .. }));
+    let server_span = t.span(SpanKind::Server, UNARY).await;
+    assert_eq!(
+        attr_str(&server_span, "rpc.response.status_code").as_deref(),
+        Some("CANCELLED")
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_refused_connection_is_unavailable() {
+    let t = Telemetry::new();
+    // A port nothing listens on: bind, note it, close.
+    let addr = std::net::TcpListener::bind("127.0.0.1:0")
+        .expect("bind")
+        .local_addr()
+        .expect("addr");
+    let channel = endpoint(addr).connect_lazy();
+    let svc = tower::ServiceBuilder::new()
+        .layer(t.client_layer().build())
+        .service(channel);
+    let mut client = EchoClient::new(svc);
+    let e = client.unary(request("ok")).await.expect_err("refused");
+    assert_eq!(e.code(), Code::Unavailable);
+    let span = t.span(SpanKind::Client, UNARY).await;
+    assert_eq!(
+        attr_str(&span, "rpc.response.status_code").as_deref(),
+        Some("UNAVAILABLE")
+    );
+    assert_eq!(attr_str(&span, "error.type").as_deref(), Some("transport"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_context_goes_only_to_allowed_hosts() {
+    let t = Telemetry::new();
+    let server = serve(t.server_layer().build()).await;
+    let target = endpoint(server.addr);
+
+    let outside = t
+        .client_layer()
+        .target(target.uri())
+        .outgoing_policy(OutgoingPolicy::everywhere().context_only_to(["*.internal"]))
+        .build();
+    let mut client_outside = client(server.addr, outside).await;
+    let reply = client_outside
+        .unary(request("ok"))
+        .with_context(caller())
+        .await
+        .expect("ok")
+        .into_inner();
+    assert_ne!(reply.trace_id, TRACE, "127.0.0.1 is outside the allow-list");
+    t.spans.reset();
+
+    let inside = t
+        .client_layer()
+        .target(target.uri())
+        .outgoing_policy(OutgoingPolicy::everywhere().context_only_to(["127.0.0.1"]))
+        .build();
+    let mut client_inside = client(server.addr, inside).await;
+    let reply = client_inside
+        .unary(request("ok"))
+        .with_context(caller())
+        .await
+        .expect("ok")
+        .into_inner();
+    assert_eq!(reply.trace_id, TRACE);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_streaming_call_ends_with_its_stream() {
+    let t = Telemetry::new();
+    let server = serve(t.server_layer().build()).await;
+    let mut client = client(server.addr, t.client_layer().build()).await;
+    let mut stream = client
+        .server_stream(EchoRequest {
+            message: "slow".into(),
+            count: 3,
+        })
+        .await
+        .expect("stream")
+        .into_inner();
+    stream.message().await.expect("first").expect("a reply");
+    assert!(
+        !t.finished()
+            .iter()
+            .any(|s| s.span_kind == SpanKind::Client),
+        "the client span is open while the stream runs"
+    );
+    while stream.message().await.expect("reply").is_some() {}
+    let span = t.span(SpanKind::Client, "otel.test.Echo/ServerStream").await;
+    assert_eq!(attr_str(&span, "rpc.response.status_code").as_deref(), Some("OK"));
+
+    // The other kinds, through the client layer too.
+    let requests = futures_util::stream::iter((0..2).map(|_| request("ok")));
+    client.client_stream(requests).await.expect("ok");
+    t.span(SpanKind::Client, "otel.test.Echo/ClientStream").await;
+    let requests = futures_util::stream::iter(["a"].map(request));
+    let mut replies = client.bidi(requests).await.expect("ok").into_inner();
+    while replies.message().await.expect("reply").is_some() {}
+    t.span(SpanKind::Client, "otel.test.Echo/Bidi").await;
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn an_http_error_without_grpc_status_maps_like_tonic() {
+    let t = Telemetry::new();
+    let not_found = tower::service_fn(|_req: http::Request<()>| async {
+        let mut response = http::Response::new(http_body_util::Empty::<bytes::Bytes>::new());
+        *response.status_mut() = http::StatusCode::NOT_FOUND;
+        Ok::<_, Infallible>(response)
+    });
+    let svc = t.client_layer().build().layer(not_found);
+    let request = http::Request::post("/otel.test.Echo/Unary").body(()).expect("request");
+    drop(svc.oneshot(request).await.expect("response"));
+    let span = t.span(SpanKind::Client, UNARY).await;
+    assert_eq!(
+        attr_str(&span, "rpc.response.status_code").as_deref(),
+        Some("UNIMPLEMENTED")
+    );
+}

@@ -1,0 +1,445 @@
+//! The server layer on a real tonic server over loopback, called by a bare
+//! tonic client: spans, status codes, streaming, deadlines, cancellation,
+//! panics, incoming contexts and the server metric.
+
+mod common;
+
+use common::*;
+use opentelemetry::trace::{SpanKind, Status as SpanStatus};
+use otel_tonic::IncomingPolicy;
+use std::time::Duration;
+use tonic::Code;
+use tonic::metadata::MetadataValue;
+
+fn with_traceparent(message: &str, traceparent: &str) -> tonic::Request<EchoRequest> {
+    let mut r = tonic::Request::new(request(message));
+    r.metadata_mut().insert(
+        "traceparent",
+        MetadataValue::try_from(traceparent).expect("value"),
+    );
+    r
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn unary_ok_is_a_server_span_named_by_the_full_method() {
+    let t = Telemetry::new();
+    let server = serve(t.server_layer().build()).await;
+    let mut client = bare_client(server.addr).await;
+    let reply = client.unary(request("ok")).await.expect("ok").into_inner();
+
+    let span = t.span(SpanKind::Server, UNARY).await;
+    assert_eq!(attr_str(&span, "rpc.system.name").as_deref(), Some("grpc"));
+    assert_eq!(attr_str(&span, "rpc.method").as_deref(), Some(UNARY));
+    assert_eq!(
+        attr_str(&span, "rpc.response.status_code").as_deref(),
+        Some("OK")
+    );
+    assert_eq!(
+        attr_str(&span, "server.address").as_deref(),
+        Some("127.0.0.1")
+    );
+    assert_eq!(
+        attr(&span, "server.port"),
+        Some(i64::from(server.addr.port()).into())
+    );
+    assert_eq!(
+        attr_str(&span, "network.peer.address").as_deref(),
+        Some("127.0.0.1")
+    );
+    assert!(attr(&span, "network.peer.port").is_some());
+    assert_eq!(attr(&span, "error.type"), None);
+    assert_eq!(span.status, SpanStatus::Unset);
+    // The handler ran inside the span's context.
+    assert_eq!(reply.trace_id, span.span_context.trace_id().to_string());
+    assert!(!span.parent_span_is_remote);
+
+    let points = t.durations("rpc.server.call.duration");
+    assert_eq!(points.len(), 1, "{points:?}");
+    let (attrs, count) = &points[0];
+    assert_eq!(*count, 1);
+    assert_eq!(kv(attrs, "rpc.system.name").as_deref(), Some("grpc"));
+    assert_eq!(kv(attrs, "rpc.method").as_deref(), Some(UNARY));
+    assert_eq!(kv(attrs, "rpc.response.status_code").as_deref(), Some("OK"));
+    assert_eq!(
+        kv(attrs, "server.address"),
+        None,
+        "the authority is the caller's choice"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn application_errors_follow_the_server_side_table() {
+    let t = Telemetry::new();
+    let server = serve(t.server_layer().build()).await;
+    let mut client = bare_client(server.addr).await;
+
+    let e = client
+        .unary(request("not_found"))
+        .await
+        .expect_err("not found");
+    assert_eq!(e.code(), Code::NotFound);
+    let span = t.span(SpanKind::Server, UNARY).await;
+    assert_eq!(
+        attr_str(&span, "rpc.response.status_code").as_deref(),
+        Some("NOT_FOUND")
+    );
+    assert_eq!(
+        span.status,
+        SpanStatus::Unset,
+        "NOT_FOUND is the caller's error"
+    );
+    assert_eq!(attr(&span, "error.type"), None);
+    t.spans.reset();
+
+    let e = client
+        .unary(request("internal"))
+        .await
+        .expect_err("internal");
+    assert_eq!(e.code(), Code::Internal);
+    let span = t.span(SpanKind::Server, UNARY).await;
+    assert_eq!(
+        attr_str(&span, "rpc.response.status_code").as_deref(),
+        Some("INTERNAL")
+    );
+    assert_eq!(attr_str(&span, "error.type").as_deref(), Some("INTERNAL"));
+    assert_eq!(span.status, SpanStatus::error("database down"));
+
+    let points = t.durations("rpc.server.call.duration");
+    let codes: Vec<_> = points
+        .iter()
+        .map(|(a, _)| (kv(a, "rpc.response.status_code"), kv(a, "error.type")))
+        .collect();
+    assert!(
+        codes.contains(&(Some("NOT_FOUND".into()), None)),
+        "{codes:?}"
+    );
+    assert!(
+        codes.contains(&(Some("INTERNAL".into()), Some("INTERNAL".into()))),
+        "{codes:?}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_server_stream_span_ends_with_the_stream() {
+    let t = Telemetry::new();
+    let server = serve(t.server_layer().build()).await;
+    let mut client = bare_client(server.addr).await;
+    let name = "otel.test.Echo/ServerStream";
+
+    let mut stream = client
+        .server_stream(EchoRequest {
+            message: "slow".into(),
+            count: 5,
+        })
+        .await
+        .expect("stream")
+        .into_inner();
+    let first = stream.message().await.expect("first").expect("a reply");
+    assert!(
+        t.finished().is_empty(),
+        "the span is still open while the stream runs"
+    );
+    let mut n = 1;
+    while stream.message().await.expect("message").is_some() {
+        n += 1;
+    }
+    assert_eq!(n, 5);
+    let span = t.span(SpanKind::Server, name).await;
+    assert_eq!(
+        attr_str(&span, "rpc.response.status_code").as_deref(),
+        Some("OK")
+    );
+    assert!(
+        span.end_time
+            .duration_since(span.start_time)
+            .expect("order")
+            >= Duration::from_millis(80)
+    );
+    // The stream was polled in the span's context.
+    assert_eq!(first.trace_id, span.span_context.trace_id().to_string());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stream_that_fails_midway_records_the_trailer_status() {
+    let t = Telemetry::new();
+    let server = serve(t.server_layer().build()).await;
+    let mut client = bare_client(server.addr).await;
+    let mut stream = client
+        .server_stream(EchoRequest {
+            message: "fail".into(),
+            count: 2,
+        })
+        .await
+        .expect("stream")
+        .into_inner();
+    assert!(stream.message().await.expect("0").is_some());
+    assert!(stream.message().await.expect("1").is_some());
+    let e = stream.message().await.expect_err("the stream broke");
+    assert_eq!(e.code(), Code::Unavailable);
+    let span = t
+        .span(SpanKind::Server, "otel.test.Echo/ServerStream")
+        .await;
+    assert_eq!(
+        attr_str(&span, "rpc.response.status_code").as_deref(),
+        Some("UNAVAILABLE")
+    );
+    assert_eq!(span.status, SpanStatus::error("the stream broke"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn client_streaming_and_bidirectional_calls() {
+    let t = Telemetry::new();
+    let server = serve(t.server_layer().build()).await;
+    let mut client = bare_client(server.addr).await;
+
+    let requests = futures_util::stream::iter((0..3).map(|_| request("ok")));
+    let reply = client
+        .client_stream(requests)
+        .await
+        .expect("ok")
+        .into_inner();
+    assert_eq!(reply.message, "3");
+    let span = t
+        .span(SpanKind::Server, "otel.test.Echo/ClientStream")
+        .await;
+    assert_eq!(
+        attr_str(&span, "rpc.response.status_code").as_deref(),
+        Some("OK")
+    );
+    assert_eq!(reply.trace_id, span.span_context.trace_id().to_string());
+
+    let requests = futures_util::stream::iter(["a", "b"].map(request));
+    let mut replies = client.bidi(requests).await.expect("ok").into_inner();
+    let mut got = Vec::new();
+    while let Some(r) = replies.message().await.expect("reply") {
+        got.push(r.message);
+    }
+    assert_eq!(got, ["a", "b"]);
+    let span = t.span(SpanKind::Server, "otel.test.Echo/Bidi").await;
+    assert_eq!(
+        attr_str(&span, "rpc.response.status_code").as_deref(),
+        Some("OK")
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_expired_deadline_is_deadline_exceeded() {
+    let t = Telemetry::new();
+    let server = serve(t.server_layer().build()).await;
+    let mut client = bare_client(server.addr).await;
+    let mut r = tonic::Request::new(request("sleep:2000"));
+    r.set_timeout(Duration::from_millis(100));
+    let e = client.unary(r).await.expect_err("deadline");
+    // tonic's server answers an expired deadline with CANCELLED.
+    assert_eq!(e.code(), Code::Cancelled);
+    let span = t.span(SpanKind::Server, UNARY).await;
+    assert_eq!(
+        attr_str(&span, "rpc.response.status_code").as_deref(),
+        Some("DEADLINE_EXCEEDED")
+    );
+    assert_eq!(
+        attr_str(&span, "error.type").as_deref(),
+        Some("DEADLINE_EXCEEDED")
+    );
+    assert!(matches!(span.status, SpanStatus::Error { .. }));
+    assert_eq!(attr(&span, "grpc.timeout"), Some(0.1.into()));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_call_the_client_cancels_is_cancelled() {
+    let t = Telemetry::new();
+    let server = serve(t.server_layer().build()).await;
+    let mut client = bare_client(server.addr).await;
+    let call = client.unary(request("sleep:3000"));
+    assert!(
+        tokio::time::timeout(Duration::from_millis(200), call)
+            .await
+            .is_err(),
+        "the client gave up"
+    );
+    let span = t.span(SpanKind::Server, UNARY).await;
+    assert_eq!(
+        attr_str(&span, "rpc.response.status_code").as_deref(),
+        Some("CANCELLED")
+    );
+    assert_eq!(
+        span.status,
+        SpanStatus::Unset,
+        "CANCELLED is not a server error"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_panicking_handler_is_recorded_and_answered_unknown() {
+    let t = Telemetry::new();
+    let server = serve(t.server_layer().build()).await;
+    let mut client = bare_client(server.addr).await;
+    let e = client.unary(request("panic")).await.expect_err("panic");
+    assert_eq!(e.code(), Code::Unknown);
+    assert_eq!(e.message(), "handler panicked");
+    let span = t.span(SpanKind::Server, UNARY).await;
+    assert_eq!(
+        attr_str(&span, "rpc.response.status_code").as_deref(),
+        Some("UNKNOWN")
+    );
+    assert_eq!(attr_str(&span, "error.type").as_deref(), Some("panic"));
+    assert_eq!(
+        span.status,
+        SpanStatus::error("handler panicked: the handler broke")
+    );
+    // The connection and the server survive.
+    client.unary(request("ok")).await.expect("still serving");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_unknown_method_is_other_with_its_original_name() {
+    let t = Telemetry::new();
+    let server = serve(t.server_layer().build()).await;
+    let channel = endpoint(server.addr).connect().await.expect("connect");
+    let mut grpc = tonic::client::Grpc::new(channel);
+    grpc.ready().await.expect("ready");
+    let e = grpc
+        .unary::<EchoRequest, EchoReply, _>(
+            tonic::Request::new(request("ok")),
+            http::uri::PathAndQuery::from_static("/otel.test.Missing/Call"),
+            tonic_prost::ProstCodec::default(),
+        )
+        .await
+        .expect_err("unimplemented");
+    assert_eq!(e.code(), Code::Unimplemented);
+    let span = t.span(SpanKind::Server, "grpc").await;
+    assert_eq!(attr_str(&span, "rpc.method").as_deref(), Some("_OTHER"));
+    assert_eq!(
+        attr_str(&span, "rpc.method_original").as_deref(),
+        Some("otel.test.Missing/Call")
+    );
+    let points = t.durations("rpc.server.call.duration");
+    assert_eq!(kv(&points[0].0, "rpc.method").as_deref(), Some("_OTHER"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_status_raised_before_the_handler_is_recorded() {
+    // An interceptor rejects the call: a trailers-only response.
+    let t = Telemetry::new();
+    let (addr, stop) = {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
+        let addr = listener.local_addr().expect("addr");
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let svc = otel_tonic_test_proto::echo_server::EchoServer::with_interceptor(
+            TestEcho,
+            |_req: tonic::Request<()>| Err(Status::unauthenticated("who are you")),
+        );
+        let router = tonic::transport::Server::builder()
+            .layer(t.server_layer().build())
+            .add_service(svc);
+        tokio::spawn(router.serve_with_incoming_shutdown(
+            tokio_stream::wrappers::TcpListenerStream::new(listener),
+            async move {
+                let _ = stopped.await;
+            },
+        ));
+        (addr, stop)
+    };
+    let mut client = bare_client(addr).await;
+    let e = client.unary(request("ok")).await.expect_err("rejected");
+    assert_eq!(e.code(), Code::Unauthenticated);
+    let span = t.span(SpanKind::Server, UNARY).await;
+    assert_eq!(
+        attr_str(&span, "rpc.response.status_code").as_deref(),
+        Some("UNAUTHENTICATED")
+    );
+    assert_eq!(span.status, SpanStatus::Unset);
+    let _ = stop.send(());
+}
+
+use tonic::Status;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn incoming_contexts_valid_invalid_absent_and_unsampled() {
+    let t = Telemetry::new();
+    let server = serve(t.server_layer().build()).await;
+    let mut client = bare_client(server.addr).await;
+
+    // Valid: continued.
+    let reply = client
+        .unary(with_traceparent("ok", TP_SAMPLED))
+        .await
+        .expect("ok")
+        .into_inner();
+    let span = t.span(SpanKind::Server, UNARY).await;
+    assert_eq!(span.span_context.trace_id().to_string(), TRACE);
+    assert_eq!(span.parent_span_id.to_string(), PARENT);
+    assert!(span.parent_span_is_remote);
+    assert_eq!(reply.trace_id, TRACE);
+    t.spans.reset();
+
+    // Invalid (version ff): a new trace.
+    client
+        .unary(with_traceparent(
+            "ok",
+            "ff-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01",
+        ))
+        .await
+        .expect("ok");
+    let span = t.span(SpanKind::Server, UNARY).await;
+    assert_ne!(span.span_context.trace_id().to_string(), TRACE);
+    assert!(!span.parent_span_is_remote);
+    t.spans.reset();
+
+    // Absent: a new trace (covered by the first test), and unsampled: the
+    // parent-based sampler records nothing, but the handler is still in the
+    // caller's trace.
+    let reply = client
+        .unary(with_traceparent("ok", TP_UNSAMPLED))
+        .await
+        .expect("ok")
+        .into_inner();
+    assert_eq!(reply.trace_id, TRACE);
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    assert!(t.finished().is_empty(), "{:?}", names(&t.finished()));
+    let points = t.durations("rpc.server.call.duration");
+    assert_eq!(
+        points.iter().map(|p| p.1).sum::<u64>(),
+        3,
+        "every call is measured"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_public_endpoint_links_the_callers_context() {
+    let t = Telemetry::new();
+    let layer = t
+        .server_layer()
+        .incoming_policy(IncomingPolicy::new().public_endpoint())
+        .build();
+    let server = serve(layer).await;
+    let mut client = bare_client(server.addr).await;
+    client
+        .unary(with_traceparent("ok", TP_SAMPLED))
+        .await
+        .expect("ok");
+    let span = t.span(SpanKind::Server, UNARY).await;
+    assert_ne!(span.span_context.trace_id().to_string(), TRACE);
+    assert_eq!(
+        span.links.links[0].span_context.trace_id().to_string(),
+        TRACE
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn skipped_methods_are_neither_traced_nor_measured() {
+    let t = Telemetry::new();
+    let server = serve(t.server_layer().skip_methods([UNARY]).build()).await;
+    let mut client = bare_client(server.addr).await;
+    let reply = client.unary(request("ok")).await.expect("ok").into_inner();
+    assert_eq!(reply.trace_id, "");
+    client
+        .client_stream(futures_util::stream::iter([request("ok")]))
+        .await
+        .expect("ok");
+    t.span(SpanKind::Server, "otel.test.Echo/ClientStream")
+        .await;
+    assert_eq!(names(&t.finished()).len(), 1);
+}
