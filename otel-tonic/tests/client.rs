@@ -7,8 +7,8 @@ mod common;
 use common::*;
 use opentelemetry::context::FutureExt as _;
 use opentelemetry::trace::{
-    SpanContext, SpanId, SpanKind, Status as SpanStatus, TraceContextExt as _, TraceFlags,
-    TraceId, TraceState,
+    SpanContext, SpanId, SpanKind, Status as SpanStatus, TraceContextExt as _, TraceFlags, TraceId,
+    TraceState,
 };
 use otel_tonic::OutgoingPolicy;
 use std::convert::Infallible;
@@ -50,13 +50,19 @@ async fn client_and_server_spans_join_in_one_trace() {
         client_span.span_context.span_id()
     );
     assert_eq!(reply.trace_id, TRACE);
-    assert_eq!(attr_str(&client_span, "rpc.system.name").as_deref(), Some("grpc"));
+    assert_eq!(
+        attr_str(&client_span, "rpc.system.name").as_deref(),
+        Some("grpc")
+    );
     assert_eq!(attr_str(&client_span, "rpc.method").as_deref(), Some(UNARY));
     assert_eq!(
         attr_str(&client_span, "rpc.response.status_code").as_deref(),
         Some("OK")
     );
-    assert_eq!(attr_str(&client_span, "server.address").as_deref(), Some("127.0.0.1"));
+    assert_eq!(
+        attr_str(&client_span, "server.address").as_deref(),
+        Some("127.0.0.1")
+    );
     assert_eq!(
         attr(&client_span, "server.port"),
         Some(i64::from(server.addr.port()).into())
@@ -81,7 +87,10 @@ async fn every_code_but_ok_is_a_client_error() {
     let t = Telemetry::new();
     let server = serve(t.server_layer().build()).await;
     let mut client = client(server.addr, t.client_layer().build()).await;
-    let e = client.unary(request("not_found")).await.expect_err("not found");
+    let e = client
+        .unary(request("not_found"))
+        .await
+        .expect_err("not found");
     assert_eq!(e.code(), Code::NotFound);
     let span = t.span(SpanKind::Client, UNARY).await;
     assert_eq!(
@@ -210,19 +219,23 @@ async fn a_streaming_call_ends_with_its_stream() {
         .into_inner();
     stream.message().await.expect("first").expect("a reply");
     assert!(
-        !t.finished()
-            .iter()
-            .any(|s| s.span_kind == SpanKind::Client),
+        !t.finished().iter().any(|s| s.span_kind == SpanKind::Client),
         "the client span is open while the stream runs"
     );
     while stream.message().await.expect("reply").is_some() {}
-    let span = t.span(SpanKind::Client, "otel.test.Echo/ServerStream").await;
-    assert_eq!(attr_str(&span, "rpc.response.status_code").as_deref(), Some("OK"));
+    let span = t
+        .span(SpanKind::Client, "otel.test.Echo/ServerStream")
+        .await;
+    assert_eq!(
+        attr_str(&span, "rpc.response.status_code").as_deref(),
+        Some("OK")
+    );
 
     // The other kinds, through the client layer too.
     let requests = futures_util::stream::iter((0..2).map(|_| request("ok")));
     client.client_stream(requests).await.expect("ok");
-    t.span(SpanKind::Client, "otel.test.Echo/ClientStream").await;
+    t.span(SpanKind::Client, "otel.test.Echo/ClientStream")
+        .await;
     let requests = futures_util::stream::iter(["a"].map(request));
     let mut replies = client.bidi(requests).await.expect("ok").into_inner();
     while replies.message().await.expect("reply").is_some() {}
@@ -238,7 +251,9 @@ async fn an_http_error_without_grpc_status_maps_like_tonic() {
         Ok::<_, Infallible>(response)
     });
     let svc = t.client_layer().build().layer(not_found);
-    let request = http::Request::post("/otel.test.Echo/Unary").body(()).expect("request");
+    let request = http::Request::post("/otel.test.Echo/Unary")
+        .body(())
+        .expect("request");
     drop(svc.oneshot(request).await.expect("response"));
     let span = t.span(SpanKind::Client, UNARY).await;
     assert_eq!(
