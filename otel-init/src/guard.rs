@@ -88,6 +88,8 @@ pub(crate) struct Parts {
     pub shutdown_timeout: Duration,
     pub warnings: Vec<ConfigWarning>,
     pub set_globals: bool,
+    /// Where the Prometheus exporter listens, when it does.
+    pub prometheus_address: Option<std::net::SocketAddr>,
 }
 
 /// Owns the telemetry pipeline. Dropping it (or calling [`shutdown`](Self::shutdown))
@@ -232,6 +234,28 @@ impl TelemetryGuard {
     /// ```
     pub fn meter_provider(&self) -> Option<&SdkMeterProvider> {
         self.parts.as_ref().and_then(|p| p.meter.as_ref())
+    }
+
+    /// Where the Prometheus exporter serves `/metrics`: `None` unless
+    /// `OTEL_METRICS_EXPORTER` names `prometheus` and its address could be
+    /// bound (with `OTEL_EXPORTER_PROMETHEUS_PORT=0`, the port picked).
+    ///
+    /// ```
+    /// let telemetry = otel_init::Telemetry::builder_from_env(&[
+    ///     ("OTEL_TRACES_EXPORTER", "none"),
+    ///     ("OTEL_METRICS_EXPORTER", "prometheus"),
+    ///     ("OTEL_EXPORTER_PROMETHEUS_HOST", "127.0.0.1"),
+    ///     ("OTEL_EXPORTER_PROMETHEUS_PORT", "0"),
+    ///     ("OTEL_LOGS_EXPORTER", "none"),
+    /// ])
+    /// .without_globals()
+    /// .build()?;
+    /// let address = telemetry.prometheus_address().expect("listening");
+    /// assert!(address.ip().is_loopback() && address.port() != 0);
+    /// # Ok::<(), otel_init::InitError>(())
+    /// ```
+    pub fn prometheus_address(&self) -> Option<std::net::SocketAddr> {
+        self.parts.as_ref().and_then(|p| p.prometheus_address)
     }
 
     /// The logger provider, `None` when logs are disabled.

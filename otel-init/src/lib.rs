@@ -50,6 +50,7 @@
 //! | `http-json` | `http/json` | serde, serde_json |
 //! | `tls` | `https://` endpoints, with the system's roots, `OTEL_EXPORTER_OTLP_CERTIFICATE` and client certificates; HTTP/2 over TLS for OTLP/HTTP | rustls (ring), hyper-rustls, rustls-native-certs, tonic's TLS with `grpc` |
 //! | `gzip` | `OTEL_EXPORTER_OTLP_COMPRESSION=gzip` | flate2 |
+//! | `prometheus` | `OTEL_METRICS_EXPORTER=prometheus`: a `/metrics` endpoint for Prometheus to scrape (text format and OpenMetrics) | none beyond the core (hyper's HTTP/1 server half) |
 //!
 //! At least one of `grpc`, `http-proto` and `http-json` is required. With no
 //! protocol configured, the default is `http/protobuf`, else `grpc`, else

@@ -253,7 +253,15 @@ fn exporter_selection() {
     );
     assert_eq!(
         config(&[("OTEL_METRICS_EXPORTER", "prometheus")]).metrics_exporters,
-        vec![ExporterKind::Otlp]
+        vec![ExporterKind::Prometheus]
+    );
+    assert_eq!(
+        warning(&[("OTEL_LOGS_EXPORTER", "prometheus")]),
+        r#"invalid value "prometheus" for OTEL_LOGS_EXPORTER: expected otlp, console or none (prometheus exports metrics only); ignoring this entry"#
+    );
+    assert_eq!(
+        warning(&[("OTEL_METRICS_EXPORTER", "statsd")]),
+        r#"invalid value "statsd" for OTEL_METRICS_EXPORTER: expected a comma-separated list of otlp, prometheus, console or none; ignoring this entry"#
     );
 }
 

@@ -240,6 +240,7 @@ impl TelemetryBuilder {
                 shutdown_timeout: self.shutdown_timeout,
                 warnings: config.warnings.clone(),
                 set_globals: false,
+                prometheus_address: None,
             });
             return Ok((guard, service));
         }
@@ -278,6 +279,7 @@ impl TelemetryBuilder {
             shutdown_timeout: self.shutdown_timeout,
             warnings: config.warnings.clone(),
             set_globals: self.set_globals,
+            prometheus_address: providers.prometheus_address,
         });
         Ok((guard, service))
     }
@@ -335,6 +337,7 @@ fn describe(config: &Config, service: &str, added: [usize; 3]) -> String {
             .iter()
             .map(|k| match k {
                 ExporterKind::Console => "console".to_owned(),
+                ExporterKind::Prometheus => format!("prometheus {}", config.prometheus),
                 ExporterKind::Otlp => {
                     let c = config.otlp(s);
                     let off = if crate::export::otlp::usable(s, c).0.is_some() {

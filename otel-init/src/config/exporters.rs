@@ -21,6 +21,20 @@ pub enum ExporterKind {
     Otlp,
     /// Human-readable output on stderr (a waterfall per trace for spans).
     Console,
+    /// Metrics only: served for scraping on `OTEL_EXPORTER_PROMETHEUS_HOST`
+    /// and `_PORT` (cargo feature `prometheus`).
+    ///
+    /// ```
+    /// use otel_init::config::{Config, ExporterKind};
+    /// let config = Config::from_source(&[
+    ///     ("OTEL_METRICS_EXPORTER", "prometheus,otlp"),
+    ///     ("OTEL_TRACES_EXPORTER", "prometheus"), // metrics only: warned, default used
+    /// ]);
+    /// assert_eq!(config.metrics_exporters, [ExporterKind::Prometheus, ExporterKind::Otlp]);
+    /// assert_eq!(config.traces_exporters, [ExporterKind::Otlp]);
+    /// assert_eq!(config.warnings[0].variable, "OTEL_TRACES_EXPORTER");
+    /// ```
+    Prometheus,
 }
 
 pub(super) fn read_exporters(r: &mut EnvReader<'_>, name: &str) -> Vec<ExporterKind> {
@@ -33,6 +47,19 @@ pub(super) fn read_exporters(r: &mut EnvReader<'_>, name: &str) -> Vec<ExporterK
             "none" => return Vec::new(),
             "otlp" => push_unique(&mut out, ExporterKind::Otlp),
             "console" | "logging" => push_unique(&mut out, ExporterKind::Console),
+            "prometheus" if name == "OTEL_METRICS_EXPORTER" => {
+                push_unique(&mut out, ExporterKind::Prometheus)
+            }
+            "prometheus" => r.warn(
+                name,
+                entry,
+                "otlp, console or none (prometheus exports metrics only); ignoring this entry",
+            ),
+            _ if name == "OTEL_METRICS_EXPORTER" => r.warn(
+                name,
+                entry,
+                "a comma-separated list of otlp, prometheus, console or none; ignoring this entry",
+            ),
             _ => r.warn(
                 name,
                 entry,

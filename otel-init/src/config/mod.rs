@@ -20,6 +20,7 @@ mod env;
 mod exporters;
 pub(crate) mod otlp;
 mod resource;
+mod prometheus;
 mod sampling;
 
 pub use batch::{BatchConfig, Limits, TemporalityPreference};
@@ -27,11 +28,13 @@ pub use env::{ConfigWarning, EnvSource, ProcessEnv};
 pub use exporters::ExporterKind;
 pub use otlp::{Compression, OtlpConfig, Protocol, Signal};
 pub use resource::ResourceDetector;
+pub use prometheus::PrometheusConfig;
 pub use sampling::SamplerKind;
 
 use batch::{read_batch, read_limits};
 use exporters::read_exporters;
 use resource::read_resource_detectors;
+use prometheus::read_prometheus;
 use sampling::{read_adaptive_sampling, read_sampler, read_tail_sampling};
 
 use env::{EnvReader, parse_key_values};
@@ -78,11 +81,11 @@ pub enum DiagLevel {
 /// let config = Config::from_source(&[
 ///     ("OTEL_SERVICE_NAME", "checkout"),
 ///     ("OTEL_RESOURCE_ATTRIBUTES", "deployment.environment.name=prod,team=shop%20floor"),
-///     ("OTEL_METRICS_EXPORTER", "prometheus"), // not supported: one warning, default used
+///     ("OTEL_METRICS_EXPORTER", "prometheus,statsd"), // statsd is not supported: one warning
 /// ]);
 /// assert_eq!(config.service_name.as_deref(), Some("checkout"));
 /// assert_eq!(config.resource_attributes[1], ("team".to_owned(), "shop floor".to_owned()));
-/// assert_eq!(config.metrics_exporters, [ExporterKind::Otlp]);
+/// assert_eq!(config.metrics_exporters, [ExporterKind::Prometheus]);
 /// assert_eq!(config.warnings.len(), 1);
 /// ```
 #[derive(Debug, Clone)]
@@ -112,6 +115,8 @@ pub struct Config {
     pub metrics_exporters: Vec<ExporterKind>,
     /// `OTEL_LOGS_EXPORTER` (empty = `none`).
     pub logs_exporters: Vec<ExporterKind>,
+    /// `OTEL_EXPORTER_PROMETHEUS_HOST` and `_PORT`.
+    pub prometheus: PrometheusConfig,
     /// `OTEL_INIT_CONSOLE_IDS`: the console waterfall shows each span's trace
     /// id, span id, parent span id, trace flags and tracestate (default off).
     ///
@@ -188,6 +193,7 @@ impl Config {
         let traces_exporters = read_exporters(&mut r, "OTEL_TRACES_EXPORTER");
         let metrics_exporters = read_exporters(&mut r, "OTEL_METRICS_EXPORTER");
         let logs_exporters = read_exporters(&mut r, "OTEL_LOGS_EXPORTER");
+        let prometheus = read_prometheus(&mut r);
         let console_ids = r.bool("OTEL_INIT_CONSOLE_IDS");
         let otlp_traces = OtlpConfig::read(&mut r, Signal::Traces);
         let otlp_metrics = OtlpConfig::read(&mut r, Signal::Metrics);
@@ -228,6 +234,7 @@ impl Config {
             traces_exporters,
             metrics_exporters,
             logs_exporters,
+            prometheus,
             console_ids,
             otlp_traces,
             otlp_metrics,

@@ -33,6 +33,8 @@ pub(crate) mod logs;
 mod metrics;
 pub(crate) mod otlp;
 mod pipeline;
+#[cfg(feature = "prometheus")]
+pub(crate) mod prometheus;
 mod runtime;
 mod spans;
 mod stats;
@@ -125,6 +127,8 @@ pub(crate) struct Providers {
     pub clients: Vec<Arc<otlp::OtlpClient>>,
     /// The deadline of the components added in code.
     pub added: Arc<extensions::AddedState>,
+    /// Where the Prometheus exporter listens, when it does.
+    pub prometheus_address: Option<std::net::SocketAddr>,
 }
 
 pub(crate) struct ProviderSettings<'a> {
@@ -199,6 +203,10 @@ pub(crate) fn build(s: ProviderSettings<'_>) -> Result<Providers, InitError> {
                 None => continue,
             },
             ExporterKind::Console => Box::new(console::ConsoleSpanSink::stderr(config.console_ids)),
+            ExporterKind::Prometheus => {
+                crate::diag::warn("traces: the prometheus exporter exports metrics only; ignored");
+                continue;
+            }
         };
         let mut batch = config.span_batch;
         if *kind == ExporterKind::Console {
@@ -240,6 +248,8 @@ pub(crate) fn build(s: ProviderSettings<'_>) -> Result<Providers, InitError> {
     }
     let tracer = tracer.build();
 
+    #[cfg_attr(not(feature = "prometheus"), allow(unused_mut))]
+    let mut prometheus_address = None;
     let meter = if config.metrics_exporters.is_empty() && !has_added_metrics {
         None
     } else {
@@ -254,6 +264,23 @@ pub(crate) fn build(s: ProviderSettings<'_>) -> Result<Providers, InitError> {
                     None => continue,
                 },
                 ExporterKind::Console => metrics::MetricTarget::Console,
+                ExporterKind::Prometheus => {
+                    #[cfg(feature = "prometheus")]
+                    if let Some((reader, address)) = prometheus::start(
+                        &config.prometheus,
+                        &runtime,
+                        // The exemplar store plugs in here.
+                        Arc::new(prometheus::NoExemplars),
+                    ) {
+                        builder = builder.with_reader(reader);
+                        prometheus_address = Some(address);
+                    }
+                    #[cfg(not(feature = "prometheus"))]
+                    crate::diag::warn(
+                        "OTEL_METRICS_EXPORTER=prometheus: this build of otel-init lacks the `prometheus` cargo feature; the prometheus exporter is off",
+                    );
+                    continue;
+                }
             };
             let exporter = metrics::MetricExporter {
                 target,
@@ -296,6 +323,12 @@ pub(crate) fn build(s: ProviderSettings<'_>) -> Result<Providers, InitError> {
                 ExporterKind::Console => Box::new(console::ConsoleLogSink {
                     resource: ResourceAttributesWithSchema::from(&s.resource),
                 }),
+                ExporterKind::Prometheus => {
+                    crate::diag::warn(
+                        "logs: the prometheus exporter exports metrics only; ignored",
+                    );
+                    continue;
+                }
             };
             let p = Pipeline::start(&runtime, config.log_batch, sink, stats.logs.clone());
             builder = builder.with_log_processor(logs::QueueingLogProcessor::new(
@@ -319,6 +352,7 @@ pub(crate) fn build(s: ProviderSettings<'_>) -> Result<Providers, InitError> {
         tail_stats,
         clients,
         added,
+        prometheus_address,
     })
 }
 
