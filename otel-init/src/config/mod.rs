@@ -19,22 +19,22 @@ pub(crate) mod endpoint;
 mod env;
 mod exporters;
 pub(crate) mod otlp;
-mod resource;
 mod prometheus;
+mod resource;
 mod sampling;
 
 pub use batch::{BatchConfig, Limits, TemporalityPreference};
 pub use env::{ConfigWarning, EnvSource, ProcessEnv};
 pub use exporters::ExporterKind;
 pub use otlp::{Compression, OtlpConfig, Protocol, Signal};
-pub use resource::ResourceDetector;
 pub use prometheus::PrometheusConfig;
+pub use resource::ResourceDetector;
 pub use sampling::SamplerKind;
 
 use batch::{read_batch, read_limits};
 use exporters::read_exporters;
-use resource::read_resource_detectors;
 use prometheus::read_prometheus;
+use resource::read_resource_detectors;
 use sampling::{read_adaptive_sampling, read_sampler, read_tail_sampling};
 
 use env::{EnvReader, parse_key_values};
