@@ -8,7 +8,8 @@
 //!   receiver with its own runtime) and [`ThroughRotel`] (rotel forwarding to
 //!   one), the set-up of the end-to-end tests.
 //! - [`workspace_binaries`] and [`rerun_test`]: example services, or this test
-//!   binary again, run as child processes.
+//!   binary again, run as child processes; [`service`]: such a service
+//!   running, its output, HTTP requests to it, a graceful stop.
 //! - [`require_rotel`], [`require_service`] and [`skip`]: the project's policy for
 //!   tests that need something external: skip with a message locally, fail on
 //!   CI (`CI=true`).
@@ -51,6 +52,7 @@ pub mod receiver;
 pub mod redaction;
 mod require;
 pub mod rotel;
+pub mod service;
 
 pub use blocking::{ReceiverOnRuntime, ThroughRotel};
 /// The OTLP protobuf types the receiver records, re-exported for assertions.
