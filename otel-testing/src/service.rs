@@ -72,9 +72,12 @@ impl ServiceProcess {
         }
     }
 
-    /// Waits at most `timeout` for an output line containing `needle` and
-    /// returns it; panics with the output so far if none comes.
+    /// The first output line containing `needle`, printed already or within
+    /// `timeout`; panics with the output so far if none comes.
     pub fn wait_for_line(&mut self, needle: &str, timeout: Duration) -> String {
+        if let Some(line) = self.seen.iter().find(|l| l.contains(needle)) {
+            return line.clone();
+        }
         let deadline = Instant::now() + timeout;
         while let Some(left) = deadline.checked_duration_since(Instant::now()) {
             match self.lines.recv_timeout(left) {

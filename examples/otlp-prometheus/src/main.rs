@@ -3,14 +3,15 @@
 //! the built-in OTLP client, and serves its metrics to Prometheus.
 //!
 //! ```text
-//! OTEL_EXPORTER_OTLP_TRACES_ENDPOINT=http://localhost:4317 OTEL_METRICS_EXPORTER=prometheus \
-//!     cargo run -p otlp-prometheus
+//! OTEL_EXPORTER_OTLP_TRACES_ENDPOINT=http://localhost:4317 cargo run -p otlp-prometheus
 //! curl http://127.0.0.1:3000/hello/ada
 //! curl -H 'Accept: application/openmetrics-text; version=1.0.0' http://localhost:9464/metrics
 //! ```
 //!
 //! opentelemetry-otlp reads `OTEL_EXPORTER_OTLP_TRACES_ENDPOINT` (or
 //! `OTEL_EXPORTER_OTLP_ENDPOINT`, default `http://localhost:4317`) itself.
+//! The metrics are served on `OTEL_EXPORTER_PROMETHEUS_HOST`:`_PORT` (default
+//! `localhost:9464`; port 0 picks a free one, and the address is printed).
 //! Log records are not exported (they are printed on stdout).
 //! `OTLP_PROMETHEUS_ADDR` sets the service's address (default `127.0.0.1:3000`).
 
@@ -18,7 +19,7 @@ use axum::Router;
 use axum::extract::Path;
 use axum::routing::get;
 use otel_axum::OtelLayer;
-use otel_init::Telemetry;
+use otel_init::{ExporterKind, Telemetry};
 use tracing::info;
 
 #[tokio::main]
@@ -33,8 +34,13 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         // Spans through opentelemetry-otlp only, instead of the built-in exporter.
         .traces_exporters([])
         .with_span_exporter(spans)
+        // Metrics: a /metrics endpoint for Prometheus to scrape.
+        .metrics_exporters([ExporterKind::Prometheus])
         .logs_exporters([])
         .init()?;
+    if let Some(address) = telemetry.prometheus_address() {
+        info!("Prometheus metrics on http://{address}/metrics");
+    }
 
     let app = Router::new()
         .route("/hello/{name}", get(hello))
