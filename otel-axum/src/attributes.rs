@@ -39,11 +39,20 @@ impl RequestFacts {
 
     /// `{method} {http.route}`, `{method}`, or `HTTP` for unknown methods.
     pub(crate) fn span_name(&self) -> Cow<'static, str> {
-        match (self.method, &self.route) {
-            ("_OTHER", Some(route)) => Cow::Owned(format!("HTTP {route}")),
-            ("_OTHER", None) => Cow::Borrowed("HTTP"),
-            (m, Some(route)) => Cow::Owned(format!("{m} {route}")),
-            (m, None) => Cow::Borrowed(m),
+        let method = match self.method {
+            "_OTHER" => "HTTP",
+            m => m,
+        };
+        match &self.route {
+            // Not format!: this runs for every request, sampled or not.
+            Some(route) => {
+                let mut name = String::with_capacity(method.len() + 1 + route.len());
+                name.push_str(method);
+                name.push(' ');
+                name.push_str(route);
+                Cow::Owned(name)
+            }
+            None => Cow::Borrowed(method),
         }
     }
 
@@ -104,8 +113,42 @@ fn server_address(req: &Parts) -> Option<(String, Option<u16>)> {
         return Some((authority.host().to_owned(), authority.port_u16()));
     }
     let host = req.headers.get(http::header::HOST)?.to_str().ok()?;
-    let authority: http::uri::Authority = host.parse().ok()?;
-    Some((authority.host().to_owned(), authority.port_u16()))
+    split_host_port(host).map(|(host, port)| (host.to_owned(), port))
+}
+
+/// `host`, `host:port`, `[v6]` or `[v6]:port` (a `Host` header's grammar,
+/// RFC 9110 §7.2), checked as cheaply as this per-request path allows: the
+/// host must be non-empty and free of characters a URI authority cannot
+/// hold, and the port digits only.
+fn split_host_port(value: &str) -> Option<(&str, Option<u16>)> {
+    let (host, port) = if value.starts_with('[') {
+        let end = value.find(']')?;
+        let (host, rest) = value.split_at(end + 1);
+        match rest {
+            "" => (host, None),
+            rest => (host, Some(rest.strip_prefix(':')?)),
+        }
+    } else {
+        match value.rsplit_once(':') {
+            Some((host, port)) => (host, Some(port)),
+            None => (value, None),
+        }
+    };
+    let valid_host = !host.is_empty()
+        && host
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"-._~!$&'()*+,;=[]:%".contains(&b));
+    if !valid_host {
+        return None;
+    }
+    let port = match port {
+        None => None,
+        Some(p) if !p.is_empty() && p.len() <= 5 && p.bytes().all(|b| b.is_ascii_digit()) => {
+            Some(p.parse::<u16>().ok()?)
+        }
+        Some(_) => return None,
+    };
+    Some((host, port))
 }
 
 /// The span attributes samplers may use, given when the span starts.
@@ -191,6 +234,29 @@ mod tests {
         assert_eq!(facts("GET", Some("/a/{id}")).span_name(), "GET /a/{id}");
         assert_eq!(facts("GET", None).span_name(), "GET");
         assert_eq!(facts("_OTHER", None).span_name(), "HTTP");
+    }
+
+    #[test]
+    fn host_header_forms() {
+        assert_eq!(
+            split_host_port("shop.example:8080"),
+            Some(("shop.example", Some(8080)))
+        );
+        assert_eq!(
+            split_host_port("shop.example"),
+            Some(("shop.example", None))
+        );
+        assert_eq!(split_host_port("[::1]:3000"), Some(("[::1]", Some(3000))));
+        assert_eq!(split_host_port("[::1]"), Some(("[::1]", None)));
+        assert_eq!(
+            split_host_port("127.0.0.1:80"),
+            Some(("127.0.0.1", Some(80)))
+        );
+        for bad in [
+            "", ":80", "a:99999", "a:8o", "a b", "a:", "[::1", "[::1]x", "a/b:1", "a@b",
+        ] {
+            assert_eq!(split_host_port(bad), None, "{bad:?}");
+        }
     }
 
     #[test]

@@ -73,15 +73,14 @@ impl Finisher {
         self.done = true;
         self.cx.span().end();
         let m = &self.config.metrics;
-        m.active.add(-1, &self.facts.active_attributes());
-        let attrs = self
-            .facts
-            .metric_attributes(self.status, self.error_type.as_deref());
+        m.add_active(&self.facts, -1);
         m.finish(
             self.start.elapsed().as_secs_f64(),
             self.request_bytes,
             self.response_bytes,
-            &attrs,
+            &self.facts,
+            self.status,
+            self.error_type.as_deref(),
         );
     }
 }

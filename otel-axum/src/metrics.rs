@@ -1,15 +1,61 @@
 //! The server metrics of the HTTP conventions.
+//!
+//! With the `bound-instruments` feature (on by default) each attribute set is
+//! bound once and found again by a cheap hash of the facts it is made of
+//! ([`SeriesCache`]), instead of the SDK hashing and comparing the attribute
+//! list at every measurement: for a request that was the largest part of its
+//! metrics' cost.
 
+use crate::attributes::RequestFacts;
 use opentelemetry::KeyValue;
 use opentelemetry::metrics::{Histogram, Meter, UpDownCounter};
 use otel_http::semconv::DURATION_BUCKETS;
+#[cfg(feature = "bound-instruments")]
+use {
+    opentelemetry::metrics::{BoundHistogram, BoundUpDownCounter},
+    otel_http::series::SeriesCache,
+    std::sync::Arc,
+};
+
+/// Attribute sets kept bound at most, per instrument group; others are
+/// recorded unbound (the SDK's default cardinality limit is 2000 per metric).
+#[cfg(feature = "bound-instruments")]
+const MAX_BOUND: usize = 512;
 
 #[derive(Debug, Clone)]
 pub(crate) struct ServerMetrics {
-    pub duration: Histogram<f64>,
-    pub active: UpDownCounter<i64>,
-    pub request_size: Histogram<u64>,
-    pub response_size: Histogram<u64>,
+    duration: Histogram<f64>,
+    active: UpDownCounter<i64>,
+    request_size: Histogram<u64>,
+    response_size: Histogram<u64>,
+    #[cfg(feature = "bound-instruments")]
+    bound: Arc<Bound>,
+}
+
+/// What a finished request's attributes are made of.
+#[cfg(feature = "bound-instruments")]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+struct SeriesKey {
+    method: &'static str,
+    scheme: &'static str,
+    version: &'static str,
+    route: Option<Arc<str>>,
+    status: Option<u16>,
+    error_type: Option<String>,
+}
+
+#[cfg(feature = "bound-instruments")]
+struct FinishedSeries {
+    duration: BoundHistogram<f64>,
+    request_size: BoundHistogram<u64>,
+    response_size: BoundHistogram<u64>,
+}
+
+#[cfg(feature = "bound-instruments")]
+#[derive(Debug)]
+struct Bound {
+    finished: SeriesCache<SeriesKey, FinishedSeries>,
+    active: SeriesCache<(&'static str, &'static str), BoundUpDownCounter<i64>>,
 }
 
 impl ServerMetrics {
@@ -36,11 +82,76 @@ impl ServerMetrics {
                 .with_unit("By")
                 .with_description("Size of HTTP server response bodies.")
                 .build(),
+            #[cfg(feature = "bound-instruments")]
+            bound: Arc::new(Bound {
+                finished: SeriesCache::new(MAX_BOUND),
+                active: SeriesCache::new(MAX_BOUND),
+            }),
         }
+    }
+
+    /// `http.server.active_requests`: +1 when a request starts, -1 when it ends.
+    pub(crate) fn add_active(&self, facts: &RequestFacts, delta: i64) {
+        #[cfg(feature = "bound-instruments")]
+        if self
+            .bound
+            .active
+            .with(
+                (facts.method, facts.scheme),
+                || self.active.bind(&facts.active_attributes()),
+                |counter| counter.add(delta),
+            )
+            .is_some()
+        {
+            return;
+        }
+        self.active.add(delta, &facts.active_attributes());
     }
 
     /// Records a finished request.
     pub(crate) fn finish(
+        &self,
+        seconds: f64,
+        request_bytes: Option<u64>,
+        response_bytes: u64,
+        facts: &RequestFacts,
+        status: Option<u16>,
+        error_type: Option<&str>,
+    ) {
+        #[cfg(feature = "bound-instruments")]
+        {
+            let key = SeriesKey {
+                method: facts.method,
+                scheme: facts.scheme,
+                version: facts.protocol_version,
+                route: facts.route.clone(),
+                status,
+                error_type: error_type.map(str::to_owned),
+            };
+            let bind = || {
+                let attributes = facts.metric_attributes(status, error_type);
+                FinishedSeries {
+                    duration: self.duration.bind(&attributes),
+                    request_size: self.request_size.bind(&attributes),
+                    response_size: self.response_size.bind(&attributes),
+                }
+            };
+            let recorded = self.bound.finished.with(key, bind, |series| {
+                series.duration.record(seconds);
+                if let Some(n) = request_bytes {
+                    series.request_size.record(n);
+                }
+                series.response_size.record(response_bytes);
+            });
+            if recorded.is_some() {
+                return;
+            }
+        }
+        let attributes = facts.metric_attributes(status, error_type);
+        self.record_unbound(seconds, request_bytes, response_bytes, &attributes);
+    }
+
+    fn record_unbound(
         &self,
         seconds: f64,
         request_bytes: Option<u64>,
@@ -52,5 +163,12 @@ impl ServerMetrics {
             self.request_size.record(n, attributes);
         }
         self.response_size.record(response_bytes, attributes);
+    }
+}
+
+#[cfg(feature = "bound-instruments")]
+impl std::fmt::Debug for FinishedSeries {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("FinishedSeries").finish_non_exhaustive()
     }
 }

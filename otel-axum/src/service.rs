@@ -123,7 +123,7 @@ where
                 sampled: sc.is_sampled(),
             });
         }
-        config.metrics.active.add(1, &facts.active_attributes());
+        config.metrics.add_active(&facts, 1);
         let request_bytes = parts
             .headers
             .get(http::header::CONTENT_LENGTH)

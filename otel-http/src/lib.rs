@@ -13,7 +13,8 @@
 //! - [`redact`]: sensitive query values and URL credentials replaced by
 //!   `REDACTED` in `url.query` and `url.full`, configurable;
 //! - [`semconv`]: method normalisation and duration buckets of the HTTP
-//!   semantic conventions.
+//!   semantic conventions;
+//! - [`series`]: a bounded cache of bound instruments, one per attribute set.
 //!
 //! A server reading the context a caller sent, with the propagators that
 //! `OTEL_PROPAGATORS=tracecontext,baggage` names:
@@ -48,4 +49,5 @@ pub mod headers;
 pub mod propagation;
 pub mod redact;
 pub mod semconv;
+pub mod series;
 pub mod trust;

@@ -1,0 +1,145 @@
+//! [`SeriesCache`]: per-attribute-set handles (bound instruments) kept in a
+//! bounded map keyed by the few facts the attributes are made of.
+//!
+//! The SDK resolves a measurement's attribute list to its series by hashing
+//! and comparing every key and value, at every measurement; for an HTTP
+//! request that is the largest part of what its metrics cost. An
+//! instrumentation binds each attribute set once (`Histogram::bind` and
+//! friends, OpenTelemetry's `experimental_metrics_bound_instruments`) and
+//! finds the bound handle again by a cheap hash of the small key it was built
+//! from (method, route, status: `&'static str`s and integers).
+
+use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hash, Hasher};
+use std::sync::RwLock;
+
+/// A map from a series' key to its bound handles, holding at most
+/// `capacity` entries; past that, [`with`](Self::with) returns `None` and the
+/// caller records with the attribute list (the SDK still applies its own
+/// cardinality limit). Reads share a lock; only a new series takes it for
+/// writing.
+///
+/// ```
+/// use otel_http::series::SeriesCache;
+/// // The handle would be a `BoundHistogram<f64>`; a counter stands in here.
+/// let cache: SeriesCache<(&'static str, u16), std::sync::atomic::AtomicU64> = SeriesCache::new(2);
+/// let record = |key| cache.with(key, Default::default, |n| n.fetch_add(1, std::sync::atomic::Ordering::Relaxed));
+/// assert_eq!(record(("GET", 200)), Some(0));
+/// assert_eq!(record(("GET", 200)), Some(1)); // the same handle
+/// assert_eq!(record(("GET", 404)), Some(0));
+/// assert_eq!(record(("GET", 500)), None); // full: the caller records unbound
+/// assert_eq!(cache.len(), 2);
+/// ```
+pub struct SeriesCache<K, V> {
+    map: RwLock<HashMap<K, V, BuildHasherDefault<Fnv>>>,
+    capacity: usize,
+}
+
+impl<K: Hash + Eq, V> std::fmt::Debug for SeriesCache<K, V> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SeriesCache")
+            .field("len", &self.len())
+            .field("capacity", &self.capacity)
+            .finish()
+    }
+}
+
+impl<K: Hash + Eq, V> SeriesCache<K, V> {
+    /// An empty cache that holds at most `capacity` series.
+    ///
+    /// ```
+    /// let cache = otel_http::series::SeriesCache::<u16, ()>::new(256);
+    /// assert_eq!(cache.len(), 0);
+    /// ```
+    pub fn new(capacity: usize) -> Self {
+        Self {
+            map: RwLock::new(HashMap::default()),
+            capacity,
+        }
+    }
+
+    /// Calls `use_handle` with the handle of `key`, binding it with `bind`
+    /// the first time; `None` when the cache is full and `key` is not in it
+    /// (or the lock was poisoned by a panic elsewhere).
+    ///
+    /// ```
+    /// let cache = otel_http::series::SeriesCache::new(8);
+    /// assert_eq!(cache.with("GET", || 7, |v| *v * 2), Some(14));
+    /// assert_eq!(cache.with("GET", || unreachable!(), |v| *v), Some(7));
+    /// ```
+    pub fn with<R>(
+        &self,
+        key: K,
+        bind: impl FnOnce() -> V,
+        use_handle: impl FnOnce(&V) -> R,
+    ) -> Option<R> {
+        if let Ok(map) = self.map.read()
+            && let Some(handle) = map.get(&key)
+        {
+            return Some(use_handle(handle));
+        }
+        let mut map = self.map.write().ok()?;
+        if map.len() >= self.capacity && !map.contains_key(&key) {
+            return None;
+        }
+        Some(use_handle(map.entry(key).or_insert_with(bind)))
+    }
+
+    /// The number of series held.
+    ///
+    /// ```
+    /// let cache = otel_http::series::SeriesCache::new(8);
+    /// cache.with(1u8, || (), |_| ());
+    /// assert_eq!(cache.len(), 1);
+    /// ```
+    pub fn len(&self) -> usize {
+        self.map.read().map(|m| m.len()).unwrap_or(0)
+    }
+
+    /// Whether no series is held.
+    ///
+    /// ```
+    /// assert!(otel_http::series::SeriesCache::<u8, ()>::new(8).is_empty());
+    /// ```
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+/// FNV-1a: the keys are few and short, made of what the application's routes
+/// and the conventions allow (not free text from a peer), and their number is
+/// capped, so a keyed hash buys nothing here.
+#[derive(Default)]
+struct Fnv(u64);
+
+impl Hasher for Fnv {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        let mut hash = if self.0 == 0 {
+            0xcbf2_9ce4_8422_2325
+        } else {
+            self.0
+        };
+        for byte in bytes {
+            hash = (hash ^ u64::from(*byte)).wrapping_mul(0x0000_0100_0000_01b3);
+        }
+        self.0 = hash;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn full_cache_still_serves_its_series() {
+        let cache = SeriesCache::new(1);
+        assert_eq!(cache.with("a", || 1, |v| *v), Some(1));
+        assert_eq!(cache.with("b", || 2, |v| *v), None);
+        assert_eq!(cache.with("a", || 3, |v| *v), Some(1));
+        assert_eq!(cache.len(), 1);
+    }
+}
