@@ -23,6 +23,17 @@ if grep -E '^(libsqlite3-sys|sqlx-sqlite|sqlx-mysql) ' <<<"$tree"; then
 fi
 echo "PostgreSQL-only otel-sqlx: no SQLite, no MySQL driver"
 
+# otel-axum without bound instruments: metrics carry their attribute lists,
+# on the OpenTelemetry API alone (no opentelemetry_sdk in its dependencies).
+echo "== otel-axum --no-default-features"
+cargo clippy -q -p otel-axum --no-default-features --lib --tests -- -D warnings
+cargo test -q -p otel-axum --no-default-features --lib --tests
+if cargo tree -p otel-axum --no-default-features -e normal --prefix none | grep -E '^opentelemetry_sdk '; then
+  echo "otel-axum without bound-instruments must not depend on the SDK" >&2
+  exit 1
+fi
+echo "otel-axum without bound-instruments: API only"
+
 # otel-init: the slimmest documented set (OTLP/HTTP with protobuf bodies, no
 # TLS, no gzip) and gRPC alone. The doctests run with the default features;
 # here the unit tests and tests/features.rs run (the other integration test
