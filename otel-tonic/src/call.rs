@@ -4,7 +4,7 @@
 
 use crate::code::{self, Code};
 use crate::method::Method;
-use crate::metrics::CallMetrics;
+use crate::metrics::{CallMetrics, SetKey};
 use http::{HeaderMap, StatusCode};
 use opentelemetry::trace::{Status, TraceContextExt};
 use opentelemetry::{Context, KeyValue, StringValue};
@@ -179,26 +179,13 @@ impl Call {
         }
         self.done = true;
         self.cx.span().end();
-        let mut attrs = Vec::with_capacity(6);
-        attrs.push(KeyValue::new("rpc.system.name", "grpc"));
-        attrs.push(match self.method.full() {
-            Some(m) => KeyValue::new("rpc.method", StringValue::from(m.clone())),
-            None => KeyValue::new("rpc.method", "_OTHER"),
-        });
-        if let Some(code) = self.code {
-            attrs.push(KeyValue::new("rpc.response.status_code", code.name()));
-        }
-        if let Some(e) = self.error_type {
-            attrs.push(KeyValue::new("error.type", e));
-        }
-        if let Some(target) = &self.target {
-            attrs.push(KeyValue::new("server.address", target.address.clone()));
-            if let Some(port) = target.port {
-                attrs.push(KeyValue::new("server.port", i64::from(port)));
-            }
-        }
-        self.metrics
-            .record(self.start.elapsed().as_secs_f64(), &attrs);
+        let key = SetKey {
+            method: self.method.full().cloned(),
+            code: self.code,
+            error_type: self.error_type,
+            target: self.target.as_ref().map(|t| (t.address.clone(), t.port)),
+        };
+        self.metrics.record(self.start.elapsed().as_secs_f64(), key);
     }
 }
 

@@ -1,22 +1,73 @@
 //! `rpc.server.call.duration` and `rpc.client.call.duration` (seconds), with
 //! bounded attributes: `rpc.system.name`, `rpc.method` (`_OTHER` when not
 //! recognised), `rpc.response.status_code`, `error.type` and, on the client,
-//! `server.address` / `server.port` of the configured target.
+//! `server.address` / `server.port` of the target.
+//!
+//! With the `bound-instruments` feature (on by default) each distinct
+//! attribute set is bound once (`Histogram::bind`) and kept in a small map
+//! keyed by the facts it is made of, so that a call costs a cheap hash of
+//! those facts instead of the SDK hashing and comparing the attribute list
+//! on every measurement (otel-reqwest does the same).
 
-use opentelemetry::KeyValue;
+use crate::code::Code;
 use opentelemetry::metrics::{Histogram, Meter};
+use opentelemetry::{KeyValue, StringValue};
 use otel_http::semconv::DURATION_BUCKETS;
+use std::sync::Arc;
+
+/// What an attribute set of the duration metric is made of.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub(crate) struct SetKey {
+    pub method: Option<Arc<str>>,
+    pub code: Option<Code>,
+    pub error_type: Option<&'static str>,
+    pub target: Option<(StringValue, Option<u16>)>,
+}
+
+impl SetKey {
+    fn attributes(&self) -> Vec<KeyValue> {
+        let mut attrs = Vec::with_capacity(6);
+        attrs.push(KeyValue::new("rpc.system.name", "grpc"));
+        attrs.push(match &self.method {
+            Some(m) => KeyValue::new("rpc.method", StringValue::from(m.clone())),
+            None => KeyValue::new("rpc.method", "_OTHER"),
+        });
+        if let Some(code) = self.code {
+            attrs.push(KeyValue::new("rpc.response.status_code", code.name()));
+        }
+        if let Some(e) = self.error_type {
+            attrs.push(KeyValue::new("error.type", e));
+        }
+        if let Some((address, port)) = &self.target {
+            attrs.push(KeyValue::new("server.address", address.clone()));
+            if let Some(port) = port {
+                attrs.push(KeyValue::new("server.port", i64::from(*port)));
+            }
+        }
+        attrs
+    }
+}
 
 /// The duration histogram of one side.
 #[derive(Debug, Clone)]
 pub(crate) struct CallMetrics {
     duration: Histogram<f64>,
+    #[cfg(feature = "bound-instruments")]
+    bound: bound::BoundSets,
 }
 
 impl CallMetrics {
-    pub(crate) fn server(meter: &Meter) -> Self {
+    fn new(duration: Histogram<f64>) -> Self {
         Self {
-            duration: meter
+            duration,
+            #[cfg(feature = "bound-instruments")]
+            bound: bound::BoundSets::default(),
+        }
+    }
+
+    pub(crate) fn server(meter: &Meter) -> Self {
+        Self::new(
+            meter
                 .f64_histogram("rpc.server.call.duration")
                 .with_unit("s")
                 .with_description(
@@ -24,12 +75,12 @@ impl CallMetrics {
                 )
                 .with_boundaries(DURATION_BUCKETS.to_vec())
                 .build(),
-        }
+        )
     }
 
     pub(crate) fn client(meter: &Meter) -> Self {
-        Self {
-            duration: meter
+        Self::new(
+            meter
                 .f64_histogram("rpc.client.call.duration")
                 .with_unit("s")
                 .with_description(
@@ -37,10 +88,150 @@ impl CallMetrics {
                 )
                 .with_boundaries(DURATION_BUCKETS.to_vec())
                 .build(),
+        )
+    }
+
+    pub(crate) fn record(&self, seconds: f64, key: SetKey) {
+        #[cfg(feature = "bound-instruments")]
+        {
+            self.bound.record(&self.duration, seconds, key);
+        }
+        #[cfg(not(feature = "bound-instruments"))]
+        {
+            self.duration.record(seconds, &key.attributes());
+        }
+    }
+}
+
+#[cfg(feature = "bound-instruments")]
+mod bound {
+    use super::SetKey;
+    use opentelemetry::metrics::{BoundHistogram, Histogram};
+    use std::collections::HashMap;
+    use std::hash::{BuildHasherDefault, Hasher};
+    use std::sync::{Arc, RwLock};
+
+    /// At most this many sets are bound; the others are recorded unbound.
+    pub(super) const MAX_BOUND: usize = 256;
+
+    /// FNV-1a: the keys are a few short strings and numbers.
+    #[derive(Default)]
+    struct Fnv(u64);
+
+    impl Hasher for Fnv {
+        fn finish(&self) -> u64 {
+            self.0
+        }
+
+        fn write(&mut self, bytes: &[u8]) {
+            let mut hash = if self.0 == 0 {
+                0xcbf2_9ce4_8422_2325
+            } else {
+                self.0
+            };
+            for byte in bytes {
+                hash = (hash ^ u64::from(*byte)).wrapping_mul(0x0000_0100_0000_01b3);
+            }
+            self.0 = hash;
         }
     }
 
-    pub(crate) fn record(&self, seconds: f64, attributes: &[KeyValue]) {
-        self.duration.record(seconds, attributes);
+    type Sets = HashMap<SetKey, BoundHistogram<f64>, BuildHasherDefault<Fnv>>;
+
+    #[derive(Debug, Clone, Default)]
+    pub(super) struct BoundSets(Arc<RwLock<Sets>>);
+
+    impl BoundSets {
+        pub(super) fn record(&self, histogram: &Histogram<f64>, seconds: f64, key: SetKey) {
+            if let Ok(sets) = self.0.read()
+                && let Some(bound) = sets.get(&key)
+            {
+                bound.record(seconds);
+                return;
+            }
+            let attributes = key.attributes();
+            if let Ok(mut sets) = self.0.write()
+                && (sets.len() < MAX_BOUND || sets.contains_key(&key))
+            {
+                sets.entry(key)
+                    .or_insert_with(|| histogram.bind(attributes.as_slice()))
+                    .record(seconds);
+                return;
+            }
+            histogram.record(seconds, attributes.as_slice());
+        }
+
+        #[cfg(test)]
+        pub(super) fn len(&self) -> usize {
+            self.0.read().map_or(0, |s| s.len())
+        }
+    }
+}
+
+#[cfg(all(test, feature = "bound-instruments"))]
+mod tests {
+    use super::*;
+    use opentelemetry::metrics::MeterProvider as _;
+    use opentelemetry_sdk::metrics::data::{AggregatedMetrics, MetricData};
+    use opentelemetry_sdk::metrics::{InMemoryMetricExporter, PeriodicReader, SdkMeterProvider};
+
+    #[test]
+    fn bound_and_unbound_sets_are_all_recorded() {
+        let exporter = InMemoryMetricExporter::default();
+        let provider = SdkMeterProvider::builder()
+            .with_reader(PeriodicReader::builder(exporter.clone()).build())
+            .build();
+        let metrics = CallMetrics::client(&provider.meter("test"));
+        let key = |method: &str, code: Code| SetKey {
+            method: Some(Arc::from(method)),
+            code: Some(code),
+            error_type: (code != Code::OK).then_some(code.name()),
+            target: Some((StringValue::from("payment.internal"), Some(50051))),
+        };
+        metrics.record(1.0, key("a.B/C", Code::OK));
+        metrics.record(2.0, key("a.B/C", Code::OK));
+        metrics.record(4.0, key("a.B/C", Code::UNAVAILABLE));
+        assert_eq!(metrics.bound.len(), 2);
+        for i in 0..bound::MAX_BOUND {
+            metrics.record(0.5, key(&format!("a.B/M{i}"), Code::OK));
+        }
+        assert_eq!(metrics.bound.len(), bound::MAX_BOUND);
+        provider.force_flush().expect("flush");
+        let mut points = Vec::new();
+        for rm in exporter.get_finished_metrics().expect("metrics") {
+            for sm in rm.scope_metrics() {
+                for m in sm.metrics() {
+                    if let AggregatedMetrics::F64(MetricData::Histogram(h)) = m.data() {
+                        for p in h.data_points() {
+                            let attrs: Vec<String> = p
+                                .attributes()
+                                .map(|kv| format!("{}={}", kv.key, kv.value))
+                                .collect();
+                            points.push((attrs, p.count(), p.sum()));
+                        }
+                    }
+                }
+            }
+        }
+        assert_eq!(
+            points.len(),
+            2 + bound::MAX_BOUND,
+            "the sets past the cap are recorded too"
+        );
+        let ok = points
+            .iter()
+            .find(|(a, _, _)| {
+                a.contains(&"rpc.method=a.B/C".to_owned())
+                    && a.contains(&"rpc.response.status_code=OK".to_owned())
+            })
+            .expect("the OK set");
+        assert_eq!((ok.1, ok.2), (2, 3.0));
+        assert!(ok.0.contains(&"server.address=payment.internal".to_owned()));
+        assert!(ok.0.contains(&"server.port=50051".to_owned()));
+        let failed = points
+            .iter()
+            .find(|(a, _, _)| a.contains(&"error.type=UNAVAILABLE".to_owned()))
+            .expect("the failed set");
+        assert_eq!(failed.1, 1);
     }
 }

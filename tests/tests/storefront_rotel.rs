@@ -1,8 +1,9 @@
 //! The storefront demo (three services, three processes) under its own load
 //! generator, exporting through the real rotel collector to an in-process
 //! OTLP receiver, checked on what arrived:
-//! - one trace spans storefront -> inventory -> database and storefront ->
-//!   payment, with parent/child links across the processes;
+//! - one trace spans storefront -> inventory -> database (HTTP, SQL) and
+//!   storefront -> payment (gRPC), with parent/child links across the
+//!   processes;
 //! - with the small pool, the `acquire connection` span takes most of the
 //!   slowest checkouts; with the fixed pool it is (nearly) gone;
 //! - the JSON log lines of the three services carry the ids of the exported
@@ -323,6 +324,9 @@ fn run_demo(args: &[&str], env: &[(&str, &str)]) -> Option<Run> {
     })
 }
 
+/// The gRPC method the storefront calls on the payment service.
+const CHARGE: &str = "storefront.payment.Payment/Charge";
+
 /// One paid checkout's trace crosses the three services and the database,
 /// with each server span the child of its caller's client span.
 fn assert_one_trace_spans_the_services(run: &Run, db_system: &str) {
@@ -350,7 +354,7 @@ fn assert_one_trace_spans_the_services(run: &Run, db_system: &str) {
                 r.span.kind == 3
                     && attr(&r.span.attributes, "db.system.name").as_deref() == Some(db_system)
             })?;
-            let charge_call = client_call("POST /charge")?;
+            let charge_call = client_call(CHARGE)?;
             let payment = run
                 .children(&charge_call.span)
                 .find(|r| r.service == "payment" && r.span.kind == 2)?;
@@ -362,8 +366,22 @@ fn assert_one_trace_spans_the_services(run: &Run, db_system: &str) {
         )
     });
     assert_eq!(inventory.span.name, "GET /stock");
-    assert_eq!(payment.span.name, "POST /charge");
+    assert_eq!(payment.span.name, CHARGE);
     assert_eq!(query.scope, "otel-sqlx", "{ctx}");
+    // The gRPC hop, on both ends: otel-tonic's RPC attributes.
+    assert_eq!(payment.scope, "otel-tonic", "{ctx}");
+    let charge_call = run
+        .spans
+        .iter()
+        .find(|r| r.span.span_id == payment.span.parent_span_id)
+        .expect("the CLIENT span of the gRPC call");
+    assert_eq!(charge_call.scope, "otel-tonic", "{ctx}");
+    for r in [payment, charge_call] {
+        let a = &r.span.attributes;
+        assert_eq!(attr(a, "rpc.system.name").as_deref(), Some("grpc"));
+        assert_eq!(attr(a, "rpc.method").as_deref(), Some(CHARGE));
+        assert_eq!(attr(a, "rpc.response.status_code").as_deref(), Some("OK"));
+    }
     for r in [inventory, query, payment] {
         assert_eq!(r.span.trace_id, checkout.span.trace_id);
     }

@@ -1,4 +1,5 @@
-//! The JSON bodies of the demo's HTTP calls.
+//! The JSON bodies of the demo's HTTP calls (the payment service speaks
+//! gRPC: [`crate::payment_api`]).
 
 use serde::{Deserialize, Serialize};
 
@@ -76,37 +77,4 @@ pub struct StockLevel {
     pub price_cents: i64,
     /// Units in stock.
     pub available: i64,
-}
-
-/// `POST /charge` on the payment service.
-///
-/// ```
-/// let charge = storefront::ChargeRequest { order_id: 7, amount_cents: 899, currency: "EUR".to_owned() };
-/// assert!(serde_json::to_string(&charge)?.contains(r#""currency":"EUR""#));
-/// # Ok::<(), serde_json::Error>(())
-/// ```
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct ChargeRequest {
-    /// The order being paid.
-    pub order_id: u64,
-    /// How much, in cents.
-    pub amount_cents: i64,
-    /// ISO 4217 code.
-    pub currency: String,
-}
-
-/// The payment service's answer.
-///
-/// ```
-/// let paid: storefront::ChargeResponse =
-///     serde_json::from_str(r#"{"transaction_id":"txn-7","error_code":null}"#)?;
-/// assert_eq!(paid.transaction_id.as_deref(), Some("txn-7"));
-/// # Ok::<(), serde_json::Error>(())
-/// ```
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct ChargeResponse {
-    /// Set when the charge went through.
-    pub transaction_id: Option<String>,
-    /// Set when it did not (e.g. `gateway_timeout`).
-    pub error_code: Option<String>,
 }

@@ -1,7 +1,8 @@
 //! What the storefront demo's services and its load generator share: the
 //! product catalogue the inventory seeds, the JSON bodies exchanged
-//! between the load generator, the storefront, the inventory and the payment
-//! service, and how both programs start their Tokio runtime.
+//! between the load generator, the storefront and the inventory, the gRPC
+//! API of the payment service ([`payment_api`], compiled from
+//! `proto/payment.proto`), and how both programs start their Tokio runtime.
 //!
 //! ```
 //! use storefront::{CATALOG, CartItem, CheckoutRequest};
@@ -19,9 +20,19 @@
 pub mod api;
 pub mod catalog;
 
-pub use api::{
-    CartItem, ChargeRequest, ChargeResponse, CheckoutRequest, CheckoutResponse, StockLevel,
-};
+/// The payment service's gRPC API (`storefront.payment.Payment`), generated
+/// from `proto/payment.proto` at build time.
+///
+/// ```
+/// let request = storefront::payment_api::ChargeRequest { order_id: 7, amount_cents: 899, currency: "EUR".to_owned() };
+/// assert_eq!(request.currency, "EUR");
+/// ```
+#[allow(missing_docs, clippy::all)]
+pub mod payment_api {
+    tonic::include_proto!("storefront.payment");
+}
+
+pub use api::{CartItem, CheckoutRequest, CheckoutResponse, StockLevel};
 pub use catalog::{CATALOG, Product, SCARCE_SKU};
 
 /// A multi-thread Tokio runtime; when it cannot start, the reason is printed

@@ -1,5 +1,6 @@
 //! Running one service: telemetry, the listener, the router behind
-//! `OtelLayer`, and an orderly stop that flushes the telemetry.
+//! `OtelLayer` (or, for payment, the gRPC server behind `OtelServerLayer`),
+//! and an orderly stop that flushes the telemetry.
 
 use crate::config::{DatabaseSettings, Role};
 use crate::database::Database;
@@ -39,7 +40,7 @@ async fn serve(role: Role, supervised: bool, fixed_pool: bool) -> Result<(), Box
             let app = shop::App::from_env()?;
             run_router(listener, shop::router(app), role, supervised).await
         }
-        Role::Payment => run_router(listener, payment::router(), role, supervised).await,
+        Role::Payment => run_grpc(listener, role, supervised).await,
         Role::Inventory => {
             let settings = DatabaseSettings::from_env(fixed_pool)?;
             let database = Database::open(&settings).await?;
@@ -60,6 +61,36 @@ async fn serve(role: Role, supervised: bool, fixed_pool: bool) -> Result<(), Box
             result
         }
     }
+}
+
+/// Serves the payment service over gRPC behind otel-tonic's server layer
+/// until a stop is requested.
+async fn run_grpc(
+    listener: tokio::net::TcpListener,
+    role: Role,
+    supervised: bool,
+) -> Result<(), BoxError> {
+    let local = listener.local_addr()?;
+    info!("{} listening on grpc://{local}", role.service_name());
+    if supervised {
+        println!("{READY} {} {local}", role.service_name());
+    }
+    // Built after init, so the layer picks up the global providers.
+    tonic::transport::Server::builder()
+        .layer(otel_tonic::OtelServerLayer::new())
+        .add_service(payment::service())
+        .serve_with_incoming_shutdown(
+            tokio_stream::wrappers::TcpListenerStream::new(listener),
+            async move {
+                let why = shutdown::requested(supervised).await;
+                info!("{} stopping: {why}", role.service_name());
+            },
+        )
+        .await?;
+    if supervised {
+        println!("{STOPPED} {}", role.service_name());
+    }
+    Ok(())
 }
 
 /// Serves `router` (plus `/healthz`) behind the server layer until a stop

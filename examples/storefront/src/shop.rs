@@ -1,5 +1,6 @@
-//! The storefront: `POST /checkout` asks the inventory for the cart's stock,
-//! then charges the order through the payment service.
+//! The storefront: `POST /checkout` asks the inventory for the cart's stock
+//! (HTTP, otel-reqwest), then charges the order through the payment service
+//! (gRPC, otel-tonic).
 
 use crate::BoxError;
 use crate::config::env_or;
@@ -14,16 +15,20 @@ use otel_reqwest::UrlTemplate;
 use otel_reqwest::reqwest_middleware::ClientWithMiddleware;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
-use storefront::{
-    CartItem, ChargeRequest, ChargeResponse, CheckoutRequest, CheckoutResponse, StockLevel,
-};
+use storefront::payment_api::ChargeRequest;
+use storefront::payment_api::payment_client::PaymentClient;
+use storefront::{CartItem, CheckoutRequest, CheckoutResponse, StockLevel};
+use tonic::transport::{Channel, Endpoint};
 use tracing::{Instrument, Span, field, info, info_span, warn};
 
-/// The storefront's state: the traced client and where the other services are.
+/// The traced gRPC client of the payment service.
+type Payments = PaymentClient<otel_tonic::OtelClientService<Channel>>;
+
+/// The storefront's state: the traced clients and where the other services are.
 pub struct App {
     client: ClientWithMiddleware,
     inventory_url: String,
-    payment_url: String,
+    payments: Payments,
     next_order: AtomicU64,
 }
 
@@ -39,10 +44,21 @@ impl App {
                         (run `storefront` without --role to start all three services)"
                 .into());
         }
+        // A gRPC channel to the payment service (connected on first use),
+        // behind otel-tonic's client layer: a CLIENT span per call.
+        let endpoint = Endpoint::from_shared(payment_url.trim_end_matches('/').to_owned())
+            .map_err(|e| format!("PAYMENT_URL {payment_url:?} is not a URL: {e}"))?;
+        let channel = tower::ServiceBuilder::new()
+            .layer(
+                otel_tonic::OtelClientLayer::builder()
+                    .target(endpoint.uri())
+                    .build(),
+            )
+            .service(endpoint.connect_lazy());
         Ok(App {
             client: otel_reqwest::traced_client()?,
             inventory_url: inventory_url.trim_end_matches('/').to_owned(),
-            payment_url: payment_url.trim_end_matches('/').to_owned(),
+            payments: PaymentClient::new(channel),
             next_order: AtomicU64::new(1001),
         })
     }
@@ -213,32 +229,21 @@ async fn check_stock(app: &App, items: &[CartItem]) -> Result<Vec<StockLevel>, S
         .map_err(|e| format!("inventory sent a bad answer: {e}"))
 }
 
-/// `POST {payment}/charge`: a CLIENT span `POST /charge`.
+/// `storefront.payment.Payment/Charge` over gRPC: a CLIENT span of that
+/// name, whose context the payment service continues.
 async fn charge(app: &App, order_id: u64, amount_cents: i64) -> Result<String, String> {
-    let response = app
-        .client
-        .post(format!("{}/charge", app.payment_url))
-        .with_extension(UrlTemplate::new("/charge"))
-        .json(&ChargeRequest {
-            order_id,
-            amount_cents,
-            currency: "EUR".to_owned(),
-        })
-        .send()
-        .await
-        .map_err(|e| format!("payment unreachable: {e}"))?;
-    let status = response.status();
-    let body: Option<ChargeResponse> = response.json().await.ok();
-    match body {
-        Some(ChargeResponse {
-            transaction_id: Some(transaction),
-            ..
-        }) if status.is_success() => Ok(transaction),
-        Some(ChargeResponse {
-            error_code: Some(code),
-            ..
-        }) => Err(format!("payment answered {status}: {code}")),
-        _ => Err(format!("payment answered {status}")),
+    let request = ChargeRequest {
+        order_id,
+        amount_cents,
+        currency: "EUR".to_owned(),
+    };
+    match app.payments.clone().charge(request).await {
+        Ok(reply) => Ok(reply.into_inner().transaction_id),
+        Err(status) => Err(format!(
+            "payment answered {:?}: {}",
+            status.code(),
+            status.message()
+        )),
     }
 }
 

@@ -1,0 +1,411 @@
+//! Load benchmark: unary gRPC calls over loopback between a tonic server and
+//! a tonic client, each on its own one-thread runtime (one core each), under
+//! 32 concurrent callers, in ONE run, for:
+//!
+//! 1. bare tonic,
+//! 2. otel-tonic's `OtelServerLayer` + `OtelClientLayer`, sampled (AlwaysOn),
+//! 3. the same, unsampled (AlwaysOff),
+//! 4. the same, unsampled, with a no-op meter provider (the tracing part alone),
+//! 5. the peer: tonic-tracing-opentelemetry 0.42.1 (its server and client
+//!    `OtelGrpcLayer`, as its README adds them) + tracing-opentelemetry 0.34,
+//!    sampled,
+//! 6. bare tonic again (the baseline is the mean of the two bare runs),
+//!
+//! every case under the same `tracing` subscriber: a registry with
+//! tracing-opentelemetry's layer, filtered at INFO plus `otel::tracing=trace`
+//! (the target and level of the peer's spans, as its companion crate
+//! init-tracing-opentelemetry sets it), so that only the instrumentation differs.
+//!
+//! each reporting calls/s and the CPU per call of the server thread and of
+//! the client thread. Spans go to a processor that drops them (the figures
+//! are the instrumentation's cost, not an exporter's); our metrics go to an
+//! SDK meter provider with a reader (aggregated, never exported here).
+//!
+//! `cargo bench -p otel-tonic --bench unary` (LOAD_SECS=N to change the 3 s per case)
+
+use opentelemetry::trace::TracerProvider as _;
+use opentelemetry_sdk::error::OTelSdkResult;
+use opentelemetry_sdk::metrics::{InMemoryMetricExporter, PeriodicReader, SdkMeterProvider};
+use opentelemetry_sdk::trace::{Sampler, SdkTracerProvider, SpanData, SpanProcessor};
+use otel_tonic_test_proto::echo_client::EchoClient;
+use otel_tonic_test_proto::echo_server::{Echo, EchoServer};
+use otel_tonic_test_proto::{EchoReply, EchoRequest};
+use std::net::SocketAddr;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+use tonic::{Request, Response, Status, Streaming};
+
+/// Ends spans and drops them, like an exporter that costs nothing.
+#[derive(Debug)]
+struct Discard;
+
+impl SpanProcessor for Discard {
+    fn on_start(&self, _: &mut opentelemetry_sdk::trace::Span, _: &opentelemetry::Context) {}
+    fn on_end(&self, span: SpanData) {
+        std::hint::black_box(span);
+    }
+    fn force_flush(&self) -> OTelSdkResult {
+        Ok(())
+    }
+    fn shutdown_with_timeout(&self, _: Duration) -> OTelSdkResult {
+        Ok(())
+    }
+}
+
+fn tracer_provider(sampler: Sampler) -> SdkTracerProvider {
+    SdkTracerProvider::builder()
+        .with_sampler(sampler)
+        .with_span_processor(Discard)
+        .build()
+}
+
+fn meter_provider() -> SdkMeterProvider {
+    SdkMeterProvider::builder()
+        .with_reader(
+            PeriodicReader::builder(InMemoryMetricExporter::default())
+                .with_interval(Duration::from_secs(3600))
+                .build(),
+        )
+        .build()
+}
+
+type ReplyStream =
+    Pin<Box<dyn futures_util::Stream<Item = Result<EchoReply, Status>> + Send + 'static>>;
+
+/// A hello-world unary handler (the streaming methods are not called).
+struct Hello;
+
+#[tonic::async_trait]
+impl Echo for Hello {
+    async fn unary(&self, request: Request<EchoRequest>) -> Result<Response<EchoReply>, Status> {
+        Ok(Response::new(EchoReply {
+            message: request.into_inner().message,
+            trace_id: String::new(),
+        }))
+    }
+    type ServerStreamStream = ReplyStream;
+    async fn server_stream(
+        &self,
+        _: Request<EchoRequest>,
+    ) -> Result<Response<ReplyStream>, Status> {
+        Err(Status::unimplemented(""))
+    }
+    async fn client_stream(
+        &self,
+        _: Request<Streaming<EchoRequest>>,
+    ) -> Result<Response<EchoReply>, Status> {
+        Err(Status::unimplemented(""))
+    }
+    type BidiStream = ReplyStream;
+    async fn bidi(
+        &self,
+        _: Request<Streaming<EchoRequest>>,
+    ) -> Result<Response<ReplyStream>, Status> {
+        Err(Status::unimplemented(""))
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum Case {
+    Bare,
+    OursSampled,
+    OursUnsampled,
+    OursUnsampledNoMetrics,
+    Peer,
+}
+
+impl Case {
+    fn label(self) -> &'static str {
+        match self {
+            Case::Bare => "bare tonic",
+            Case::OursSampled => "otel-tonic, sampled",
+            Case::OursUnsampled => "otel-tonic, unsampled",
+            Case::OursUnsampledNoMetrics => "otel-tonic, unsampled, no-op meter provider",
+            Case::Peer => "peer: tonic-tracing-opentelemetry 0.42, sampled",
+        }
+    }
+}
+
+/// The application's subscriber, the same in every case: tracing-opentelemetry
+/// on a registry, INFO, and TRACE for the peer's target.
+fn dispatch() -> tracing::Dispatch {
+    use tracing_subscriber::layer::SubscriberExt;
+    let tracer = tracer_provider(Sampler::AlwaysOn).tracer("peer");
+    let filter = tracing_subscriber::filter::Targets::new()
+        .with_default(tracing::Level::INFO)
+        .with_target("otel::tracing", tracing::Level::TRACE);
+    let subscriber = tracing_subscriber::registry()
+        .with(filter)
+        .with(tracing_opentelemetry::layer().with_tracer(tracer));
+    tracing::Dispatch::new(subscriber)
+}
+
+fn meters(case: Case) -> Box<dyn opentelemetry::metrics::MeterProvider> {
+    if case == Case::OursUnsampledNoMetrics {
+        Box::new(opentelemetry::metrics::noop::NoopMeterProvider::new())
+    } else {
+        Box::new(meter_provider())
+    }
+}
+
+fn sampler(case: Case) -> Sampler {
+    if matches!(case, Case::OursUnsampled | Case::OursUnsampledNoMetrics) {
+        Sampler::AlwaysOff
+    } else {
+        Sampler::AlwaysOn
+    }
+}
+
+/// CPU time of the calling thread, in nanoseconds.
+fn thread_cpu_ns() -> u64 {
+    std::fs::read_to_string("/proc/thread-self/schedstat")
+        .ok()
+        .and_then(|s| s.split_whitespace().next().and_then(|v| v.parse().ok()))
+        .unwrap_or(0)
+}
+
+async fn serve(
+    case: Case,
+    listener: tokio::net::TcpListener,
+    stop: tokio::sync::oneshot::Receiver<()>,
+) {
+    let incoming = tokio_stream::wrappers::TcpListenerStream::new(listener);
+    let shutdown = async {
+        stop.await.ok();
+    };
+    let service = EchoServer::new(Hello);
+    match case {
+        Case::Bare => {
+            tonic::transport::Server::builder()
+                .add_service(service)
+                .serve_with_incoming_shutdown(incoming, shutdown)
+                .await
+        }
+        Case::OursSampled | Case::OursUnsampled | Case::OursUnsampledNoMetrics => {
+            let layer = otel_tonic::OtelServerLayer::builder()
+                .tracer_provider(&tracer_provider(sampler(case)))
+                .meter_provider(meters(case).as_ref())
+                .propagator(opentelemetry_sdk::propagation::TraceContextPropagator::new())
+                .build();
+            tonic::transport::Server::builder()
+                .layer(layer)
+                .add_service(service)
+                .serve_with_incoming_shutdown(incoming, shutdown)
+                .await
+        }
+        Case::Peer => {
+            tonic::transport::Server::builder()
+                .layer(tonic_tracing_opentelemetry::middleware::server::OtelGrpcLayer::default())
+                .add_service(service)
+                .serve_with_incoming_shutdown(incoming, shutdown)
+                .await
+        }
+    }
+    .ok();
+}
+
+/// 32 callers until `deadline`, counting calls while `counting` is set.
+async fn load<T>(
+    client: EchoClient<T>,
+    deadline: Instant,
+    counting: Arc<AtomicBool>,
+    done: Arc<AtomicU64>,
+) where
+    T: tonic::client::GrpcService<tonic::body::Body> + Clone + Send + 'static,
+    T::ResponseBody: tonic::transport::Body<Data = bytes::Bytes> + Send + 'static,
+    <T::ResponseBody as tonic::transport::Body>::Error: Into<tonic::codegen::StdError> + Send,
+    T::Error: Into<tonic::codegen::StdError>,
+    T::Future: Send,
+{
+    let mut tasks = Vec::new();
+    for _ in 0..32 {
+        let (mut client, counting, done) = (client.clone(), counting.clone(), done.clone());
+        tasks.push(tokio::spawn(async move {
+            while Instant::now() < deadline {
+                let request = EchoRequest {
+                    message: "hello".into(),
+                    count: 0,
+                };
+                if client.unary(request).await.is_ok() && counting.load(Ordering::Relaxed) {
+                    done.fetch_add(1, Ordering::Relaxed);
+                }
+            }
+        }));
+    }
+    for t in tasks {
+        t.await.ok();
+    }
+}
+
+struct Outcome {
+    calls: u64,
+    seconds: f64,
+    server_cpu_ns: u64,
+    client_cpu_ns: u64,
+}
+
+fn run(case: Case, secs: f64) -> Outcome {
+    let (addr_tx, addr_rx) = std::sync::mpsc::channel::<SocketAddr>();
+    let (cpu_tx, cpu_rx) = std::sync::mpsc::channel::<u64>();
+    let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
+    let (mark_tx, mark_rx) = tokio::sync::oneshot::channel::<()>();
+    let server = std::thread::spawn(move || {
+        let _guard = tracing::dispatcher::set_default(&dispatch());
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .expect("rt");
+        rt.block_on(async move {
+            let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+                .await
+                .expect("bind");
+            addr_tx.send(listener.local_addr().expect("addr")).ok();
+            tokio::spawn(async move {
+                if mark_rx.await.is_ok() {
+                    cpu_tx.send(thread_cpu_ns()).ok();
+                }
+            });
+            serve(case, listener, stop_rx).await;
+        });
+        thread_cpu_ns()
+    });
+    let addr = addr_rx.recv().expect("server address");
+
+    let _guard = tracing::dispatcher::set_default(&dispatch());
+    opentelemetry::global::set_text_map_propagator(
+        opentelemetry_sdk::propagation::TraceContextPropagator::new(),
+    );
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("rt");
+    let done = Arc::new(AtomicU64::new(0));
+    let counting = Arc::new(AtomicBool::new(false));
+    let (calls, seconds, client_cpu_ns) = rt.block_on(async {
+        let endpoint =
+            tonic::transport::Endpoint::from_shared(format!("http://{addr}")).expect("uri");
+        let channel = endpoint.connect().await.expect("connect");
+        let deadline = Instant::now() + Duration::from_secs_f64(secs + 1.0);
+        let running = {
+            let (counting, done) = (counting.clone(), done.clone());
+            match case {
+                Case::Bare => {
+                    tokio::spawn(load(EchoClient::new(channel), deadline, counting, done))
+                }
+                Case::OursSampled | Case::OursUnsampled | Case::OursUnsampledNoMetrics => {
+                    let layer = otel_tonic::OtelClientLayer::builder()
+                        .tracer_provider(&tracer_provider(sampler(case)))
+                        .meter_provider(meters(case).as_ref())
+                        .propagator(opentelemetry_sdk::propagation::TraceContextPropagator::new())
+                        .target(endpoint.uri())
+                        .build();
+                    let channel = tower::ServiceBuilder::new().layer(layer).service(channel);
+                    tokio::spawn(load(EchoClient::new(channel), deadline, counting, done))
+                }
+                Case::Peer => {
+                    let channel = tower::ServiceBuilder::new()
+                        .layer(tonic_tracing_opentelemetry::middleware::client::OtelGrpcLayer)
+                        .service(channel);
+                    tokio::spawn(load(EchoClient::new(channel), deadline, counting, done))
+                }
+            }
+        };
+        tokio::time::sleep(Duration::from_secs(1)).await; // warm-up
+        mark_tx.send(()).ok();
+        let client_start = thread_cpu_ns();
+        counting.store(true, Ordering::Relaxed);
+        let start = Instant::now();
+        running.await.ok();
+        let seconds = start.elapsed().as_secs_f64();
+        (
+            done.load(Ordering::Relaxed),
+            seconds,
+            thread_cpu_ns() - client_start,
+        )
+    });
+    stop_tx.send(()).ok();
+    let cpu_start = cpu_rx.recv().unwrap_or(0);
+    let cpu_end = server.join().expect("server thread");
+    Outcome {
+        calls,
+        seconds,
+        server_cpu_ns: cpu_end.saturating_sub(cpu_start),
+        client_cpu_ns,
+    }
+}
+
+fn main() {
+    if std::env::args().any(|a| a == "--list") {
+        return;
+    }
+    if !std::env::args().any(|a| a == "--bench") {
+        println!("unary: run with `cargo bench -p otel-tonic --bench unary`");
+        return;
+    }
+    let secs: f64 = std::env::var("LOAD_SECS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(3.0);
+    let cases = [
+        Case::Bare,
+        Case::OursSampled,
+        Case::OursUnsampled,
+        Case::OursUnsampledNoMetrics,
+        Case::Peer,
+        Case::Bare,
+    ];
+    let mut results = Vec::new();
+    for case in cases {
+        let o = run(case, secs);
+        let n = o.calls.max(1) as f64;
+        let server_us = o.server_cpu_ns as f64 / 1000.0 / n;
+        let client_us = o.client_cpu_ns as f64 / 1000.0 / n;
+        println!(
+            "{:<50} {:>8.0} calls/s  server {:>6.2} µs  client {:>6.2} µs CPU/call",
+            case.label(),
+            o.calls as f64 / o.seconds,
+            server_us,
+            client_us
+        );
+        results.push((case, o.calls as f64 / o.seconds, server_us, client_us));
+    }
+    let last = results.len() - 1;
+    let mean = |f: fn(&(Case, f64, f64, f64)) -> f64| (f(&results[0]) + f(&results[last])) / 2.0;
+    let (rps, server, client) = (mean(|r| r.1), mean(|r| r.2), mean(|r| r.3));
+    println!(
+        "\nbaseline (mean of the two bare runs): {rps:.0} calls/s, server {server:.2} µs, client {client:.2} µs CPU/call"
+    );
+    for (case, r, s, c) in &results[1..last] {
+        println!(
+            "{:<50} throughput {:.3} x bare, added CPU server {:+.2} µs, client {:+.2} µs per call",
+            case.label(),
+            r / rps,
+            s - server,
+            c - client
+        );
+    }
+    let added = |c: Case| {
+        results
+            .iter()
+            .find(|r| r.0 == c)
+            .map(|r| (r.2 - server, r.3 - client))
+            .unwrap_or((0.0, 0.0))
+    };
+    let (peer_s, peer_c) = added(Case::Peer);
+    for case in [
+        Case::OursSampled,
+        Case::OursUnsampled,
+        Case::OursUnsampledNoMetrics,
+    ] {
+        let (s, c) = added(case);
+        println!(
+            "{:<50} added CPU / peer's: server {:.2}, client {:.2}, both {:.2}",
+            case.label(),
+            s / peer_s,
+            c / peer_c,
+            (s + c) / (peer_s + peer_c)
+        );
+    }
+}
