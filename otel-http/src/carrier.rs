@@ -23,10 +23,29 @@ use opentelemetry::propagation::{Extractor, Injector};
 #[derive(Debug, Clone, Copy)]
 pub struct HeaderExtractor<'a>(pub &'a HeaderMap);
 
+/// The propagation headers every request is asked for, parsed once: a
+/// lookup by `&str` parses and validates the name each time.
+static TRACEPARENT: HeaderName = HeaderName::from_static("traceparent");
+static TRACESTATE: HeaderName = HeaderName::from_static("tracestate");
+static BAGGAGE: HeaderName = HeaderName::from_static("baggage");
+
+/// All the values of `key`, through a pre-parsed name where there is one.
+fn values<'a>(headers: &'a HeaderMap, key: &str) -> http::header::GetAll<'a, HeaderValue> {
+    match key {
+        "traceparent" => headers.get_all(&TRACEPARENT),
+        "tracestate" => headers.get_all(&TRACESTATE),
+        "baggage" => headers.get_all(&BAGGAGE),
+        other => headers.get_all(other),
+    }
+}
+
 impl Extractor for HeaderExtractor<'_> {
     /// The first value, if it is visible ASCII.
     fn get(&self, key: &str) -> Option<&str> {
-        self.0.get(key).and_then(|v| v.to_str().ok())
+        values(self.0, key)
+            .iter()
+            .next()
+            .and_then(|v| v.to_str().ok())
     }
 
     fn keys(&self) -> Vec<&str> {
@@ -36,9 +55,7 @@ impl Extractor for HeaderExtractor<'_> {
     /// Every value, in order. A value that is not visible ASCII is returned
     /// as `""`, so that it still counts (and fails to parse) rather than vanish.
     fn get_all(&self, key: &str) -> Option<Vec<&str>> {
-        let values: Vec<&str> = self
-            .0
-            .get_all(key)
+        let values: Vec<&str> = values(self.0, key)
             .iter()
             .map(|v| v.to_str().unwrap_or(""))
             .collect();

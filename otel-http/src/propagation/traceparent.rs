@@ -37,13 +37,23 @@ pub struct TraceParent {
     pub flags: TraceFlags,
 }
 
-fn hex_value(b: u8) -> Option<u8> {
-    match b {
-        b'0'..=b'9' => Some(b - b'0'),
-        b'a'..=b'f' => Some(b - b'a' + 10),
-        _ => None, // uppercase is invalid in traceparent
+/// Each byte's value as a lowercase hex digit, or `INVALID` (uppercase is
+/// invalid in `traceparent`): one table read per digit on the request path.
+const HEX: [u8; 256] = {
+    let mut table = [INVALID; 256];
+    let mut i = 0;
+    while i < 10 {
+        table[b'0' as usize + i] = i as u8;
+        i += 1;
     }
-}
+    let mut i = 0;
+    while i < 6 {
+        table[b'a' as usize + i] = 10 + i as u8;
+        i += 1;
+    }
+    table
+};
+const INVALID: u8 = 0xff;
 
 /// Parses exactly `2 * N` lowercase hex digits.
 fn hex_bytes<const N: usize>(s: &[u8]) -> Option<[u8; N]> {
@@ -51,10 +61,14 @@ fn hex_bytes<const N: usize>(s: &[u8]) -> Option<[u8; N]> {
         return None;
     }
     let mut out = [0u8; N];
-    for (i, pair) in s.chunks_exact(2).enumerate() {
-        out[i] = (hex_value(pair[0])? << 4) | hex_value(pair[1])?;
+    // Any invalid digit sets bits 4-7 of `bad` (INVALID is 0xff, digits < 16).
+    let mut bad = 0u8;
+    for (byte, pair) in out.iter_mut().zip(s.chunks_exact(2)) {
+        let (high, low) = (HEX[usize::from(pair[0])], HEX[usize::from(pair[1])]);
+        bad |= high | low;
+        *byte = (high << 4) | (low & 0x0f);
     }
-    Some(out)
+    (bad < 16).then_some(out)
 }
 
 /// Parses one `traceparent` value, or `None` when it is invalid.
