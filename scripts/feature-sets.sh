@@ -51,3 +51,18 @@ if grep -E '^(tonic|tonic-types|h2|rustls|hyper-rustls|rustls-native-certs|flate
   exit 1
 fi
 echo "http-proto-only otel-init: no tonic, h2, rustls, flate2 or url"
+
+# otel-init's `prometheus` feature on the slim set: it builds, its tests pass,
+# and it brings no crate of its own (hyper's server half and the SDK's pull
+# reader are features of crates already there).
+echo "== otel-init --no-default-features --features http-proto,prometheus"
+cargo clippy -q -p otel-init --no-default-features --features http-proto,prometheus --lib --tests -- -D warnings
+cargo test -q -p otel-init --no-default-features --features http-proto,prometheus --lib --test prometheus
+with=$(cargo tree -p otel-init --no-default-features --features http-proto,prometheus -e normal,build --prefix none | sort -u)
+without=$(sort -u <<<"$tree")
+if [ "$with" != "$without" ]; then
+  diff <(echo "$without") <(echo "$with") >&2 || true
+  echo "the prometheus feature must not add crates to otel-init's tree" >&2
+  exit 1
+fi
+echo "otel-init's prometheus feature: no crates added"

@@ -7,6 +7,8 @@
 //! - [`blocking`]: the two for synchronous tests: [`ReceiverOnRuntime`] (a
 //!   receiver with its own runtime) and [`ThroughRotel`] (rotel forwarding to
 //!   one), the set-up of the end-to-end tests.
+//! - [`prometheus`]: a harness that runs a real Prometheus server scraping
+//!   one target, queried through its HTTP API ([`require_prometheus`]).
 //! - [`workspace_binaries`] and [`rerun_test`]: example services, or this test
 //!   binary again, run as child processes; [`service`]: such a service
 //!   running, its output, HTTP requests to it, a graceful stop.
@@ -48,6 +50,7 @@
 
 pub mod blocking;
 mod process;
+pub mod prometheus;
 pub mod receiver;
 pub mod redaction;
 mod require;
@@ -58,6 +61,7 @@ pub use blocking::{ReceiverOnRuntime, ThroughRotel};
 /// The OTLP protobuf types the receiver records, re-exported for assertions.
 pub use opentelemetry_proto;
 pub use process::{is_child_run, rerun_test, workspace_binaries};
+pub use prometheus::{Prometheus, require_prometheus};
 pub use receiver::{Behavior, OtlpReceiver, Received, Signal, Transport, attr};
 pub use require::{is_ci, require_python_modules, require_service, skip};
 pub use rotel::{Rotel, require_rotel};
