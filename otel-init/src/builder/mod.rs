@@ -21,6 +21,7 @@ use std::time::Duration;
 mod exporters;
 mod extensions;
 mod init;
+mod prometheus;
 mod resource_detection;
 mod samplers;
 
