@@ -138,6 +138,31 @@ fn the_server_stops_with_the_guard() {
 }
 
 #[test]
+fn a_scraper_that_never_finishes_its_request_does_not_hold_shutdown() {
+    let telemetry = guard("0");
+    let address = telemetry.prometheus_address().expect("listening");
+    let mut slow = TcpStream::connect(address).expect("connect");
+    write!(slow, "GET /metrics HTTP/1.1\r\nHost: te").expect("half a request head");
+    let report = telemetry.shutdown();
+    assert!(report.completed && report.errors.is_empty(), "{report:?}");
+    // The connection was closed with the server: end of stream, or a reset.
+    slow.set_read_timeout(Some(Duration::from_secs(10)))
+        .expect("timeout");
+    let mut rest = Vec::new();
+    match slow.read_to_end(&mut rest) {
+        Ok(_) => assert!(
+            rest.is_empty() || rest.starts_with(b"HTTP/1.1 "),
+            "{rest:?}"
+        ),
+        Err(e) => assert_ne!(
+            e.kind(),
+            std::io::ErrorKind::WouldBlock,
+            "still open after shutdown"
+        ),
+    }
+}
+
+#[test]
 fn works_next_to_otlp() {
     // Both readers in one provider; the OTLP one points nowhere and is not exercised.
     let telemetry = Telemetry::builder_from_env(&[

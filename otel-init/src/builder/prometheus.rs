@@ -32,14 +32,19 @@ impl TelemetryBuilder {
     /// ```
     pub fn prometheus_listen(mut self, host: &str, port: u16) -> Self {
         if let Err(expected) = PrometheusConfig::check_host(host) {
-            self.errors.push(invalid("prometheus_listen", host, expected));
+            self.errors
+                .push(invalid("prometheus_listen", host, expected));
             return self;
         }
         self.config.prometheus = PrometheusConfig {
             host: host.to_owned(),
             port,
         };
-        if !self.config.metrics_exporters.contains(&ExporterKind::Prometheus) {
+        if !self
+            .config
+            .metrics_exporters
+            .contains(&ExporterKind::Prometheus)
+        {
             self.config.metrics_exporters.push(ExporterKind::Prometheus);
         }
         self
