@@ -4,13 +4,12 @@ use opentelemetry::global;
 use opentelemetry::metrics::noop::NoopMeterProvider;
 use opentelemetry::propagation::TextMapCompositePropagator;
 use opentelemetry::trace::noop::NoopTracerProvider;
-use opentelemetry_sdk::metrics::SdkMeterProvider;
 use opentelemetry_sdk::trace::SdkTracerProvider;
 
 pub(crate) fn install(
     propagator: TextMapCompositePropagator,
     tracer: Option<&SdkTracerProvider>,
-    meter: Option<&SdkMeterProvider>,
+    meter: Option<&crate::metrics::ExemplarMeterProvider>,
 ) {
     global::set_text_map_propagator(propagator);
     if let Some(t) = tracer {

@@ -76,7 +76,7 @@ impl ShutdownReport {
 
 pub(crate) struct Parts {
     pub tracer: Option<SdkTracerProvider>,
-    pub meter: Option<SdkMeterProvider>,
+    pub meter: Option<crate::metrics::ExemplarMeterProvider>,
     pub logger: Option<SdkLoggerProvider>,
     pub runtime: Option<Arc<ExportRuntime>>,
     pub stats: Arc<Stats>,
@@ -215,7 +215,10 @@ impl TelemetryGuard {
         self.parts.as_ref().and_then(|p| p.tracer.as_ref())
     }
 
-    /// The meter provider, `None` when metrics are disabled.
+    /// The SDK's meter provider, `None` when metrics are disabled. Its
+    /// histograms keep no exemplars: instrument with
+    /// [`exemplar_meter_provider`](Self::exemplar_meter_provider) (the
+    /// global one after `init`) for those.
     ///
     /// ```
     /// use otel_init::opentelemetry::metrics::MeterProvider as _;
@@ -233,6 +236,29 @@ impl TelemetryGuard {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn meter_provider(&self) -> Option<&SdkMeterProvider> {
+        self.exemplar_meter_provider().map(|m| m.sdk())
+    }
+
+    /// The meter provider whose histograms keep exemplars (see
+    /// [`crate::metrics`]), `None` when metrics are disabled: what `init`
+    /// and `build` install as the global meter provider; for the
+    /// instrumentation's `meter_provider(..)` when globals are off.
+    ///
+    /// ```
+    /// use otel_init::opentelemetry::metrics::MeterProvider as _;
+    /// let telemetry = otel_init::Telemetry::builder_from_env(&[
+    ///     ("OTEL_TRACES_EXPORTER", "none"),
+    ///     ("OTEL_METRICS_EXPORTER", "console"), // lines on stderr
+    /// ])
+    /// .without_globals()
+    /// .build()?;
+    /// let meter = telemetry.exemplar_meter_provider().expect("metrics are on").meter("checkout");
+    /// meter.f64_histogram("checkout.duration").build().record(0.1, &[]);
+    /// telemetry.force_flush()?;
+    /// assert_eq!(telemetry.export_report().metrics.exported, 1); // one data point
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn exemplar_meter_provider(&self) -> Option<&crate::metrics::ExemplarMeterProvider> {
         self.parts.as_ref().and_then(|p| p.meter.as_ref())
     }
 
@@ -341,7 +367,7 @@ impl TelemetryGuard {
         }
         let errors = failures([
             ("traces", p.tracer.as_ref().map(|t| t.force_flush())),
-            ("metrics", p.meter.as_ref().map(|m| m.force_flush())),
+            ("metrics", p.meter.as_ref().map(|m| m.sdk().force_flush())),
             ("logs", p.logger.as_ref().map(|l| l.force_flush())),
         ]);
         if let Some(added) = &p.added {
@@ -408,8 +434,13 @@ impl TelemetryGuard {
         if let Some(added) = &p.added {
             added.set_deadline(Some(deadline));
         }
-        let (mut completed, mut errors) =
-            shut_down_providers(p.tracer, p.meter, p.logger, deadline, wait_until);
+        let (mut completed, mut errors) = shut_down_providers(
+            p.tracer,
+            p.meter.map(|m| m.into_sdk()),
+            p.logger,
+            deadline,
+            wait_until,
+        );
         // An exporter, processor or reader added in code that missed the
         // deadline (its error names it) was left behind.
         completed &= !p.added.as_ref().is_some_and(|a| a.timed_out());

@@ -79,6 +79,7 @@ mod error;
 pub mod export;
 mod globals;
 mod guard;
+pub mod metrics;
 mod propagation;
 mod redact;
 mod resource;

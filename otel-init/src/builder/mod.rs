@@ -18,6 +18,7 @@ use opentelemetry_sdk::trace::ShouldSample;
 use std::sync::Arc;
 use std::time::Duration;
 
+mod exemplars;
 mod exporters;
 mod extensions;
 mod init;

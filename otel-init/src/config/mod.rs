@@ -17,6 +17,7 @@
 mod batch;
 pub(crate) mod endpoint;
 mod env;
+mod exemplars;
 mod exporters;
 pub(crate) mod otlp;
 mod prometheus;
@@ -25,6 +26,7 @@ mod sampling;
 
 pub use batch::{BatchConfig, Limits, TemporalityPreference};
 pub use env::{ConfigWarning, EnvSource, ProcessEnv};
+pub use exemplars::ExemplarFilter;
 pub use exporters::ExporterKind;
 pub use otlp::{Compression, OtlpConfig, Protocol, Signal};
 pub use prometheus::PrometheusConfig;
@@ -32,6 +34,7 @@ pub use resource::ResourceDetector;
 pub use sampling::SamplerKind;
 
 use batch::{read_batch, read_limits};
+use exemplars::read_exemplar_filter;
 use exporters::read_exporters;
 use prometheus::read_prometheus;
 use resource::read_resource_detectors;
@@ -147,6 +150,8 @@ pub struct Config {
     pub metric_export_timeout: Duration,
     /// `OTEL_EXPORTER_OTLP_METRICS_TEMPORALITY_PREFERENCE`.
     pub temporality: TemporalityPreference,
+    /// `OTEL_METRICS_EXEMPLAR_FILTER` (default `trace_based`).
+    pub exemplar_filter: ExemplarFilter,
     /// The attribute, event and link limits.
     pub limits: Limits,
     /// `OTEL_INIT_EXPORT_WARNING_INTERVAL_MS` (default 60 s): each signal's
@@ -217,6 +222,7 @@ impl Config {
             Some("lowmemory") => TemporalityPreference::LowMemory,
             _ => TemporalityPreference::Cumulative,
         };
+        let exemplar_filter = read_exemplar_filter(&mut r);
         let limits = read_limits(&mut r);
         let export_warning_interval = r
             .interval_ms("OTEL_INIT_EXPORT_WARNING_INTERVAL_MS")
@@ -244,6 +250,7 @@ impl Config {
             metric_export_interval,
             metric_export_timeout,
             temporality,
+            exemplar_filter,
             limits,
             export_warning_interval,
             warnings: r.warnings,

@@ -30,6 +30,8 @@ pub(crate) struct MetricExporter {
     pub(crate) timeout: Duration,
     pub(crate) temporality: TemporalityPreference,
     pub(crate) stats: Arc<SignalStats>,
+    /// The exemplars to attach (`None` with `always_off`).
+    pub(crate) exemplars: Option<Arc<crate::metrics::ExemplarStore>>,
 }
 
 impl std::fmt::Debug for MetricExporter {
@@ -40,7 +42,10 @@ impl std::fmt::Debug for MetricExporter {
 
 impl PushMetricExporter for MetricExporter {
     fn export(&self, metrics: &ResourceMetrics) -> impl Future<Output = OTelSdkResult> + Send {
-        let request = ExportMetricsServiceRequest::from(metrics);
+        let mut request = ExportMetricsServiceRequest::from(metrics);
+        if let Some(exemplars) = &self.exemplars {
+            crate::metrics::attach(exemplars, &mut request);
+        }
         let points = data_points(&request);
         let stats = self.stats.clone();
         let timeout = self.timeout;

@@ -118,7 +118,7 @@ impl Stats {
 /// The three providers and what keeps them running.
 pub(crate) struct Providers {
     pub tracer: SdkTracerProvider,
-    pub meter: Option<SdkMeterProvider>,
+    pub meter: Option<crate::metrics::ExemplarMeterProvider>,
     pub logger: Option<SdkLoggerProvider>,
     pub runtime: Arc<ExportRuntime>,
     pub stats: Arc<Stats>,
@@ -254,6 +254,7 @@ pub(crate) fn build(s: ProviderSettings<'_>) -> Result<Providers, InitError> {
         None
     } else {
         let mut builder = SdkMeterProvider::builder().with_resource(s.resource.clone());
+        let exemplars = crate::metrics::ExemplarStore::for_filter(config.exemplar_filter);
         for kind in &config.metrics_exporters {
             let target = match kind {
                 ExporterKind::Otlp => match client(Signal::Metrics)? {
@@ -287,6 +288,7 @@ pub(crate) fn build(s: ProviderSettings<'_>) -> Result<Providers, InitError> {
                 timeout: config.metric_export_timeout,
                 temporality: config.temporality,
                 stats: stats.metrics.clone(),
+                exemplars: exemplars.clone(),
             };
             builder = builder.with_reader(
                 PeriodicReader::builder(exporter)
@@ -297,7 +299,10 @@ pub(crate) fn build(s: ProviderSettings<'_>) -> Result<Providers, InitError> {
         for reader in added_metrics {
             builder = builder.with_reader(reader);
         }
-        Some(builder.build())
+        Some(crate::metrics::ExemplarMeterProvider::new(
+            builder.build(),
+            exemplars,
+        ))
     };
 
     let logger = if config.logs_exporters.is_empty() && !has_added_logs {

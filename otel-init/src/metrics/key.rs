@@ -1,0 +1,157 @@
+//! The key of a series: a hash of its attribute set that is the same whether
+//! it is computed from the API's attributes at record time or from the OTLP
+//! data point's attributes at export time, and whatever their order.
+//!
+//! Each attribute is hashed on its own (FNV-1a over the key and a tagged
+//! value, then a 64-bit finalizer) and the hashes are added, so that the
+//! order the caller gives does not matter (the SDK sorts the attributes it
+//! exports). A set with a repeated key, which the SDK reduces to one, gets
+//! another key: its series simply gets no exemplars.
+
+use opentelemetry::{Array, KeyValue, Value};
+use opentelemetry_proto::tonic::common::v1::{AnyValue, KeyValue as ProtoKeyValue, any_value};
+
+/// The key of the attribute set of a measurement.
+pub(crate) fn of_attributes(attributes: &[KeyValue]) -> u64 {
+    attributes.iter().fold(0u64, |sum, kv| {
+        let mut h = Fnv::new();
+        h.tagged(KEY, kv.key.as_str().as_bytes());
+        hash_value(&mut h, &kv.value);
+        sum.wrapping_add(h.finish())
+    })
+}
+
+/// The key of the attribute set of an exported data point.
+pub(crate) fn of_proto(attributes: &[ProtoKeyValue]) -> u64 {
+    attributes.iter().fold(0u64, |sum, kv| {
+        let mut h = Fnv::new();
+        h.tagged(KEY, kv.key.as_bytes());
+        hash_any(&mut h, kv.value.as_ref());
+        sum.wrapping_add(h.finish())
+    })
+}
+
+// Tags: the same for a value and its OTLP form.
+const KEY: u8 = 0;
+const BOOL: u8 = 1;
+const INT: u8 = 2;
+const DOUBLE: u8 = 3;
+const STRING: u8 = 4;
+const ARRAY: u8 = 5;
+const OTHER: u8 = 9;
+
+fn hash_value(h: &mut Fnv, value: &Value) {
+    match value {
+        Value::Bool(b) => h.tagged(BOOL, &[u8::from(*b)]),
+        Value::I64(i) => h.tagged(INT, &i.to_le_bytes()),
+        Value::F64(f) => h.tagged(DOUBLE, &f.to_bits().to_le_bytes()),
+        Value::String(s) => h.tagged(STRING, s.as_str().as_bytes()),
+        Value::Array(array) => {
+            h.bytes(&[ARRAY]);
+            match array {
+                Array::Bool(v) => v.iter().for_each(|b| h.tagged(BOOL, &[u8::from(*b)])),
+                Array::I64(v) => v.iter().for_each(|i| h.tagged(INT, &i.to_le_bytes())),
+                Array::F64(v) => v
+                    .iter()
+                    .for_each(|f| h.tagged(DOUBLE, &f.to_bits().to_le_bytes())),
+                Array::String(v) => v
+                    .iter()
+                    .for_each(|s| h.tagged(STRING, s.as_str().as_bytes())),
+                _ => h.bytes(&[OTHER]),
+            }
+        }
+        _ => h.bytes(&[OTHER]),
+    }
+}
+
+fn hash_any(h: &mut Fnv, value: Option<&AnyValue>) {
+    use any_value::Value as V;
+    match value.and_then(|v| v.value.as_ref()) {
+        Some(V::BoolValue(b)) => h.tagged(BOOL, &[u8::from(*b)]),
+        Some(V::IntValue(i)) => h.tagged(INT, &i.to_le_bytes()),
+        Some(V::DoubleValue(f)) => h.tagged(DOUBLE, &f.to_bits().to_le_bytes()),
+        Some(V::StringValue(s)) => h.tagged(STRING, s.as_bytes()),
+        Some(V::ArrayValue(array)) => {
+            h.bytes(&[ARRAY]);
+            for v in &array.values {
+                hash_any(h, Some(v));
+            }
+        }
+        _ => h.bytes(&[OTHER]),
+    }
+}
+
+/// FNV-1a with a length-prefixed, tagged encoding of each part.
+struct Fnv(u64);
+
+impl Fnv {
+    fn new() -> Self {
+        Self(0xcbf2_9ce4_8422_2325)
+    }
+
+    fn bytes(&mut self, bytes: &[u8]) {
+        for byte in bytes {
+            self.0 = (self.0 ^ u64::from(*byte)).wrapping_mul(0x0000_0100_0000_01b3);
+        }
+    }
+
+    fn tagged(&mut self, tag: u8, bytes: &[u8]) {
+        self.bytes(&[tag]);
+        self.bytes(&(bytes.len() as u64).to_le_bytes());
+        self.bytes(bytes);
+    }
+
+    /// FNV's low bits mix poorly; the sum of several needs every bit mixed
+    /// (the finalizer of MurmurHash3).
+    fn finish(&self) -> u64 {
+        let mut x = self.0;
+        x ^= x >> 33;
+        x = x.wrapping_mul(0xff51_afd7_ed55_8ccd);
+        x ^= x >> 33;
+        x = x.wrapping_mul(0xc4ce_b9fe_1a85_ec53);
+        x ^ (x >> 33)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use opentelemetry::StringValue;
+
+    fn proto(attributes: &[KeyValue]) -> Vec<ProtoKeyValue> {
+        attributes.iter().map(ProtoKeyValue::from).collect()
+    }
+
+    #[test]
+    fn the_api_and_the_otlp_form_have_the_same_key() {
+        let attributes = [
+            KeyValue::new("http.request.method", "GET"),
+            KeyValue::new("http.response.status_code", 200),
+            KeyValue::new("ratio", 0.5),
+            KeyValue::new("secure", true),
+            KeyValue::new(
+                "tags",
+                Value::Array(Array::String(vec![StringValue::from("a"), "b".into()])),
+            ),
+            KeyValue::new("ids", Value::Array(Array::I64(vec![1, 2]))),
+        ];
+        assert_eq!(of_attributes(&attributes), of_proto(&proto(&attributes)));
+    }
+
+    #[test]
+    fn order_does_not_matter_but_values_and_types_do() {
+        let a = [KeyValue::new("a", "1"), KeyValue::new("b", "2")];
+        let b = [KeyValue::new("b", "2"), KeyValue::new("a", "1")];
+        assert_eq!(of_attributes(&a), of_attributes(&b));
+        let other_value = [KeyValue::new("a", "1"), KeyValue::new("b", "3")];
+        assert_ne!(of_attributes(&a), of_attributes(&other_value));
+        let other_type = [KeyValue::new("a", 1), KeyValue::new("b", "2")];
+        assert_ne!(of_attributes(&a), of_attributes(&other_type));
+        // A key and a value do not run into each other.
+        assert_ne!(
+            of_attributes(&[KeyValue::new("ab", "c")]),
+            of_attributes(&[KeyValue::new("a", "bc")])
+        );
+        assert_ne!(of_attributes(&[]), of_attributes(&[KeyValue::new("", "")]));
+    }
+}
