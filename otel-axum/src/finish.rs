@@ -72,6 +72,15 @@ impl Finisher {
         }
         self.done = true;
         self.cx.span().end();
+        // The request's span is current while its duration is recorded, so
+        // that a meter provider keeping exemplars links the measurement to
+        // it (only a sampled span can be linked to).
+        let _current = self
+            .cx
+            .span()
+            .span_context()
+            .is_sampled()
+            .then(|| self.cx.clone().attach());
         let m = &self.config.metrics;
         m.add_active(&self.facts, -1);
         m.finish(

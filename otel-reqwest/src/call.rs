@@ -135,6 +135,14 @@ impl<'a> ClientCall<'a> {
         }
         self.done = true;
         self.cx.span().end();
+        // The call's span is current while its duration is recorded, so that
+        // a meter provider keeping exemplars links the measurement to it.
+        let _current = self
+            .cx
+            .span()
+            .span_context()
+            .is_sampled()
+            .then(|| self.cx.clone().attach());
         self.config.metrics.record(
             self.start.elapsed().as_secs_f64(),
             &self.facts,

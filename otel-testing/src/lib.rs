@@ -9,6 +9,8 @@
 //!   one), the set-up of the end-to-end tests.
 //! - [`prometheus`]: a harness that runs a real Prometheus server scraping
 //!   one target, queried through its HTTP API ([`require_prometheus`]).
+//! - [`exemplars`]: the exemplars of exported histograms and the traces they
+//!   link to ([`histogram_exemplars`]).
 //! - [`workspace_binaries`] and [`rerun_test`]: example services, or this test
 //!   binary again, run as child processes; [`service`]: such a service
 //!   running, its output, HTTP requests to it, a graceful stop.
@@ -49,6 +51,7 @@
 #![deny(missing_docs)]
 
 pub mod blocking;
+pub mod exemplars;
 mod process;
 pub mod prometheus;
 pub mod receiver;
@@ -58,6 +61,7 @@ pub mod rotel;
 pub mod service;
 
 pub use blocking::{ReceiverOnRuntime, ThroughRotel};
+pub use exemplars::{ExemplarSeen, hex, histogram_exemplars};
 /// The OTLP protobuf types the receiver records, re-exported for assertions.
 pub use opentelemetry_proto;
 pub use process::{is_child_run, rerun_test, workspace_binaries};

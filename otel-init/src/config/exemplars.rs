@@ -31,7 +31,8 @@ pub enum ExemplarFilter {
     /// default): every exemplar links to a trace that was exported.
     #[default]
     TraceBased,
-    /// Every measurement; those recorded outside a span have no trace id.
+    /// Every measurement; those recorded outside a sampled span have no
+    /// trace id (their trace is not exported: there is nothing to link to).
     AlwaysOn,
     /// None: histograms carry no exemplars and recording costs nothing extra.
     AlwaysOff,

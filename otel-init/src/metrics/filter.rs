@@ -12,26 +12,25 @@ pub(crate) type SpanIds = ([u8; 16], [u8; 8]);
 ///
 /// `trace_based` looks at the current context only (one thread-local read,
 /// no clone); a measurement outside a sampled span costs nothing more.
+/// `always_on` keeps ids of sampled spans only: an unsampled span's trace is
+/// never exported, so its ids would link to nothing (the instrumentation
+/// makes only sampled spans current when it records a duration).
 #[inline]
 pub(crate) fn admit(filter: ExemplarFilter) -> Option<SpanIds> {
     match filter {
         ExemplarFilter::AlwaysOff => None,
-        ExemplarFilter::TraceBased => Context::map_current(|cx| {
-            let span = cx.span();
-            let sc = span.span_context();
-            sc.is_sampled()
-                .then(|| (sc.trace_id().to_bytes(), sc.span_id().to_bytes()))
-        }),
-        ExemplarFilter::AlwaysOn => Some(Context::map_current(|cx| {
-            let span = cx.span();
-            let sc = span.span_context();
-            if sc.is_valid() {
-                (sc.trace_id().to_bytes(), sc.span_id().to_bytes())
-            } else {
-                ([0; 16], [0; 8])
-            }
-        })),
+        ExemplarFilter::TraceBased => Context::map_current(sampled_ids),
+        ExemplarFilter::AlwaysOn => {
+            Some(Context::map_current(sampled_ids).unwrap_or(([0; 16], [0; 8])))
+        }
     }
+}
+
+fn sampled_ids(cx: &Context) -> Option<SpanIds> {
+    let span = cx.span();
+    let sc = span.span_context();
+    sc.is_sampled()
+        .then(|| (sc.trace_id().to_bytes(), sc.span_id().to_bytes()))
 }
 
 #[cfg(test)]
@@ -68,12 +67,14 @@ mod tests {
     }
 
     #[test]
-    fn always_on_admits_everything_with_ids_when_there_is_a_span() {
-        let unsampled = in_span(false, || admit(ExemplarFilter::AlwaysOn));
+    fn always_on_admits_everything_with_ids_of_sampled_spans() {
+        let sampled = in_span(true, || admit(ExemplarFilter::AlwaysOn));
         assert_eq!(
-            unsampled,
+            sampled,
             Some((TraceId::from(7).to_bytes(), SpanId::from(9).to_bytes()))
         );
+        let unsampled = in_span(false, || admit(ExemplarFilter::AlwaysOn));
+        assert_eq!(unsampled, Some(([0; 16], [0; 8])));
         assert_eq!(admit(ExemplarFilter::AlwaysOn), Some(([0; 16], [0; 8])));
     }
 

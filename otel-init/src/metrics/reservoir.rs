@@ -51,9 +51,9 @@ impl MeasuredValue {
 pub(crate) struct Exemplar {
     pub value: MeasuredValue,
     pub time_unix_nano: u64,
-    /// All zeros when recorded outside a span (`always_on` only).
+    /// All zeros when recorded outside a sampled span (`always_on` only).
     pub trace_id: [u8; 16],
-    /// All zeros when recorded outside a span.
+    /// All zeros when recorded outside a sampled span.
     pub span_id: [u8; 8],
 }
 
@@ -98,6 +98,7 @@ impl Series {
 
     /// The latest exemplar of bucket `bucket` (0 = the first boundary's
     /// bucket, `boundaries.len()` = the `+Inf` bucket).
+    #[cfg(test)]
     pub(crate) fn in_bucket(&self, bucket: usize) -> Option<Exemplar> {
         let slots = self.slots.lock().unwrap_or_else(PoisonError::into_inner);
         slots.get(bucket).copied().flatten()
@@ -164,6 +165,7 @@ impl HistogramExemplars {
     }
 
     /// The bucket boundaries the slots are aligned with.
+    #[cfg(test)]
     pub(crate) fn boundaries(&self) -> &[f64] {
         &self.boundaries
     }

@@ -6,7 +6,9 @@ use std::time::Instant;
 
 use opentelemetry::global::BoxedSpan;
 use opentelemetry::metrics::{BoundHistogram, Histogram};
-use opentelemetry::trace::{Span as _, SpanBuilder, SpanKind, Status, Tracer as _};
+use opentelemetry::trace::{
+    Span as _, SpanBuilder, SpanKind, Status, TraceContextExt as _, Tracer as _,
+};
 use opentelemetry::{Context, KeyValue, StringValue, Value};
 
 use super::failure::Failure;
@@ -242,6 +244,14 @@ impl OperationSpan {
                 .set_attribute(KeyValue::new(key, saturating_i64(rows)));
         }
         let elapsed = self.started.elapsed().as_secs_f64();
+        // The operation's span is current while its duration is recorded, so
+        // that a meter provider keeping exemplars links the measurement to it.
+        let span_context = self.span.span_context();
+        let _current = span_context.is_sampled().then(|| {
+            Context::new()
+                .with_remote_span_context(span_context.clone())
+                .attach()
+        });
         match failure {
             None => {
                 self.span.end();
