@@ -180,7 +180,7 @@ async fn trace_based_exemplars_are_the_spans_of_sampled_requests() {
                 .find(|s| hex(&s.span_id) == e.span_id)
                 .unwrap_or_else(|| panic!("{metric}: span {} was exported", e.span_id));
             assert_eq!(hex(&span.trace_id), e.trace_id);
-            assert_eq!(span.name, span_name, "{metric}");
+            assert_eq!(span.name, span_name, "{metric}: {e:?}");
             assert!(e.value > 0.0 && e.time_unix_nano > 0);
         }
     }
