@@ -270,8 +270,7 @@ pub(crate) fn build(s: ProviderSettings<'_>) -> Result<Providers, InitError> {
                     if let Some((reader, address)) = prometheus::start(
                         &config.prometheus,
                         &runtime,
-                        // The exemplar store plugs in here.
-                        Arc::new(prometheus::NoExemplars),
+                        crate::metrics::prometheus::source(exemplars.as_ref()),
                     ) {
                         builder = builder.with_reader(reader);
                         prometheus_address = Some(address);

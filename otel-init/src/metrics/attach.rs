@@ -15,15 +15,12 @@ pub(crate) fn attach(store: &ExemplarStore, request: &mut ExportMetricsServiceRe
         .iter_mut()
         .flat_map(|r| r.scope_metrics.iter_mut())
     {
-        let (scope, version) = scope_metrics
-            .scope
-            .as_ref()
-            .map_or(("", ""), |s| (s.name.as_str(), s.version.as_str()));
+        let scope = scope_metrics.scope.as_ref().map_or("", |s| s.name.as_str());
         for metric in &mut scope_metrics.metrics {
             let Some(Data::Histogram(histogram)) = &mut metric.data else {
                 continue;
             };
-            let Some(reservoirs) = store.find(scope, version, &metric.name) else {
+            let Some(reservoirs) = store.find(scope, &metric.name) else {
                 continue;
             };
             for point in &mut histogram.data_points {

@@ -12,8 +12,8 @@ use opentelemetry::{Array, KeyValue, Value};
 use opentelemetry_proto::tonic::common::v1::{AnyValue, KeyValue as ProtoKeyValue, any_value};
 
 /// The key of the attribute set of a measurement.
-pub(crate) fn of_attributes(attributes: &[KeyValue]) -> u64 {
-    attributes.iter().fold(0u64, |sum, kv| {
+pub(crate) fn of_attributes<'a>(attributes: impl IntoIterator<Item = &'a KeyValue>) -> u64 {
+    attributes.into_iter().fold(0u64, |sum, kv| {
         let mut h = Fnv::new();
         h.tagged(KEY, kv.key.as_str().as_bytes());
         hash_value(&mut h, &kv.value);

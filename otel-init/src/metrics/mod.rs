@@ -46,6 +46,8 @@
 mod attach;
 mod filter;
 mod key;
+#[cfg(feature = "prometheus")]
+pub(crate) mod prometheus;
 mod provider;
 mod reservoir;
 mod store;

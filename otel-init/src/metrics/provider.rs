@@ -102,11 +102,9 @@ impl MeterProvider for ExemplarMeterProvider {
             return self.sdk.meter_with_scope(scope);
         };
         let scope_name = scope.name().to_owned();
-        let scope_version = scope.version().unwrap_or_default().to_owned();
         Meter::new(Arc::new(ExemplarInstruments {
             sdk: self.sdk.meter_with_scope(scope),
             scope_name,
-            scope_version,
             store: store.clone(),
         }))
     }
@@ -116,7 +114,6 @@ impl MeterProvider for ExemplarMeterProvider {
 struct ExemplarInstruments {
     sdk: Meter,
     scope_name: String,
-    scope_version: String,
     store: Arc<ExemplarStore>,
 }
 
@@ -149,7 +146,6 @@ macro_rules! histogram {
         fn $method(&self, b: HistogramBuilder<'_, Histogram<$value>>) -> Histogram<$value> {
             let exemplars = self.store.histogram(
                 &self.scope_name,
-                &self.scope_version,
                 &b.name,
                 b.boundaries.as_deref().unwrap_or(&SDK_DEFAULT_BOUNDARIES),
             );

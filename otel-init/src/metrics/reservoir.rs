@@ -98,7 +98,7 @@ impl Series {
 
     /// The latest exemplar of bucket `bucket` (0 = the first boundary's
     /// bucket, `boundaries.len()` = the `+Inf` bucket).
-    #[cfg(test)]
+    #[cfg_attr(not(feature = "prometheus"), allow(dead_code))]
     pub(crate) fn in_bucket(&self, bucket: usize) -> Option<Exemplar> {
         let slots = self.slots.lock().unwrap_or_else(PoisonError::into_inner);
         slots.get(bucket).copied().flatten()

@@ -7,19 +7,20 @@ use std::collections::HashMap;
 use std::sync::{Arc, PoisonError, RwLock};
 
 /// What identifies an instrument in an export: its meter's scope name and
-/// version and its name (case-insensitive, as the SDK treats it).
+/// its name (case-insensitive, as the SDK treats it). Not the scope's
+/// version, which the Prometheus exporter does not know: two meters of one
+/// name and two versions in one process share the reservoirs of their
+/// instruments of one name.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 struct InstrumentId {
     scope: String,
-    version: String,
     name: String,
 }
 
 impl InstrumentId {
-    fn new(scope: &str, version: &str, name: &str) -> Self {
+    fn new(scope: &str, name: &str) -> Self {
         Self {
             scope: scope.to_owned(),
-            version: version.to_owned(),
             name: name.to_ascii_lowercase(),
         }
     }
@@ -55,11 +56,10 @@ impl ExemplarStore {
     pub(crate) fn histogram(
         &self,
         scope: &str,
-        version: &str,
         name: &str,
         boundaries: &[f64],
     ) -> Arc<HistogramExemplars> {
-        let id = InstrumentId::new(scope, version, name);
+        let id = InstrumentId::new(scope, name);
         let mut all = self
             .histograms
             .write()
@@ -72,17 +72,12 @@ impl ExemplarStore {
     }
 
     /// The reservoirs of an exported histogram, if it was made here.
-    pub(crate) fn find(
-        &self,
-        scope: &str,
-        version: &str,
-        name: &str,
-    ) -> Option<Arc<HistogramExemplars>> {
+    pub(crate) fn find(&self, scope: &str, name: &str) -> Option<Arc<HistogramExemplars>> {
         let all = self
             .histograms
             .read()
             .unwrap_or_else(PoisonError::into_inner);
-        all.get(&InstrumentId::new(scope, version, name)).cloned()
+        all.get(&InstrumentId::new(scope, name)).cloned()
     }
 }
 
@@ -93,17 +88,17 @@ mod tests {
     #[test]
     fn one_instrument_one_set_of_reservoirs() {
         let store = ExemplarStore::new(ExemplarFilter::TraceBased);
-        let a = store.histogram("otel-axum", "0.1.0", "http.server.request.duration", &[1.0]);
-        let again = store.histogram("otel-axum", "0.1.0", "HTTP.server.request.duration", &[2.0]);
+        let a = store.histogram("otel-axum", "http.server.request.duration", &[1.0]);
+        let again = store.histogram("otel-axum", "HTTP.server.request.duration", &[2.0]);
         assert!(Arc::ptr_eq(&a, &again));
         assert_eq!(again.boundaries(), [1.0], "the first creation's buckets");
-        let other_scope = store.histogram("mine", "", "http.server.request.duration", &[1.0]);
+        let other_scope = store.histogram("mine", "http.server.request.duration", &[1.0]);
         assert!(!Arc::ptr_eq(&a, &other_scope));
-        let found = store.find("otel-axum", "0.1.0", "http.server.request.duration");
+        let found = store.find("otel-axum", "http.server.request.duration");
         assert!(found.is_some_and(|f| Arc::ptr_eq(&f, &a)));
         assert!(
             store
-                .find("otel-axum", "", "http.server.request.duration")
+                .find("otel-axum", "http.client.request.duration")
                 .is_none()
         );
     }
