@@ -88,6 +88,12 @@ pub(crate) fn encode(
     // Every sample name a family writes, so that no two families share one.
     let mut families: Vec<Family<'_>> = Vec::new();
     let mut index: HashMap<String, usize> = HashMap::new();
+    if !metrics.resource().is_empty() {
+        // Taken by target_info (no family has this index).
+        for name in ["target", "target_info"] {
+            index.insert(name.to_owned(), usize::MAX);
+        }
+    }
     for scope_metrics in metrics.scope_metrics() {
         let scope = scope_metrics.scope();
         for metric in scope_metrics.metrics() {
@@ -98,10 +104,10 @@ pub(crate) fn encode(
             let name = FamilyName::new(metric.name(), metric.unit(), kind);
             let samples = name.sample_names(kind);
             match samples.iter().find_map(|s| index.get(s)) {
-                Some(&i) if families[i].kind == kind && families[i].name == name => {
-                    families[i].members.push((scope, metric))
-                }
-                Some(_) => skipped.conflicting.push(metric.name().to_owned()),
+                Some(&i) => match families.get_mut(i) {
+                    Some(f) if f.kind == kind && f.name == name => f.members.push((scope, metric)),
+                    _ => skipped.conflicting.push(metric.name().to_owned()),
+                },
                 None => {
                     for s in samples {
                         index.insert(s, families.len());
@@ -149,7 +155,7 @@ impl Family<'_> {
             let _ = writeln!(out, "# UNIT {} {unit}", self.name.base);
         }
         for (scope, metric) in &self.members {
-            let scope_labels = scope_labels(scope);
+            let (scope_labels, scope_label_names) = scope_labels(scope);
             let mut w = Samples {
                 base: &self.name.base,
                 format,
@@ -157,6 +163,8 @@ impl Family<'_> {
                 scope,
                 metric,
                 scope_labels: &scope_labels,
+                scope_label_names: &scope_label_names,
+                histogram: self.kind == Kind::Histogram,
                 out: &mut *out,
             };
             match metric.data() {
@@ -242,6 +250,11 @@ struct Samples<'a, 'o> {
     scope: &'a InstrumentationScope,
     metric: &'a Metric,
     scope_labels: &'a str,
+    /// The scope's label names: a point attribute with one of these names is
+    /// left out (a label twice makes Prometheus reject the whole scrape).
+    scope_label_names: &'a [String],
+    /// Whether `le` is taken by the buckets.
+    histogram: bool,
     out: &'o mut String,
 }
 
@@ -321,7 +334,10 @@ impl Samples<'_, '_> {
 
     /// The point's attributes and the scope's labels, comma-separated.
     fn labels<'k>(&self, attributes: impl Iterator<Item = &'k KeyValue>) -> String {
-        let mut out = label_pairs(attributes.map(|kv| (kv.key.as_str(), &kv.value)));
+        let taken = |name: &str| {
+            (self.histogram && name == "le") || self.scope_label_names.iter().any(|n| n == name)
+        };
+        let mut out = label_pairs(attributes.map(|kv| (kv.key.as_str(), &kv.value)), &taken);
         if !self.scope_labels.is_empty() {
             if !out.is_empty() {
                 out.push(',');
@@ -371,8 +387,8 @@ impl Samples<'_, '_> {
 
 /// `otel_scope_name`, `otel_scope_version`, `otel_scope_schema_url` and the
 /// scope's attributes as `otel_scope_<name>` (empty values left out: Prometheus
-/// treats an empty label as absent).
-fn scope_labels(scope: &InstrumentationScope) -> String {
+/// treats an empty label as absent), and their names.
+fn scope_labels(scope: &InstrumentationScope) -> (String, Vec<String>) {
     let mut pairs: Vec<(String, Value)> = Vec::new();
     let mut add = |k: &str, v: Option<&str>| {
         if let Some(v) = v.filter(|v| !v.is_empty()) {
@@ -385,7 +401,11 @@ fn scope_labels(scope: &InstrumentationScope) -> String {
     for kv in scope.attributes() {
         pairs.push((format!("otel_scope_{}", kv.key.as_str()), kv.value.clone()));
     }
-    label_pairs(pairs.iter().map(|(k, v)| (k.as_str(), v)))
+    let names = pairs.iter().map(|(k, _)| label_name(k)).collect();
+    (
+        label_pairs(pairs.iter().map(|(k, v)| (k.as_str(), v)), &|_| false),
+        names,
+    )
 }
 
 /// `target_info`: the resource's attributes, once per scrape (an `info`
@@ -395,7 +415,7 @@ fn write_target_info(metrics: &ResourceMetrics, format: Format, out: &mut String
     if resource.is_empty() {
         return;
     }
-    let labels = label_pairs(resource.iter().map(|(k, v)| (k.as_str(), v)));
+    let labels = label_pairs(resource.iter().map(|(k, v)| (k.as_str(), v)), &|_| false);
     match format {
         Format::Text => {
             out.push_str("# HELP target_info Target metadata\n# TYPE target_info gauge\n")
@@ -406,10 +426,15 @@ fn write_target_info(metrics: &ResourceMetrics, format: Format, out: &mut String
 }
 
 /// `key="value"` pairs, keys sanitised and sorted; keys that sanitise to the
-/// same label get their values joined by `;` in the order of the original keys.
-fn label_pairs<'k>(attributes: impl Iterator<Item = (&'k str, &'k Value)>) -> String {
+/// same label get their values joined by `;` in the order of the original keys;
+/// labels `taken` says another part of the sample owns are left out.
+fn label_pairs<'k>(
+    attributes: impl Iterator<Item = (&'k str, &'k Value)>,
+    taken: &dyn Fn(&str) -> bool,
+) -> String {
     let mut labels: Vec<(String, &str, std::borrow::Cow<'_, str>)> = attributes
         .map(|(k, v)| (label_name(k), k, v.as_str()))
+        .filter(|(name, _, _)| !taken(name))
         .collect();
     labels.sort_by(|a, b| (&a.0, a.1).cmp(&(&b.0, b.1)));
     let mut out = String::new();

@@ -269,6 +269,37 @@ fn one_family_across_scopes_and_a_conflicting_type_is_dropped() {
 }
 
 #[test]
+fn an_attribute_cannot_duplicate_le_or_a_scope_label_nor_a_metric_target_info() {
+    let (provider, reader) = meter_provider(&[("service.name", "shop")]);
+    let meter = provider.meter_with_scope(scope("m", "1.0"));
+    let h = meter.f64_histogram("h").with_boundaries(vec![1.0]).build();
+    h.record(
+        0.5,
+        &[
+            KeyValue::new("le", "x"),
+            KeyValue::new("otel.scope.name", "fake"),
+            KeyValue::new("ok", "y"),
+        ],
+    );
+    let g = meter.u64_gauge("g").build();
+    g.record(1, &[KeyValue::new("le", "kept on a gauge")]);
+    meter.u64_gauge("target_info").build().record(7, &[]);
+    let (text, skipped) = reader.scrape(Format::Text, &NoExemplars).expect("collects");
+    assert!(
+        text.contains(
+            "h_bucket{ok=\"y\",otel_scope_name=\"m\",otel_scope_version=\"1.0\",le=\"1\"} 1\n"
+        ),
+        "{text}"
+    );
+    assert!(
+        text.contains("g{le=\"kept on a gauge\",otel_scope_name=\"m\""),
+        "{text}"
+    );
+    assert_eq!(text.matches("target_info{").count(), 1, "{text}");
+    assert_eq!(skipped.conflicting, ["target_info"]);
+}
+
+#[test]
 fn content_negotiation() {
     use Format::*;
     let prometheus_2 =
