@@ -34,6 +34,11 @@ if cargo tree -p otel-axum --no-default-features -e normal --prefix none | grep 
 fi
 echo "otel-axum without bound-instruments: API only"
 
+# otel-tonic without its default features (no tonic `server` feature for
+# `network.peer.*`, no bound instruments): the library builds and lints.
+echo "== otel-tonic --no-default-features"
+cargo clippy -q -p otel-tonic --no-default-features --lib -- -D warnings
+
 # otel-init: the slimmest documented set (OTLP/HTTP with protobuf bodies, no
 # TLS, no gzip) and gRPC alone. The doctests run with the default features;
 # here the unit tests and tests/features.rs run (the other integration test

@@ -16,6 +16,9 @@
 //! (the target and level of the peer's spans, as its companion crate
 //! init-tracing-opentelemetry sets it), so that only the instrumentation differs.
 //!
+//! Both instrumentations use the global propagator, set to what otel-init
+//! installs by default (W3C Trace Context and Baggage, otel-http's).
+//!
 //! each reporting calls/s and the CPU per call of the server thread and of
 //! the client thread. Spans go to a processor that drops them (the figures
 //! are the instrumentation's cost, not an exporter's); our metrics go to an
@@ -187,7 +190,6 @@ async fn serve(
             let layer = otel_tonic::OtelServerLayer::builder()
                 .tracer_provider(&tracer_provider(sampler(case)))
                 .meter_provider(meters(case).as_ref())
-                .propagator(opentelemetry_sdk::propagation::TraceContextPropagator::new())
                 .build();
             tonic::transport::Server::builder()
                 .layer(layer)
@@ -274,9 +276,12 @@ fn run(case: Case, secs: f64) -> Outcome {
     let addr = addr_rx.recv().expect("server address");
 
     let _guard = tracing::dispatcher::set_default(&dispatch());
-    opentelemetry::global::set_text_map_propagator(
-        opentelemetry_sdk::propagation::TraceContextPropagator::new(),
-    );
+    // What otel-init installs by default (OTEL_PROPAGATORS=tracecontext,baggage),
+    // used by both instrumentations through the global propagator.
+    opentelemetry::global::set_text_map_propagator(otel_http::propagation::composite(&[
+        otel_http::propagation::PropagatorName::TraceContext,
+        otel_http::propagation::PropagatorName::Baggage,
+    ]));
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -298,7 +303,6 @@ fn run(case: Case, secs: f64) -> Outcome {
                     let layer = otel_tonic::OtelClientLayer::builder()
                         .tracer_provider(&tracer_provider(sampler(case)))
                         .meter_provider(meters(case).as_ref())
-                        .propagator(opentelemetry_sdk::propagation::TraceContextPropagator::new())
                         .target(endpoint.uri())
                         .build();
                     let channel = tower::ServiceBuilder::new().layer(layer).service(channel);

@@ -26,6 +26,8 @@ pub(crate) struct Target {
 
 pub(crate) struct Call {
     pub cx: Context,
+    /// Whether the span records (asked once: each ask is a dynamic call).
+    recording: bool,
     metrics: CallMetrics,
     side: Side,
     method: Method,
@@ -42,6 +44,7 @@ impl Call {
     #[allow(clippy::too_many_arguments)]
     pub(crate) fn new(
         cx: Context,
+        recording: bool,
         metrics: CallMetrics,
         side: Side,
         method: Method,
@@ -51,6 +54,7 @@ impl Call {
     ) -> Self {
         Self {
             cx,
+            recording,
             metrics,
             side,
             method,
@@ -137,8 +141,8 @@ impl Call {
         let unrecognised = self.side == Side::Server
             && code == Code::UNIMPLEMENTED
             && self.method.full().is_some();
-        let span = self.cx.span();
-        if span.is_recording() {
+        if self.recording {
+            let span = self.cx.span();
             let mut attrs = Vec::with_capacity(4);
             attrs.push(KeyValue::new("rpc.response.status_code", code.name()));
             if error {
@@ -178,7 +182,11 @@ impl Call {
             return;
         }
         self.done = true;
-        self.cx.span().end();
+        // A span that does not record has nothing to end (and ending it
+        // would still read the clock).
+        if self.recording {
+            self.cx.span().end();
+        }
         let key = SetKey {
             method: self.method.full().cloned(),
             code: self.code,

@@ -2,7 +2,7 @@
 //! `grpc-timeout`), named as the semantic conventions spell them, and which of
 //! them is an error on each side.
 
-use http::{HeaderMap, StatusCode};
+use http::{HeaderMap, HeaderName, StatusCode};
 use std::time::Duration;
 
 /// A gRPC status code (0 to 16; anything else reads as `UNKNOWN`, as the
@@ -29,6 +29,11 @@ const NAMES: [&str; 17] = [
     "DATA_LOSS",
     "UNAUTHENTICATED",
 ];
+
+// Built at compile time: looking a header up by `&str` parses the name each time.
+pub(crate) const GRPC_STATUS: HeaderName = HeaderName::from_static("grpc-status");
+const GRPC_MESSAGE: HeaderName = HeaderName::from_static("grpc-message");
+const GRPC_TIMEOUT: HeaderName = HeaderName::from_static("grpc-timeout");
 
 /// The longest `grpc-message` kept as the span status description.
 const MAX_MESSAGE: usize = 256;
@@ -58,9 +63,7 @@ impl Code {
 
     /// `grpc-status` in these headers or trailers, if there is one.
     pub(crate) fn from_headers(headers: &HeaderMap) -> Option<Code> {
-        headers
-            .get("grpc-status")
-            .map(|v| Code::parse(v.as_bytes()))
+        headers.get(GRPC_STATUS).map(|v| Code::parse(v.as_bytes()))
     }
 
     /// The code a client infers from an HTTP status without `grpc-status`
@@ -95,7 +98,7 @@ impl Code {
 
 /// `grpc-message`, percent-decoded and cut to [`MAX_MESSAGE`] bytes.
 pub(crate) fn message(headers: &HeaderMap) -> Option<String> {
-    let raw = headers.get("grpc-message")?.as_bytes();
+    let raw = headers.get(GRPC_MESSAGE)?.as_bytes();
     if raw.is_empty() {
         return None;
     }
@@ -114,7 +117,7 @@ pub(crate) fn message(headers: &HeaderMap) -> Option<String> {
 /// The deadline a `grpc-timeout` header carries: 1 to 8 digits and a unit
 /// (`H`, `M`, `S`, `m`, `u`, `n`). Anything else is no deadline.
 pub(crate) fn timeout(headers: &HeaderMap) -> Option<Duration> {
-    let value = headers.get("grpc-timeout")?.as_bytes();
+    let value = headers.get(GRPC_TIMEOUT)?.as_bytes();
     let (unit, digits) = value.split_last()?;
     if digits.is_empty() || digits.len() > 8 || !digits.iter().all(u8::is_ascii_digit) {
         return None;

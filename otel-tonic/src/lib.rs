@@ -24,12 +24,15 @@
 //! ```
 //!
 //! What is recorded follows the RPC semantic conventions of semconv 1.42
-//! (the names as renamed in 1.39): span name `package.Service/Method`,
-//! `rpc.system.name = "grpc"`, `rpc.method` (`_OTHER` plus
-//! `rpc.method_original` when not recognised), `rpc.response.status_code`
-//! (`"OK"`, `"NOT_FOUND"`, ...), `error.type`, `server.address` /
-//! `server.port`, `network.peer.address` / `network.peer.port` (server), and
-//! this crate's `grpc.timeout` (the deadline in seconds, from `grpc-timeout`).
+//! (`rpc.system.name`, `rpc.response.status_code` and `rpc.*.call.duration`
+//! in seconds, where older instrumentations use `rpc.system`,
+//! `rpc.grpc.status_code` and `rpc.*.duration` in milliseconds): span name
+//! `package.Service/Method`, `rpc.system.name = "grpc"`, `rpc.method`
+//! (`_OTHER` plus `rpc.method_original` when not recognised),
+//! `rpc.response.status_code` (`"OK"`, `"NOT_FOUND"`, ...), `error.type`,
+//! `server.address` / `server.port`, `network.peer.address` /
+//! `network.peer.port` (server), and this crate's `grpc.timeout` (the
+//! deadline in seconds, from `grpc-timeout`).
 //! Metrics: `rpc.server.call.duration` and `rpc.client.call.duration` (s).
 //!
 //! - The span ends when the response stream ends (streaming calls), fails,

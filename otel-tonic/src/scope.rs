@@ -2,9 +2,9 @@
 
 use opentelemetry::InstrumentationScope;
 
-/// The semantic-conventions version this crate follows (RPC conventions as
-/// renamed in 1.39: `rpc.system.name`, `rpc.response.status_code`,
-/// `rpc.{server,client}.call.duration`).
+/// The semantic-conventions version this crate follows (the RPC names of
+/// opentelemetry-semantic-conventions 0.33: `rpc.system.name`,
+/// `rpc.response.status_code`, `rpc.{server,client}.call.duration`).
 pub(crate) const SCHEMA_URL: &str = "https://opentelemetry.io/schemas/1.42.0";
 
 pub(crate) fn scope() -> InstrumentationScope {

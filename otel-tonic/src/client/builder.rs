@@ -157,7 +157,7 @@ impl OtelClientLayerBuilder {
     /// ```
     pub fn target(mut self, uri: &http::Uri) -> Self {
         self.target = uri.host().map(|host| Target {
-            address: StringValue::from(host.to_owned()),
+            address: StringValue::from(std::sync::Arc::<str>::from(host)),
             port: uri.port_u16().or(match uri.scheme_str() {
                 Some("https") => Some(443),
                 Some("http") => Some(80),

@@ -70,7 +70,7 @@ where
         let (method, original) = Method::of_path(req.uri().path());
         let target = match req.uri().authority() {
             Some(a) => Some(Target {
-                address: StringValue::from(a.host().to_owned()),
+                address: StringValue::from(Arc::<str>::from(a.host())),
                 port: a.port_u16().or(match req.uri().scheme_str() {
                     Some("https") => Some(443),
                     Some("http") => Some(80),
@@ -100,8 +100,9 @@ where
             .start_with_context(&config.tracer, &parent);
         let cx = parent.with_span(span);
         let timeout = code::timeout(req.headers());
+        let recording = cx.span().is_recording();
         if let Some(t) = timeout
-            && cx.span().is_recording()
+            && recording
         {
             cx.span()
                 .set_attribute(KeyValue::new("grpc.timeout", t.as_secs_f64()));
@@ -110,6 +111,7 @@ where
         config.inject(&cx, host, req.headers_mut());
         let call = Call::new(
             cx,
+            recording,
             config.metrics.clone(),
             Side::Client,
             method,

@@ -114,12 +114,6 @@ where
         if let Some(original) = original {
             attributes.push(KeyValue::new("rpc.method_original", original.to_owned()));
         }
-        if let Some((host, port)) = server_address(&parts) {
-            attributes.push(KeyValue::new("server.address", host));
-            if let Some(port) = port {
-                attributes.push(KeyValue::new("server.port", i64::from(port)));
-            }
-        }
         let mut builder = config
             .tracer
             .span_builder(method.span_name())
@@ -131,8 +125,17 @@ where
         let span = builder.start_with_context(&config.tracer, &incoming.parent);
         let cx = incoming.parent.with_span(span);
         let timeout = code::timeout(&parts.headers);
-        if cx.span().is_recording() {
-            let mut details = Vec::with_capacity(3);
+        let recording = cx.span().is_recording();
+        if recording {
+            // Only for a recording span: parsing the authority is a good
+            // share of an unsampled call's cost.
+            let mut details = Vec::with_capacity(6);
+            if let Some((host, port)) = server_address(&parts) {
+                details.push(KeyValue::new("server.address", host));
+                if let Some(port) = port {
+                    details.push(KeyValue::new("server.port", i64::from(port)));
+                }
+            }
             if let Some(peer) = peer(&parts) {
                 details.push(KeyValue::new("network.peer.address", peer.ip().to_string()));
                 details.push(KeyValue::new("network.peer.port", i64::from(peer.port())));
@@ -146,6 +149,7 @@ where
         }
         let call = Call::new(
             cx.clone(),
+            recording,
             config.metrics.clone(),
             Side::Server,
             method,
