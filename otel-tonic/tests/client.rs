@@ -118,7 +118,37 @@ async fn the_deadline_is_recorded_and_its_expiry_is_deadline_exceeded() {
         attr_str(&span, "rpc.response.status_code").as_deref(),
         Some("DEADLINE_EXCEEDED")
     );
+    assert_eq!(
+        attr_str(&span, "error.type").as_deref(),
+        Some("DEADLINE_EXCEEDED")
+    );
     assert!(matches!(span.status, SpanStatus::Error { .. }));
+}
+
+/// A server that answers an expired deadline with `CANCELLED` (as tonic's
+/// does) after the client's deadline: `DEADLINE_EXCEEDED` on the client span.
+#[tokio::test(flavor = "current_thread")]
+async fn cancelled_after_the_deadline_is_deadline_exceeded() {
+    let t = Telemetry::new();
+    let late = tower::service_fn(|_req: http::Request<()>| async {
+        tokio::time::sleep(Duration::from_millis(60)).await;
+        let mut response = http::Response::new(http_body_util::Empty::<bytes::Bytes>::new());
+        response
+            .headers_mut()
+            .insert("grpc-status", http::HeaderValue::from_static("1"));
+        Ok::<_, Infallible>(response)
+    });
+    let svc = t.client_layer().build().layer(late);
+    let request = http::Request::post("/otel.test.Echo/Unary")
+        .header("grpc-timeout", "20m")
+        .body(())
+        .expect("request");
+    drop(svc.oneshot(request).await.expect("response"));
+    let span = t.span(SpanKind::Client, UNARY).await;
+    assert_eq!(
+        attr_str(&span, "rpc.response.status_code").as_deref(),
+        Some("DEADLINE_EXCEEDED")
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -75,17 +75,21 @@ where
             }
             Err(e) => {
                 if let Some(mut call) = call {
-                    // tonic reports a failed connection as UNAVAILABLE.
-                    let code = if call.deadline_passed() {
-                        Code::DEADLINE_EXCEEDED
+                    // tonic's channel enforces the deadline itself (an error
+                    // once it passed); a failed connection is UNAVAILABLE.
+                    if call.deadline_passed() {
+                        call.fail(
+                            Code::DEADLINE_EXCEEDED,
+                            Code::DEADLINE_EXCEEDED.name(),
+                            "the deadline passed before a response arrived".to_owned(),
+                        );
                     } else {
-                        Code::UNAVAILABLE
-                    };
-                    call.fail(
-                        code,
-                        "transport",
-                        "the transport failed before a response arrived".to_owned(),
-                    );
+                        call.fail(
+                            Code::UNAVAILABLE,
+                            "transport",
+                            "the transport failed before a response arrived".to_owned(),
+                        );
+                    }
                     call.finish();
                 }
                 Poll::Ready(Err(e))
