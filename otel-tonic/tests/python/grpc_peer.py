@@ -12,6 +12,7 @@ The W3C propagators (tracecontext, baggage) are the SDK's defaults.
 
 import json
 import os
+import shutil
 import sys
 import tempfile
 
@@ -49,7 +50,11 @@ def compile_proto():
     if code != 0:
         raise SystemExit("protoc failed: %d" % code)
     sys.path.insert(0, out)
-    import echo_pb2, echo_pb2_grpc  # noqa: E401
+    try:
+        import echo_pb2, echo_pb2_grpc  # noqa: E401
+    finally:
+        sys.path.remove(out)
+        shutil.rmtree(out, ignore_errors=True)
     return echo_pb2, echo_pb2_grpc
 
 
