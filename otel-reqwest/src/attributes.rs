@@ -160,6 +160,15 @@ impl MetricAttributes {
 /// dropped (`otel_http::redact`); one copy of the URL, nothing more when it
 /// has nothing to redact.
 fn url_full(url: &reqwest::Url, redaction: &QueryRedaction) -> String {
+    // The parsed URL already knows there is nothing to redact or drop: no
+    // user, password, query or fragment (the usual case; no scan needed).
+    if url.username().is_empty()
+        && url.password().is_none()
+        && url.query().is_none()
+        && url.fragment().is_none()
+    {
+        return url.as_str().to_owned();
+    }
     redaction.redact_url(url.as_str()).into_owned()
 }
 
@@ -389,6 +398,32 @@ mod tests {
         );
         assert_eq!(get("http.request.resend_count").as_deref(), Some("2"));
         assert_eq!(get("server.port").as_deref(), Some("443"));
+        // Each thing to redact or drop, alone (the fast path must see each).
+        for (url, want) in [
+            (
+                "https://user@a.example/p",
+                "https://REDACTED:REDACTED@a.example/p",
+            ),
+            (
+                "https://:pw@a.example/p",
+                "https://REDACTED:REDACTED@a.example/p",
+            ),
+            (
+                "https://a.example/p?sig=s3cret",
+                "https://a.example/p?sig=REDACTED",
+            ),
+            ("https://a.example/p#frag", "https://a.example/p"),
+            ("https://a.example/p", "https://a.example/p"),
+        ] {
+            let r = request("GET", url);
+            let attrs =
+                RequestFacts::of(&r, None).sampling_attributes(&r, None, &QueryRedaction::new());
+            let full = attrs
+                .iter()
+                .find(|kv| kv.key.as_str() == "url.full")
+                .map(|kv| kv.value.to_string());
+            assert_eq!(full.as_deref(), Some(want), "{url}");
+        }
     }
 
     #[test]
