@@ -4,10 +4,10 @@
 //! `server.address` / `server.port` of the target.
 //!
 //! With the `bound-instruments` feature (on by default) each distinct
-//! attribute set is bound once (`Histogram::bind`) and kept in a small map
-//! keyed by the facts it is made of, so that a call costs a cheap hash of
-//! those facts instead of the SDK hashing and comparing the attribute list
-//! on every measurement (otel-reqwest does the same).
+//! attribute set is bound once (`Histogram::bind`) and kept in otel-http's
+//! `SeriesCache`, keyed by the facts it is made of, so that a call costs a
+//! cheap hash of those facts instead of the SDK hashing and comparing the
+//! attribute list on every measurement.
 
 use crate::code::Code;
 use opentelemetry::metrics::{Histogram, Meter};
@@ -107,63 +107,39 @@ impl CallMetrics {
 mod bound {
     use super::SetKey;
     use opentelemetry::metrics::{BoundHistogram, Histogram};
-    use std::collections::HashMap;
-    use std::hash::{BuildHasherDefault, Hasher};
-    use std::sync::{Arc, RwLock};
+    use otel_http::series::SeriesCache;
+    use std::sync::Arc;
 
     /// At most this many sets are bound; the others are recorded unbound.
     pub(super) const MAX_BOUND: usize = 256;
 
-    /// FNV-1a: the keys are a few short strings and numbers.
-    #[derive(Default)]
-    struct Fnv(u64);
+    /// The bound sets of one histogram (otel-http's cache, shared by the
+    /// services of a layer).
+    #[derive(Debug, Clone)]
+    pub(super) struct BoundSets(Arc<SeriesCache<SetKey, BoundHistogram<f64>>>);
 
-    impl Hasher for Fnv {
-        fn finish(&self) -> u64 {
-            self.0
-        }
-
-        fn write(&mut self, bytes: &[u8]) {
-            let mut hash = if self.0 == 0 {
-                0xcbf2_9ce4_8422_2325
-            } else {
-                self.0
-            };
-            for byte in bytes {
-                hash = (hash ^ u64::from(*byte)).wrapping_mul(0x0000_0100_0000_01b3);
-            }
-            self.0 = hash;
+    impl Default for BoundSets {
+        fn default() -> Self {
+            Self(Arc::new(SeriesCache::new(MAX_BOUND)))
         }
     }
 
-    type Sets = HashMap<SetKey, BoundHistogram<f64>, BuildHasherDefault<Fnv>>;
-
-    #[derive(Debug, Clone, Default)]
-    pub(super) struct BoundSets(Arc<RwLock<Sets>>);
-
     impl BoundSets {
         pub(super) fn record(&self, histogram: &Histogram<f64>, seconds: f64, key: SetKey) {
-            if let Ok(sets) = self.0.read()
-                && let Some(bound) = sets.get(&key)
-            {
-                bound.record(seconds);
-                return;
+            let attributes = || key.attributes();
+            let recorded = self.0.with(
+                key.clone(),
+                || histogram.bind(attributes().as_slice()),
+                |bound| bound.record(seconds),
+            );
+            if recorded.is_none() {
+                histogram.record(seconds, attributes().as_slice());
             }
-            let attributes = key.attributes();
-            if let Ok(mut sets) = self.0.write()
-                && (sets.len() < MAX_BOUND || sets.contains_key(&key))
-            {
-                sets.entry(key)
-                    .or_insert_with(|| histogram.bind(attributes.as_slice()))
-                    .record(seconds);
-                return;
-            }
-            histogram.record(seconds, attributes.as_slice());
         }
 
         #[cfg(test)]
         pub(super) fn len(&self) -> usize {
-            self.0.read().map_or(0, |s| s.len())
+            self.0.len()
         }
     }
 }
