@@ -1,14 +1,28 @@
 //! The otlp-prometheus example, run as a process: its spans, exported by
 //! opentelemetry-otlp's `SpanExporter` (added with otel-init's
 //! `with_span_exporter`), reach the real rotel collector; its `/metrics`
-//! endpoint serves the request-duration histogram in OpenMetrics; it stops
-//! gracefully on SIGTERM.
+//! endpoint serves the request-duration histogram in OpenMetrics with
+//! exemplars that name those spans' traces; it stops gracefully on SIGTERM.
 
-use otel_testing::ThroughRotel;
 use otel_testing::service::{ServiceProcess, http_get};
+use otel_testing::{ThroughRotel, hex};
 use std::time::Duration;
 
 const NAMES: [&str; 3] = ["ada", "grace", "edsger"];
+
+/// The `trace_id`s of the exemplars on the OpenMetrics lines of `family`'s
+/// buckets: `name_bucket{…} 3 # {trace_id="…",span_id="…"} 0.0012 1.7e9`.
+fn bucket_exemplar_trace_ids(openmetrics: &str, family: &str) -> Vec<String> {
+    let bucket = format!("{family}_bucket{{");
+    openmetrics
+        .lines()
+        .filter(|l| l.starts_with(&bucket))
+        .filter_map(|l| l.split_once(" # {").map(|(_, exemplar)| exemplar))
+        .filter_map(|e| e.split("trace_id=\"").nth(1))
+        .filter_map(|rest| rest.split('"').next())
+        .map(str::to_owned)
+        .collect()
+}
 
 #[test]
 fn its_spans_reach_rotel_through_opentelemetry_otlp() {
@@ -54,11 +68,14 @@ fn its_spans_reach_rotel_through_opentelemetry_otlp() {
     )
     .expect("GET /metrics");
     assert_eq!(status, 200, "{metrics}");
-    let buckets: Vec<&str> = metrics
+    let buckets = metrics
         .lines()
         .filter(|l| l.starts_with("http_server_request_duration_seconds_bucket{"))
-        .collect();
-    assert!(!buckets.is_empty(), "{metrics}");
+        .count();
+    assert!(buckets > 0, "{metrics}");
+    // Sampled requests (the default filter, trace_based): exemplars.
+    let exemplars = bucket_exemplar_trace_ids(&metrics, "http_server_request_duration_seconds");
+    assert!(!exemplars.is_empty(), "no exemplar on a bucket:\n{metrics}");
 
     let receiver = &chain.receiver;
     let arrived = receiver.wait_for(Duration::from_secs(20), |r| {
@@ -75,6 +92,17 @@ fn its_spans_reach_rotel_through_opentelemetry_otlp() {
         service.output(),
         chain.rotel.log()
     );
+    // Each exemplar names one of the traces that reached the collector.
+    let traces: Vec<String> = receiver
+        .spans()
+        .iter()
+        .filter(|s| s.name == "GET /hello/{name}")
+        .map(|s| hex(&s.trace_id))
+        .collect();
+    for trace_id in &exemplars {
+        assert!(traces.contains(trace_id), "{trace_id} not in {traces:?}");
+    }
+
     let status = service.stop(Duration::from_secs(30));
     assert!(status.success(), "{status}\n{}", service.output());
 }

@@ -1,6 +1,9 @@
 //! An axum service that exports its spans with opentelemetry-otlp's
 //! `SpanExporter`, added through otel-init's `with_span_exporter` instead of
-//! the built-in OTLP client, and serves its metrics to Prometheus.
+//! the built-in OTLP client, and serves its metrics to Prometheus. In
+//! OpenMetrics, each bucket of `http_server_request_duration_seconds` carries
+//! an exemplar naming the trace of a sampled request that fell in it
+//! (`OTEL_METRICS_EXEMPLAR_FILTER`, `trace_based` by default).
 //!
 //! ```text
 //! OTEL_EXPORTER_OTLP_TRACES_ENDPOINT=http://localhost:4317 cargo run -p otlp-prometheus
