@@ -14,9 +14,9 @@
 //! A bucket without an exemplar reuses the nearest lower bucket's (the
 //! specification's rule for pull exporters); the source need not do that.
 //!
-//! To plug a store in, implement the trait and hand an
-//! `Arc<dyn ExemplarSource>` to `PrometheusExporter::new` (export/mod.rs
-//! passes [`NoExemplars`] today).
+//! export/mod.rs hands `prometheus::start` the exemplar store
+//! (`crate::metrics::prometheus::source`), or [`NoExemplars`] under
+//! `OTEL_METRICS_EXEMPLAR_FILTER=always_off`.
 
 use opentelemetry::KeyValue;
 use opentelemetry::trace::{SpanId, TraceId};
@@ -24,7 +24,6 @@ use std::time::SystemTime;
 
 /// One series of one instrument.
 #[derive(Debug, Clone, Copy)]
-#[allow(dead_code)] // read by the exemplar store's ExemplarSource
 pub(crate) struct SeriesKey<'a> {
     /// The instrumentation scope's (meter's) name.
     pub scope: &'a str,

@@ -20,7 +20,6 @@ mod names;
 mod server;
 
 pub(crate) use encode::{Format, Skipped, encode};
-#[allow(unused_imports)] // the exemplar store plugs in through these
 pub(crate) use exemplar::{Exemplar, ExemplarSource, NoExemplars, SeriesKey};
 
 use crate::config::PrometheusConfig;
