@@ -25,6 +25,9 @@
 //!   ([`TelemetryGuard::export_report`]) and warned about once when it starts and
 //!   once when it stops;
 //! - a `console` exporter that prints each trace as a waterfall;
+//! - a Prometheus exporter (`OTEL_METRICS_EXPORTER=prometheus`): `/metrics` in
+//!   the text format or OpenMetrics, names translated as the specification's
+//!   Prometheus compatibility says;
 //! - a guard whose shutdown is bounded in time on any Tokio runtime flavour, or none.
 //!
 //! The crate re-exports `opentelemetry`, `opentelemetry_sdk`, `tracing` and
