@@ -117,3 +117,26 @@ fn gzip_without_the_feature_sends_uncompressed() {
         assert_eq!(req.header("content-encoding"), None);
     }
 }
+
+/// `OTEL_METRICS_EXPORTER=prometheus,otlp` in a build without `prometheus`:
+/// nothing listens, init succeeds, the OTLP exporter still gets the metrics.
+#[cfg(all(not(feature = "prometheus"), feature = "http-proto"))]
+#[test]
+fn prometheus_without_the_feature_serves_nothing() {
+    let h = Harness::start();
+    let endpoint = h.receiver.http_endpoint();
+    let guard = Telemetry::builder_from_env(&[
+        ("OTEL_EXPORTER_OTLP_ENDPOINT", endpoint.as_str()),
+        ("OTEL_METRICS_EXPORTER", "prometheus,otlp"),
+        ("OTEL_EXPORTER_PROMETHEUS_HOST", "127.0.0.1"),
+        ("OTEL_EXPORTER_PROMETHEUS_PORT", "0"),
+    ])
+    .without_globals()
+    .build()
+    .expect("a setting this build lacks a feature for is no error");
+    assert_eq!(guard.prometheus_address(), None);
+    emit_all_signals(&guard);
+    let report = guard.shutdown();
+    assert!(report.is_clean(), "{report:?}");
+    assert_eq!(report.export.metrics.exported, 1);
+}
