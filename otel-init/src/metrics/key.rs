@@ -2,8 +2,8 @@
 //! it is computed from the API's attributes at record time or from the OTLP
 //! data point's attributes at export time, and whatever their order.
 //!
-//! Each attribute is hashed on its own (FNV-1a over the key and a tagged
-//! value, then a 64-bit finalizer) and the hashes are added, so that the
+//! Each attribute is hashed on its own (a word-at-a-time hash over the key
+//! and a tagged value, then a 64-bit finalizer) and the hashes are added, so that the
 //! order the caller gives does not matter (the SDK sorts the attributes it
 //! exports). A set with a repeated key, which the SDK reduces to one, gets
 //! another key: its series simply gets no exemplars.
@@ -14,7 +14,7 @@ use opentelemetry_proto::tonic::common::v1::{AnyValue, KeyValue as ProtoKeyValue
 /// The key of the attribute set of a measurement.
 pub(crate) fn of_attributes<'a>(attributes: impl IntoIterator<Item = &'a KeyValue>) -> u64 {
     attributes.into_iter().fold(0u64, |sum, kv| {
-        let mut h = Fnv::new();
+        let mut h = WordHash::new();
         h.tagged(KEY, kv.key.as_str().as_bytes());
         hash_value(&mut h, &kv.value);
         sum.wrapping_add(h.finish())
@@ -24,7 +24,7 @@ pub(crate) fn of_attributes<'a>(attributes: impl IntoIterator<Item = &'a KeyValu
 /// The key of the attribute set of an exported data point.
 pub(crate) fn of_proto(attributes: &[ProtoKeyValue]) -> u64 {
     attributes.iter().fold(0u64, |sum, kv| {
-        let mut h = Fnv::new();
+        let mut h = WordHash::new();
         h.tagged(KEY, kv.key.as_bytes());
         hash_any(&mut h, kv.value.as_ref());
         sum.wrapping_add(h.finish())
@@ -40,7 +40,7 @@ const STRING: u8 = 4;
 const ARRAY: u8 = 5;
 const OTHER: u8 = 9;
 
-fn hash_value(h: &mut Fnv, value: &Value) {
+fn hash_value(h: &mut WordHash, value: &Value) {
     match value {
         Value::Bool(b) => h.tagged(BOOL, &[u8::from(*b)]),
         Value::I64(i) => h.tagged(INT, &i.to_le_bytes()),
@@ -64,7 +64,7 @@ fn hash_value(h: &mut Fnv, value: &Value) {
     }
 }
 
-fn hash_any(h: &mut Fnv, value: Option<&AnyValue>) {
+fn hash_any(h: &mut WordHash, value: Option<&AnyValue>) {
     use any_value::Value as V;
     match value.and_then(|v| v.value.as_ref()) {
         Some(V::BoolValue(b)) => h.tagged(BOOL, &[u8::from(*b)]),
@@ -81,28 +81,45 @@ fn hash_any(h: &mut Fnv, value: Option<&AnyValue>) {
     }
 }
 
-/// FNV-1a with a length-prefixed, tagged encoding of each part.
-struct Fnv(u64);
+/// A word-at-a-time multiplicative hash (FxHash's step) over a tagged,
+/// length-prefixed encoding of each part, finished by MurmurHash3's
+/// finalizer so that the sum of several mixes every bit. The attribute
+/// values come from the application's code and the number of series is
+/// capped, so no keyed hash is needed.
+struct WordHash(u64);
 
-impl Fnv {
+impl WordHash {
+    const SEED: u64 = 0xcbf2_9ce4_8422_2325;
+    const K: u64 = 0x517c_c1b7_2722_0a95;
+
     fn new() -> Self {
-        Self(0xcbf2_9ce4_8422_2325)
+        Self(Self::SEED)
+    }
+
+    fn word(&mut self, w: u64) {
+        self.0 = (self.0.rotate_left(5) ^ w).wrapping_mul(Self::K);
     }
 
     fn bytes(&mut self, bytes: &[u8]) {
-        for byte in bytes {
-            self.0 = (self.0 ^ u64::from(*byte)).wrapping_mul(0x0000_0100_0000_01b3);
+        let mut chunks = bytes.chunks_exact(8);
+        for chunk in &mut chunks {
+            let mut w = [0u8; 8];
+            w.copy_from_slice(chunk);
+            self.word(u64::from_le_bytes(w));
+        }
+        let rest = chunks.remainder();
+        if !rest.is_empty() {
+            let mut w = [0u8; 8];
+            w[..rest.len()].copy_from_slice(rest);
+            self.word(u64::from_le_bytes(w));
         }
     }
 
     fn tagged(&mut self, tag: u8, bytes: &[u8]) {
-        self.bytes(&[tag]);
-        self.bytes(&(bytes.len() as u64).to_le_bytes());
+        self.word(u64::from(tag) | ((bytes.len() as u64) << 8));
         self.bytes(bytes);
     }
 
-    /// FNV's low bits mix poorly; the sum of several needs every bit mixed
-    /// (the finalizer of MurmurHash3).
     fn finish(&self) -> u64 {
         let mut x = self.0;
         x ^= x >> 33;
