@@ -12,7 +12,10 @@
 //! each with no span current, an unsampled span current (the path of every
 //! unsampled request) and a sampled one (kept as an exemplar).
 //!
-//! Run with `cargo bench -p otel-init --bench exemplars`.
+//! Run with `cargo bench -p otel-init --bench exemplars`; instructions per
+//! measurement (deterministic, unlike timings on a shared machine) with
+//! `sh otel-init/benches/exemplars_instructions.sh` after
+//! `cargo bench -p otel-init --bench exemplars --no-run`.
 
 use criterion::Criterion;
 use otel_init::opentelemetry::metrics::{Histogram, MeterProvider as _};
@@ -80,7 +83,41 @@ fn histograms(telemetry: &TelemetryGuard) -> [(&'static str, Histogram<f64>); 2]
     ]
 }
 
+/// `EXEMPLARS_CASE=<group>/<provider>/<context> EXEMPLARS_N=<n>`: that case
+/// alone, `n` times, without criterion (for `exemplars_instructions.sh`).
+fn one_case(case: &str, n: usize) {
+    let telemetry = telemetry();
+    let attrs = attributes();
+    let histograms = histograms(&telemetry);
+    let mut parts = case.split('/');
+    let (group, provider, context) = (parts.next(), parts.next(), parts.next());
+    let h = &histograms
+        .iter()
+        .find(|(name, _)| Some(*name) == provider)
+        .expect("provider sdk or exemplars")
+        .1;
+    let cx = contexts()
+        .into_iter()
+        .find(|(name, _)| Some(*name) == context)
+        .expect("context no_span, unsampled or sampled")
+        .1;
+    let _current = cx.map(Context::attach);
+    let bound = h.bind(&attrs);
+    let mut value = 0.0;
+    for _ in 0..n {
+        value = (value + 0.0137) % 12.0;
+        match group {
+            Some("record") => h.record(black_box(value), black_box(&attrs)),
+            _ => bound.record(black_box(value)),
+        }
+    }
+    drop(telemetry);
+}
+
 fn main() {
+    if let (Ok(case), Ok(n)) = (std::env::var("EXEMPLARS_CASE"), std::env::var("EXEMPLARS_N")) {
+        return one_case(&case, n.parse().expect("EXEMPLARS_N: a count"));
+    }
     let mut c = Criterion::default()
         .configure_from_args()
         .warm_up_time(Duration::from_millis(500))
