@@ -69,7 +69,10 @@ fn contexts() -> [(&'static str, Option<Context>); 3] {
 }
 
 fn histograms(telemetry: &TelemetryGuard) -> [(&'static str, Histogram<f64>); 2] {
-    let sdk = telemetry.meter_provider().expect("metrics on").meter("bench");
+    let sdk = telemetry
+        .meter_provider()
+        .expect("metrics on")
+        .meter("bench");
     let wrapped = telemetry
         .exemplar_meter_provider()
         .expect("metrics on")
@@ -115,7 +118,10 @@ fn one_case(case: &str, n: usize) {
 }
 
 fn main() {
-    if let (Ok(case), Ok(n)) = (std::env::var("EXEMPLARS_CASE"), std::env::var("EXEMPLARS_N")) {
+    if let (Ok(case), Ok(n)) = (
+        std::env::var("EXEMPLARS_CASE"),
+        std::env::var("EXEMPLARS_N"),
+    ) {
         return one_case(&case, n.parse().expect("EXEMPLARS_N: a count"));
     }
     let mut c = Criterion::default()
