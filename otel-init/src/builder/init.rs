@@ -337,7 +337,12 @@ fn describe(config: &Config, service: &str, added: [usize; 3]) -> String {
             .iter()
             .map(|k| match k {
                 ExporterKind::Console => "console".to_owned(),
-                ExporterKind::Prometheus => format!("prometheus {}", config.prometheus),
+                ExporterKind::Prometheus if cfg!(feature = "prometheus") => {
+                    format!("prometheus {}", config.prometheus)
+                }
+                ExporterKind::Prometheus => {
+                    "prometheus (off: the `prometheus` cargo feature is missing)".to_owned()
+                }
                 ExporterKind::Otlp => {
                     let c = config.otlp(s);
                     let off = if crate::export::otlp::usable(s, c).0.is_some() {
