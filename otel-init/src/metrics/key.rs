@@ -103,15 +103,13 @@ impl WordHash {
     fn bytes(&mut self, bytes: &[u8]) {
         let mut chunks = bytes.chunks_exact(8);
         for chunk in &mut chunks {
-            let mut w = [0u8; 8];
-            w.copy_from_slice(chunk);
-            self.word(u64::from_le_bytes(w));
+            // Always 8 bytes: one load.
+            self.word(u64::from_le_bytes(chunk.try_into().unwrap_or([0; 8])));
         }
         let rest = chunks.remainder();
         if !rest.is_empty() {
-            let mut w = [0u8; 8];
-            w[..rest.len()].copy_from_slice(rest);
-            self.word(u64::from_le_bytes(w));
+            // Little-endian, zero-padded, without a copy to a buffer.
+            self.word(rest.iter().rev().fold(0, |w, b| (w << 8) | u64::from(*b)));
         }
     }
 
