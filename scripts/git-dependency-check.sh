@@ -2,7 +2,8 @@
 # Proves that a project outside this repository can depend on the crates as a
 # `git` dependency, the way the README and docs/getting-started.md tell users
 # to: creates a scratch cargo project in a temporary directory, depending on
-# otel-init, otel-axum, otel-reqwest and otel-sqlx (PostgreSQL only) with
+# otel-init, otel-axum, otel-reqwest, otel-sqlx (PostgreSQL only) and
+# otel-tonic with
 # `git = "file://<this clone>", rev = "<HEAD>"`, builds its small service
 # (init, an axum router with OtelLayer, a traced client, an instrumented pool)
 # and runs it once (it builds everything, then exits without serving).
@@ -38,6 +39,7 @@ otel-init = { git = "$url", rev = "$rev" }
 otel-axum = { git = "$url", rev = "$rev" }
 otel-reqwest = { git = "$url", rev = "$rev" }
 otel-sqlx = { git = "$url", rev = "$rev", default-features = false, features = ["postgres"] }
+otel-tonic = { git = "$url", rev = "$rev" }
 axum = "0.8"
 tokio = { version = "1", features = ["macros", "rt-multi-thread"] }
 tracing = "0.1"
@@ -68,6 +70,10 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     // Lazy: no connection is opened until the first query.
     let db = PgPool::connect_lazy("postgres://postgres@127.0.0.1:5432/test")?;
     let http = otel_reqwest::traced_client()?;
+    // The gRPC layers: for `tonic::transport::Server::builder().layer(..)`
+    // and `ServiceBuilder::new().layer(..).service(channel)`.
+    let _grpc_server = otel_tonic::OtelServerLayer::new();
+    let _grpc_client = otel_tonic::OtelClientLayer::new();
     let app: Router = Router::new()
         .route("/orders/{id}", get(order))
         .with_state(App { db, http })
@@ -100,10 +106,10 @@ cp "$root/Cargo.lock" "$scratch/Cargo.lock"
 cd "$scratch"
 start=$(date +%s)
 cargo build --quiet
-echo "scratch project built in $(($(date +%s) - start)) s (otel-init, otel-axum, otel-reqwest, otel-sqlx from $url at $rev)"
+echo "scratch project built in $(($(date +%s) - start)) s (otel-init, otel-axum, otel-reqwest, otel-sqlx, otel-tonic from $url at $rev)"
 
 # The git sources, not a path: the lock names the repository and the commit.
-for crate in otel-init otel-axum otel-reqwest otel-sqlx otel-http; do
+for crate in otel-init otel-axum otel-reqwest otel-sqlx otel-tonic otel-http; do
   grep -A2 "^name = \"$crate\"" Cargo.lock | grep -q "source = \"git+$url?rev=$rev#$rev\"" || {
     echo "$crate is not resolved from $url at $rev:" >&2
     grep -A2 "^name = \"$crate\"" Cargo.lock >&2
