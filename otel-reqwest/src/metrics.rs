@@ -9,10 +9,9 @@ use crate::attributes::{Outcome, RequestFacts};
 use opentelemetry::StringValue;
 use opentelemetry::metrics::{BoundHistogram, Histogram, Meter};
 use otel_http::semconv::DURATION_BUCKETS;
+use otel_http::series::SeriesCache;
 use std::borrow::Cow;
-use std::collections::HashMap;
-use std::hash::{BuildHasherDefault, Hasher};
-use std::sync::{Arc, RwLock};
+use std::sync::Arc;
 
 /// Attribute sets kept bound at most; others are recorded unbound (the SDK's
 /// default cardinality limit is 2000 per metric).
@@ -46,35 +45,10 @@ impl SetKey {
     }
 }
 
-/// FNV-1a: the keys are few, short and chosen by the application (not by a
-/// peer), and their number is capped.
-#[derive(Default)]
-struct Fnv(u64);
-
-impl Hasher for Fnv {
-    fn finish(&self) -> u64 {
-        self.0
-    }
-
-    fn write(&mut self, bytes: &[u8]) {
-        let mut hash = if self.0 == 0 {
-            0xcbf2_9ce4_8422_2325
-        } else {
-            self.0
-        };
-        for byte in bytes {
-            hash = (hash ^ u64::from(*byte)).wrapping_mul(0x0000_0100_0000_01b3);
-        }
-        self.0 = hash;
-    }
-}
-
-type BoundSets = HashMap<SetKey, BoundHistogram<f64>, BuildHasherDefault<Fnv>>;
-
 #[derive(Debug, Clone)]
 pub(crate) struct ClientMetrics {
     duration: Histogram<f64>,
-    bound: Arc<RwLock<BoundSets>>,
+    bound: Arc<SeriesCache<SetKey, BoundHistogram<f64>>>,
 }
 
 impl ClientMetrics {
@@ -86,35 +60,31 @@ impl ClientMetrics {
                 .with_description("Duration of HTTP client requests.")
                 .with_boundaries(DURATION_BUCKETS.to_vec())
                 .build(),
-            bound: Arc::default(),
+            bound: Arc::new(SeriesCache::new(MAX_BOUND)),
         }
     }
 
     /// Records one finished send (each resend is measured on its own).
     pub(crate) fn record(&self, seconds: f64, facts: &RequestFacts, outcome: &Outcome) {
         let key = SetKey::of(facts, outcome);
-        if let Ok(bound) = self.bound.read()
-            && let Some(histogram) = bound.get(&key)
+        let bind = || {
+            self.duration
+                .bind(facts.metric_attributes(outcome).as_slice())
+        };
+        if self
+            .bound
+            .with(key, bind, |histogram| histogram.record(seconds))
+            .is_none()
         {
-            histogram.record(seconds);
-            return;
+            // More attribute sets than MAX_BOUND: the SDK's own limit applies.
+            let attributes = facts.metric_attributes(outcome);
+            self.duration.record(seconds, attributes.as_slice());
         }
-        let attributes = facts.metric_attributes(outcome);
-        if let Ok(mut bound) = self.bound.write()
-            && (bound.len() < MAX_BOUND || bound.contains_key(&key))
-        {
-            bound
-                .entry(key)
-                .or_insert_with(|| self.duration.bind(attributes.as_slice()))
-                .record(seconds);
-            return;
-        }
-        self.duration.record(seconds, attributes.as_slice());
     }
 
     #[cfg(test)]
     fn bound_sets(&self) -> usize {
-        self.bound.read().map_or(0, |b| b.len())
+        self.bound.len()
     }
 }
 
