@@ -187,6 +187,15 @@ impl Call {
         if self.recording {
             self.cx.span().end();
         }
+        // The call's span is current while its duration is recorded, so that
+        // a meter provider keeping exemplars (otel-init's) links the
+        // measurement to it; only a sampled span can be linked to.
+        let _current = self
+            .cx
+            .span()
+            .span_context()
+            .is_sampled()
+            .then(|| self.cx.clone().attach());
         let key = SetKey {
             method: self.method.full().cloned(),
             code: self.code,

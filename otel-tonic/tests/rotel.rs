@@ -7,7 +7,7 @@
 mod common;
 
 use common::*;
-use otel_testing::{ThroughRotel, attr};
+use otel_testing::{ThroughRotel, attr, hex};
 use std::time::Duration;
 
 fn pipeline(service: &str, endpoint: &str, protocol: &str) -> otel_init::TelemetryGuard {
@@ -34,13 +34,13 @@ fn a_grpc_call_arrives_as_one_trace_through_rotel() {
     rt.block_on(async {
         let server_layer = otel_tonic::OtelServerLayer::builder()
             .tracer_provider(callee.tracer_provider().expect("tracer"))
-            .meter_provider(callee.meter_provider().expect("meter"))
+            .meter_provider(callee.exemplar_meter_provider().expect("meter"))
             .propagator(w3c())
             .build();
         let server = serve(server_layer).await;
         let client_layer = otel_tonic::OtelClientLayer::builder()
             .tracer_provider(caller.tracer_provider().expect("tracer"))
-            .meter_provider(caller.meter_provider().expect("meter"))
+            .meter_provider(caller.exemplar_meter_provider().expect("meter"))
             .propagator(w3c())
             .target(endpoint(server.addr).uri())
             .build();
@@ -106,6 +106,23 @@ fn a_grpc_call_arrives_as_one_trace_through_rotel() {
             .unwrap_or_else(|| panic!("{name}"));
         assert_eq!(scope, "otel-tonic");
         assert_eq!(metric.unit, "s");
+    }
+    // Exemplars (otel-init's meter provider keeps them): each call's duration
+    // names the call's own span, on both ends.
+    for (name, spans_of_end) in [
+        ("rpc.server.call.duration", 2),
+        ("rpc.client.call.duration", 3),
+    ] {
+        let exemplars = otel_testing::histogram_exemplars(receiver, name);
+        assert!(!exemplars.is_empty(), "{name} has exemplars");
+        for e in &exemplars {
+            let span = spans
+                .iter()
+                .map(|(_, _, s)| s)
+                .find(|s| s.kind == spans_of_end && hex(&s.span_id) == e.span_id)
+                .unwrap_or_else(|| panic!("{name}: exemplar {e:?} names no span of its end"));
+            assert_eq!(hex(&span.trace_id), e.trace_id);
+        }
     }
     for req in receiver.requests() {
         assert!(
