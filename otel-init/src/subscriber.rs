@@ -103,14 +103,26 @@ pub(crate) fn env_filter(
             }
         },
     };
-    if directives.contains(SQLX_STATEMENT_TARGET) {
-        return filter;
+    let mut filter = filter;
+    if !directives.contains(SQLX_STATEMENT_TARGET)
+        && let Ok(off) = format!("{SQLX_STATEMENT_TARGET}=off").parse::<Directive>()
+    {
+        filter = filter.add_directive(off);
     }
-    match format!("{SQLX_STATEMENT_TARGET}=off").parse::<Directive>() {
-        Ok(off) => filter.add_directive(off),
-        Err(_) => filter,
+    if !directives.contains(OPENTELEMETRY_TARGETS)
+        && let Ok(warn) = format!("{OPENTELEMETRY_TARGETS}=warn").parse::<Directive>()
+    {
+        filter = filter.add_directive(warn);
     }
+    filter
 }
+
+/// The prefix of the OpenTelemetry crates' own diagnostics (their
+/// `internal-logs` feature, which many builds turn on through a default
+/// feature): "Global tracer provider is set" and the like at `info` and
+/// `debug`. Only their warnings and errors pass unless the directives name
+/// the target (otel-init reports its own state through `OTEL_LOG_LEVEL`).
+pub(crate) const OPENTELEMETRY_TARGETS: &str = "opentelemetry";
 
 /// The variable that chooses the log output of `init()`.
 pub(crate) const LOG_FORMAT_VAR: &str = "OTEL_INIT_LOG_FORMAT";
@@ -226,6 +238,45 @@ mod tests {
             passing(Some("info,sqlx::query=warn")),
             (1, 1),
             "named: opted in"
+        );
+    }
+
+    /// How many of an OpenTelemetry crate's info and warning pass `RUST_LOG=rust_log`.
+    fn opentelemetry_passing(rust_log: Option<&str>) -> usize {
+        let filter = env_filter(rust_log.map(str::to_owned), "info", &mut Vec::new());
+        let count = Arc::new(AtomicUsize::new(0));
+        let subscriber = Registry::default().with(filter).with(Count(count.clone()));
+        tracing::subscriber::with_default(subscriber, || {
+            tracing::info!(target: "opentelemetry", "Global tracer provider is set.");
+            tracing::debug!(target: "opentelemetry_sdk", "BatchSpanProcessor.ExportingDueToTimer");
+            tracing::warn!(target: "opentelemetry_sdk", "BatchSpanProcessor.SpanDroppingStarted");
+        });
+        count.load(Ordering::Relaxed)
+    }
+
+    #[test]
+    fn opentelemetry_diagnostics_pass_from_warn_unless_rust_log_names_them() {
+        assert_eq!(
+            opentelemetry_passing(None),
+            1,
+            "default filter: the warning"
+        );
+        assert_eq!(opentelemetry_passing(Some("debug")), 1, "a broad level");
+        // Naming any OpenTelemetry target hands them all back to the directives.
+        assert_eq!(
+            opentelemetry_passing(Some("info,opentelemetry_sdk=debug")),
+            3,
+            "named"
+        );
+        assert_eq!(
+            opentelemetry_passing(Some("opentelemetry=debug")),
+            3,
+            "named"
+        );
+        assert_eq!(
+            opentelemetry_passing(Some("[bad")),
+            1,
+            "a bad value falls back"
         );
     }
 
