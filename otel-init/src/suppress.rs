@@ -8,8 +8,8 @@
 //! parent context a span is built with, which `tracing-opentelemetry` takes
 //! from the `tracing` span tree, not from the current OpenTelemetry context.
 //! Gating the bridge here costs one thread-local read per new span and per
-//! event; the alternative, a scoped `NoSubscriber` on the export thread,
-//! took every thread of the process off `tracing`'s global fast path.
+//! event. (The export thread also keeps a scoped `NoSubscriber`: see
+//! `export/runtime.rs` for why it is still needed.)
 
 use opentelemetry::Context;
 use std::any::TypeId;

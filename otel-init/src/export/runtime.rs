@@ -58,13 +58,19 @@ impl ExportRuntime {
             .spawn(move || {
                 // Nothing the exporters' own libraries log or trace (hyper, h2,
                 // tonic) may re-enter the telemetry pipeline it is exporting:
-                // under this scope the SDK's tracer and logger drop what is
-                // emitted on this thread (tests/export_thread.rs). Not a
-                // scoped `tracing` dispatcher (`NoSubscriber`): one scoped
-                // default anywhere takes every thread of the process off
-                // `tracing`'s global fast path (+300 instructions per span,
-                // enter and event measured), and these events may still be
-                // worth printing.
+                // no `tracing` subscriber on this thread, and OpenTelemetry
+                // telemetry suppressed (tests/export_thread.rs). The scoped
+                // `NoSubscriber` has a cost: with a scoped default anywhere,
+                // every thread's `tracing` dispatch takes the thread-local path
+                // (+300 instructions per span, enter and event, measured). It
+                // was tried without it: that path's re-entrancy guard is what
+                // keeps an event emitted inside a layer's callback (the
+                // OpenTelemetry crates' internal logs, from the log bridge)
+                // from disabling the events that follow on that thread
+                // (tests/tests/sqlx_statement_logs.rs lost every event after
+                // the first), so it stays until that is fixed at its source.
+                let _no_tracing =
+                    tracing::subscriber::set_default(tracing::subscriber::NoSubscriber::default());
                 let _suppressed = opentelemetry::Context::enter_telemetry_suppressed_scope();
                 let rt = match tokio::runtime::Builder::new_current_thread()
                     .enable_all()
