@@ -89,7 +89,6 @@ mod resource;
 pub mod sampling;
 mod signal;
 mod subscriber;
-mod suppress;
 mod time;
 
 pub use builder::{Telemetry, TelemetryBuilder};

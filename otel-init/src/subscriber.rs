@@ -48,9 +48,7 @@ where
             .with_version(env!("CARGO_PKG_VERSION"))
             .build();
         let tracer = provider.tracer_with_scope(scope);
-        layers.push(Box::new(crate::suppress::UnlessSuppressed::new(
-            tracing_opentelemetry::layer().with_tracer(tracer),
-        )));
+        layers.push(Box::new(tracing_opentelemetry::layer().with_tracer(tracer)));
     }
     if let Some(provider) = logger {
         layers.push(Box::new(OpenTelemetryTracingBridge::new(provider)));
