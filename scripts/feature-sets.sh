@@ -39,6 +39,20 @@ echo "otel-axum without bound-instruments: API only"
 echo "== otel-tonic --no-default-features"
 cargo clippy -q -p otel-tonic --no-default-features --lib -- -D warnings
 
+# otel-tonic `tls`: network.peer.* on a server terminating TLS itself and on
+# tonic's own TLS server (tests/tls.rs, real TLS servers and clients, needs
+# the feature), and no crypto provider chosen for the user (tonic's
+# `_tls-any`, not `tls-ring` or `tls-aws-lc`).
+echo "== otel-tonic --features tls"
+cargo clippy -q -p otel-tonic --features tls --all-targets -- -D warnings
+cargo clippy -q -p otel-tonic --no-default-features --features tls --lib -- -D warnings
+cargo test -q -p otel-tonic --features tls --test tls
+if cargo tree -p otel-tonic --no-default-features --features tls -e normal --prefix none | grep -E '^(ring|aws-lc-rs|aws-lc-sys) '; then
+  echo "otel-tonic's tls feature must not pick a crypto provider" >&2
+  exit 1
+fi
+echo "otel-tonic tls: no crypto provider"
+
 # otel-init: the slimmest documented set (OTLP/HTTP with protobuf bodies, no
 # TLS, no gzip) and gRPC alone. The doctests run with the default features;
 # here the unit tests and tests/features.rs run (the other integration test

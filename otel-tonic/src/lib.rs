@@ -31,7 +31,8 @@
 //! (`_OTHER` plus `rpc.method_original` when not recognised),
 //! `rpc.response.status_code` (`"OK"`, `"NOT_FOUND"`, ...), `error.type`,
 //! `server.address` / `server.port`, `network.peer.address` /
-//! `network.peer.port` (server), and this crate's `grpc.timeout` (the
+//! `network.peer.port` (server; feature `tls` for a server that terminates
+//! TLS itself), and this crate's `grpc.timeout` (the
 //! deadline in seconds, from `grpc-timeout`).
 //! Metrics: `rpc.server.call.duration` and `rpc.client.call.duration` (s).
 //!

@@ -64,13 +64,23 @@ fn server_address(parts: &http::request::Parts) -> Option<(String, Option<u16>)>
     Some((authority.host().to_owned(), authority.port_u16()))
 }
 
-/// The peer of the connection, as tonic's server records it.
+/// The peer of the connection, as tonic's server records it: its
+/// `TcpConnectInfo` (also there on a server with tonic's own TLS), or
+/// (feature `tls`) the one inside the `TlsConnectInfo`, all that tonic
+/// records for the tokio-rustls streams of a server that terminates TLS
+/// itself (`serve_with_incoming`).
 #[cfg(feature = "transport")]
 fn peer(parts: &http::request::Parts) -> Option<std::net::SocketAddr> {
-    parts
-        .extensions
-        .get::<tonic::transport::server::TcpConnectInfo>()
-        .and_then(|info| info.remote_addr)
+    use tonic::transport::server::TcpConnectInfo;
+    let tcp = parts.extensions.get::<TcpConnectInfo>();
+    #[cfg(feature = "tls")]
+    let tcp = tcp.or_else(|| {
+        parts
+            .extensions
+            .get::<tonic::transport::server::TlsConnectInfo<TcpConnectInfo>>()
+            .map(|tls| tls.get_ref())
+    });
+    tcp.and_then(TcpConnectInfo::remote_addr)
 }
 
 #[cfg(not(feature = "transport"))]

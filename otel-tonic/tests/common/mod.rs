@@ -256,7 +256,7 @@ impl Drop for TestServer {
     }
 }
 
-async fn listen() -> (
+pub async fn listen() -> (
     SocketAddr,
     tokio_stream::wrappers::TcpListenerStream,
     oneshot::Sender<()>,
