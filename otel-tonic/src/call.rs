@@ -3,6 +3,7 @@
 //! or is dropped (a cancelled call), or when no response comes at all.
 
 use crate::code::{self, Code};
+use crate::metadata;
 use crate::method::Method;
 use crate::metrics::{CallMetrics, SetKey};
 use http::{HeaderMap, StatusCode};
@@ -37,6 +38,10 @@ pub(crate) struct Call {
     http_status: Option<StatusCode>,
     code: Option<Code>,
     error_type: Option<&'static str>,
+    /// The response metadata keys to capture (recording spans only).
+    response_keys: metadata::Keys,
+    /// The response metadata captured so far, set on the span at its end.
+    captured: Vec<KeyValue>,
     done: bool,
 }
 
@@ -64,8 +69,19 @@ impl Call {
             http_status: None,
             code: None,
             error_type: None,
+            response_keys: None,
+            captured: Vec::new(),
             done: false,
         }
+    }
+
+    /// Captures these response metadata keys (from the headers and the
+    /// trailers) when the span records.
+    pub(crate) fn capture_response(mut self, keys: &metadata::Keys) -> Self {
+        if self.recording {
+            self.response_keys.clone_from(keys);
+        }
+        self
     }
 
     pub(crate) fn deadline_passed(&self) -> bool {
@@ -76,6 +92,9 @@ impl Call {
     /// a client also infers the code of a non-200 HTTP status.
     pub(crate) fn headers(&mut self, status: StatusCode, headers: &HeaderMap) {
         self.http_status = Some(status);
+        if let Some(keys) = &self.response_keys {
+            metadata::merge(&mut self.captured, headers, keys);
+        }
         if let Some(code) = Code::from_headers(headers) {
             self.record(code, code::message(headers));
         } else if status != StatusCode::OK && self.side == Side::Client {
@@ -88,6 +107,9 @@ impl Call {
 
     /// The trailers of the response stream.
     pub(crate) fn trailers(&mut self, trailers: &HeaderMap) {
+        if let Some(keys) = &self.response_keys {
+            metadata::merge(&mut self.captured, trailers, keys);
+        }
         if self.code.is_none()
             && let Some(code) = Code::from_headers(trailers)
         {
@@ -185,7 +207,11 @@ impl Call {
         // A span that does not record has nothing to end (and ending it
         // would still read the clock).
         if self.recording {
-            self.cx.span().end();
+            let span = self.cx.span();
+            if !self.captured.is_empty() {
+                span.set_attributes(std::mem::take(&mut self.captured));
+            }
+            span.end();
         }
         // The call's span is current while its duration is recorded, so that
         // a meter provider keeping exemplars (otel-init's) links the

@@ -33,7 +33,9 @@
 //! `server.address` / `server.port`, `network.peer.address` /
 //! `network.peer.port` (server; feature `tls` for a server that terminates
 //! TLS itself), and this crate's `grpc.timeout` (the
-//! deadline in seconds, from `grpc-timeout`).
+//! deadline in seconds, from `grpc-timeout`); on request, chosen metadata
+//! keys as `rpc.request.metadata.<key>` / `rpc.response.metadata.<key>`
+//! (credentials never).
 //! Metrics: `rpc.server.call.duration` and `rpc.client.call.duration` (s).
 //!
 //! - The span ends when the response stream ends (streaming calls), fails,
@@ -56,6 +58,7 @@ mod body;
 mod call;
 pub mod client;
 mod code;
+mod metadata;
 mod method;
 mod metrics;
 mod scope;

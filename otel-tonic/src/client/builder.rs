@@ -3,8 +3,10 @@
 use super::config::ClientConfig;
 use super::layer::OtelClientLayer;
 use crate::call::Target;
+use crate::metadata;
 use crate::metrics::CallMetrics;
 use crate::scope::scope;
+use http::HeaderName;
 use opentelemetry::StringValue;
 use opentelemetry::global::{self, BoxedTracer};
 use opentelemetry::metrics::{Meter, MeterProvider};
@@ -36,6 +38,8 @@ pub struct OtelClientLayerBuilder {
     propagator: Option<Arc<dyn TextMapPropagator + Send + Sync>>,
     policy: Option<OutgoingPolicy>,
     target: Option<Target>,
+    request_metadata: Vec<HeaderName>,
+    response_metadata: metadata::Keys,
 }
 
 impl std::fmt::Debug for OtelClientLayerBuilder {
@@ -43,6 +47,8 @@ impl std::fmt::Debug for OtelClientLayerBuilder {
         f.debug_struct("OtelClientLayerBuilder")
             .field("policy", &self.policy)
             .field("target", &self.target)
+            .field("request_metadata", &self.request_metadata)
+            .field("response_metadata", &self.response_metadata)
             .finish_non_exhaustive()
     }
 }
@@ -167,6 +173,79 @@ impl OtelClientLayerBuilder {
         self
     }
 
+    /// Records these request metadata keys as span attributes
+    /// `rpc.request.metadata.<key>` (semconv 1.42's name), each a string
+    /// array of every value sent (the metadata after the context's
+    /// injection); sampled spans only. Keys are lowercased;
+    /// `authorization`, `proxy-authorization`, `cookie` and `set-cookie` are
+    /// never recorded, even when listed (otel-http's
+    /// [`NEVER_CAPTURED`](otel_http::headers::NEVER_CAPTURED)). A binary
+    /// key (`-bin`) is recorded as it travels: the base64 text of its value.
+    ///
+    /// ```
+    /// use opentelemetry::{Array, StringValue, Value};
+    /// use opentelemetry_sdk::trace::{InMemorySpanExporter, SdkTracerProvider};
+    /// use otel_tonic::OtelClientLayer;
+    /// use std::convert::Infallible;
+    /// use tower::{Layer as _, ServiceExt as _, service_fn};
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() {
+    /// let spans = InMemorySpanExporter::default();
+    /// let provider = SdkTracerProvider::builder().with_simple_exporter(spans.clone()).build();
+    /// let channel = service_fn(|_req: http::Request<()>| async {
+    ///     let mut response = http::Response::new(http_body_util::Empty::<bytes::Bytes>::new());
+    ///     response.headers_mut().insert("grpc-status", http::HeaderValue::from_static("0"));
+    ///     Ok::<_, Infallible>(response)
+    /// });
+    /// let client = OtelClientLayer::builder()
+    ///     .tracer_provider(&provider)
+    ///     .capture_request_metadata(["x-tenant", "cookie"]) // cookie: never
+    ///     .build()
+    ///     .layer(channel);
+    /// let request = http::Request::post("http://payment.internal/shop.Payment/Charge")
+    ///     .header("x-tenant", "acme")
+    ///     .header("cookie", "session=secret")
+    ///     .body(())
+    ///     .unwrap();
+    /// drop(client.oneshot(request).await.unwrap());
+    /// let span = &spans.get_finished_spans().unwrap()[0];
+    /// let tenant = span.attributes.iter().find(|kv| kv.key.as_str() == "rpc.request.metadata.x-tenant");
+    /// assert_eq!(tenant.unwrap().value, Value::Array(Array::String(vec![StringValue::from("acme")])));
+    /// assert!(!span.attributes.iter().any(|kv| kv.key.as_str().ends_with("cookie")));
+    /// # }
+    /// ```
+    pub fn capture_request_metadata<I, S>(mut self, keys: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: AsRef<str>,
+    {
+        self.request_metadata = otel_http::headers::allow_list(keys);
+        self
+    }
+
+    /// Records these response metadata keys as span attributes
+    /// `rpc.response.metadata.<key>`: the values of the response headers
+    /// (initial metadata) then of the trailers (trailing metadata, such as
+    /// an error status's), in one string array; sampled spans only. The same
+    /// rules as [`capture_request_metadata`](Self::capture_request_metadata).
+    ///
+    /// ```
+    /// use otel_tonic::OtelClientLayer;
+    ///
+    /// let layer = OtelClientLayer::builder()
+    ///     .capture_response_metadata(["x-served-by"])
+    ///     .build();
+    /// # let _ = layer;
+    /// ```
+    pub fn capture_response_metadata<I, S>(mut self, keys: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: AsRef<str>,
+    {
+        self.response_metadata = metadata::keys(keys);
+        self
+    }
+
     /// The layer.
     ///
     /// ```
@@ -186,6 +265,8 @@ impl OtelClientLayerBuilder {
             propagator: self.propagator,
             policy: self.policy,
             target: self.target,
+            request_metadata: self.request_metadata,
+            response_metadata: self.response_metadata,
         })
     }
 }

@@ -2,8 +2,9 @@
 //! with its services (a leaf).
 
 use crate::call::Target;
+use crate::metadata;
 use crate::metrics::CallMetrics;
-use http::HeaderMap;
+use http::{HeaderMap, HeaderName};
 use opentelemetry::Context;
 use opentelemetry::global::{self, BoxedTracer};
 use opentelemetry::propagation::TextMapPropagator;
@@ -19,6 +20,10 @@ pub(crate) struct ClientConfig {
     pub policy: Option<OutgoingPolicy>,
     /// The server the channel talks to, when the request URI does not say.
     pub target: Option<Target>,
+    /// Request metadata keys recorded as `rpc.request.metadata.<key>`.
+    pub request_metadata: Vec<HeaderName>,
+    /// Response metadata keys recorded as `rpc.response.metadata.<key>`.
+    pub response_metadata: metadata::Keys,
 }
 
 impl ClientConfig {

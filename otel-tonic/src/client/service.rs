@@ -5,6 +5,7 @@ use super::config::ClientConfig;
 use super::future::ResponseFuture;
 use crate::call::{Call, Side, Target};
 use crate::code;
+use crate::metadata;
 use crate::method::Method;
 use bytes::Bytes;
 use http::{Request, Response};
@@ -109,6 +110,19 @@ where
         }
         let host = target.as_ref().map(|t| t.address.as_str());
         config.inject(&cx, host, req.headers_mut());
+        if recording && !config.request_metadata.is_empty() {
+            // After the injection: the metadata as it is sent.
+            let mut captured = Vec::new();
+            metadata::capture(
+                &mut captured,
+                metadata::REQUEST,
+                req.headers(),
+                &config.request_metadata,
+            );
+            if !captured.is_empty() {
+                cx.span().set_attributes(captured);
+            }
+        }
         let call = Call::new(
             cx,
             recording,
@@ -118,7 +132,8 @@ where
             target,
             start,
             timeout,
-        );
+        )
+        .capture_response(&config.response_metadata);
         ResponseFuture::new(self.inner.call(req), call)
     }
 }

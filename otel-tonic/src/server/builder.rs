@@ -2,8 +2,10 @@
 
 use super::config::ServerConfig;
 use super::layer::OtelServerLayer;
+use crate::metadata;
 use crate::metrics::CallMetrics;
 use crate::scope::scope;
+use http::HeaderName;
 use opentelemetry::global::{self, BoxedTracer};
 use opentelemetry::metrics::{Meter, MeterProvider};
 use opentelemetry::propagation::TextMapPropagator;
@@ -33,6 +35,8 @@ pub struct OtelServerLayerBuilder {
     policy: IncomingPolicy,
     skip: Vec<String>,
     catch_panics: bool,
+    request_metadata: Vec<HeaderName>,
+    response_metadata: metadata::Keys,
 }
 
 impl std::fmt::Debug for OtelServerLayerBuilder {
@@ -41,6 +45,8 @@ impl std::fmt::Debug for OtelServerLayerBuilder {
             .field("policy", &self.policy)
             .field("skip", &self.skip)
             .field("catch_panics", &self.catch_panics)
+            .field("request_metadata", &self.request_metadata)
+            .field("response_metadata", &self.response_metadata)
             .finish_non_exhaustive()
     }
 }
@@ -54,6 +60,8 @@ impl Default for OtelServerLayerBuilder {
             policy: IncomingPolicy::new(),
             skip: Vec::new(),
             catch_panics: true,
+            request_metadata: Vec::new(),
+            response_metadata: None,
         }
     }
 }
@@ -188,6 +196,75 @@ impl OtelServerLayerBuilder {
         self
     }
 
+    /// Records these request metadata keys as span attributes
+    /// `rpc.request.metadata.<key>` (semconv 1.42's name), each a string
+    /// array of every value the request carries; sampled spans only. Keys are
+    /// lowercased; `authorization`, `proxy-authorization`, `cookie` and
+    /// `set-cookie` are never recorded, even when listed (otel-http's
+    /// [`NEVER_CAPTURED`](otel_http::headers::NEVER_CAPTURED)). A binary
+    /// key (`-bin`) is recorded as it travels: the base64 text of its value.
+    ///
+    /// ```
+    /// use opentelemetry::{Array, StringValue, Value};
+    /// use opentelemetry_sdk::trace::{InMemorySpanExporter, SdkTracerProvider};
+    /// use otel_tonic::OtelServerLayer;
+    /// use std::convert::Infallible;
+    /// use tower::{Layer as _, ServiceExt as _, service_fn};
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() {
+    /// let spans = InMemorySpanExporter::default();
+    /// let provider = SdkTracerProvider::builder().with_simple_exporter(spans.clone()).build();
+    /// let layer = OtelServerLayer::builder()
+    ///     .tracer_provider(&provider)
+    ///     .capture_request_metadata(["x-tenant", "authorization"]) // authorization: never
+    ///     .build();
+    /// let svc = layer.layer(service_fn(|_req: http::Request<()>| async {
+    ///     Ok::<_, Infallible>(http::Response::new(http_body_util::Empty::<bytes::Bytes>::new()))
+    /// }));
+    /// let request = http::Request::post("/shop.Payment/Charge")
+    ///     .header("x-tenant", "acme")
+    ///     .header("authorization", "Bearer secret")
+    ///     .body(())
+    ///     .unwrap();
+    /// drop(svc.oneshot(request).await.unwrap());
+    /// let span = &spans.get_finished_spans().unwrap()[0];
+    /// let tenant = span.attributes.iter().find(|kv| kv.key.as_str() == "rpc.request.metadata.x-tenant");
+    /// assert_eq!(tenant.unwrap().value, Value::Array(Array::String(vec![StringValue::from("acme")])));
+    /// assert!(!span.attributes.iter().any(|kv| kv.key.as_str().ends_with("authorization")));
+    /// # }
+    /// ```
+    pub fn capture_request_metadata<I, S>(mut self, keys: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: AsRef<str>,
+    {
+        self.request_metadata = otel_http::headers::allow_list(keys);
+        self
+    }
+
+    /// Records these response metadata keys as span attributes
+    /// `rpc.response.metadata.<key>`: the values of the response headers
+    /// (initial metadata) then of the trailers (trailing metadata, such as
+    /// an error status's), in one string array; sampled spans only. The same
+    /// rules as [`capture_request_metadata`](Self::capture_request_metadata).
+    ///
+    /// ```
+    /// use otel_tonic::OtelServerLayer;
+    ///
+    /// let layer = OtelServerLayer::builder()
+    ///     .capture_response_metadata(["x-served-by"])
+    ///     .build();
+    /// # let _ = layer;
+    /// ```
+    pub fn capture_response_metadata<I, S>(mut self, keys: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: AsRef<str>,
+    {
+        self.response_metadata = metadata::keys(keys);
+        self
+    }
+
     /// The layer.
     ///
     /// ```
@@ -208,6 +285,8 @@ impl OtelServerLayerBuilder {
             policy: self.policy,
             skip: self.skip,
             catch_panics: self.catch_panics,
+            request_metadata: self.request_metadata,
+            response_metadata: self.response_metadata,
         })
     }
 }

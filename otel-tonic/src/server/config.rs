@@ -1,7 +1,9 @@
 //! The configuration an [`OtelServerLayer`](crate::OtelServerLayer) shares
 //! with its services (a leaf: nothing here knows the layer or the service).
 
+use crate::metadata;
 use crate::metrics::CallMetrics;
+use http::HeaderName;
 use opentelemetry::global::BoxedTracer;
 use opentelemetry::propagation::TextMapPropagator;
 use otel_http::trust::IncomingPolicy;
@@ -15,6 +17,10 @@ pub(crate) struct ServerConfig {
     /// Full methods (`package.Service/Method`) neither traced nor measured.
     pub skip: Vec<String>,
     pub catch_panics: bool,
+    /// Request metadata keys recorded as `rpc.request.metadata.<key>`.
+    pub request_metadata: Vec<HeaderName>,
+    /// Response metadata keys recorded as `rpc.response.metadata.<key>`.
+    pub response_metadata: metadata::Keys,
 }
 
 impl ServerConfig {

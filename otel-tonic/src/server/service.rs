@@ -4,6 +4,7 @@ use super::config::ServerConfig;
 use super::future::ResponseFuture;
 use crate::call::{Call, Side};
 use crate::code;
+use crate::metadata;
 use crate::method::Method;
 use bytes::Bytes;
 use http::{Request, Response};
@@ -153,6 +154,12 @@ where
             if let Some(t) = timeout {
                 details.push(KeyValue::new("grpc.timeout", t.as_secs_f64()));
             }
+            metadata::capture(
+                &mut details,
+                metadata::REQUEST,
+                &parts.headers,
+                &config.request_metadata,
+            );
             if !details.is_empty() {
                 cx.span().set_attributes(details);
             }
@@ -166,7 +173,8 @@ where
             None,
             start,
             timeout,
-        );
+        )
+        .capture_response(&config.response_metadata);
         let request = Request::from_parts(parts, body);
         let fut = {
             let _attached = cx.clone().attach();

@@ -176,22 +176,54 @@ async fn act(message: &str) -> Result<(), Status> {
 
 type ReplyStream = Pin<Box<dyn Stream<Item = Result<EchoReply, Status>> + Send>>;
 
+/// The response metadata of the "meta" requests: `x-served-by: <at>`, the
+/// binary `x-blob-bin: [0, 255]`, and credentials (`set-cookie`,
+/// `authorization`) that must never be captured.
+pub fn response_metadata(at: &str) -> tonic::metadata::MetadataMap {
+    let mut md = tonic::metadata::MetadataMap::new();
+    md.insert("x-served-by", at.parse().expect("value"));
+    md.insert_bin(
+        "x-blob-bin",
+        tonic::metadata::MetadataValue::from_bytes(&[0, 255]),
+    );
+    md.insert("set-cookie", "session=secret".parse().expect("value"));
+    md.insert("authorization", "Bearer secret".parse().expect("value"));
+    md
+}
+
 /// The `otel.test.Echo` service.
 #[derive(Debug, Default, Clone)]
 pub struct TestEcho;
 
 #[tonic::async_trait]
 impl Echo for TestEcho {
+    /// "meta" answers with the response metadata of [`response_metadata`];
+    /// "meta_error" fails with NOT_FOUND carrying it (a trailers-only
+    /// response: the metadata is in the headers).
     async fn unary(&self, request: Request<EchoRequest>) -> Result<Response<EchoReply>, Status> {
         let message = request.into_inner().message;
+        if message == "meta_error" {
+            return Err(Status::with_metadata(
+                tonic::Code::NotFound,
+                "no such order",
+                response_metadata("error"),
+            ));
+        }
         act(&message).await?;
-        Ok(Response::new(reply(message)))
+        let meta = message == "meta";
+        let mut response = Response::new(reply(message));
+        if meta {
+            *response.metadata_mut() = response_metadata("headers");
+        }
+        Ok(response)
     }
 
     type ServerStreamStream = ReplyStream;
 
     /// `count` replies, 20 ms apart when the message is "slow"; "fail"
-    /// ends the stream with UNAVAILABLE after them.
+    /// ends the stream with UNAVAILABLE after them; "meta_fail" too, with
+    /// [`response_metadata`] in the headers ("headers") and in the trailers
+    /// ("trailers").
     async fn server_stream(
         &self,
         request: Request<EchoRequest>,
@@ -199,7 +231,8 @@ impl Echo for TestEcho {
         let EchoRequest { message, count } = request.into_inner();
         act(&message).await?;
         let slow = message == "slow";
-        let fail = message == "fail";
+        let meta = message == "meta_fail";
+        let fail = message == "fail" || meta;
         let items = stream::unfold(0u32, move |i| async move {
             if i < count {
                 if slow {
@@ -207,12 +240,25 @@ impl Echo for TestEcho {
                 }
                 Some((Ok(reply(format!("{i}"))), i + 1))
             } else if fail && i == count {
-                Some((Err(Status::unavailable("the stream broke")), i + 1))
+                let status = if meta {
+                    Status::with_metadata(
+                        tonic::Code::Unavailable,
+                        "the stream broke",
+                        response_metadata("trailers"),
+                    )
+                } else {
+                    Status::unavailable("the stream broke")
+                };
+                Some((Err(status), i + 1))
             } else {
                 None
             }
         });
-        Ok(Response::new(Box::pin(items)))
+        let mut response = Response::new(Box::pin(items) as ReplyStream);
+        if meta {
+            *response.metadata_mut() = response_metadata("headers");
+        }
+        Ok(response)
     }
 
     async fn client_stream(
