@@ -14,7 +14,9 @@
 //!   `REDACTED` in `url.query` and `url.full`, configurable;
 //! - [`semconv`]: method normalisation and duration buckets of the HTTP
 //!   semantic conventions;
-//! - [`series`]: a bounded cache of bound instruments, one per attribute set.
+//! - [`series`]: a bounded cache of bound instruments, one per attribute set;
+//! - [`sampling`]: what the installed sampler is declared to decide without
+//!   asking, so that spans it will drop are not built in full.
 //!
 //! A server reading the context a caller sent, with the propagators that
 //! `OTEL_PROPAGATORS=tracecontext,baggage` names:
@@ -48,6 +50,7 @@ pub mod carrier;
 pub mod headers;
 pub mod propagation;
 pub mod redact;
+pub mod sampling;
 pub mod semconv;
 pub mod series;
 pub mod trust;

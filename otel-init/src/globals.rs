@@ -5,15 +5,20 @@ use opentelemetry::metrics::noop::NoopMeterProvider;
 use opentelemetry::propagation::TextMapCompositePropagator;
 use opentelemetry::trace::noop::NoopTracerProvider;
 use opentelemetry_sdk::trace::SdkTracerProvider;
+use otel_http::sampling::{self, KnownDecisions};
 
+/// Installs the globals. `known` is what the tracer provider's sampler is
+/// known to decide without asking (see [`otel_http::sampling`]), declared
+/// with the provider so that instrumentation never assumes it of another one.
 pub(crate) fn install(
     propagator: TextMapCompositePropagator,
-    tracer: Option<&SdkTracerProvider>,
+    tracer: Option<(&SdkTracerProvider, KnownDecisions)>,
     meter: Option<&crate::metrics::ExemplarMeterProvider>,
 ) {
     global::set_text_map_propagator(propagator);
-    if let Some(t) = tracer {
+    if let Some((t, known)) = tracer {
         global::set_tracer_provider(t.clone());
+        sampling::declare(known);
     }
     if let Some(m) = meter {
         global::set_meter_provider(m.clone());
@@ -22,6 +27,7 @@ pub(crate) fn install(
 
 /// After shutdown the globals stop pointing at providers that no longer export.
 pub(crate) fn reset() {
+    sampling::declare(KnownDecisions::Unknown);
     global::set_tracer_provider(NoopTracerProvider::new());
     global::set_meter_provider(NoopMeterProvider::new());
 }

@@ -1,6 +1,7 @@
 //! Shutdown, the subscriber and global state, and `build`/`init`.
 
 use super::*;
+use otel_http::sampling::KnownDecisions;
 
 impl TelemetryBuilder {
     /// The longest [`TelemetryGuard::shutdown`] may take (default 5 s).
@@ -244,7 +245,15 @@ impl TelemetryBuilder {
             });
             return Ok((guard, service));
         }
-        let head: Box<dyn ShouldSample> = match self.custom_sampler.take() {
+        let custom = self.custom_sampler.take();
+        let known = match &custom {
+            Some(_) => KnownDecisions::Unknown,
+            None => sampling::known_decisions(
+                &config.sampler,
+                config.tail_sampling.is_some() || config.adaptive_sampling.is_some(),
+            ),
+        };
+        let head: Box<dyn ShouldSample> = match custom {
             Some(s) => s,
             None => sampling::head_sampler(&config.sampler),
         };
@@ -262,7 +271,7 @@ impl TelemetryBuilder {
         if self.set_globals {
             globals::install(
                 propagator,
-                Some(&providers.tracer),
+                Some((&providers.tracer, known)),
                 providers.meter.as_ref(),
             );
         }

@@ -63,6 +63,7 @@ use adaptive::{AdaptiveSampler, is_new_local_root};
 use opentelemetry::trace::{Link, SpanKind, TraceId};
 use opentelemetry::{Context, KeyValue};
 use opentelemetry_sdk::trace::{Sampler, SamplingDecision, SamplingResult, ShouldSample};
+use otel_http::sampling::KnownDecisions;
 use std::sync::Arc;
 
 /// The sampler for a [`SamplerKind`].
@@ -94,6 +95,31 @@ pub(crate) fn head_sampler(kind: &SamplerKind) -> Box<dyn ShouldSample> {
         Box::new(ParentBased::boxed(root(kind)))
     } else {
         root(kind)
+    }
+}
+
+/// What the sampler built from `kind` decides without looking at a span's
+/// name or attributes, declared to the instrumentation crates
+/// ([`otel_http::sampling`]) so that they skip building them for spans that
+/// are dropped anyway. `records_dropped`: tail or adaptive sampling, which
+/// record spans the head sampler drops, so nothing is known then. The tests
+/// below hold every kind's declaration against the sampler's own decisions.
+pub(crate) fn known_decisions(kind: &SamplerKind, records_dropped: bool) -> KnownDecisions {
+    if records_dropped {
+        return KnownDecisions::Unknown;
+    }
+    match kind {
+        SamplerKind::AlwaysOff => KnownDecisions::AllDropped,
+        // ParentBased: a valid, trusted, unsampled parent means Drop.
+        SamplerKind::ParentBasedAlwaysOn
+        | SamplerKind::ParentBasedAlwaysOff
+        | SamplerKind::ParentBasedTraceIdRatio(_)
+        | SamplerKind::ParentBasedRateLimited(_)
+        | SamplerKind::ParentBasedRules(_) => KnownDecisions::UnsampledParentsDropped,
+        SamplerKind::AlwaysOn
+        | SamplerKind::TraceIdRatio(_)
+        | SamplerKind::RateLimited(_)
+        | SamplerKind::Rules(_) => KnownDecisions::Unknown,
     }
 }
 
@@ -175,5 +201,106 @@ impl ShouldSample for RecordDropped {
             }
         }
         result
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use opentelemetry::trace::{SpanContext, SpanId, TraceContextExt, TraceFlags, TraceState};
+
+    fn kinds() -> Vec<SamplerKind> {
+        let rules = RuleSampler::new([Rule::any().then(Action::always())]);
+        vec![
+            SamplerKind::AlwaysOn,
+            SamplerKind::AlwaysOff,
+            SamplerKind::TraceIdRatio(1.0),
+            SamplerKind::ParentBasedAlwaysOn,
+            SamplerKind::ParentBasedAlwaysOff,
+            SamplerKind::ParentBasedTraceIdRatio(1.0),
+            SamplerKind::RateLimited(1000.0),
+            SamplerKind::ParentBasedRateLimited(1000.0),
+            SamplerKind::Rules(rules.clone()),
+            SamplerKind::ParentBasedRules(rules),
+        ]
+    }
+
+    fn parent(flags: TraceFlags, remote: bool) -> Context {
+        let sc = SpanContext::new(
+            TraceId::from(0x4bf9_2f35_77b3_4da6_a3ce_929d_0e0e_4736_u128),
+            SpanId::from(7u64),
+            flags,
+            remote,
+            TraceState::NONE,
+        );
+        Context::new().with_remote_span_context(sc)
+    }
+
+    fn decision(sampler: &dyn ShouldSample, cx: Option<&Context>) -> SamplingDecision {
+        let attributes = [KeyValue::new("http.route", "/checkout")];
+        sampler
+            .should_sample(
+                cx,
+                TraceId::from(0x4bf9_2f35_77b3_4da6_a3ce_929d_0e0e_4736_u128),
+                "GET /checkout",
+                &SpanKind::Server,
+                &attributes,
+                &[],
+            )
+            .decision
+    }
+
+    // What is declared must be what the sampler does: a wrong declaration
+    // would drop the attributes of spans the sampler keeps.
+    #[test]
+    fn declarations_match_the_samplers_decisions() {
+        for kind in kinds() {
+            for records_dropped in [false, true] {
+                let known = known_decisions(&kind, records_dropped);
+                let tail = records_dropped.then(TailSampling::new);
+                let setup = setup(head_sampler(&kind), tail, None);
+                let sampler = setup.sampler.as_ref();
+                let unsampled = [
+                    parent(TraceFlags::default(), true),
+                    parent(TraceFlags::default(), false),
+                ];
+                match known {
+                    KnownDecisions::Unknown => {}
+                    KnownDecisions::UnsampledParentsDropped => {
+                        for cx in &unsampled {
+                            assert_eq!(
+                                decision(sampler, Some(cx)),
+                                SamplingDecision::Drop,
+                                "{kind:?}"
+                            );
+                        }
+                    }
+                    KnownDecisions::AllDropped => {
+                        for cx in unsampled.iter().chain(&[parent(TraceFlags::SAMPLED, true)]) {
+                            assert_eq!(
+                                decision(sampler, Some(cx)),
+                                SamplingDecision::Drop,
+                                "{kind:?}"
+                            );
+                        }
+                        assert_eq!(decision(sampler, None), SamplingDecision::Drop, "{kind:?}");
+                    }
+                    _ => unreachable!("no other declaration exists"),
+                }
+                if records_dropped {
+                    assert_eq!(known, KnownDecisions::Unknown);
+                }
+            }
+        }
+        // A root sampler alone does not follow the parent: nothing is known.
+        for kind in [SamplerKind::AlwaysOn, SamplerKind::TraceIdRatio(1.0)] {
+            assert_eq!(known_decisions(&kind, false), KnownDecisions::Unknown);
+            let sampler = head_sampler(&kind);
+            let cx = parent(TraceFlags::default(), true);
+            assert_ne!(
+                decision(sampler.as_ref(), Some(&cx)),
+                SamplingDecision::Drop
+            );
+        }
     }
 }
