@@ -647,6 +647,7 @@ impl OtelLayerBuilder {
     /// # }
     /// ```
     pub fn build(self) -> OtelLayer {
+        let global_tracer = self.tracer.is_none();
         let tracer = self
             .tracer
             .unwrap_or_else(|| global::tracer_provider().tracer_with_scope(scope()));
@@ -655,6 +656,7 @@ impl OtelLayerBuilder {
             .unwrap_or_else(|| global::meter_with_scope(scope()));
         OtelLayer::from_config(Config {
             tracer,
+            global_tracer,
             metrics: ServerMetrics::new(&meter),
             propagator: self.propagator,
             skip: self.skip,

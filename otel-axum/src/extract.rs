@@ -3,7 +3,8 @@
 use axum::extract::{FromRequestParts, OptionalFromRequestParts};
 use axum::response::{IntoResponse, Response};
 use http::request::Parts;
-use opentelemetry::trace::{SpanId, TraceId};
+use opentelemetry::Context;
+use opentelemetry::trace::{SpanId, TraceContextExt, TraceId};
 use std::convert::Infallible;
 
 /// The trace and span ids of the request's server span, e.g. to show a
@@ -164,17 +165,33 @@ impl IntoResponse for TraceIdsRejection {
     }
 }
 
+impl TraceIds {
+    /// The ids of the span current where a handler runs: the layer's server
+    /// span, whose context is current while the request is handled (read
+    /// there rather than copied into every request's extensions).
+    fn of_request(parts: &Parts) -> Result<Self, TraceIdsRejection> {
+        if parts.extensions.get::<SkippedByLayer>().is_some() {
+            return Err(TraceIdsRejection::PathSkipped(PathSkipped));
+        }
+        let cx = Context::current();
+        if !cx.has_active_span() {
+            return Err(TraceIdsRejection::MissingLayer(MissingOtelLayer));
+        }
+        let span = cx.span();
+        let sc = span.span_context();
+        Ok(TraceIds {
+            trace_id: sc.trace_id(),
+            span_id: sc.span_id(),
+            sampled: sc.is_sampled(),
+        })
+    }
+}
+
 impl<S: Send + Sync> FromRequestParts<S> for TraceIds {
     type Rejection = TraceIdsRejection;
 
     async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
-        match parts.extensions.get::<TraceIds>() {
-            Some(ids) => Ok(*ids),
-            None if parts.extensions.get::<SkippedByLayer>().is_some() => {
-                Err(TraceIdsRejection::PathSkipped(PathSkipped))
-            }
-            None => Err(TraceIdsRejection::MissingLayer(MissingOtelLayer)),
-        }
+        Self::of_request(parts)
     }
 }
 
@@ -186,6 +203,6 @@ impl<S: Send + Sync> OptionalFromRequestParts<S> for TraceIds {
         parts: &mut Parts,
         _state: &S,
     ) -> Result<Option<Self>, Self::Rejection> {
-        Ok(parts.extensions.get::<TraceIds>().copied())
+        Ok(Self::of_request(parts).ok())
     }
 }

@@ -36,6 +36,9 @@ impl PathMatch {
 
 pub(crate) struct Config {
     pub tracer: BoxedTracer,
+    /// The tracer is the global provider's, so what was declared of its
+    /// sampler ([`otel_http::sampling`]) holds for it.
+    pub global_tracer: bool,
     pub metrics: ServerMetrics,
     pub propagator: Option<Arc<dyn TextMapPropagator + Send + Sync>>,
     pub skip: Vec<PathMatch>,

@@ -1,15 +1,18 @@
 //! [`OtelService`]: opens the server span around each call.
 
 use crate::attributes::{RequestFacts, detail_attributes, sampling_attributes};
-use crate::extract::{SkippedByLayer, TraceIds};
+use crate::extract::SkippedByLayer;
 use crate::finish::Finisher;
 use crate::future::ResponseFuture;
 use crate::layer::Config;
 use bytes::Bytes;
+use http::request::Parts;
 use http::{Request, Response};
 use opentelemetry::context::FutureExt as _;
 use opentelemetry::trace::{Link, SpanKind, TraceContextExt, Tracer};
-use opentelemetry::{Context, global};
+use opentelemetry::{Context, KeyValue, global};
+use otel_http::sampling::known_dropped;
+use std::borrow::Cow;
 use std::sync::Arc;
 use std::task::Poll;
 use std::time::Instant;
@@ -55,6 +58,23 @@ impl<S> OtelService<S> {
     }
 }
 
+/// The span's name: the `span_name` hook's, or `{method} {route}`.
+fn span_name(config: &Config, parts: &Parts, facts: &RequestFacts) -> Cow<'static, str> {
+    match &config.span_name {
+        Some(hook) => hook(parts).into(),
+        None => facts.span_name(),
+    }
+}
+
+/// The attributes a sampler may use, and the request hook's.
+fn start_attributes(config: &Config, parts: &Parts, facts: &RequestFacts) -> Vec<KeyValue> {
+    let mut attributes = sampling_attributes(parts, facts);
+    if let Some(hook) = &config.request_hook {
+        attributes.extend(hook(parts));
+    }
+    attributes
+}
+
 impl<S, ReqBody, ResBody> Service<Request<ReqBody>> for OtelService<S>
 where
     S: Service<Request<ReqBody>, Response = Response<ResBody>>,
@@ -77,51 +97,50 @@ where
             return ResponseFuture::new(fut, None, false);
         }
         let start = Instant::now();
-        let (mut parts, body) = req.into_parts();
+        let (parts, body) = req.into_parts();
 
         let incoming = match &config.propagator {
             Some(p) => config.policy.extract(p.as_ref(), &parts),
             None => global::get_text_map_propagator(|p| config.policy.extract(p, &parts)),
         };
         let facts = RequestFacts::of(&parts);
-        let name = match &config.span_name {
-            Some(hook) => hook(&parts).into(),
-            None => facts.span_name(),
-        };
-        let mut attributes = sampling_attributes(&parts, &facts);
-        if let Some(hook) = &config.request_hook {
-            attributes.extend(hook(&parts));
+        // A span the sampler is known to drop (an unsampled caller, at 10 %
+        // sampling nine requests in ten) is started without the name and
+        // attributes nobody would read.
+        let dropped = config.global_tracer && known_dropped(&incoming.parent);
+        let mut builder = config.tracer.span_builder(if dropped {
+            Cow::Borrowed(facts.method)
+        } else {
+            span_name(config, &parts, &facts)
+        });
+        builder.span_kind = Some(SpanKind::Server);
+        if !dropped {
+            builder.attributes = Some(start_attributes(config, &parts, &facts));
         }
-        let mut builder = config
-            .tracer
-            .span_builder(name)
-            .with_kind(SpanKind::Server)
-            .with_attributes(attributes);
         if let Some(link) = incoming.link {
-            builder = builder.with_links(vec![Link::with_context(link)]);
+            builder.links = Some(vec![Link::with_context(link)]);
         }
         let span = builder.start_with_context(&config.tracer, &incoming.parent);
         let cx = incoming.parent.with_span(span);
         if cx.span().is_recording() {
-            let mut details = Vec::with_capacity(8);
+            let span = cx.span();
+            let mut attributes = if dropped {
+                // Not dropped after all: the global provider was replaced
+                // without a new declaration. The span still gets it all.
+                span.update_name(span_name(config, &parts, &facts));
+                start_attributes(config, &parts, &facts)
+            } else {
+                Vec::with_capacity(8)
+            };
             detail_attributes(
                 &parts,
                 &facts,
                 &config.request_headers,
                 &config.redaction,
                 &config.proxies,
-                &mut details,
+                &mut attributes,
             );
-            cx.span().set_attributes(details);
-        }
-        {
-            let span = cx.span();
-            let sc = span.span_context();
-            parts.extensions.insert(TraceIds {
-                trace_id: sc.trace_id(),
-                span_id: sc.span_id(),
-                sampled: sc.is_sampled(),
-            });
+            span.set_attributes(attributes);
         }
         config.metrics.add_active(&facts, 1);
         let request_bytes = parts
