@@ -25,6 +25,11 @@
 //! SDK meter provider with a reader (aggregated, never exported here).
 //!
 //! `cargo bench -p otel-tonic --bench unary` (LOAD_SECS=N to change the 3 s per case)
+//!
+//! With `LOAD_CASE=<case> LOAD_CALLS=N` (cases `bare`, `ours-sampled`,
+//! `ours-unsampled`, `ours-no-metrics`, `peer`) the binary runs that one case
+//! for exactly N calls, without warm-up or timing, and exits: what
+//! `benches/instructions.sh` counts under callgrind.
 
 use opentelemetry::trace::TracerProvider as _;
 use opentelemetry_sdk::error::OTelSdkResult;
@@ -120,6 +125,17 @@ enum Case {
 }
 
 impl Case {
+    fn from_name(name: &str) -> Option<Self> {
+        Some(match name {
+            "bare" => Case::Bare,
+            "ours-sampled" => Case::OursSampled,
+            "ours-unsampled" => Case::OursUnsampled,
+            "ours-no-metrics" => Case::OursUnsampledNoMetrics,
+            "peer" => Case::Peer,
+            _ => return None,
+        })
+    }
+
     fn label(self) -> &'static str {
         match self {
             Case::Bare => "bare tonic",
@@ -208,10 +224,29 @@ async fn serve(
     .ok();
 }
 
-/// 32 callers until `deadline`, counting calls while `counting` is set.
+/// When the callers stop: at a time, or after a number of calls.
+#[derive(Clone)]
+enum Until {
+    Deadline(Instant),
+    Calls(Arc<AtomicU64>),
+}
+
+impl Until {
+    /// Whether another call may start (and, for a count, takes it).
+    fn another(&self) -> bool {
+        match self {
+            Until::Deadline(deadline) => Instant::now() < *deadline,
+            Until::Calls(left) => left
+                .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |n| n.checked_sub(1))
+                .is_ok(),
+        }
+    }
+}
+
+/// 32 callers until `until`, counting calls while `counting` is set.
 async fn load<T>(
     client: EchoClient<T>,
-    deadline: Instant,
+    until: Until,
     counting: Arc<AtomicBool>,
     done: Arc<AtomicU64>,
 ) where
@@ -224,8 +259,9 @@ async fn load<T>(
     let mut tasks = Vec::new();
     for _ in 0..32 {
         let (mut client, counting, done) = (client.clone(), counting.clone(), done.clone());
+        let until = until.clone();
         tasks.push(tokio::spawn(async move {
-            while Instant::now() < deadline {
+            while until.another() {
                 let request = EchoRequest {
                     message: "hello".into(),
                     count: 0,
@@ -248,7 +284,8 @@ struct Outcome {
     client_cpu_ns: u64,
 }
 
-fn run(case: Case, secs: f64) -> Outcome {
+/// One case: for `secs` after a 1 s warm-up, or exactly `calls` calls.
+fn run(case: Case, secs: f64, calls: Option<u64>) -> Outcome {
     let (addr_tx, addr_rx) = std::sync::mpsc::channel::<SocketAddr>();
     let (cpu_tx, cpu_rx) = std::sync::mpsc::channel::<u64>();
     let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
@@ -292,13 +329,14 @@ fn run(case: Case, secs: f64) -> Outcome {
         let endpoint =
             tonic::transport::Endpoint::from_shared(format!("http://{addr}")).expect("uri");
         let channel = endpoint.connect().await.expect("connect");
-        let deadline = Instant::now() + Duration::from_secs_f64(secs + 1.0);
+        let until = match calls {
+            Some(n) => Until::Calls(Arc::new(AtomicU64::new(n))),
+            None => Until::Deadline(Instant::now() + Duration::from_secs_f64(secs + 1.0)),
+        };
         let running = {
             let (counting, done) = (counting.clone(), done.clone());
             match case {
-                Case::Bare => {
-                    tokio::spawn(load(EchoClient::new(channel), deadline, counting, done))
-                }
+                Case::Bare => tokio::spawn(load(EchoClient::new(channel), until, counting, done)),
                 Case::OursSampled | Case::OursUnsampled | Case::OursUnsampledNoMetrics => {
                     let layer = otel_tonic::OtelClientLayer::builder()
                         .tracer_provider(&tracer_provider(sampler(case)))
@@ -306,17 +344,19 @@ fn run(case: Case, secs: f64) -> Outcome {
                         .target(endpoint.uri())
                         .build();
                     let channel = tower::ServiceBuilder::new().layer(layer).service(channel);
-                    tokio::spawn(load(EchoClient::new(channel), deadline, counting, done))
+                    tokio::spawn(load(EchoClient::new(channel), until, counting, done))
                 }
                 Case::Peer => {
                     let channel = tower::ServiceBuilder::new()
                         .layer(tonic_tracing_opentelemetry::middleware::client::OtelGrpcLayer)
                         .service(channel);
-                    tokio::spawn(load(EchoClient::new(channel), deadline, counting, done))
+                    tokio::spawn(load(EchoClient::new(channel), until, counting, done))
                 }
             }
         };
-        tokio::time::sleep(Duration::from_secs(1)).await; // warm-up
+        if calls.is_none() {
+            tokio::time::sleep(Duration::from_secs(1)).await; // warm-up
+        }
         mark_tx.send(()).ok();
         let client_start = thread_cpu_ns();
         counting.store(true, Ordering::Relaxed);
@@ -344,6 +384,20 @@ fn main() {
     if std::env::args().any(|a| a == "--list") {
         return;
     }
+    // One case, a fixed number of calls (for callgrind: instructions.sh).
+    if let Ok(name) = std::env::var("LOAD_CASE") {
+        let Some(case) = Case::from_name(&name) else {
+            eprintln!("unknown LOAD_CASE {name:?}");
+            std::process::exit(2);
+        };
+        let calls = std::env::var("LOAD_CALLS")
+            .ok()
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(1000);
+        let o = run(case, 0.0, Some(calls));
+        println!("RESULT {} calls", o.calls);
+        return;
+    }
     if !std::env::args().any(|a| a == "--bench") {
         println!("unary: run with `cargo bench -p otel-tonic --bench unary`");
         return;
@@ -362,7 +416,7 @@ fn main() {
     ];
     let mut results = Vec::new();
     for case in cases {
-        let o = run(case, secs);
+        let o = run(case, secs, None);
         let n = o.calls.max(1) as f64;
         let server_us = o.server_cpu_ns as f64 / 1000.0 / n;
         let client_us = o.client_cpu_ns as f64 / 1000.0 / n;

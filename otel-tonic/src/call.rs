@@ -77,11 +77,10 @@ impl Call {
 
     /// Captures these response metadata keys (from the headers and the
     /// trailers) when the span records.
-    pub(crate) fn capture_response(mut self, keys: &metadata::Keys) -> Self {
+    pub(crate) fn capture_response(&mut self, keys: &metadata::Keys) {
         if self.recording {
             self.response_keys.clone_from(keys);
         }
-        self
     }
 
     pub(crate) fn deadline_passed(&self) -> bool {
@@ -96,12 +95,11 @@ impl Call {
             metadata::merge(&mut self.captured, headers, keys);
         }
         if let Some(code) = Code::from_headers(headers) {
-            self.record(code, code::message(headers));
+            self.record(code, || code::message(headers));
         } else if status != StatusCode::OK && self.side == Side::Client {
-            self.record(
-                Code::from_http_status(status),
-                Some(format!("HTTP status {}", status.as_u16())),
-            );
+            self.record(Code::from_http_status(status), || {
+                Some(format!("HTTP status {}", status.as_u16()))
+            });
         }
     }
 
@@ -113,7 +111,7 @@ impl Call {
         if self.code.is_none()
             && let Some(code) = Code::from_headers(trailers)
         {
-            self.record(code, code::message(trailers));
+            self.record(code, || code::message(trailers));
         }
     }
 
@@ -125,10 +123,9 @@ impl Call {
                 (Side::Client, Some(s)) if s != StatusCode::OK => Code::from_http_status(s),
                 _ => Code::UNKNOWN,
             };
-            self.record(
-                code,
-                Some("the response ended without grpc-status".to_owned()),
-            );
+            self.record(code, || {
+                Some("the response ended without grpc-status".to_owned())
+            });
         }
         self.finish();
     }
@@ -137,14 +134,16 @@ impl Call {
     pub(crate) fn fail(&mut self, code: Code, error_type: &'static str, description: String) {
         if self.code.is_none() {
             self.error_type = Some(error_type);
-            self.record(code, Some(description));
+            self.record(code, || Some(description));
         }
     }
 
     /// Records the final status code. tonic's server answers an expired
     /// deadline with `CANCELLED` ("Timeout expired"); the gRPC status table
-    /// calls that `DEADLINE_EXCEEDED`, and so does this crate.
-    pub(crate) fn record(&mut self, code: Code, description: Option<String>) {
+    /// calls that `DEADLINE_EXCEEDED`, and so does this crate. The
+    /// description (the span status's) is made only for an error on a
+    /// recording span: most calls need no `grpc-message` lookup.
+    pub(crate) fn record(&mut self, code: Code, description: impl FnOnce() -> Option<String>) {
         if self.code.is_some() {
             return;
         }
@@ -188,7 +187,7 @@ impl Call {
             }
             span.set_attributes(attrs);
             if error {
-                span.set_status(Status::error(description.unwrap_or_default()));
+                span.set_status(Status::error(description().unwrap_or_default()));
             }
         }
         if unrecognised {
@@ -251,7 +250,7 @@ impl Drop for Call {
                     "the call was cancelled before it completed",
                 )
             };
-            self.record(code, Some(description.to_owned()));
+            self.record(code, || Some(description.to_owned()));
         }
         self.finish();
     }

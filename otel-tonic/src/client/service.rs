@@ -82,7 +82,11 @@ where
         };
         let mut attributes = Vec::with_capacity(5);
         attributes.push(KeyValue::new("rpc.system.name", "grpc"));
-        attributes.push(KeyValue::new("rpc.method", method.as_str().to_owned()));
+        attributes.push(match method.full() {
+            // The method's own `Arc`: no copy of the name per call.
+            Some(m) => KeyValue::new("rpc.method", StringValue::from(m.clone())),
+            None => KeyValue::new("rpc.method", "_OTHER"),
+        });
         if let Some(original) = original {
             attributes.push(KeyValue::new("rpc.method_original", original.to_owned()));
         }
@@ -123,7 +127,7 @@ where
                 cx.span().set_attributes(captured);
             }
         }
-        let call = Call::new(
+        let mut call = Call::new(
             cx,
             recording,
             config.metrics.clone(),
@@ -132,8 +136,8 @@ where
             target,
             start,
             timeout,
-        )
-        .capture_response(&config.response_metadata);
+        );
+        call.capture_response(&config.response_metadata);
         ResponseFuture::new(self.inner.call(req), call)
     }
 }

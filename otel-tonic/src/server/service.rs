@@ -164,7 +164,7 @@ where
                 cx.span().set_attributes(details);
             }
         }
-        let call = Call::new(
+        let mut call = Call::new(
             cx.clone(),
             recording,
             config.metrics.clone(),
@@ -173,8 +173,8 @@ where
             None,
             start,
             timeout,
-        )
-        .capture_response(&config.response_metadata);
+        );
+        call.capture_response(&config.response_metadata);
         let request = Request::from_parts(parts, body);
         let fut = {
             let _attached = cx.clone().attach();

@@ -1,0 +1,69 @@
+#!/bin/sh
+# Instructions per unary call, counted by callgrind: deterministic, unlike
+# timings on a shared machine. Each case runs LOW and HIGH calls; the
+# difference divided by HIGH-LOW removes start-up costs.
+#
+#   cargo bench -p otel-tonic --bench unary --bench layer_cost --no-run
+#   sh otel-tonic/benches/instructions.sh [cases...]
+#
+# Whole process (the `unary` bench: a tonic server and client over loopback,
+# 32 callers, every thread counted; bare tonic is subtracted, so "added" is
+# server and client together): ours-sampled ours-unsampled ours-no-metrics
+# peer. Scheduling under 32 callers moves these by a few thousand per call
+# between runs.
+#
+# The layers alone (the `layer_cost` bench: each layer around a stub service,
+# no I/O, one thread; the stub alone is subtracted; the same to the
+# instruction between runs): layer-server-sampled layer-server-unsampled
+# layer-client-sampled layer-client-unsampled.
+#
+# KEEP=dir keeps the callgrind files (for callgrind_annotate --inclusive=yes).
+set -eu
+LOW=${LOW:-2000}
+HIGH=${HIGH:-6000}
+TARGET=${CARGO_TARGET_DIR:-target}
+newest() { ls -t "$TARGET"/release/deps/"$1"-* 2>/dev/null | grep -v '\.d$' | head -1; }
+UNARY=${UNARY:-$(newest unary)}
+LAYER=${LAYER:-$(newest layer_cost)}
+command -v valgrind >/dev/null || { echo "valgrind is needed" >&2; exit 1; }
+if [ -n "${KEEP:-}" ]; then
+    OUT=$KEEP
+    mkdir -p "$OUT"
+else
+    OUT=$(mktemp -d)
+    trap 'rm -rf "$OUT"' EXIT
+fi
+count() { # case calls -> instructions of every thread of the process
+    case $1 in
+    layer-*)
+        [ -x "$LAYER" ] || { echo "build first: cargo bench -p otel-tonic --bench layer_cost --no-run" >&2; exit 1; }
+        LAYER_CASE=${1#layer-} LAYER_CALLS=$2 valgrind --tool=callgrind \
+            --callgrind-out-file="$OUT/$1.$2" "$LAYER" >/dev/null 2>&1 ;;
+    *)
+        [ -x "$UNARY" ] || { echo "build first: cargo bench -p otel-tonic --bench unary --no-run" >&2; exit 1; }
+        LOAD_CASE=$1 LOAD_CALLS=$2 valgrind --tool=callgrind \
+            --callgrind-out-file="$OUT/$1.$2" "$UNARY" >/dev/null 2>&1 ;;
+    esac
+    sed -n 's/^summary: //p' "$OUT/$1.$2"
+}
+per_call() { # case -> instructions per call
+    a=$(count "$1" "$LOW"); b=$(count "$1" "$HIGH")
+    echo $(( (b - a) / (HIGH - LOW) ))
+}
+printf '%-24s %10s %9s %8s\n' case instr/call added "x bare"
+for case in ${*:-ours-sampled ours-unsampled ours-no-metrics peer}; do
+    case $case in
+    layer-client-*) base=layer-bare-client ;;
+    layer-*) base=layer-bare ;;
+    *) base=bare ;;
+    esac
+    eval "bare=\${bare_$(echo "$base" | tr - _):-}"
+    if [ -z "$bare" ]; then
+        bare=$(per_call "$base")
+        eval "bare_$(echo "$base" | tr - _)=$bare"
+        printf '%-24s %10d\n' "$base" "$bare"
+    fi
+    total=$(per_call "$case")
+    printf '%-24s %10d %+9d %8s\n' "$case" "$total" $(( total - bare )) \
+        "$(awk -v o="$total" -v b="$bare" 'BEGIN { printf "%.3f", o / b }')"
+done

@@ -1,0 +1,203 @@
+//! The layers alone, for callgrind: `OtelServerLayer` and `OtelClientLayer`
+//! around a stub service that answers at once (a unary response: one data
+//! frame, then the `grpc-status: 0` trailers), driven call after call on one
+//! thread with no I/O, so that the instructions per call are the layer's own
+//! (span, context, status, metric) and do not move between runs.
+//!
+//! `LAYER_CASE=<case> LAYER_CALLS=N` runs N calls of one case and exits:
+//! `bare` and `bare-client` (the stub alone, with and without the
+//! server's `traceparent`), `server-sampled`, `server-unsampled`,
+//! `client-sampled`, `client-unsampled`. The server's requests carry the
+//! metadata a tonic client sends (with a `traceparent` whose sampled flag
+//! matches the case); spans go to a processor that drops them, metrics to an
+//! SDK meter provider with a reader, the propagator is otel-init's default.
+//! `sh otel-tonic/benches/instructions.sh layer-server-sampled ...` counts
+//! them against `bare`.
+
+use bytes::Bytes;
+use http::{HeaderMap, HeaderValue, Request, Response};
+use http_body::{Body, Frame};
+use http_body_util::BodyExt as _;
+use opentelemetry_sdk::error::OTelSdkResult;
+use opentelemetry_sdk::metrics::{InMemoryMetricExporter, PeriodicReader, SdkMeterProvider};
+use opentelemetry_sdk::trace::{Sampler, SdkTracerProvider, SpanData, SpanProcessor};
+use std::convert::Infallible;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+use std::time::Duration;
+use tower::{Layer as _, Service, ServiceExt as _};
+
+#[derive(Debug)]
+struct Discard;
+
+impl SpanProcessor for Discard {
+    fn on_start(&self, _: &mut opentelemetry_sdk::trace::Span, _: &opentelemetry::Context) {}
+    fn on_end(&self, span: SpanData) {
+        std::hint::black_box(span);
+    }
+    fn force_flush(&self) -> OTelSdkResult {
+        Ok(())
+    }
+    fn shutdown_with_timeout(&self, _: Duration) -> OTelSdkResult {
+        Ok(())
+    }
+}
+
+/// A unary response body: one message, then the OK trailers.
+struct Unary(u8);
+
+impl Body for Unary {
+    type Data = Bytes;
+    type Error = Infallible;
+
+    fn poll_frame(
+        mut self: Pin<&mut Self>,
+        _: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, Infallible>>> {
+        self.0 += 1;
+        Poll::Ready(match self.0 {
+            1 => Some(Ok(Frame::data(Bytes::from_static(
+                b"\0\0\0\0\x07\n\x05hello",
+            )))),
+            2 => {
+                let mut trailers = HeaderMap::new();
+                trailers.insert("grpc-status", HeaderValue::from_static("0"));
+                Some(Ok(Frame::trailers(trailers)))
+            }
+            _ => None,
+        })
+    }
+}
+
+async fn stub(_req: Request<()>) -> Result<Response<Unary>, Infallible> {
+    let mut response = Response::new(Unary(0));
+    response
+        .headers_mut()
+        .insert("content-type", HeaderValue::from_static("application/grpc"));
+    Ok(response)
+}
+
+/// What a tonic client sends (tonic's channel adds the authority's scheme
+/// and host later, so the layer sees a path-only URI).
+fn request(traceparent: Option<&'static str>) -> Request<()> {
+    let mut builder = Request::post("/otel.test.Echo/Unary")
+        .header("te", "trailers")
+        .header("content-type", "application/grpc")
+        .header("user-agent", "tonic/0.14.9");
+    if let Some(tp) = traceparent {
+        builder = builder.header("traceparent", tp);
+    }
+    builder.body(()).expect("request")
+}
+
+async fn drive<S>(svc: &mut S, traceparent: Option<&'static str>)
+where
+    S: Service<Request<()>>,
+    S::Response: IntoBody,
+    S::Error: std::fmt::Debug,
+{
+    let response = svc
+        .ready()
+        .await
+        .expect("ready")
+        .call(request(traceparent))
+        .await
+        .expect("response");
+    response.drain().await;
+}
+
+trait IntoBody {
+    async fn drain(self);
+}
+
+impl<B: Body<Data = Bytes> + Unpin> IntoBody for Response<B>
+where
+    B::Error: std::fmt::Debug,
+{
+    async fn drain(self) {
+        let mut body = self.into_body();
+        while let Some(frame) = body.frame().await {
+            std::hint::black_box(frame.expect("frame"));
+        }
+    }
+}
+
+fn main() {
+    let Ok(case) = std::env::var("LAYER_CASE") else {
+        println!(
+            "layer_cost: run with LAYER_CASE=<case> LAYER_CALLS=N (see benches/instructions.sh)"
+        );
+        return;
+    };
+    let calls: u64 = std::env::var("LAYER_CALLS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(1000);
+    opentelemetry::global::set_text_map_propagator(otel_http::propagation::composite(&[
+        otel_http::propagation::PropagatorName::TraceContext,
+        otel_http::propagation::PropagatorName::Baggage,
+    ]));
+    let sampled = case.ends_with("-sampled");
+    let tracer = SdkTracerProvider::builder()
+        .with_sampler(if sampled {
+            Sampler::AlwaysOn
+        } else {
+            Sampler::AlwaysOff
+        })
+        .with_span_processor(Discard)
+        .build();
+    let meters = SdkMeterProvider::builder()
+        .with_reader(
+            PeriodicReader::builder(InMemoryMetricExporter::default())
+                .with_interval(Duration::from_secs(3600))
+                .build(),
+        )
+        .build();
+    let traceparent = if sampled {
+        "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
+    } else {
+        "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-00"
+    };
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .expect("rt");
+    rt.block_on(async {
+        match case.as_str() {
+            "bare" | "bare-client" => {
+                // The server's request carries a traceparent, the client's not yet.
+                let tp = (case == "bare").then_some(traceparent);
+                let mut svc = tower::service_fn(stub);
+                for _ in 0..calls {
+                    drive(&mut svc, tp).await;
+                }
+            }
+            "server-sampled" | "server-unsampled" => {
+                let mut svc = otel_tonic::OtelServerLayer::builder()
+                    .tracer_provider(&tracer)
+                    .meter_provider(&meters)
+                    .build()
+                    .layer(tower::service_fn(stub));
+                for _ in 0..calls {
+                    drive(&mut svc, Some(traceparent)).await;
+                }
+            }
+            "client-sampled" | "client-unsampled" => {
+                let endpoint = http::Uri::from_static("http://127.0.0.1:50051");
+                let mut svc = otel_tonic::OtelClientLayer::builder()
+                    .tracer_provider(&tracer)
+                    .meter_provider(&meters)
+                    .target(&endpoint)
+                    .build()
+                    .layer(tower::service_fn(stub));
+                for _ in 0..calls {
+                    drive(&mut svc, None).await;
+                }
+            }
+            other => {
+                eprintln!("unknown LAYER_CASE {other:?}");
+                std::process::exit(2);
+            }
+        }
+    });
+    println!("RESULT {calls} calls");
+}
