@@ -5,7 +5,9 @@
 //! 2. a `ClientWithMiddleware` without middleware, and with one middleware
 //!    that does nothing (reqwest-middleware's own cost),
 //! 3. `OtelMiddleware`, sampled (AlwaysOn), with a meter provider,
-//! 4. `OtelMiddleware`, unsampled (AlwaysOff),
+//! 4. `OtelMiddleware`, unsampled: calls in a trace that is not sampled, with
+//!    the global provider and sampler otel-init installs by default
+//!    (parent-based, declared as such to `otel_http::sampling`),
 //! 5. `OtelMiddleware`, sampled, without a meter provider (the metric's share),
 //! 6. the floor: a middleware that only starts and ends an SDK span and
 //!    injects it (W3C), no attribute, no metric: what any OpenTelemetry
@@ -208,13 +210,21 @@ fn overhead_without_io(case: Case, calls: u32) -> f64 {
         .build();
     let (caller, dispatch) = caller(case, &meters);
     let _dispatch = dispatch.map(|d| tracing::dispatcher::set_default(&d));
-    let client = match caller {
-        Caller::Bare(c) => ClientBuilder::new(c).with(CannedResponse).build(),
-        Caller::Middleware(c) => ClientBuilder::from_client(c).with(CannedResponse).build(),
+    let (client, cx) = match caller {
+        Caller::Bare(c) => (ClientBuilder::new(c).with(CannedResponse).build(), None),
+        Caller::Middleware(c) => (
+            ClientBuilder::from_client(c).with(CannedResponse).build(),
+            None,
+        ),
+        Caller::InUnsampledTrace(c, cx) => (
+            ClientBuilder::from_client(c).with(CannedResponse).build(),
+            Some(cx),
+        ),
     };
     let rt = tokio::runtime::Builder::new_current_thread()
         .build()
         .expect("rt");
+    let _attached = cx.map(opentelemetry::Context::attach);
     rt.block_on(async {
         let url = "http://127.0.0.1:8080/hello";
         for _ in 0..calls / 10 {
@@ -262,7 +272,7 @@ impl Case {
             Case::PassThroughMiddleware => "ClientWithMiddleware, one pass-through middleware",
             Case::SpanFloor => "floor: SDK span + W3C inject, nothing recorded",
             Case::OursSampled => "otel-reqwest, sampled",
-            Case::OursUnsampled => "otel-reqwest, unsampled",
+            Case::OursUnsampled => "otel-reqwest, in an unsampled trace",
             Case::OursTracesOnly => "otel-reqwest, sampled, no meter provider",
             Case::Peer => "peer: reqwest-tracing + tracing-opentelemetry, sampled",
         }
@@ -272,6 +282,9 @@ impl Case {
 enum Caller {
     Bare(reqwest::Client),
     Middleware(ClientWithMiddleware),
+    /// Calls made in a trace that is not sampled (inside a server span of an
+    /// unsampled request, nine calls in ten at 10 % sampling).
+    InUnsampledTrace(ClientWithMiddleware, opentelemetry::Context),
 }
 
 impl Caller {
@@ -285,6 +298,13 @@ impl Caller {
                 Ok(res) => res.bytes().await.is_ok(),
                 Err(_) => false,
             },
+            Caller::InUnsampledTrace(c, cx) => {
+                use opentelemetry::context::FutureExt as _;
+                match c.get(url).send().with_context(cx.clone()).await {
+                    Ok(res) => res.bytes().await.is_ok(),
+                    Err(_) => false,
+                }
+            }
         }
     }
 }
@@ -313,12 +333,40 @@ fn caller(case: Case, meters: &SdkMeterProvider) -> (Caller, Option<tracing::Dis
                 None,
             )
         }
-        Case::OursSampled | Case::OursUnsampled | Case::OursTracesOnly => {
-            let sampler = if case == Case::OursUnsampled {
-                Sampler::AlwaysOff
-            } else {
-                Sampler::AlwaysOn
-            };
+        Case::OursUnsampled => {
+            // As otel-init installs its default sampler (parentbased_always_on):
+            // the global provider, and the declaration that it drops the
+            // children of unsampled parents (otel_http::sampling).
+            opentelemetry::global::set_tracer_provider(tracer_provider(Sampler::ParentBased(
+                Box::new(Sampler::AlwaysOn),
+            )));
+            otel_http::sampling::declare(
+                otel_http::sampling::KnownDecisions::UnsampledParentsDropped,
+            );
+            let middleware = OtelMiddleware::builder()
+                .meter_provider(meters)
+                .propagator(w3c())
+                .build();
+            use opentelemetry::trace::TraceContextExt as _;
+            let unsampled = opentelemetry::Context::new().with_remote_span_context(
+                opentelemetry::trace::SpanContext::new(
+                    opentelemetry::trace::TraceId::from(0x4bf9_2f35_77b3_4da6_a3ce_929d_0e0e_4736),
+                    opentelemetry::trace::SpanId::from(0x00f0_67aa_0ba9_02b7),
+                    opentelemetry::trace::TraceFlags::default(),
+                    true,
+                    opentelemetry::trace::TraceState::NONE,
+                ),
+            );
+            (
+                Caller::InUnsampledTrace(
+                    ClientBuilder::new(client).with(middleware).build(),
+                    unsampled,
+                ),
+                None,
+            )
+        }
+        Case::OursSampled | Case::OursTracesOnly => {
+            let sampler = Sampler::AlwaysOn;
             let noop = opentelemetry::metrics::noop::NoopMeterProvider::new();
             let meter_provider: &dyn opentelemetry::metrics::MeterProvider =
                 if case == Case::OursTracesOnly {

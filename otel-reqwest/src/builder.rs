@@ -540,6 +540,7 @@ impl OtelMiddlewareBuilder {
     /// assert!(format!("{copy:?}").contains("x-request-id"));
     /// ```
     pub fn build(self) -> OtelMiddleware {
+        let global_tracer = self.tracer.is_none();
         let tracer = self
             .tracer
             .unwrap_or_else(|| global::tracer_provider().tracer_with_scope(scope()));
@@ -548,6 +549,7 @@ impl OtelMiddlewareBuilder {
             .unwrap_or_else(|| global::meter_with_scope(scope()));
         OtelMiddleware::from_config(Config {
             tracer,
+            global_tracer,
             metrics: ClientMetrics::new(&meter),
             propagator: self.propagator,
             policy: self.policy,

@@ -7,11 +7,34 @@ use crate::attributes::{
 use crate::extensions::{UrlTemplate, count_send};
 use crate::middleware::Config;
 use http::Extensions;
-use opentelemetry::trace::{SpanKind, Status, TraceContextExt, Tracer};
+use opentelemetry::trace::{SpanKind, Status, TraceContextExt, Tracer as _};
 use opentelemetry::{Context, KeyValue};
+use otel_http::sampling::known_dropped;
 use reqwest::{Request, Response};
 use std::borrow::Cow;
 use std::time::Instant;
+
+/// The span's name: the `span_name` hook's, or `{method}` (with the URL template if any).
+fn span_name(config: &Config, request: &Request, facts: &RequestFacts) -> Cow<'static, str> {
+    match &config.span_name {
+        Some(hook) => Cow::Owned(hook(request)),
+        None => facts.span_name(),
+    }
+}
+
+/// The attributes a sampler may use, and the request hook's.
+fn start_attributes(
+    config: &Config,
+    request: &Request,
+    facts: &RequestFacts,
+    resend_count: Option<u32>,
+) -> Vec<KeyValue> {
+    let mut attributes = facts.sampling_attributes(request, resend_count, &config.redaction);
+    if let Some(hook) = &config.request_hook {
+        attributes.extend(hook(request));
+    }
+    attributes
+}
 
 pub(crate) struct ClientCall<'a> {
     config: &'a Config,
@@ -34,26 +57,32 @@ impl<'a> ClientCall<'a> {
         let template = extensions.get::<UrlTemplate>().cloned();
         let resend_count = count_send(extensions, request);
         let facts = RequestFacts::of(request, template);
-        let name = match &config.span_name {
-            Some(hook) => Cow::Owned(hook(request)),
-            None => facts.span_name(),
-        };
-        let mut attributes = facts.sampling_attributes(request, resend_count, &config.redaction);
-        if let Some(hook) = &config.request_hook {
-            attributes.extend(hook(request));
-        }
         let parent = Context::current();
-        let span = config
-            .tracer
-            .span_builder(name)
-            .with_kind(SpanKind::Client)
-            .with_attributes(attributes)
-            .start_with_context(&config.tracer, &parent);
+        // A span the sampler is known to drop (in a trace that is not
+        // sampled) is started without the name and attributes nobody would read.
+        let dropped = config.global_tracer && known_dropped(&parent);
+        let mut builder = config.tracer.span_builder(if dropped {
+            Cow::Borrowed(facts.method)
+        } else {
+            span_name(config, request, &facts)
+        });
+        builder.span_kind = Some(SpanKind::Client);
+        if !dropped {
+            builder.attributes = Some(start_attributes(config, request, &facts, resend_count));
+        }
+        let span = builder.start_with_context(&config.tracer, &parent);
         let cx = parent.with_span(span);
         {
             let span = cx.span();
             if span.is_recording() {
-                let mut details = Vec::new();
+                let mut details = if dropped {
+                    // Not dropped after all: the global provider was replaced
+                    // without a new declaration. The span still gets it all.
+                    span.update_name(span_name(config, request, &facts));
+                    start_attributes(config, request, &facts, resend_count)
+                } else {
+                    Vec::new()
+                };
                 request_details(request, &facts, &config.request_headers, &mut details);
                 if !details.is_empty() {
                     span.set_attributes(details);

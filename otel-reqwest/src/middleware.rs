@@ -18,6 +18,9 @@ use std::sync::Arc;
 
 pub(crate) struct Config {
     pub tracer: BoxedTracer,
+    /// The tracer is the global provider's, so what was declared of its
+    /// sampler ([`otel_http::sampling`]) holds for it.
+    pub global_tracer: bool,
     pub metrics: ClientMetrics,
     pub propagator: Option<Arc<dyn TextMapPropagator + Send + Sync>>,
     /// `None`: the context goes everywhere (the default, checked for nothing).
