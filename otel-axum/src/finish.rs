@@ -3,6 +3,7 @@
 
 use crate::attributes::RequestFacts;
 use crate::layer::Config;
+use crate::metrics::Active;
 use opentelemetry::trace::{Status, TraceContextExt};
 use opentelemetry::{Context, KeyValue};
 use std::sync::Arc;
@@ -12,6 +13,7 @@ pub(crate) struct Finisher {
     pub config: Arc<Config>,
     pub cx: Context,
     pub facts: RequestFacts,
+    active: Active,
     pub start: Instant,
     pub request_bytes: Option<u64>,
     pub response_bytes: u64,
@@ -25,6 +27,7 @@ impl Finisher {
         config: Arc<Config>,
         cx: Context,
         facts: RequestFacts,
+        active: Active,
         start: Instant,
         request_bytes: Option<u64>,
     ) -> Self {
@@ -32,6 +35,7 @@ impl Finisher {
             config,
             cx,
             facts,
+            active,
             start,
             request_bytes,
             response_bytes: 0,
@@ -82,7 +86,7 @@ impl Finisher {
             .is_sampled()
             .then(|| self.cx.clone().attach());
         let m = &self.config.metrics;
-        m.add_active(&self.facts, -1);
+        m.end_active(&self.facts, &self.active);
         m.finish(
             self.start.elapsed().as_secs_f64(),
             self.request_bytes,

@@ -55,7 +55,15 @@ struct FinishedSeries {
 #[derive(Debug)]
 struct Bound {
     finished: SeriesCache<SeriesKey, FinishedSeries>,
-    active: SeriesCache<(&'static str, &'static str), BoundUpDownCounter<i64>>,
+    active: SeriesCache<(&'static str, &'static str), Arc<BoundUpDownCounter<i64>>>,
+}
+
+/// The `http.server.active_requests` series a request was counted in, so
+/// that its end finds it again without a lookup.
+#[derive(Default)]
+pub(crate) struct Active {
+    #[cfg(feature = "bound-instruments")]
+    bound: Option<Arc<BoundUpDownCounter<i64>>>,
 }
 
 impl ServerMetrics {
@@ -90,22 +98,32 @@ impl ServerMetrics {
         }
     }
 
-    /// `http.server.active_requests`: +1 when a request starts, -1 when it ends.
-    pub(crate) fn add_active(&self, facts: &RequestFacts, delta: i64) {
+    /// `http.server.active_requests` +1, when a request starts.
+    pub(crate) fn start_active(&self, facts: &RequestFacts) -> Active {
         #[cfg(feature = "bound-instruments")]
-        if self
-            .bound
-            .active
-            .with(
-                (facts.method, facts.scheme),
-                || self.active.bind(&facts.active_attributes()),
-                |counter| counter.add(delta),
-            )
-            .is_some()
-        {
+        if let Some(counter) = self.bound.active.with(
+            (facts.method, facts.scheme),
+            || Arc::new(self.active.bind(&facts.active_attributes())),
+            Arc::clone,
+        ) {
+            counter.add(1);
+            return Active {
+                bound: Some(counter),
+            };
+        }
+        self.active.add(1, &facts.active_attributes());
+        Active::default()
+    }
+
+    /// `http.server.active_requests` -1, when the request ends.
+    pub(crate) fn end_active(&self, facts: &RequestFacts, active: &Active) {
+        #[cfg(feature = "bound-instruments")]
+        if let Some(counter) = &active.bound {
+            counter.add(-1);
             return;
         }
-        self.active.add(delta, &facts.active_attributes());
+        let _ = active;
+        self.active.add(-1, &facts.active_attributes());
     }
 
     /// Records a finished request.

@@ -142,13 +142,20 @@ where
             );
             span.set_attributes(attributes);
         }
-        config.metrics.add_active(&facts, 1);
+        let active = config.metrics.start_active(&facts);
         let request_bytes = parts
             .headers
             .get(http::header::CONTENT_LENGTH)
             .and_then(|v| v.to_str().ok())
             .and_then(|v| v.parse::<u64>().ok());
-        let finisher = Finisher::new(config.clone(), cx.clone(), facts, start, request_bytes);
+        let finisher = Finisher::new(
+            config.clone(),
+            cx.clone(),
+            facts,
+            active,
+            start,
+            request_bytes,
+        );
         let catch_panics = config.catch_panics;
         let request = Request::from_parts(parts, body);
         let fut = {

@@ -39,25 +39,32 @@ fn values<'a>(headers: &'a HeaderMap, key: &str) -> http::header::GetAll<'a, Hea
     }
 }
 
+/// The value as text. A `HeaderValue` holds no control character but tab
+/// (the `http` crate checks on construction), so valid UTF-8 is all that is
+/// left to check, which `from_utf8` does a word at a time on ASCII where
+/// `HeaderValue::to_str` looks at each byte: this runs for every propagation
+/// header of every request. Non-ASCII text (`obs-text` that happens to be
+/// UTF-8) is passed on; every propagator of this crate rejects it.
+fn text(value: &HeaderValue) -> Option<&str> {
+    std::str::from_utf8(value.as_bytes()).ok()
+}
+
 impl Extractor for HeaderExtractor<'_> {
-    /// The first value, if it is visible ASCII.
+    /// The first value, if it is text (UTF-8).
     fn get(&self, key: &str) -> Option<&str> {
-        values(self.0, key)
-            .iter()
-            .next()
-            .and_then(|v| v.to_str().ok())
+        values(self.0, key).iter().next().and_then(text)
     }
 
     fn keys(&self) -> Vec<&str> {
         self.0.keys().map(HeaderName::as_str).collect()
     }
 
-    /// Every value, in order. A value that is not visible ASCII is returned
+    /// Every value, in order. A value that is not text (UTF-8) is returned
     /// as `""`, so that it still counts (and fails to parse) rather than vanish.
     fn get_all(&self, key: &str) -> Option<Vec<&str>> {
         let values: Vec<&str> = values(self.0, key)
             .iter()
-            .map(|v| v.to_str().unwrap_or(""))
+            .map(|v| text(v).unwrap_or(""))
             .collect();
         if values.is_empty() {
             None
