@@ -15,7 +15,10 @@
 # The layers alone (the `layer_cost` bench: each layer around a stub service,
 # no I/O, one thread; the stub alone is subtracted; the same to the
 # instruction between runs): layer-server-sampled layer-server-unsampled
-# layer-client-sampled layer-client-unsampled.
+# layer-client-sampled layer-client-unsampled, and on the global provider
+# with otel-init's default sampler and an unsampled parent, without and with
+# otel-init's declaration (otel_http::sampling): layer-server-parent-unsampled
+# layer-server-declared layer-client-parent-unsampled layer-client-declared.
 #
 # KEEP=dir keeps the callgrind files (for callgrind_annotate --inclusive=yes).
 set -eu
@@ -50,7 +53,7 @@ per_call() { # case -> instructions per call
     a=$(count "$1" "$LOW"); b=$(count "$1" "$HIGH")
     echo $(( (b - a) / (HIGH - LOW) ))
 }
-printf '%-24s %10s %9s %8s\n' case instr/call added "x bare"
+printf '%-30s %10s %9s %8s\n' case instr/call added "x bare"
 for case in ${*:-ours-sampled ours-unsampled ours-no-metrics peer}; do
     case $case in
     layer-client-*) base=layer-bare-client ;;
@@ -61,9 +64,9 @@ for case in ${*:-ours-sampled ours-unsampled ours-no-metrics peer}; do
     if [ -z "$bare" ]; then
         bare=$(per_call "$base")
         eval "bare_$(echo "$base" | tr - _)=$bare"
-        printf '%-24s %10d\n' "$base" "$bare"
+        printf '%-30s %10d\n' "$base" "$bare"
     fi
     total=$(per_call "$case")
-    printf '%-24s %10d %+9d %8s\n' "$case" "$total" $(( total - bare )) \
+    printf '%-30s %10d %+9d %8s\n' "$case" "$total" $(( total - bare )) \
         "$(awk -v o="$total" -v b="$bare" 'BEGIN { printf "%.3f", o / b }')"
 done

@@ -7,10 +7,18 @@
 //! `LAYER_CASE=<case> LAYER_CALLS=N` runs N calls of one case and exits:
 //! `bare` and `bare-client` (the stub alone, with and without the
 //! server's `traceparent`), `server-sampled`, `server-unsampled`,
-//! `client-sampled`, `client-unsampled`. The server's requests carry the
-//! metadata a tonic client sends (with a `traceparent` whose sampled flag
-//! matches the case); spans go to a processor that drops them, metrics to an
-//! SDK meter provider with a reader, the propagator is otel-init's default.
+//! `client-sampled`, `client-unsampled` (AlwaysOn / AlwaysOff samplers of a
+//! provider given to the layer), and `server-parent-unsampled`,
+//! `server-declared`, `client-parent-unsampled`, `client-declared`: the
+//! layer on the global provider with otel-init's default sampler
+//! (parent-based, always on), an unsampled parent (the caller's
+//! `traceparent`, or the context the client call is made in), and for
+//! `-declared` the declaration otel-init makes for that sampler
+//! (`otel_http::sampling::declare(UnsampledParentsDropped)`). The server's
+//! requests carry the metadata a tonic client sends (with a `traceparent`
+//! whose sampled flag matches the case); spans go to a processor that drops
+//! them, metrics to an SDK meter provider with a reader, the propagator is
+//! otel-init's default.
 //! `sh otel-tonic/benches/instructions.sh layer-server-sampled ...` counts
 //! them against `bare`.
 
@@ -18,12 +26,18 @@ use bytes::Bytes;
 use http::{HeaderMap, HeaderValue, Request, Response};
 use http_body::{Body, Frame};
 use http_body_util::BodyExt as _;
+use opentelemetry::Context;
+use opentelemetry::context::FutureExt as _;
+use opentelemetry::trace::{
+    SpanContext, SpanId, TraceContextExt as _, TraceFlags, TraceId, TraceState,
+};
 use opentelemetry_sdk::error::OTelSdkResult;
 use opentelemetry_sdk::metrics::{InMemoryMetricExporter, PeriodicReader, SdkMeterProvider};
 use opentelemetry_sdk::trace::{Sampler, SdkTracerProvider, SpanData, SpanProcessor};
+use otel_http::sampling::{KnownDecisions, declare};
 use std::convert::Infallible;
 use std::pin::Pin;
-use std::task::{Context, Poll};
+use std::task::Poll;
 use std::time::Duration;
 use tower::{Layer as _, Service, ServiceExt as _};
 
@@ -52,7 +66,7 @@ impl Body for Unary {
 
     fn poll_frame(
         mut self: Pin<&mut Self>,
-        _: &mut Context<'_>,
+        _: &mut std::task::Context<'_>,
     ) -> Poll<Option<Result<Frame<Bytes>, Infallible>>> {
         self.0 += 1;
         Poll::Ready(match self.0 {
@@ -137,15 +151,24 @@ fn main() {
         otel_http::propagation::PropagatorName::TraceContext,
         otel_http::propagation::PropagatorName::Baggage,
     ]));
-    let sampled = case.ends_with("-sampled");
+    let sampled = case.ends_with("-sampled") && !case.ends_with("-unsampled");
+    let global_provider = case.ends_with("-parent-unsampled") || case.ends_with("-declared");
     let tracer = SdkTracerProvider::builder()
-        .with_sampler(if sampled {
+        .with_sampler(if global_provider {
+            Sampler::ParentBased(Box::new(Sampler::AlwaysOn))
+        } else if sampled {
             Sampler::AlwaysOn
         } else {
             Sampler::AlwaysOff
         })
         .with_span_processor(Discard)
         .build();
+    if global_provider {
+        opentelemetry::global::set_tracer_provider(tracer.clone());
+    }
+    if case.ends_with("-declared") {
+        declare(KnownDecisions::UnsampledParentsDropped);
+    }
     let meters = SdkMeterProvider::builder()
         .with_reader(
             PeriodicReader::builder(InMemoryMetricExporter::default())
@@ -171,26 +194,47 @@ fn main() {
                     drive(&mut svc, tp).await;
                 }
             }
-            "server-sampled" | "server-unsampled" => {
-                let mut svc = otel_tonic::OtelServerLayer::builder()
-                    .tracer_provider(&tracer)
-                    .meter_provider(&meters)
-                    .build()
-                    .layer(tower::service_fn(stub));
+            "server-sampled"
+            | "server-unsampled"
+            | "server-parent-unsampled"
+            | "server-declared" => {
+                let mut builder = otel_tonic::OtelServerLayer::builder().meter_provider(&meters);
+                if !global_provider {
+                    builder = builder.tracer_provider(&tracer);
+                }
+                let mut svc = builder.build().layer(tower::service_fn(stub));
                 for _ in 0..calls {
                     drive(&mut svc, Some(traceparent)).await;
                 }
             }
-            "client-sampled" | "client-unsampled" => {
+            "client-sampled"
+            | "client-unsampled"
+            | "client-parent-unsampled"
+            | "client-declared" => {
                 let endpoint = http::Uri::from_static("http://127.0.0.1:50051");
-                let mut svc = otel_tonic::OtelClientLayer::builder()
-                    .tracer_provider(&tracer)
+                let mut builder = otel_tonic::OtelClientLayer::builder()
                     .meter_provider(&meters)
-                    .target(&endpoint)
-                    .build()
-                    .layer(tower::service_fn(stub));
-                for _ in 0..calls {
-                    drive(&mut svc, None).await;
+                    .target(&endpoint);
+                if !global_provider {
+                    builder = builder.tracer_provider(&tracer);
+                }
+                let mut svc = builder.build().layer(tower::service_fn(stub));
+                if global_provider {
+                    // The calls of an unsampled server call.
+                    let parent = Context::new().with_remote_span_context(SpanContext::new(
+                        TraceId::from(7u128),
+                        SpanId::from(9u64),
+                        TraceFlags::default(),
+                        true,
+                        TraceState::NONE,
+                    ));
+                    for _ in 0..calls {
+                        drive(&mut svc, None).with_context(parent.clone()).await;
+                    }
+                } else {
+                    for _ in 0..calls {
+                        drive(&mut svc, None).await;
+                    }
                 }
             }
             other => {

@@ -253,6 +253,7 @@ impl OtelClientLayerBuilder {
     /// # let _ = layer;
     /// ```
     pub fn build(self) -> OtelClientLayer {
+        let global_tracer = self.tracer.is_none();
         let tracer = self
             .tracer
             .unwrap_or_else(|| global::tracer_provider().tracer_with_scope(scope()));
@@ -261,6 +262,7 @@ impl OtelClientLayerBuilder {
             .unwrap_or_else(|| global::meter_with_scope(scope()));
         OtelClientLayer::from_config(ClientConfig {
             tracer,
+            global_tracer,
             metrics: CallMetrics::client(&meter),
             propagator: self.propagator,
             policy: self.policy,

@@ -14,6 +14,9 @@ use std::sync::Arc;
 
 pub(crate) struct ClientConfig {
     pub tracer: BoxedTracer,
+    /// The tracer is the global provider's, so what was declared of its
+    /// sampler (`otel_http::sampling`) holds for it.
+    pub global_tracer: bool,
     pub metrics: CallMetrics,
     pub propagator: Option<Arc<dyn TextMapPropagator + Send + Sync>>,
     /// `None`: the context goes everywhere (the default, checked for nothing).

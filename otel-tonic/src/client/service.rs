@@ -11,6 +11,8 @@ use bytes::Bytes;
 use http::{Request, Response};
 use opentelemetry::trace::{SpanKind, TraceContextExt, Tracer};
 use opentelemetry::{Context, KeyValue, StringValue};
+use otel_http::sampling::known_dropped;
+use std::borrow::Cow;
 use std::sync::Arc;
 use std::task::Poll;
 use std::time::Instant;
@@ -52,6 +54,36 @@ impl<S> OtelClientService<S> {
     }
 }
 
+/// The attributes a sampler may use: `rpc.system.name`, `rpc.method`
+/// (with `rpc.method_original` when not recognised), `server.address` /
+/// `server.port` of the target.
+fn start_attributes(
+    method: &Method,
+    original: Option<&str>,
+    target: Option<&Target>,
+) -> Vec<KeyValue> {
+    // The SDK keeps this vector as the span's attributes: room for those
+    // added later (the status, `grpc.timeout`, `error.type`), so that a
+    // sampled call does not grow it.
+    let mut attributes = Vec::with_capacity(8);
+    attributes.push(KeyValue::new("rpc.system.name", "grpc"));
+    attributes.push(match method.full() {
+        // The method's own `Arc`: no copy of the name per call.
+        Some(m) => KeyValue::new("rpc.method", StringValue::from(m.clone())),
+        None => KeyValue::new("rpc.method", "_OTHER"),
+    });
+    if let Some(original) = original {
+        attributes.push(KeyValue::new("rpc.method_original", original.to_owned()));
+    }
+    if let Some(t) = target {
+        attributes.push(KeyValue::new("server.address", t.address.clone()));
+        if let Some(port) = t.port {
+            attributes.push(KeyValue::new("server.port", i64::from(port)));
+        }
+    }
+    attributes
+}
+
 impl<S, ReqBody, ResBody> Service<Request<ReqBody>> for OtelClientService<S>
 where
     S: Service<Request<ReqBody>, Response = Response<ResBody>>,
@@ -80,37 +112,40 @@ where
             }),
             None => config.target.clone(),
         };
-        let mut attributes = Vec::with_capacity(5);
-        attributes.push(KeyValue::new("rpc.system.name", "grpc"));
-        attributes.push(match method.full() {
-            // The method's own `Arc`: no copy of the name per call.
-            Some(m) => KeyValue::new("rpc.method", StringValue::from(m.clone())),
-            None => KeyValue::new("rpc.method", "_OTHER"),
-        });
-        if let Some(original) = original {
-            attributes.push(KeyValue::new("rpc.method_original", original.to_owned()));
-        }
-        if let Some(t) = &target {
-            attributes.push(KeyValue::new("server.address", t.address.clone()));
-            if let Some(port) = t.port {
-                attributes.push(KeyValue::new("server.port", i64::from(port)));
-            }
-        }
         let parent = Context::current();
-        let span = config
-            .tracer
-            .span_builder(method.span_name())
-            .with_kind(SpanKind::Client)
-            .with_attributes(attributes)
-            .start_with_context(&config.tracer, &parent);
+        // A span the global sampler is declared to drop (inside an unsampled
+        // server call, with otel-init's parent-based sampler) is started
+        // without the name and attributes nobody would read.
+        let dropped = config.global_tracer && known_dropped(&parent);
+        let mut builder = config.tracer.span_builder(if dropped {
+            Cow::Borrowed("grpc")
+        } else {
+            Cow::Owned(method.span_name())
+        });
+        builder.span_kind = Some(SpanKind::Client);
+        if !dropped {
+            builder.attributes = Some(start_attributes(&method, original, target.as_ref()));
+        }
+        let span = builder.start_with_context(&config.tracer, &parent);
         let cx = parent.with_span(span);
         let timeout = code::timeout(req.headers());
         let recording = cx.span().is_recording();
-        if let Some(t) = timeout
-            && recording
-        {
-            cx.span()
-                .set_attribute(KeyValue::new("grpc.timeout", t.as_secs_f64()));
+        if recording {
+            let span = cx.span();
+            let mut details = if dropped {
+                // Recorded after all (the global provider was replaced
+                // without a new declaration): the span still gets it all.
+                span.update_name(method.span_name());
+                start_attributes(&method, original, target.as_ref())
+            } else {
+                Vec::new()
+            };
+            if let Some(t) = timeout {
+                details.push(KeyValue::new("grpc.timeout", t.as_secs_f64()));
+            }
+            if !details.is_empty() {
+                span.set_attributes(details);
+            }
         }
         let host = target.as_ref().map(|t| t.address.as_str());
         config.inject(&cx, host, req.headers_mut());

@@ -272,6 +272,7 @@ impl OtelServerLayerBuilder {
     /// # let _ = layer;
     /// ```
     pub fn build(self) -> OtelServerLayer {
+        let global_tracer = self.tracer.is_none();
         let tracer = self
             .tracer
             .unwrap_or_else(|| global::tracer_provider().tracer_with_scope(scope()));
@@ -280,6 +281,7 @@ impl OtelServerLayerBuilder {
             .unwrap_or_else(|| global::meter_with_scope(scope()));
         OtelServerLayer::from_config(ServerConfig {
             tracer,
+            global_tracer,
             metrics: CallMetrics::server(&meter),
             propagator: self.propagator,
             policy: self.policy,

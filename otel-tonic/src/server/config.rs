@@ -11,6 +11,9 @@ use std::sync::Arc;
 
 pub(crate) struct ServerConfig {
     pub tracer: BoxedTracer,
+    /// The tracer is the global provider's, so what was declared of its
+    /// sampler (`otel_http::sampling`) holds for it.
+    pub global_tracer: bool,
     pub metrics: CallMetrics,
     pub propagator: Option<Arc<dyn TextMapPropagator + Send + Sync>>,
     pub policy: IncomingPolicy,

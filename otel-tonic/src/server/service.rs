@@ -11,6 +11,8 @@ use http::{Request, Response};
 use opentelemetry::context::FutureExt as _;
 use opentelemetry::trace::{Link, SpanKind, TraceContextExt, Tracer};
 use opentelemetry::{Context, KeyValue, global};
+use otel_http::sampling::known_dropped;
+use std::borrow::Cow;
 use std::sync::Arc;
 use std::task::Poll;
 use std::time::Instant;
@@ -89,6 +91,28 @@ fn peer(_parts: &http::request::Parts) -> Option<std::net::SocketAddr> {
     None
 }
 
+/// The attributes of a typical sampled SERVER span: `rpc.system.name`,
+/// `server.address`, `server.port`, `network.peer.address`,
+/// `network.peer.port`, `rpc.response.status_code`, `rpc.method`, and one
+/// of `error.type` or `grpc.timeout`.
+const ATTRIBUTES: usize = 8;
+
+/// The attributes a sampler may use: `rpc.system.name`, and the original
+/// path of an unrecognised method (`rpc.method` comes with the status: only
+/// then is it known whether the server recognised the method, tonic answers
+/// UNIMPLEMENTED).
+fn start_attributes(original: Option<&str>) -> Vec<KeyValue> {
+    // The SDK keeps this vector as the span's attributes: room for those
+    // added later (server.*, network.peer.*, the status, rpc.method), so
+    // that a sampled call does not grow it.
+    let mut attributes = Vec::with_capacity(ATTRIBUTES);
+    attributes.push(KeyValue::new("rpc.system.name", "grpc"));
+    if let Some(original) = original {
+        attributes.push(KeyValue::new("rpc.method_original", original.to_owned()));
+    }
+    attributes
+}
+
 impl<S, ReqBody, ResBody> Service<Request<ReqBody>> for OtelServerService<S>
 where
     S: Service<Request<ReqBody>, Response = Response<ResBody>>,
@@ -118,29 +142,38 @@ where
             Some(p) => config.policy.extract(p.as_ref(), &parts),
             None => global::get_text_map_propagator(|p| config.policy.extract(p, &parts)),
         };
-        let mut attributes = Vec::with_capacity(5);
-        attributes.push(KeyValue::new("rpc.system.name", "grpc"));
-        // `rpc.method` comes with the status: only then is it known whether
-        // the server recognised the method (tonic answers UNIMPLEMENTED).
-        if let Some(original) = original {
-            attributes.push(KeyValue::new("rpc.method_original", original.to_owned()));
+        // A span the global sampler is declared to drop (an unsampled
+        // caller's, with otel-init's parent-based sampler) is started
+        // without the name and attributes nobody would read.
+        let dropped = config.global_tracer && known_dropped(&incoming.parent);
+        let mut builder = config.tracer.span_builder(if dropped {
+            Cow::Borrowed("grpc")
+        } else {
+            Cow::Owned(method.span_name())
+        });
+        builder.span_kind = Some(SpanKind::Server);
+        if !dropped {
+            builder.attributes = Some(start_attributes(original));
         }
-        let mut builder = config
-            .tracer
-            .span_builder(method.span_name())
-            .with_kind(SpanKind::Server)
-            .with_attributes(attributes);
         if let Some(link) = incoming.link {
-            builder = builder.with_links(vec![Link::with_context(link)]);
+            builder.links = Some(vec![Link::with_context(link)]);
         }
         let span = builder.start_with_context(&config.tracer, &incoming.parent);
         let cx = incoming.parent.with_span(span);
         let timeout = code::timeout(&parts.headers);
         let recording = cx.span().is_recording();
         if recording {
+            let span = cx.span();
             // Only for a recording span: parsing the authority is a good
             // share of an unsampled call's cost.
-            let mut details = Vec::with_capacity(6);
+            let mut details = if dropped {
+                // Recorded after all (the global provider was replaced
+                // without a new declaration): the span still gets it all.
+                span.update_name(method.span_name());
+                start_attributes(original)
+            } else {
+                Vec::with_capacity(6)
+            };
             if let Some((host, port)) = server_address(&parts) {
                 details.push(KeyValue::new("server.address", host));
                 if let Some(port) = port {
@@ -161,7 +194,7 @@ where
                 &config.request_metadata,
             );
             if !details.is_empty() {
-                cx.span().set_attributes(details);
+                span.set_attributes(details);
             }
         }
         let mut call = Call::new(
