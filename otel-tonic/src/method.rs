@@ -47,16 +47,26 @@ impl Method {
 
 /// `package.Service/Method` from `/package.Service/Method`: exactly two
 /// non-empty segments of visible ASCII, at most [`MAX_LEN`] bytes.
+/// One pass over the bytes (it runs on every call).
 fn parse(path: &str) -> Option<&str> {
     let full = path.strip_prefix('/')?;
-    if full.len() > MAX_LEN || !full.bytes().all(|b| b.is_ascii_graphic()) {
+    let bytes = full.as_bytes();
+    if bytes.len() > MAX_LEN {
         return None;
     }
-    let (service, method) = full.split_once('/')?;
-    if service.is_empty() || method.is_empty() || method.contains('/') {
-        return None;
+    let mut slash = None;
+    for (i, &b) in bytes.iter().enumerate() {
+        if b == b'/' {
+            if slash.is_some() {
+                return None;
+            }
+            slash = Some(i);
+        } else if !b.is_ascii_graphic() {
+            return None;
+        }
     }
-    Some(full)
+    let slash = slash?;
+    (slash > 0 && slash + 1 < bytes.len()).then_some(full)
 }
 
 #[cfg(test)]
@@ -68,7 +78,19 @@ mod tests {
         let m = |p| Method::of_path(p).0.as_str().to_owned();
         assert_eq!(m("/shop.Payment/Charge"), "shop.Payment/Charge");
         assert_eq!(m("/Echo/Echo"), "Echo/Echo");
-        for other in ["", "/", "/a", "/a/", "//b", "/a/b/c", "a/b", "/a b/c"] {
+        for other in [
+            "",
+            "/",
+            "/a",
+            "/a/",
+            "//b",
+            "/a/b/c",
+            "a/b",
+            "/a b/c",
+            "/a/b c",
+            "/a/\u{e9}",
+            "/a//",
+        ] {
             assert_eq!(m(other), "_OTHER", "{other:?}");
         }
         assert_eq!(m(&format!("/a/{}", "b".repeat(300))), "_OTHER");
