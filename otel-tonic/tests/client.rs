@@ -291,3 +291,44 @@ async fn an_http_error_without_grpc_status_maps_like_tonic() {
         Some("UNIMPLEMENTED")
     );
 }
+
+#[tokio::test(flavor = "current_thread")]
+async fn the_traceparent_is_sent_never_indexed() {
+    // A traceparent is new on every call: HTTP/2's header compression must
+    // not search for it or store it (h2 sends a sensitive value as a
+    // never-indexed literal). The server still reads it (tests/server.rs,
+    // tests/python_interop.rs).
+    let t = Telemetry::new();
+    let seen = std::sync::Arc::new(std::sync::Mutex::new(None));
+    let noted = seen.clone();
+    let channel = tower::service_fn(move |req: http::Request<()>| {
+        let noted = noted.clone();
+        async move {
+            let tp = req.headers().get("traceparent").cloned();
+            *noted.lock().expect("lock") = tp;
+            let mut response = http::Response::new(http_body_util::Empty::<bytes::Bytes>::new());
+            response
+                .headers_mut()
+                .insert("grpc-status", http::HeaderValue::from_static("0"));
+            Ok::<_, Infallible>(response)
+        }
+    });
+    let svc = t.client_layer().build().layer(channel);
+    let request = http::Request::post("/otel.test.Echo/Unary")
+        .body(())
+        .expect("request");
+    drop(
+        svc.oneshot(request)
+            .with_context(caller())
+            .await
+            .expect("response"),
+    );
+    let traceparent = seen.lock().expect("lock").clone().expect("a traceparent");
+    assert!(traceparent.is_sensitive(), "{traceparent:?}");
+    let span = t.span(SpanKind::Client, UNARY).await;
+    assert_eq!(
+        traceparent.to_str().ok().map(|v| &v[3..35]),
+        Some(TRACE),
+        "{span:?}"
+    );
+}
