@@ -114,7 +114,15 @@ impl Injector for HeaderInjector<'_> {
     /// Replaces any value of `key`; names or values that are not valid HTTP are skipped.
     fn set(&mut self, key: &str, value: String) {
         // `TryFrom<String>` takes the string's buffer instead of copying it.
-        if let (Some(name), Ok(value)) = (header_name(key), HeaderValue::try_from(value)) {
+        if let (Some(name), Ok(mut value)) = (header_name(key), HeaderValue::try_from(value)) {
+            // A traceparent is new on every request: HTTP/2 and HTTP/3 header
+            // compression gains nothing from remembering it, but would look
+            // it up and store it (evicting entries that do repeat) on both
+            // ends. Marked never-indexed, it is sent as a literal. (HTTP/1
+            // ignores the mark.)
+            if name == TRACEPARENT {
+                value.set_sensitive(true);
+            }
             self.0.insert(name, value);
         }
     }
@@ -155,6 +163,17 @@ mod tests {
         assert_eq!(headers["x-custom-trace"], "c");
         assert_eq!(headers.get_all("traceparent").iter().count(), 1);
         assert_eq!(headers["traceparent"], "second");
+    }
+
+    // Never-indexed in HTTP/2's HPACK: a value that changes on every request.
+    #[test]
+    fn the_traceparent_is_sent_never_indexed() {
+        let mut headers = HeaderMap::new();
+        let mut injector = HeaderInjector(&mut headers);
+        injector.set("traceparent", "00-1-2-01".into());
+        injector.set("tracestate", "a=1".into());
+        assert!(headers["traceparent"].is_sensitive());
+        assert!(!headers["tracestate"].is_sensitive());
     }
 
     #[test]

@@ -115,24 +115,37 @@ pub fn parse_traceparent(value: &str) -> Option<TraceParent> {
 /// assert_eq!(v, "00-00000000000000000000000000000001-0000000000000002-03");
 /// ```
 pub fn format_traceparent(trace_id: TraceId, span_id: SpanId, flags: TraceFlags) -> String {
-    // Written into a fixed buffer: one allocation, no formatting machinery
-    // (this runs on every outgoing request).
-    const HEX: &[u8; 16] = b"0123456789abcdef";
+    // Written into a fixed buffer, two digits per byte from a table: one
+    // allocation, no formatting machinery (this runs on every outgoing
+    // request).
     let mut out = [b'-'; 55];
     out[0] = b'0';
     out[1] = b'0';
     let mut put = |at: usize, bytes: &[u8]| {
-        for (i, b) in bytes.iter().enumerate() {
-            out[at + 2 * i] = HEX[usize::from(b >> 4)];
-            out[at + 2 * i + 1] = HEX[usize::from(b & 0xf)];
+        for (pair, byte) in out[at..].chunks_exact_mut(2).zip(bytes) {
+            pair.copy_from_slice(&HEX_PAIRS[usize::from(*byte)]);
         }
     };
     put(3, &trace_id.to_bytes());
     put(36, &span_id.to_bytes());
     put(53, &[flags.to_u8() & KNOWN_FLAGS]);
-    // Only ASCII hex digits and '-' were written.
-    String::from_utf8_lossy(&out).into_owned()
+    // Only ASCII hex digits and '-' were written: the check cannot fail,
+    // and `from_utf8` does it a word at a time (`from_utf8_lossy` cost
+    // about 400 instructions here).
+    String::from_utf8(out.to_vec()).unwrap_or_default()
 }
+
+/// The two lowercase hex digits of every byte.
+static HEX_PAIRS: [[u8; 2]; 256] = {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    let mut table = [[0u8; 2]; 256];
+    let mut i = 0;
+    while i < 256 {
+        table[i] = [HEX[i >> 4], HEX[i & 0xf]];
+        i += 1;
+    }
+    table
+};
 
 #[cfg(test)]
 mod tests {
