@@ -84,8 +84,6 @@ fn start_attributes(
     attributes
 }
 
-const TRACEPARENT: http::HeaderName = http::HeaderName::from_static("traceparent");
-
 impl<S, ReqBody, ResBody> Service<Request<ReqBody>> for OtelClientService<S>
 where
     S: Service<Request<ReqBody>, Response = Response<ResBody>>,
@@ -151,13 +149,8 @@ where
         }
         let host = target.as_ref().map(|t| t.address.as_str());
         config.inject(&cx, host, req.headers_mut());
-        // A traceparent is new on every call: HTTP/2's header compression
-        // gains nothing from remembering it, but would search its table for
-        // it and store it (evicting entries that do repeat) on both ends.
-        // Marked never-indexed, it is sent as a literal and kept by neither.
-        if let Some(value) = req.headers_mut().get_mut(&TRACEPARENT) {
-            value.set_sensitive(true);
-        }
+        // (otel-http's injector marks the traceparent never-indexed, so that
+        // HTTP/2's header compression does not store a value new on every call.)
         if recording && !config.request_metadata.is_empty() {
             // After the injection: the metadata as it is sent.
             let mut captured = Vec::new();
