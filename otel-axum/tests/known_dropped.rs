@@ -6,44 +6,15 @@
 use axum::Router;
 use axum::body::Body;
 use axum::routing::get;
-use opentelemetry::trace::{Link, SpanKind, TraceId};
-use opentelemetry::{Context, KeyValue, global};
-use opentelemetry_sdk::trace::{
-    InMemorySpanExporter, SamplingDecision, SamplingResult, SdkTracerProvider, ShouldSample,
-};
+use opentelemetry::global;
+use opentelemetry_sdk::trace::{InMemorySpanExporter, SdkTracerProvider};
 use otel_axum::{OtelLayer, TraceIds};
 use otel_http::propagation::W3cTraceContextPropagator;
 use otel_http::sampling::{KnownDecisions, declare};
-use std::sync::{Arc, Mutex};
+use otel_testing::AskedSampler;
 use tower::ServiceExt as _;
 
 const UNSAMPLED: &str = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-00";
-
-/// Keeps every span (against the declaration, on purpose) and remembers the
-/// name and attribute count it was asked with.
-#[derive(Debug, Clone, Default)]
-struct Asked(Arc<Mutex<Vec<(String, usize)>>>);
-
-impl ShouldSample for Asked {
-    fn should_sample(
-        &self,
-        _parent: Option<&Context>,
-        _trace_id: TraceId,
-        name: &str,
-        _kind: &SpanKind,
-        attributes: &[KeyValue],
-        _links: &[Link],
-    ) -> SamplingResult {
-        if let Ok(mut asked) = self.0.lock() {
-            asked.push((name.to_owned(), attributes.len()));
-        }
-        SamplingResult {
-            decision: SamplingDecision::RecordAndSample,
-            attributes: Vec::new(),
-            trace_state: Default::default(),
-        }
-    }
-}
 
 fn app(layer: OtelLayer) -> Router {
     Router::new()
@@ -68,7 +39,7 @@ async fn get_item(app: Router) -> String {
 
 #[tokio::test]
 async fn declared_drops_skip_the_name_and_attributes_and_lose_nothing() {
-    let asked = Asked::default();
+    let asked = AskedSampler::default();
     let exporter = InMemorySpanExporter::default();
     let provider = SdkTracerProvider::builder()
         .with_sampler(asked.clone())
@@ -86,7 +57,7 @@ async fn declared_drops_skip_the_name_and_attributes_and_lose_nothing() {
     get_item(app(OtelLayer::builder().tracer_provider(&provider).build())).await;
     declare(KnownDecisions::Unknown);
 
-    let asked = asked.0.lock().expect("lock").clone();
+    let asked = asked.asked();
     assert_eq!(asked.len(), 3, "{asked:?}");
     assert_eq!(asked[0].0, "GET /items/{id}");
     assert!(asked[0].1 >= 4, "{asked:?}");

@@ -7,46 +7,16 @@ mod common;
 
 use axum::Router;
 use axum::routing::get;
-use opentelemetry::trace::{
-    Link, SpanContext, SpanId, SpanKind, TraceContextExt, TraceFlags, TraceId, TraceState,
-};
-use opentelemetry::{Context, KeyValue, global};
-use opentelemetry_sdk::trace::{
-    InMemorySpanExporter, SamplingDecision, SamplingResult, SdkTracerProvider, ShouldSample,
-};
+use opentelemetry::trace::{SpanContext, SpanId, TraceContextExt, TraceFlags, TraceId, TraceState};
+use opentelemetry::{Context, global};
+use opentelemetry_sdk::trace::{InMemorySpanExporter, SdkTracerProvider};
 use otel_http::sampling::{KnownDecisions, declare};
 use otel_reqwest::OtelMiddleware;
-use std::sync::{Arc, Mutex};
-
-/// Keeps every span (against the declaration, on purpose) and remembers the
-/// name and attribute count it was asked with.
-#[derive(Debug, Clone, Default)]
-struct Asked(Arc<Mutex<Vec<(String, usize)>>>);
-
-impl ShouldSample for Asked {
-    fn should_sample(
-        &self,
-        _parent: Option<&Context>,
-        _trace_id: TraceId,
-        name: &str,
-        _kind: &SpanKind,
-        attributes: &[KeyValue],
-        _links: &[Link],
-    ) -> SamplingResult {
-        if let Ok(mut asked) = self.0.lock() {
-            asked.push((name.to_owned(), attributes.len()));
-        }
-        SamplingResult {
-            decision: SamplingDecision::RecordAndSample,
-            attributes: Vec::new(),
-            trace_state: Default::default(),
-        }
-    }
-}
+use otel_testing::AskedSampler;
 
 #[tokio::test]
 async fn declared_drops_skip_the_name_and_attributes_and_lose_nothing() {
-    let asked = Asked::default();
+    let asked = AskedSampler::default();
     let exporter = InMemorySpanExporter::default();
     let provider = SdkTracerProvider::builder()
         .with_sampler(asked.clone())
@@ -99,7 +69,7 @@ async fn declared_drops_skip_the_name_and_attributes_and_lose_nothing() {
     .await;
     declare(KnownDecisions::Unknown);
 
-    let asked = asked.0.lock().expect("lock").clone();
+    let asked = asked.asked();
     assert_eq!(asked.len(), 3, "{asked:?}");
     assert_eq!(asked[0].0, "GET");
     assert!(asked[0].1 >= 4, "{asked:?}");

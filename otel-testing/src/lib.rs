@@ -58,6 +58,7 @@ pub mod receiver;
 pub mod redaction;
 mod require;
 pub mod rotel;
+pub mod sampler;
 pub mod service;
 
 pub use blocking::{ReceiverOnRuntime, ThroughRotel};
@@ -69,3 +70,4 @@ pub use prometheus::{Prometheus, require_prometheus};
 pub use receiver::{Behavior, OtlpReceiver, Received, Signal, Transport, attr};
 pub use require::{is_ci, require_python_modules, require_service, skip};
 pub use rotel::{Rotel, require_rotel};
+pub use sampler::AskedSampler;

@@ -9,50 +9,15 @@ mod common;
 use common::*;
 use opentelemetry::context::FutureExt as _;
 use opentelemetry::trace::{
-    Link, SpanContext, SpanId, SpanKind, TraceContextExt as _, TraceFlags, TraceId, TraceState,
+    SpanContext, SpanId, SpanKind, TraceContextExt as _, TraceFlags, TraceId, TraceState,
 };
-use opentelemetry::{Context, KeyValue, global};
-use opentelemetry_sdk::trace::{
-    InMemorySpanExporter, SamplingDecision, SamplingResult, SdkTracerProvider, ShouldSample,
-    SpanData,
-};
+use opentelemetry::{Context, global};
+use opentelemetry_sdk::trace::{InMemorySpanExporter, SdkTracerProvider, SpanData};
 use otel_http::propagation::W3cTraceContextPropagator;
 use otel_http::sampling::{KnownDecisions, declare};
+use otel_testing::AskedSampler;
 use otel_tonic::{OtelClientLayer, OtelServerLayer};
-use std::sync::{Arc, Mutex};
 use tonic::metadata::MetadataValue;
-
-/// Keeps every span (against the declaration, on purpose) and remembers the
-/// name and attribute count it was asked with.
-#[derive(Debug, Clone, Default)]
-struct Asked(Arc<Mutex<Vec<(String, usize)>>>);
-
-impl ShouldSample for Asked {
-    fn should_sample(
-        &self,
-        _parent: Option<&Context>,
-        _trace_id: TraceId,
-        name: &str,
-        _kind: &SpanKind,
-        attributes: &[KeyValue],
-        _links: &[Link],
-    ) -> SamplingResult {
-        if let Ok(mut asked) = self.0.lock() {
-            asked.push((name.to_owned(), attributes.len()));
-        }
-        SamplingResult {
-            decision: SamplingDecision::RecordAndSample,
-            attributes: Vec::new(),
-            trace_state: Default::default(),
-        }
-    }
-}
-
-impl Asked {
-    fn take(&self) -> Vec<(String, usize)> {
-        std::mem::take(&mut *self.0.lock().expect("lock"))
-    }
-}
 
 fn unsampled_request() -> tonic::Request<EchoRequest> {
     let mut r = tonic::Request::new(request("ok"));
@@ -86,7 +51,7 @@ fn has(span: &SpanData, key: &str, value: &str) -> bool {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn declared_drops_skip_the_name_and_attributes_and_lose_nothing() {
-    let asked = Asked::default();
+    let asked = AskedSampler::default();
     let exporter = InMemorySpanExporter::default();
     let provider = SdkTracerProvider::builder()
         .with_sampler(asked.clone())
