@@ -24,7 +24,11 @@
 //! are the instrumentation's cost, not an exporter's); our metrics go to an
 //! SDK meter provider with a reader (aggregated, never exported here).
 //!
-//! `cargo bench -p otel-tonic --bench unary` (LOAD_SECS=N to change the 3 s per case)
+//! `cargo bench -p otel-tonic --bench unary` (LOAD_SECS=N to change the 3 s
+//! per case; LOAD_ROUNDS=N rounds, 3 by default, each running bare tonic,
+//! every instrumented case, then bare tonic again, and the medians of the
+//! per-round ratios to the round's bare mean reported; the server's thread
+//! is pinned to CPU 1 and the client's to CPU 0 unless LOAD_PIN=0)
 //!
 //! With `LOAD_CASE=<case> LOAD_CALLS=N` (cases `bare`, `ours-sampled`,
 //! `ours-unsampled`, `ours-no-metrics`, `peer`) the binary runs that one case
@@ -285,12 +289,28 @@ struct Outcome {
 }
 
 /// One case: for `secs` after a 1 s warm-up, or exactly `calls` calls.
+/// Pins the calling thread to one CPU: the server's runtime thread to CPU 1
+/// and the client's to CPU 0 (`LOAD_PIN=0` leaves them to the scheduler,
+/// whose moves add their own noise on a 2-core machine).
+fn pin_to_cpu(cpu: usize) {
+    // SAFETY: a zeroed cpu_set_t is a valid empty set; the calls only read it.
+    unsafe {
+        let mut set: libc::cpu_set_t = std::mem::zeroed();
+        libc::CPU_SET(cpu, &mut set);
+        libc::sched_setaffinity(0, std::mem::size_of::<libc::cpu_set_t>(), &set);
+    }
+}
+
 fn run(case: Case, secs: f64, calls: Option<u64>) -> Outcome {
     let (addr_tx, addr_rx) = std::sync::mpsc::channel::<SocketAddr>();
     let (cpu_tx, cpu_rx) = std::sync::mpsc::channel::<u64>();
     let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
     let (mark_tx, mark_rx) = tokio::sync::oneshot::channel::<()>();
+    let pin = std::env::var("LOAD_PIN").map_or(true, |v| v != "0");
     let server = std::thread::spawn(move || {
+        if pin {
+            pin_to_cpu(1);
+        }
         let _guard = tracing::dispatcher::set_default(&dispatch());
         let rt = tokio::runtime::Builder::new_current_thread()
             .enable_all()
@@ -311,6 +331,9 @@ fn run(case: Case, secs: f64, calls: Option<u64>) -> Outcome {
         thread_cpu_ns()
     });
     let addr = addr_rx.recv().expect("server address");
+    if pin {
+        pin_to_cpu(0);
+    }
 
     let _guard = tracing::dispatcher::set_default(&dispatch());
     // What otel-init installs by default (OTEL_PROPAGATORS=tracecontext,baggage),
@@ -406,58 +429,72 @@ fn main() {
         .ok()
         .and_then(|v| v.parse().ok())
         .unwrap_or(3.0);
-    let cases = [
-        Case::Bare,
+    let rounds: usize = std::env::var("LOAD_ROUNDS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(3)
+        .max(1);
+    let instrumented = [
         Case::OursSampled,
         Case::OursUnsampled,
         Case::OursUnsampledNoMetrics,
         Case::Peer,
-        Case::Bare,
     ];
-    let mut results = Vec::new();
-    for case in cases {
-        let o = run(case, secs, None);
-        let n = o.calls.max(1) as f64;
-        let server_us = o.server_cpu_ns as f64 / 1000.0 / n;
-        let client_us = o.client_cpu_ns as f64 / 1000.0 / n;
-        println!(
-            "{:<50} {:>8.0} calls/s  server {:>6.2} µs  client {:>6.2} µs CPU/call",
-            case.label(),
-            o.calls as f64 / o.seconds,
-            server_us,
-            client_us
+    // Per case, per round: throughput ratio and added server and client CPU
+    // against the mean of that round's two bare runs.
+    let mut ratios: Vec<Vec<(f64, f64, f64)>> = vec![Vec::new(); instrumented.len()];
+    for round in 1..=rounds {
+        println!("round {round}/{rounds}");
+        let measure = |case: Case| {
+            let o = run(case, secs, None);
+            let n = o.calls.max(1) as f64;
+            let (rps, server, client) = (
+                o.calls as f64 / o.seconds,
+                o.server_cpu_ns as f64 / 1000.0 / n,
+                o.client_cpu_ns as f64 / 1000.0 / n,
+            );
+            println!(
+                "  {:<50} {rps:>8.0} calls/s  server {server:>6.2} µs  client {client:>6.2} µs CPU/call",
+                case.label()
+            );
+            (rps, server, client)
+        };
+        let first = measure(Case::Bare);
+        let measured: Vec<_> = instrumented.iter().map(|c| measure(*c)).collect();
+        let last = measure(Case::Bare);
+        let bare = (
+            (first.0 + last.0) / 2.0,
+            (first.1 + last.1) / 2.0,
+            (first.2 + last.2) / 2.0,
         );
-        results.push((case, o.calls as f64 / o.seconds, server_us, client_us));
+        for (i, (rps, server, client)) in measured.into_iter().enumerate() {
+            ratios[i].push((rps / bare.0, server - bare.1, client - bare.2));
+        }
     }
-    let last = results.len() - 1;
-    let mean = |f: fn(&(Case, f64, f64, f64)) -> f64| (f(&results[0]) + f(&results[last])) / 2.0;
-    let (rps, server, client) = (mean(|r| r.1), mean(|r| r.2), mean(|r| r.3));
-    println!(
-        "\nbaseline (mean of the two bare runs): {rps:.0} calls/s, server {server:.2} µs, client {client:.2} µs CPU/call"
-    );
-    for (case, r, s, c) in &results[1..last] {
-        println!(
-            "{:<50} throughput {:.3} x bare, added CPU server {:+.2} µs, client {:+.2} µs per call",
-            case.label(),
-            r / rps,
-            s - server,
-            c - client
-        );
-    }
-    let added = |c: Case| {
-        results
-            .iter()
-            .find(|r| r.0 == c)
-            .map(|r| (r.2 - server, r.3 - client))
-            .unwrap_or((0.0, 0.0))
+    let median = |mut v: Vec<f64>| {
+        v.sort_by(f64::total_cmp);
+        v[v.len() / 2]
     };
-    let (peer_s, peer_c) = added(Case::Peer);
-    for case in [
-        Case::OursSampled,
-        Case::OursUnsampled,
-        Case::OursUnsampledNoMetrics,
-    ] {
-        let (s, c) = added(case);
+    println!(
+        "\nmedians of {rounds} rounds, each case against the mean of its round's two bare runs:"
+    );
+    let mut added = Vec::new();
+    for (case, rows) in instrumented.iter().zip(&ratios) {
+        let throughput = median(rows.iter().map(|r| r.0).collect());
+        let server = median(rows.iter().map(|r| r.1).collect());
+        let client = median(rows.iter().map(|r| r.2).collect());
+        println!(
+            "{:<50} throughput {throughput:.3} x bare, added CPU server {server:+.2} µs, client {client:+.2} µs per call",
+            case.label()
+        );
+        added.push((*case, server, client));
+    }
+    let (peer_s, peer_c) = added
+        .iter()
+        .find(|r| r.0 == Case::Peer)
+        .map(|r| (r.1, r.2))
+        .unwrap_or((0.0, 0.0));
+    for (case, s, c) in added.iter().filter(|r| r.0 != Case::Peer) {
         println!(
             "{:<50} added CPU / peer's: server {:.2}, client {:.2}, both {:.2}",
             case.label(),
