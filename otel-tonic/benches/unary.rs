@@ -392,6 +392,10 @@ fn run(case: Case, secs: f64, calls: Option<u64>) -> Outcome {
             thread_cpu_ns() - client_start,
         )
     });
+    // The client's connection lives in tasks of this runtime, which only run
+    // inside `block_on`: dropped here, the connection is closed before the
+    // server's graceful shutdown, which waits for open connections.
+    drop(rt);
     stop_tx.send(()).ok();
     let cpu_start = cpu_rx.recv().unwrap_or(0);
     let cpu_end = server.join().expect("server thread");
