@@ -26,7 +26,8 @@
 //!    case runs for 100 ms (in rotating order) and is compared with the
 //!    `raw` slice of the same round; medians of those paired ratios. For
 //!    PostgreSQL also with four concurrent clients, each a task of its own
-//!    on a two-thread runtime (as each request is in a service). Client CPU is the CPU
+//!    on a two-thread runtime (as each request is in a service). The context
+//!    switches per query of the process's threads are counted too. Client CPU is the CPU
 //!    time of this process's threads except the receiver's (which stands for
 //!    the collector): the query path plus the export thread, each slice
 //!    ending with a flush so that every case pays for its own export (and
@@ -378,11 +379,12 @@ async fn pg_pool(connections: u32) -> Pool<Postgres> {
     pool
 }
 
-/// CPU time of this process's threads, the receiver's excluded.
-fn client_cpu() -> Duration {
-    let mut total = 0u64;
+/// CPU time and context switches (voluntary and not) of this process's
+/// threads, the receiver's excluded.
+fn client_cpu() -> (Duration, u64) {
+    let (mut total, mut switches) = (0u64, 0u64);
     let Ok(tasks) = std::fs::read_dir("/proc/self/task") else {
-        return Duration::ZERO;
+        return (Duration::ZERO, 0);
     };
     for task in tasks.flatten() {
         let path = task.path();
@@ -399,13 +401,23 @@ fn client_cpu() -> Duration {
             })
             .unwrap_or(0);
         total += on_cpu;
+        let status = std::fs::read_to_string(path.join("status")).unwrap_or_default();
+        switches += status
+            .lines()
+            .filter(|l| {
+                l.starts_with("voluntary_ctxt_switches")
+                    || l.starts_with("nonvoluntary_ctxt_switches")
+            })
+            .filter_map(|l| l.split_whitespace().nth(1)?.parse::<u64>().ok())
+            .sum::<u64>();
     }
-    Duration::from_nanos(total)
+    (Duration::from_nanos(total), switches)
 }
 
 /// Runs `clients` loops of lookups for `SLICE`: (queries/s, CPU per
-/// query). The queries per second count the query loop; the CPU also counts
-/// the flush of the telemetry the loop produced.
+/// query, context switches per query). The queries per second count the
+/// query loop; the CPU and the switches also count the flush of the
+/// telemetry the loop produced.
 fn measure<DB, F>(
     rt: &tokio::runtime::Runtime,
     pipelines: &Pipelines,
@@ -413,7 +425,7 @@ fn measure<DB, F>(
     sql: &'static str,
     clients: usize,
     wrap: F,
-) -> (f64, Duration)
+) -> (f64, Duration, f64)
 where
     DB: otel_sqlx::InstrumentedDatabase,
     for<'c> &'c mut DB::Connection: Executor<'c, Database = DB>,
@@ -422,7 +434,7 @@ where
     for<'q> <DB as Database>::Arguments: sqlx::IntoArguments<DB>,
     F: Fn(u64) -> i64 + Copy + Send + 'static,
 {
-    let cpu_before = client_cpu();
+    let (cpu_before, switches_before) = client_cpu();
     let started = Instant::now();
     let queries = rt.block_on(async {
         // Each client is a task of its own, as each request is in a service:
@@ -449,10 +461,12 @@ where
     let wall = started.elapsed();
     // The export of what this window produced is part of its cost.
     pipelines.flush();
-    let cpu = client_cpu().saturating_sub(cpu_before);
+    let (cpu_after, switches_after) = client_cpu();
+    let cpu = cpu_after.saturating_sub(cpu_before);
     (
         queries as f64 / wall.as_secs_f64(),
         cpu / u32::try_from(queries.max(1)).unwrap_or(u32::MAX),
+        switches_after.saturating_sub(switches_before) as f64 / queries.max(1) as f64,
     )
 }
 
@@ -487,30 +501,35 @@ fn summarize<DB>(
     let rounds = rounds();
     let mut qps = vec![vec![0.0; rounds]; cases];
     let mut cpu = vec![vec![0.0; rounds]; cases];
+    let mut switches = vec![vec![0.0; rounds]; cases];
     for round in 0..rounds {
         for k in 0..cases {
             let i = (round + k) % cases;
-            let (q, c) = measure(rt, pipelines, &pools[i].1, sql, clients, |n| {
+            let (q, c, w) = measure(rt, pipelines, &pools[i].1, sql, clients, |n| {
                 (n % ROWS as u64) as i64 + 1
             });
             qps[i][round] = q;
             cpu[i][round] = c.as_secs_f64() * 1e6;
+            switches[i][round] = w;
         }
     }
     println!(
         "\n{title}, {clients} client(s): {rounds} rounds of {SLICE:?} per case, medians (ratios per round, p25..p75)"
     );
     println!(
-        "{:<20} {:>10} {:>22} {:>12} {:>14}",
-        "case", "queries/s", "vs raw", "CPU/query", "CPU vs raw"
+        "{:<20} {:>10} {:>22} {:>12} {:>14} {:>16}",
+        "case", "queries/s", "vs raw", "CPU/query", "CPU vs raw", "switches/query"
     );
     for (i, (case, _)) in pools.iter().enumerate() {
         let ratios: Vec<f64> = (0..rounds)
             .map(|r| (qps[i][r] / qps[0][r] - 1.0) * 100.0)
             .collect();
         let cpu_diffs: Vec<f64> = (0..rounds).map(|r| cpu[i][r] - cpu[0][r]).collect();
+        let switch_diffs: Vec<f64> = (0..rounds)
+            .map(|r| switches[i][r] - switches[0][r])
+            .collect();
         println!(
-            "{:<20} {:>10.0} {:>+7.1}% ({:>+5.1}..{:>+5.1}) {:>9.1} µs {:>+11.2} µs",
+            "{:<20} {:>10.0} {:>+7.1}% ({:>+5.1}..{:>+5.1}) {:>9.1} µs {:>+11.2} µs {:>7.2} ({:>+5.2})",
             case.name(),
             quantile(&qps[i], 0.5),
             quantile(&ratios, 0.5),
@@ -518,6 +537,8 @@ fn summarize<DB>(
             quantile(&ratios, 0.75),
             quantile(&cpu[i], 0.5),
             quantile(&cpu_diffs, 0.5),
+            quantile(&switches[i], 0.5),
+            quantile(&switch_diffs, 0.5),
         );
     }
 }
