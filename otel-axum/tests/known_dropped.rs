@@ -7,7 +7,6 @@ use axum::Router;
 use axum::body::Body;
 use axum::routing::get;
 use opentelemetry::global;
-use opentelemetry_sdk::trace::{InMemorySpanExporter, SdkTracerProvider};
 use otel_axum::{OtelLayer, TraceIds};
 use otel_http::propagation::W3cTraceContextPropagator;
 use otel_http::sampling::{KnownDecisions, declare};
@@ -40,12 +39,7 @@ async fn get_item(app: Router) -> String {
 #[tokio::test]
 async fn declared_drops_skip_the_name_and_attributes_and_lose_nothing() {
     let asked = AskedSampler::default();
-    let exporter = InMemorySpanExporter::default();
-    let provider = SdkTracerProvider::builder()
-        .with_sampler(asked.clone())
-        .with_simple_exporter(exporter.clone())
-        .build();
-    global::set_tracer_provider(provider.clone());
+    let (provider, exporter) = asked.install_global();
     global::set_text_map_propagator(W3cTraceContextPropagator::new());
 
     // Nothing declared: the sampler is asked with the name and attributes.

@@ -9,7 +9,6 @@ use axum::Router;
 use axum::routing::get;
 use opentelemetry::trace::{SpanContext, SpanId, TraceContextExt, TraceFlags, TraceId, TraceState};
 use opentelemetry::{Context, global};
-use opentelemetry_sdk::trace::{InMemorySpanExporter, SdkTracerProvider};
 use otel_http::sampling::{KnownDecisions, declare};
 use otel_reqwest::OtelMiddleware;
 use otel_testing::AskedSampler;
@@ -17,12 +16,7 @@ use otel_testing::AskedSampler;
 #[tokio::test]
 async fn declared_drops_skip_the_name_and_attributes_and_lose_nothing() {
     let asked = AskedSampler::default();
-    let exporter = InMemorySpanExporter::default();
-    let provider = SdkTracerProvider::builder()
-        .with_sampler(asked.clone())
-        .with_simple_exporter(exporter.clone())
-        .build();
-    global::set_tracer_provider(provider.clone());
+    let (provider, exporter) = asked.install_global();
     global::set_text_map_propagator(common::w3c());
     let server = common::serve(Router::new().route(
         "/echo",

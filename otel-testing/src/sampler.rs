@@ -3,7 +3,9 @@
 
 use opentelemetry::trace::{Link, SpanKind, TraceId};
 use opentelemetry::{Context, KeyValue};
-use opentelemetry_sdk::trace::{SamplingDecision, SamplingResult, ShouldSample};
+use opentelemetry_sdk::trace::{
+    InMemorySpanExporter, SamplingDecision, SamplingResult, SdkTracerProvider, ShouldSample,
+};
 use std::sync::{Arc, Mutex};
 
 /// Keeps every span (`RecordAndSample`) and remembers the name and the
@@ -32,6 +34,26 @@ impl AskedSampler {
     /// ```
     pub fn asked(&self) -> Vec<(String, usize)> {
         self.0.lock().map(|asked| asked.clone()).unwrap_or_default()
+    }
+
+    /// A tracer provider with this sampler, its spans exported at once to
+    /// the returned in-memory exporter, installed as the global provider.
+    ///
+    /// ```
+    /// let (provider, spans) = otel_testing::AskedSampler::default().install_global();
+    /// use opentelemetry::trace::{Tracer as _, TracerProvider as _};
+    /// opentelemetry::global::tracer("doc").in_span("work", |_| ());
+    /// provider.force_flush().unwrap();
+    /// assert_eq!(spans.get_finished_spans().unwrap().len(), 1);
+    /// ```
+    pub fn install_global(&self) -> (SdkTracerProvider, InMemorySpanExporter) {
+        let exporter = InMemorySpanExporter::default();
+        let provider = SdkTracerProvider::builder()
+            .with_sampler(self.clone())
+            .with_simple_exporter(exporter.clone())
+            .build();
+        opentelemetry::global::set_tracer_provider(provider.clone());
+        (provider, exporter)
     }
 
     /// [`asked`](Self::asked), and forgets it: the next call starts afresh.

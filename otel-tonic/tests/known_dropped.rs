@@ -12,7 +12,7 @@ use opentelemetry::trace::{
     SpanContext, SpanId, SpanKind, TraceContextExt as _, TraceFlags, TraceId, TraceState,
 };
 use opentelemetry::{Context, global};
-use opentelemetry_sdk::trace::{InMemorySpanExporter, SdkTracerProvider, SpanData};
+use opentelemetry_sdk::trace::{InMemorySpanExporter, SpanData};
 use otel_http::propagation::W3cTraceContextPropagator;
 use otel_http::sampling::{KnownDecisions, declare};
 use otel_testing::AskedSampler;
@@ -52,12 +52,7 @@ fn has(span: &SpanData, key: &str, value: &str) -> bool {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn declared_drops_skip_the_name_and_attributes_and_lose_nothing() {
     let asked = AskedSampler::default();
-    let exporter = InMemorySpanExporter::default();
-    let provider = SdkTracerProvider::builder()
-        .with_sampler(asked.clone())
-        .with_simple_exporter(exporter.clone())
-        .build();
-    global::set_tracer_provider(provider.clone());
+    let (provider, exporter) = asked.install_global();
     global::set_text_map_propagator(W3cTraceContextPropagator::new());
 
     // Server: an unsampled caller's call, three ways.
