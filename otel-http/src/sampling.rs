@@ -33,6 +33,10 @@
 //! declare(KnownDecisions::Unknown);
 //! ```
 
+mod start;
+
+pub use start::SpanStart;
+
 use crate::trust::parent_sampling_distrusted;
 use opentelemetry::Context;
 use opentelemetry::trace::TraceContextExt;
@@ -112,7 +116,8 @@ pub fn declared() -> KnownDecisions {
 /// is known to be dropped, whatever its name and attributes: instrumentation
 /// may then start it with a fixed name and no attributes. It is still worth
 /// checking `is_recording()` on the span it gets and adding them if so (the
-/// global provider may have been replaced without a new declaration).
+/// global provider may have been replaced without a new declaration):
+/// [`SpanStart`] does all of this.
 ///
 /// ```
 /// use opentelemetry::Context;
@@ -139,6 +144,11 @@ mod tests {
     use super::*;
     use crate::trust::DistrustedParentSampling;
     use opentelemetry::trace::{SpanContext, SpanId, TraceFlags, TraceId, TraceState};
+    use std::sync::Mutex;
+
+    /// Held by every test that declares something: the declaration is
+    /// process-wide and the tests run in parallel.
+    pub(super) static DECLARATION: Mutex<()> = Mutex::new(());
 
     fn parent(flags: TraceFlags) -> Context {
         Context::new().with_remote_span_context(SpanContext::new(
@@ -150,9 +160,9 @@ mod tests {
         ))
     }
 
-    // One test, since the declaration is process-wide.
     #[test]
     fn only_what_was_declared_is_assumed() {
+        let _declaration = DECLARATION.lock().unwrap_or_else(|e| e.into_inner());
         let unsampled = parent(TraceFlags::default());
         let sampled = parent(TraceFlags::SAMPLED);
         let distrusted = unsampled.with_value(DistrustedParentSampling);
