@@ -9,9 +9,9 @@ use bytes::Bytes;
 use http::request::Parts;
 use http::{Request, Response};
 use opentelemetry::context::FutureExt as _;
-use opentelemetry::trace::{Link, SpanKind, TraceContextExt, Tracer};
+use opentelemetry::trace::{Link, SpanKind, TraceContextExt};
 use opentelemetry::{Context, KeyValue, global};
-use otel_http::sampling::known_dropped;
+use otel_http::sampling::SpanStart;
 use std::borrow::Cow;
 use std::sync::Arc;
 use std::task::Poll;
@@ -107,31 +107,19 @@ where
         // A span the sampler is known to drop (an unsampled caller, at 10 %
         // sampling nine requests in ten) is started without the name and
         // attributes nobody would read.
-        let dropped = config.global_tracer && known_dropped(&incoming.parent);
-        let mut builder = config.tracer.span_builder(if dropped {
-            Cow::Borrowed(facts.method)
-        } else {
-            span_name(config, &parts, &facts)
-        });
-        builder.span_kind = Some(SpanKind::Server);
-        if !dropped {
-            builder.attributes = Some(start_attributes(config, &parts, &facts));
-        }
+        let mut span_start = SpanStart::new(&incoming.parent, SpanKind::Server, facts.method)
+            .global_tracer(config.global_tracer)
+            .details_capacity(8);
         if let Some(link) = incoming.link {
-            builder.links = Some(vec![Link::with_context(link)]);
+            span_start = span_start.links(vec![Link::with_context(link)]);
         }
-        let span = builder.start_with_context(&config.tracer, &incoming.parent);
-        let cx = incoming.parent.with_span(span);
-        if cx.span().is_recording() {
-            let span = cx.span();
-            let mut attributes = if dropped {
-                // Not dropped after all: the global provider was replaced
-                // without a new declaration. The span still gets it all.
-                span.update_name(span_name(config, &parts, &facts));
-                start_attributes(config, &parts, &facts)
-            } else {
-                Vec::with_capacity(8)
-            };
+        let (cx, attributes) = span_start.start(&config.tracer, || {
+            (
+                span_name(config, &parts, &facts),
+                start_attributes(config, &parts, &facts),
+            )
+        });
+        if let Some(mut attributes) = attributes {
             detail_attributes(
                 &parts,
                 &facts,
@@ -140,7 +128,7 @@ where
                 &config.proxies,
                 &mut attributes,
             );
-            span.set_attributes(attributes);
+            cx.span().set_attributes(attributes);
         }
         let active = config.metrics.start_active(&facts);
         let request_bytes = parts

@@ -7,9 +7,9 @@ use crate::attributes::{
 use crate::extensions::{UrlTemplate, count_send};
 use crate::middleware::Config;
 use http::Extensions;
-use opentelemetry::trace::{SpanKind, Status, TraceContextExt, Tracer as _};
+use opentelemetry::trace::{SpanKind, Status, TraceContextExt};
 use opentelemetry::{Context, KeyValue};
-use otel_http::sampling::known_dropped;
+use otel_http::sampling::SpanStart;
 use reqwest::{Request, Response};
 use std::borrow::Cow;
 use std::time::Instant;
@@ -60,33 +60,18 @@ impl<'a> ClientCall<'a> {
         let parent = Context::current();
         // A span the sampler is known to drop (in a trace that is not
         // sampled) is started without the name and attributes nobody would read.
-        let dropped = config.global_tracer && known_dropped(&parent);
-        let mut builder = config.tracer.span_builder(if dropped {
-            Cow::Borrowed(facts.method)
-        } else {
-            span_name(config, request, &facts)
-        });
-        builder.span_kind = Some(SpanKind::Client);
-        if !dropped {
-            builder.attributes = Some(start_attributes(config, request, &facts, resend_count));
-        }
-        let span = builder.start_with_context(&config.tracer, &parent);
-        let cx = parent.with_span(span);
-        {
-            let span = cx.span();
-            if span.is_recording() {
-                let mut details = if dropped {
-                    // Not dropped after all: the global provider was replaced
-                    // without a new declaration. The span still gets it all.
-                    span.update_name(span_name(config, request, &facts));
-                    start_attributes(config, request, &facts, resend_count)
-                } else {
-                    Vec::new()
-                };
-                request_details(request, &facts, &config.request_headers, &mut details);
-                if !details.is_empty() {
-                    span.set_attributes(details);
-                }
+        let (cx, details) = SpanStart::new(&parent, SpanKind::Client, facts.method)
+            .global_tracer(config.global_tracer)
+            .start(&config.tracer, || {
+                (
+                    span_name(config, request, &facts),
+                    start_attributes(config, request, &facts, resend_count),
+                )
+            });
+        if let Some(mut details) = details {
+            request_details(request, &facts, &config.request_headers, &mut details);
+            if !details.is_empty() {
+                cx.span().set_attributes(details);
             }
         }
         config.inject(&cx, facts.host(), request.headers_mut());

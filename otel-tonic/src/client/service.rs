@@ -9,10 +9,9 @@ use crate::metadata;
 use crate::method::Method;
 use bytes::Bytes;
 use http::{Request, Response};
-use opentelemetry::trace::{SpanKind, TraceContextExt, Tracer};
+use opentelemetry::trace::{SpanKind, TraceContextExt};
 use opentelemetry::{Context, KeyValue, StringValue};
-use otel_http::sampling::known_dropped;
-use std::borrow::Cow;
+use otel_http::sampling::SpanStart;
 use std::sync::Arc;
 use std::task::Poll;
 use std::time::Instant;
@@ -116,35 +115,22 @@ where
         // A span the global sampler is declared to drop (inside an unsampled
         // server call, with otel-init's parent-based sampler) is started
         // without the name and attributes nobody would read.
-        let dropped = config.global_tracer && known_dropped(&parent);
-        let mut builder = config.tracer.span_builder(if dropped {
-            Cow::Borrowed("grpc")
-        } else {
-            Cow::Owned(method.span_name())
-        });
-        builder.span_kind = Some(SpanKind::Client);
-        if !dropped {
-            builder.attributes = Some(start_attributes(&method, original, target.as_ref()));
-        }
-        let span = builder.start_with_context(&config.tracer, &parent);
-        let cx = parent.with_span(span);
+        let (cx, details) = SpanStart::new(&parent, SpanKind::Client, "grpc")
+            .global_tracer(config.global_tracer)
+            .start(&config.tracer, || {
+                (
+                    method.span_name(),
+                    start_attributes(&method, original, target.as_ref()),
+                )
+            });
         let timeout = code::timeout(req.headers());
-        let recording = cx.span().is_recording();
-        if recording {
-            let span = cx.span();
-            let mut details = if dropped {
-                // Recorded after all (the global provider was replaced
-                // without a new declaration): the span still gets it all.
-                span.update_name(method.span_name());
-                start_attributes(&method, original, target.as_ref())
-            } else {
-                Vec::new()
-            };
+        let recording = details.is_some();
+        if let Some(mut details) = details {
             if let Some(t) = timeout {
                 details.push(KeyValue::new("grpc.timeout", t.as_secs_f64()));
             }
             if !details.is_empty() {
-                span.set_attributes(details);
+                cx.span().set_attributes(details);
             }
         }
         let host = target.as_ref().map(|t| t.address.as_str());

@@ -9,10 +9,9 @@ use crate::method::Method;
 use bytes::Bytes;
 use http::{Request, Response};
 use opentelemetry::context::FutureExt as _;
-use opentelemetry::trace::{Link, SpanKind, TraceContextExt, Tracer};
+use opentelemetry::trace::{Link, SpanKind, TraceContextExt};
 use opentelemetry::{Context, KeyValue, global};
-use otel_http::sampling::known_dropped;
-use std::borrow::Cow;
+use otel_http::sampling::SpanStart;
 use std::sync::Arc;
 use std::task::Poll;
 use std::time::Instant;
@@ -145,35 +144,20 @@ where
         // A span the global sampler is declared to drop (an unsampled
         // caller's, with otel-init's parent-based sampler) is started
         // without the name and attributes nobody would read.
-        let dropped = config.global_tracer && known_dropped(&incoming.parent);
-        let mut builder = config.tracer.span_builder(if dropped {
-            Cow::Borrowed("grpc")
-        } else {
-            Cow::Owned(method.span_name())
-        });
-        builder.span_kind = Some(SpanKind::Server);
-        if !dropped {
-            builder.attributes = Some(start_attributes(original));
-        }
+        let mut span_start = SpanStart::new(&incoming.parent, SpanKind::Server, "grpc")
+            .global_tracer(config.global_tracer)
+            .details_capacity(6);
         if let Some(link) = incoming.link {
-            builder.links = Some(vec![Link::with_context(link)]);
+            span_start = span_start.links(vec![Link::with_context(link)]);
         }
-        let span = builder.start_with_context(&config.tracer, &incoming.parent);
-        let cx = incoming.parent.with_span(span);
+        let (cx, details) = span_start.start(&config.tracer, || {
+            (method.span_name(), start_attributes(original))
+        });
         let timeout = code::timeout(&parts.headers);
-        let recording = cx.span().is_recording();
-        if recording {
-            let span = cx.span();
+        let recording = details.is_some();
+        if let Some(mut details) = details {
             // Only for a recording span: parsing the authority is a good
             // share of an unsampled call's cost.
-            let mut details = if dropped {
-                // Recorded after all (the global provider was replaced
-                // without a new declaration): the span still gets it all.
-                span.update_name(method.span_name());
-                start_attributes(original)
-            } else {
-                Vec::with_capacity(6)
-            };
             if let Some((host, port)) = server_address(&parts) {
                 details.push(KeyValue::new("server.address", host));
                 if let Some(port) = port {
@@ -194,7 +178,7 @@ where
                 &config.request_metadata,
             );
             if !details.is_empty() {
-                span.set_attributes(details);
+                cx.span().set_attributes(details);
             }
         }
         let mut call = Call::new(
