@@ -32,7 +32,10 @@
 //!    the collector): the query path plus the export thread, each slice
 //!    ending with a flush so that every case pays for its own export (and
 //!    only its own). SQLite runs inside the process, so its CPU is in the
-//!    figure too.
+//!    figure too. The export threads' share (otel-init's `otel-export`:
+//!    batching, encoding, sending, and the metric reader) is also given
+//!    apart, as a difference from `raw`'s (whose export thread only sends
+//!    the metrics of the other cases' slices, if any are due).
 //!
 //! The collector stand-in is, by default, an OTLP/HTTP endpoint that
 //! answers every export with an empty success without reading it: the
@@ -379,45 +382,75 @@ async fn pg_pool(connections: u32) -> Pool<Postgres> {
     pool
 }
 
-/// CPU time and context switches (voluntary and not) of this process's
-/// threads, the receiver's excluded.
-fn client_cpu() -> (Duration, u64) {
-    let (mut total, mut switches) = (0u64, 0u64);
-    let Ok(tasks) = std::fs::read_dir("/proc/self/task") else {
-        return (Duration::ZERO, 0);
-    };
-    for task in tasks.flatten() {
-        let path = task.path();
-        let comm = std::fs::read_to_string(path.join("comm")).unwrap_or_default();
-        if comm.trim().starts_with(RECEIVER_THREADS) {
-            continue;
-        }
-        let on_cpu = std::fs::read_to_string(path.join("schedstat"))
-            .ok()
-            .and_then(|s| {
-                s.split_whitespace()
-                    .next()
-                    .and_then(|n| n.parse::<u64>().ok())
-            })
-            .unwrap_or(0);
-        total += on_cpu;
-        let status = std::fs::read_to_string(path.join("status")).unwrap_or_default();
-        switches += status
-            .lines()
-            .filter(|l| {
-                l.starts_with("voluntary_ctxt_switches")
-                    || l.starts_with("nonvoluntary_ctxt_switches")
-            })
-            .filter_map(|l| l.split_whitespace().nth(1)?.parse::<u64>().ok())
-            .sum::<u64>();
-    }
-    (Duration::from_nanos(total), switches)
+/// Threads whose names start with this are otel-init's export threads
+/// (`otel-export`, and `otel-added` for added exporters).
+const EXPORT_THREADS: &str = "otel-";
+
+/// CPU time of this process's threads (the receiver's excluded), split into
+/// the export threads' and the rest's (the query path: the runtime's
+/// workers, the main thread, SQLite's worker thread), and their context
+/// switches, voluntary and not.
+#[derive(Clone, Copy, Default)]
+struct Usage {
+    query_path: Duration,
+    export: Duration,
+    switches: u64,
 }
 
-/// Runs `clients` loops of lookups for `SLICE`: (queries/s, CPU per
-/// query, context switches per query). The queries per second count the
-/// query loop; the CPU and the switches also count the flush of the
-/// telemetry the loop produced.
+impl Usage {
+    fn now() -> Self {
+        let mut usage = Usage::default();
+        let Ok(tasks) = std::fs::read_dir("/proc/self/task") else {
+            return usage;
+        };
+        for task in tasks.flatten() {
+            let path = task.path();
+            let comm = std::fs::read_to_string(path.join("comm")).unwrap_or_default();
+            let comm = comm.trim();
+            if comm.starts_with(RECEIVER_THREADS) {
+                continue;
+            }
+            let on_cpu = std::fs::read_to_string(path.join("schedstat"))
+                .ok()
+                .and_then(|s| {
+                    s.split_whitespace()
+                        .next()
+                        .and_then(|n| n.parse::<u64>().ok())
+                })
+                .unwrap_or(0);
+            if comm.starts_with(EXPORT_THREADS) {
+                usage.export += Duration::from_nanos(on_cpu);
+            } else {
+                usage.query_path += Duration::from_nanos(on_cpu);
+            }
+            let status = std::fs::read_to_string(path.join("status")).unwrap_or_default();
+            usage.switches += status
+                .lines()
+                .filter(|l| {
+                    l.starts_with("voluntary_ctxt_switches")
+                        || l.starts_with("nonvoluntary_ctxt_switches")
+                })
+                .filter_map(|l| l.split_whitespace().nth(1)?.parse::<u64>().ok())
+                .sum::<u64>();
+        }
+        usage
+    }
+}
+
+/// One slice's figures, per query.
+#[derive(Clone, Copy, Default)]
+struct Slice {
+    queries_per_second: f64,
+    /// Client CPU, µs: query path and export threads.
+    cpu: f64,
+    /// Of which the export threads', µs.
+    export_cpu: f64,
+    switches: f64,
+}
+
+/// Runs `clients` loops of lookups for `SLICE`. The queries per second
+/// count the query loop; the CPU and the switches also count the flush of
+/// the telemetry the loop produced.
 fn measure<DB, F>(
     rt: &tokio::runtime::Runtime,
     pipelines: &Pipelines,
@@ -425,7 +458,7 @@ fn measure<DB, F>(
     sql: &'static str,
     clients: usize,
     wrap: F,
-) -> (f64, Duration, f64)
+) -> Slice
 where
     DB: otel_sqlx::InstrumentedDatabase,
     for<'c> &'c mut DB::Connection: Executor<'c, Database = DB>,
@@ -434,7 +467,7 @@ where
     for<'q> <DB as Database>::Arguments: sqlx::IntoArguments<DB>,
     F: Fn(u64) -> i64 + Copy + Send + 'static,
 {
-    let (cpu_before, switches_before) = client_cpu();
+    let before = Usage::now();
     let started = Instant::now();
     let queries = rt.block_on(async {
         // Each client is a task of its own, as each request is in a service:
@@ -461,13 +494,16 @@ where
     let wall = started.elapsed();
     // The export of what this window produced is part of its cost.
     pipelines.flush();
-    let (cpu_after, switches_after) = client_cpu();
-    let cpu = cpu_after.saturating_sub(cpu_before);
-    (
-        queries as f64 / wall.as_secs_f64(),
-        cpu / u32::try_from(queries.max(1)).unwrap_or(u32::MAX),
-        switches_after.saturating_sub(switches_before) as f64 / queries.max(1) as f64,
-    )
+    let after = Usage::now();
+    let per_query = |d: Duration| d.as_secs_f64() * 1e6 / queries.max(1) as f64;
+    let export = after.export.saturating_sub(before.export);
+    let query_path = after.query_path.saturating_sub(before.query_path);
+    Slice {
+        queries_per_second: queries as f64 / wall.as_secs_f64(),
+        cpu: per_query(query_path + export),
+        export_cpu: per_query(export),
+        switches: after.switches.saturating_sub(before.switches) as f64 / queries.max(1) as f64,
+    }
 }
 
 /// The value at quantile `q` (0..=1) of `values`.
@@ -499,46 +535,56 @@ fn summarize<DB>(
 {
     let cases = pools.len();
     let rounds = rounds();
-    let mut qps = vec![vec![0.0; rounds]; cases];
-    let mut cpu = vec![vec![0.0; rounds]; cases];
-    let mut switches = vec![vec![0.0; rounds]; cases];
+    // slices[case][round]
+    let mut slices = vec![Vec::with_capacity(rounds); cases];
     for round in 0..rounds {
+        let mut this_round = vec![Slice::default(); cases];
         for k in 0..cases {
             let i = (round + k) % cases;
-            let (q, c, w) = measure(rt, pipelines, &pools[i].1, sql, clients, |n| {
+            this_round[i] = measure(rt, pipelines, &pools[i].1, sql, clients, |n| {
                 (n % ROWS as u64) as i64 + 1
             });
-            qps[i][round] = q;
-            cpu[i][round] = c.as_secs_f64() * 1e6;
-            switches[i][round] = w;
+        }
+        for (case, slice) in slices.iter_mut().zip(this_round) {
+            case.push(slice);
         }
     }
     println!(
         "\n{title}, {clients} client(s): {rounds} rounds of {SLICE:?} per case, medians (ratios per round, p25..p75)"
     );
     println!(
-        "{:<20} {:>10} {:>22} {:>12} {:>14} {:>16}",
-        "case", "queries/s", "vs raw", "CPU/query", "CPU vs raw", "switches/query"
+        "{:<20} {:>10} {:>22} {:>12} {:>14} {:>14} {:>16}",
+        "case", "queries/s", "vs raw", "CPU/query", "CPU vs raw", "export thread", "switches/query"
     );
+    // Medians of one figure, and of its difference from raw's in the same round.
+    let median = |i: usize, figure: fn(&Slice) -> f64| {
+        let values: Vec<f64> = slices[i].iter().map(figure).collect();
+        quantile(&values, 0.5)
+    };
+    let median_diff = |i: usize, figure: fn(&Slice) -> f64| {
+        let diffs: Vec<f64> = (0..rounds)
+            .map(|r| figure(&slices[i][r]) - figure(&slices[0][r]))
+            .collect();
+        quantile(&diffs, 0.5)
+    };
     for (i, (case, _)) in pools.iter().enumerate() {
         let ratios: Vec<f64> = (0..rounds)
-            .map(|r| (qps[i][r] / qps[0][r] - 1.0) * 100.0)
-            .collect();
-        let cpu_diffs: Vec<f64> = (0..rounds).map(|r| cpu[i][r] - cpu[0][r]).collect();
-        let switch_diffs: Vec<f64> = (0..rounds)
-            .map(|r| switches[i][r] - switches[0][r])
+            .map(|r| {
+                (slices[i][r].queries_per_second / slices[0][r].queries_per_second - 1.0) * 100.0
+            })
             .collect();
         println!(
-            "{:<20} {:>10.0} {:>+7.1}% ({:>+5.1}..{:>+5.1}) {:>9.1} µs {:>+11.2} µs {:>7.2} ({:>+5.2})",
+            "{:<20} {:>10.0} {:>+7.1}% ({:>+5.1}..{:>+5.1}) {:>9.1} µs {:>+11.2} µs {:>+11.2} µs {:>7.2} ({:>+5.2})",
             case.name(),
-            quantile(&qps[i], 0.5),
+            median(i, |s| s.queries_per_second),
             quantile(&ratios, 0.5),
             quantile(&ratios, 0.25),
             quantile(&ratios, 0.75),
-            quantile(&cpu[i], 0.5),
-            quantile(&cpu_diffs, 0.5),
-            quantile(&switches[i], 0.5),
-            quantile(&switch_diffs, 0.5),
+            median(i, |s| s.cpu),
+            median_diff(i, |s| s.cpu),
+            median_diff(i, |s| s.export_cpu),
+            median(i, |s| s.switches),
+            median_diff(i, |s| s.switches),
         );
     }
 }
