@@ -48,6 +48,13 @@
 //! Instructions per query, for the query path alone: the `query_cost`
 //! example.
 //!
+//! 3. Profiling: `OTEL_SQLX_BENCH_PROFILE=<case>` runs only that case with
+//!    four concurrent PostgreSQL clients for `OTEL_SQLX_BENCH_PROFILE_SECS`
+//!    (10) and prints the queries it made and its CPU per query, for a
+//!    profiler around the process (`perf record -e cpu-clock -g`), one
+//!    process per case, whose samples divided by the queries give each
+//!    symbol's time per query.
+//!
 //! Run with `cargo bench -p otel-sqlx --bench overhead`.
 //! `OTEL_SQLX_BENCH_ONLY` picks parts, comma-separated: `sqlite`,
 //! `postgres` (one client), `postgres_concurrent`; all by default.
@@ -440,6 +447,7 @@ impl Usage {
 /// One slice's figures, per query.
 #[derive(Clone, Copy, Default)]
 struct Slice {
+    queries: u64,
     queries_per_second: f64,
     /// Client CPU, µs: query path and export threads.
     cpu: f64,
@@ -499,6 +507,7 @@ where
     let export = after.export.saturating_sub(before.export);
     let query_path = after.query_path.saturating_sub(before.query_path);
     Slice {
+        queries,
         queries_per_second: queries as f64 / wall.as_secs_f64(),
         cpu: per_query(query_path + export),
         export_cpu: per_query(export),
@@ -637,7 +646,53 @@ fn bench_database<DB, Fut>(
     }
 }
 
+/// `OTEL_SQLX_BENCH_PROFILE=<case>`: one case alone, four PostgreSQL clients.
+fn profile(case_name: &str) {
+    let Some(case) = CASES.into_iter().find(|c| c.name() == case_name) else {
+        eprintln!("OTEL_SQLX_BENCH_PROFILE: expected one of the case names, got {case_name:?}");
+        std::process::exit(2);
+    };
+    if !postgres_available() {
+        eprintln!("OTEL_SQLX_BENCH_PROFILE needs PostgreSQL at {PG_ADDR}");
+        std::process::exit(2);
+    }
+    let secs: u64 = std::env::var("OTEL_SQLX_BENCH_PROFILE_SECS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(10);
+    let pipelines = Pipelines::start();
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("runtime");
+    let pool = pipelines.wrap(case, rt.block_on(pg_pool(CONCURRENT_CLIENTS as u32)));
+    let slices = (secs * 1000 / SLICE.as_millis() as u64).max(1);
+    let (mut queries, mut cpu, mut export) = (0.0, 0.0, 0.0);
+    for _ in 0..slices {
+        let slice = measure(&rt, &pipelines, &pool, PG_LOOKUP, CONCURRENT_CLIENTS, |n| {
+            (n % ROWS as u64) as i64 + 1
+        });
+        let n = slice.queries as f64;
+        queries += n;
+        cpu += slice.cpu * n;
+        export += slice.export_cpu * n;
+    }
+    println!(
+        "profile {}: {queries:.0} queries, {:.1} µs client CPU per query ({:.2} µs of it the export threads')",
+        case.name(),
+        cpu / queries,
+        export / queries
+    );
+    drop(pool);
+    drop(rt);
+    pipelines.shutdown();
+}
+
 fn main() {
+    if let Ok(case) = std::env::var("OTEL_SQLX_BENCH_PROFILE") {
+        return profile(&case);
+    }
     let mut criterion = Criterion::default().configure_from_args();
     let pipelines = Pipelines::start();
 
