@@ -19,6 +19,8 @@
 //!   cost without the metrics.
 //! - `metrics_only`: a no-op tracer provider and the metrics of `sampled`:
 //!   what the metrics cost without spans.
+//! - `noop`: no-op tracer and meter providers: the wrapper's own work
+//!   (names, attributes, the future around the query), no SDK.
 //!
 //! 1. Criterion: latency of one query, each case.
 //! 2. Summary, robust to a busy shared machine: 40 rounds
@@ -110,15 +112,17 @@ enum Case {
     Unsampled,
     TracesOnly,
     MetricsOnly,
+    Noop,
 }
 
-const CASES: [Case; 6] = [
+const CASES: [Case; 7] = [
     Case::Raw,
     Case::Sampled,
     Case::SampledEveryWait,
     Case::Unsampled,
     Case::TracesOnly,
     Case::MetricsOnly,
+    Case::Noop,
 ];
 
 impl Case {
@@ -144,6 +148,7 @@ impl Case {
             Case::Unsampled => "unsampled",
             Case::TracesOnly => "traces_only",
             Case::MetricsOnly => "metrics_only",
+            Case::Noop => "noop",
         }
     }
 }
@@ -273,11 +278,11 @@ impl Pipelines {
         let meter = guard.meter_provider().expect("meter").clone();
         let mut builder = InstrumentedPool::builder(pool);
         builder = match case {
-            Case::MetricsOnly => builder.tracer_provider(NoopTracerProvider::new()),
+            Case::MetricsOnly | Case::Noop => builder.tracer_provider(NoopTracerProvider::new()),
             _ => builder.tracer_provider(tracer),
         };
         builder = match case {
-            Case::TracesOnly => builder.meter_provider(NoopMeterProvider::new()),
+            Case::TracesOnly | Case::Noop => builder.meter_provider(NoopMeterProvider::new()),
             _ => builder.meter_provider(meter),
         };
         if case == Case::SampledEveryWait {
