@@ -21,6 +21,10 @@
 //!   what the metrics cost without spans.
 //! - `noop`: no-op tracer and meter providers: the wrapper's own work
 //!   (names, attributes, the future around the query), no SDK.
+//! - `passthrough`: no wrapper, but the shape of one: a boxed future that
+//!   takes a connection from the pool and runs the query on it (bare sqlx
+//!   does the same inside its pool executor), to tell the cost of that
+//!   shape from the cost of the wrapper's work.
 //!
 //! 1. Criterion: latency of one query, each case.
 //! 2. Summary, robust to a busy shared machine: 40 rounds
@@ -113,9 +117,10 @@ enum Case {
     TracesOnly,
     MetricsOnly,
     Noop,
+    Passthrough,
 }
 
-const CASES: [Case; 7] = [
+const CASES: [Case; 8] = [
     Case::Raw,
     Case::Sampled,
     Case::SampledEveryWait,
@@ -123,6 +128,7 @@ const CASES: [Case; 7] = [
     Case::TracesOnly,
     Case::MetricsOnly,
     Case::Noop,
+    Case::Passthrough,
 ];
 
 impl Case {
@@ -149,6 +155,7 @@ impl Case {
             Case::TracesOnly => "traces_only",
             Case::MetricsOnly => "metrics_only",
             Case::Noop => "noop",
+            Case::Passthrough => "passthrough",
         }
     }
 }
@@ -157,6 +164,7 @@ impl Case {
 enum BenchPool<DB: otel_sqlx::InstrumentedDatabase> {
     Raw(Pool<DB>),
     Traced(InstrumentedPool<DB>),
+    Passthrough(Pool<DB>),
 }
 
 // Not derived: that would require `DB: Clone`.
@@ -165,6 +173,7 @@ impl<DB: otel_sqlx::InstrumentedDatabase> Clone for BenchPool<DB> {
         match self {
             BenchPool::Raw(pool) => BenchPool::Raw(pool.clone()),
             BenchPool::Traced(pool) => BenchPool::Traced(pool.clone()),
+            BenchPool::Passthrough(pool) => BenchPool::Passthrough(pool.clone()),
         }
     }
 }
@@ -271,6 +280,7 @@ impl Pipelines {
     ) -> BenchPool<DB> {
         let guard = match case {
             Case::Raw => return BenchPool::Raw(pool),
+            Case::Passthrough => return BenchPool::Passthrough(pool),
             Case::Unsampled => &self.unsampled,
             _ => &self.sampled,
         };
@@ -336,6 +346,17 @@ where
     match pool {
         BenchPool::Raw(pool) => lookup(pool, sql, id).await,
         BenchPool::Traced(pool) => lookup(pool, sql, id).await,
+        BenchPool::Passthrough(pool) => {
+            // What the wrapper does around a query, without the telemetry:
+            // a boxed future that takes a connection from the pool and runs
+            // the query on it.
+            let pool = pool.clone();
+            let fut: futures_util::future::BoxFuture<'_, ()> = Box::pin(async move {
+                let mut conn = pool.acquire().await.expect("acquire");
+                lookup(&mut *conn, sql, id).await;
+            });
+            fut.await
+        }
     }
 }
 
@@ -645,7 +666,7 @@ fn bench_database<DB, Fut>(
     summarize(name, &rt, pipelines, &pools, sql, 1);
     for (_, pool) in pools {
         match pool {
-            BenchPool::Raw(p) => rt.block_on(p.close()),
+            BenchPool::Raw(p) | BenchPool::Passthrough(p) => rt.block_on(p.close()),
             BenchPool::Traced(p) => rt.block_on(p.close()),
         }
     }
