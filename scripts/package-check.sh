@@ -20,6 +20,19 @@ if [ -n "$stray" ]; then
   exit 1
 fi
 
+# Cargo verifies the packages through a temporary local registry whose
+# extracted sources it keeps in $CARGO_HOME/registry/src/-<hash>/ (the same
+# directory for every checkout) and reuses when the name and version match:
+# an earlier run's otel-http-0.1.0 would be built instead of this one's (a
+# file added since would be missing). Remove those stale extractions of this
+# workspace's crates first; nothing else lives there.
+for dir in "${CARGO_HOME:-$HOME/.cargo}"/registry/src/-*/; do
+  [ -d "$dir" ] || continue
+  for ((i = 1; i < ${#crates[@]}; i += 2)); do
+    rm -rf "$dir${crates[i]}"-[0-9]*
+  done
+done
+
 # The tests, benches and examples are left out on purpose (they need this
 # workspace's test harness and services): cargo's warnings about them are expected.
 cargo package --locked "${crates[@]}" "$@" 2> >(grep -v '^warning: ignoring \(test\|benchmark\|example\) ' >&2)
