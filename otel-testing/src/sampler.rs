@@ -37,7 +37,26 @@ impl AskedSampler {
     }
 
     /// A tracer provider with this sampler, its spans exported at once to
-    /// the returned in-memory exporter, installed as the global provider.
+    /// the returned in-memory exporter.
+    ///
+    /// ```
+    /// use opentelemetry::trace::{Tracer as _, TracerProvider as _};
+    /// let sampler = otel_testing::AskedSampler::default();
+    /// let (provider, spans) = sampler.provider();
+    /// provider.tracer("doc").in_span("work", |_| ());
+    /// assert_eq!(sampler.asked(), [("work".to_owned(), 0)]);
+    /// assert_eq!(spans.get_finished_spans().unwrap().len(), 1);
+    /// ```
+    pub fn provider(&self) -> (SdkTracerProvider, InMemorySpanExporter) {
+        let exporter = InMemorySpanExporter::default();
+        let provider = SdkTracerProvider::builder()
+            .with_sampler(self.clone())
+            .with_simple_exporter(exporter.clone())
+            .build();
+        (provider, exporter)
+    }
+
+    /// [`provider`](Self::provider), installed as the global provider.
     ///
     /// ```
     /// let (provider, spans) = otel_testing::AskedSampler::default().install_global();
@@ -47,11 +66,7 @@ impl AskedSampler {
     /// assert_eq!(spans.get_finished_spans().unwrap().len(), 1);
     /// ```
     pub fn install_global(&self) -> (SdkTracerProvider, InMemorySpanExporter) {
-        let exporter = InMemorySpanExporter::default();
-        let provider = SdkTracerProvider::builder()
-            .with_sampler(self.clone())
-            .with_simple_exporter(exporter.clone())
-            .build();
+        let (provider, exporter) = self.provider();
         opentelemetry::global::set_tracer_provider(provider.clone());
         (provider, exporter)
     }

@@ -255,15 +255,6 @@ mod tests {
         (calls.get(), recording)
     }
 
-    fn recording_provider(asked: &AskedSampler) -> (SdkTracerProvider, InMemorySpanExporter) {
-        let exporter = InMemorySpanExporter::default();
-        let provider = SdkTracerProvider::builder()
-            .with_sampler(asked.clone())
-            .with_simple_exporter(exporter.clone())
-            .build();
-        (provider, exporter)
-    }
-
     fn only_span(exporter: &InMemorySpanExporter) -> SpanData {
         let mut spans = exporter.get_finished_spans().expect("spans");
         assert_eq!(spans.len(), 1, "{spans:?}");
@@ -302,7 +293,7 @@ mod tests {
     fn a_declared_drop_that_records_after_all_gets_its_name_and_attributes() {
         let _declaration = DECLARATION.lock().unwrap_or_else(|e| e.into_inner());
         let asked = AskedSampler::default();
-        let (provider, exporter) = recording_provider(&asked);
+        let (provider, exporter) = asked.provider();
         declare(KnownDecisions::UnsampledParentsDropped);
         let (calls, recording) = start_and_end(&provider, &unsampled_parent());
         declare(KnownDecisions::Unknown);
@@ -321,7 +312,7 @@ mod tests {
             (KnownDecisions::AllDropped, false),
         ] {
             let asked = AskedSampler::default();
-            let (provider, exporter) = recording_provider(&asked);
+            let (provider, exporter) = asked.provider();
             declare(decisions);
             let calls = Cell::new(0);
             let parent = unsampled_parent();
