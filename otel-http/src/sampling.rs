@@ -10,8 +10,12 @@
 //! provider, and only they, can say that its sampler behaves so: `otel-init`
 //! declares it when its sampler is parent-based (or `always_off`) and no
 //! option records dropped spans (tail or adaptive sampling). Nothing else
-//! changes: the span is still started through the tracer, gets its own span
-//! id, and carries the trace on.
+//! changes: the span gets its own span id and carries the trace on.
+//!
+//! The provider can also be declared to make its dropped spans as the SDK
+//! does with its default id generator ([`DroppedSpans::Plain`]); such a span
+//! is then made without the tracer ([`dropped_child`]): no sampler call, no
+//! span object, the same context.
 //!
 //! ```
 //! use opentelemetry::Context;
@@ -33,8 +37,10 @@
 //! declare(KnownDecisions::Unknown);
 //! ```
 
+mod dropped;
 mod start;
 
+pub use dropped::{DroppedSpans, declare_dropped_spans, declared_dropped_spans, dropped_child};
 pub use start::SpanStart;
 
 use crate::trust::parent_sampling_distrusted;

@@ -1,7 +1,7 @@
 //! [`SpanStart`]: starts a span bare when the global sampler is declared to
 //! drop it, and in full otherwise.
 
-use super::known_dropped;
+use super::{DroppedSpans, declared_dropped_spans, dropped_child, known_dropped};
 use opentelemetry::trace::{Link, Span as _, SpanKind, TraceContextExt as _, Tracer};
 use opentelemetry::{Context, KeyValue};
 use std::borrow::Cow;
@@ -12,7 +12,10 @@ use std::borrow::Cow;
 /// about), with its real name and start attributes otherwise; and if a span
 /// started bare records after all (the global provider was replaced without
 /// a new declaration), with its real name and start attributes set on it
-/// then.
+/// then. When the provider is also declared to make its dropped spans
+/// plainly ([`DroppedSpans::Plain`]), a known drop with an unsampled parent
+/// is not started through the tracer at all: its context is
+/// [`dropped_child`]'s.
 ///
 /// [`start`](Self::start) returns the context holding the span, and, for a
 /// recording span only, the attributes to set on it once the caller has
@@ -161,6 +164,13 @@ impl<'a> SpanStart<'a> {
         F: FnOnce() -> (N, Vec<KeyValue>),
     {
         let dropped = self.global_tracer && known_dropped(self.parent);
+        // Made as the provider would make it, without asking it.
+        if dropped
+            && declared_dropped_spans() == DroppedSpans::Plain
+            && let Some(cx) = dropped_child(self.parent)
+        {
+            return (cx, None);
+        }
         // `full` is kept, not called, for a span started bare.
         let (mut builder, deferred) = if dropped {
             (tracer.span_builder(self.placeholder), Some(full))
@@ -194,7 +204,7 @@ impl<'a> SpanStart<'a> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::sampling::{KnownDecisions, declare, tests::DECLARATION};
+    use crate::sampling::{KnownDecisions, declare, declare_dropped_spans, tests::DECLARATION};
     use opentelemetry::trace::{
         SpanContext, SpanId, TraceFlags, TraceId, TraceState, TracerProvider as _,
     };
@@ -301,6 +311,49 @@ mod tests {
         assert_eq!(calls, 1);
         assert!(recording);
         assert_full(&only_span(&exporter));
+    }
+
+    #[test]
+    fn a_declared_plain_drop_never_reaches_the_tracer() {
+        let _declaration = DECLARATION.lock().unwrap_or_else(|e| e.into_inner());
+        let asked = AskedSampler::default();
+        let (provider, exporter) = asked.provider();
+        let tracer = provider.tracer("test");
+        let start = |parent: &Context| {
+            SpanStart::new(parent, SpanKind::Server, "GET")
+                .global_tracer(true)
+                .start(&tracer, || ("GET /items/{id}", start_attributes()))
+        };
+        declare(KnownDecisions::UnsampledParentsDropped);
+        declare_dropped_spans(DroppedSpans::Plain);
+        let parent = unsampled_parent();
+        let (cx, details) = start(&parent);
+        // A sampled parent is not a known drop: the tracer is asked.
+        let sampled = Context::new().with_remote_span_context(SpanContext::new(
+            TraceId::from(1u128),
+            SpanId::from(2u64),
+            TraceFlags::SAMPLED,
+            true,
+            TraceState::NONE,
+        ));
+        let (sampled_cx, _) = start(&sampled);
+        // Without the plain declaration, a known drop is started bare
+        // through the tracer.
+        declare_dropped_spans(DroppedSpans::ThroughTracer);
+        let (_bare_cx, _) = start(&parent);
+        declare(KnownDecisions::Unknown);
+        assert!(details.is_none());
+        let span = cx.span();
+        assert!(!span.is_recording());
+        assert_eq!(span.span_context().trace_id(), TraceId::from(1u128));
+        assert!(!span.span_context().is_remote());
+        assert_eq!(
+            asked.asked(),
+            [("GET /items/{id}".to_owned(), 2), ("GET".to_owned(), 0)],
+            "only the sampled parent's span and the bare one reached the sampler"
+        );
+        sampled_cx.span().end();
+        assert_eq!(exporter.get_finished_spans().expect("spans").len(), 1);
     }
 
     #[test]

@@ -303,4 +303,79 @@ mod tests {
             );
         }
     }
+
+    /// Counts what reaches a span processor.
+    #[derive(Debug, Default, Clone)]
+    struct Seen(Arc<std::sync::atomic::AtomicUsize>);
+
+    impl opentelemetry_sdk::trace::SpanProcessor for Seen {
+        fn on_start(&self, _: &mut opentelemetry_sdk::trace::Span, _: &Context) {
+            self.0.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        }
+        fn on_end(&self, _: opentelemetry_sdk::trace::SpanData) {
+            self.0.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        }
+        fn force_flush(&self) -> opentelemetry_sdk::error::OTelSdkResult {
+            Ok(())
+        }
+        fn shutdown_with_timeout(
+            &self,
+            _: std::time::Duration,
+        ) -> opentelemetry_sdk::error::OTelSdkResult {
+            Ok(())
+        }
+    }
+
+    // otel-init declares `DroppedSpans::Plain` with its provider: a span
+    // known to be dropped is made by `dropped_child` instead of the SDK.
+    // Held here against the SDK with each sampler that declares drops: the
+    // same trace id, flags, trace state and remoteness, no recording, and
+    // nothing for a span processor.
+    #[test]
+    fn plain_dropped_children_are_what_the_sdk_makes() {
+        use opentelemetry::trace::{Span as _, Tracer as _, TracerProvider as _};
+        use otel_http::sampling::dropped_child;
+        let state = TraceState::from_key_value([("ot", "th:8"), ("vendor", "x")]).expect("valid");
+        for kind in kinds() {
+            if known_decisions(&kind, false) == KnownDecisions::Unknown {
+                continue;
+            }
+            let seen = Seen::default();
+            let provider = opentelemetry_sdk::trace::SdkTracerProvider::builder()
+                .with_sampler(setup(head_sampler(&kind), None, None).sampler)
+                .with_span_processor(seen.clone())
+                .build();
+            let tracer = provider.tracer("test");
+            for (flags, remote) in [(0x00, true), (0x02, true), (0x00, false)] {
+                let parent = Context::new().with_remote_span_context(SpanContext::new(
+                    TraceId::from(0x4bf9_2f35_77b3_4da6_a3ce_929d_0e0e_4736_u128),
+                    SpanId::from(7u64),
+                    TraceFlags::new(flags),
+                    remote,
+                    state.clone(),
+                ));
+                let mut sdk = tracer
+                    .span_builder("GET /checkout")
+                    .with_kind(SpanKind::Server)
+                    .start_with_context(&tracer, &parent);
+                let plain = dropped_child(&parent).expect("an unsampled parent");
+                let plain = plain.span();
+                let (ours, theirs) = (plain.span_context(), sdk.span_context().clone());
+                let case = format!("{kind:?}, flags {flags}, remote {remote}");
+                assert!(!sdk.is_recording() && !plain.is_recording(), "{case}");
+                assert_eq!(ours.trace_id(), theirs.trace_id(), "{case}");
+                assert_eq!(ours.trace_flags(), theirs.trace_flags(), "{case}");
+                assert_eq!(ours.is_remote(), theirs.is_remote(), "{case}");
+                assert_eq!(ours.trace_state(), theirs.trace_state(), "{case}");
+                assert!(ours.is_valid() && theirs.is_valid(), "{case}");
+                sdk.end();
+                plain.end();
+            }
+            assert_eq!(
+                seen.0.load(std::sync::atomic::Ordering::Relaxed),
+                0,
+                "{kind:?}"
+            );
+        }
+    }
 }
