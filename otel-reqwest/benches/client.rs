@@ -7,7 +7,8 @@
 //! 3. `OtelMiddleware`, sampled (AlwaysOn), with a meter provider,
 //! 4. `OtelMiddleware`, unsampled: calls in a trace that is not sampled, with
 //!    the global provider and sampler otel-init installs by default
-//!    (parent-based, declared as such to `otel_http::sampling`),
+//!    (parent-based, declared as such to `otel_http::sampling`, with its
+//!    dropped spans made plainly as otel-init declares),
 //! 5. `OtelMiddleware`, sampled, without a meter provider (the metric's share),
 //! 6. the floor: a middleware that only starts and ends an SDK span and
 //!    injects it (W3C), no attribute, no metric: what any OpenTelemetry
@@ -343,6 +344,7 @@ fn caller(case: Case, meters: &SdkMeterProvider) -> (Caller, Option<tracing::Dis
             otel_http::sampling::declare(
                 otel_http::sampling::KnownDecisions::UnsampledParentsDropped,
             );
+            otel_http::sampling::declare_dropped_spans(otel_http::sampling::DroppedSpans::Plain);
             let middleware = OtelMiddleware::builder()
                 .meter_provider(meters)
                 .propagator(w3c())

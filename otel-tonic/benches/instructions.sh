@@ -9,7 +9,7 @@
 # Whole process (the `unary` bench: a tonic server and client over loopback,
 # 32 callers, every thread counted; bare tonic is subtracted, so "added" is
 # server and client together): ours-sampled ours-unsampled ours-no-metrics
-# peer. Scheduling under 32 callers moves these by a few thousand per call
+# ours-declared peer. Scheduling under 32 callers moves these by a few thousand per call
 # between runs.
 #
 # The layers alone (the `layer_cost` bench: each layer around a stub service,

@@ -14,7 +14,8 @@
 //! (parent-based, always on), an unsampled parent (the caller's
 //! `traceparent`, or the context the client call is made in), and for
 //! `-declared` the declaration otel-init makes for that sampler
-//! (`otel_http::sampling::declare(UnsampledParentsDropped)`). The server's
+//! (`otel_http::sampling::declare(UnsampledParentsDropped)` and
+//! `declare_dropped_spans(DroppedSpans::Plain)`). The server's
 //! requests carry the metadata a tonic client sends (with a `traceparent`
 //! whose sampled flag matches the case); spans go to a processor that drops
 //! them, metrics to an SDK meter provider with a reader, the propagator is
@@ -34,7 +35,7 @@ use opentelemetry::trace::{
 use opentelemetry_sdk::error::OTelSdkResult;
 use opentelemetry_sdk::metrics::{InMemoryMetricExporter, PeriodicReader, SdkMeterProvider};
 use opentelemetry_sdk::trace::{Sampler, SdkTracerProvider, SpanData, SpanProcessor};
-use otel_http::sampling::{KnownDecisions, declare};
+use otel_http::sampling::{DroppedSpans, KnownDecisions, declare, declare_dropped_spans};
 use std::convert::Infallible;
 use std::pin::Pin;
 use std::task::Poll;
@@ -168,6 +169,7 @@ fn main() {
     }
     if case.ends_with("-declared") {
         declare(KnownDecisions::UnsampledParentsDropped);
+        declare_dropped_spans(DroppedSpans::Plain);
     }
     let meters = SdkMeterProvider::builder()
         .with_reader(

@@ -6,10 +6,15 @@
 //! 2. otel-tonic's `OtelServerLayer` + `OtelClientLayer`, sampled (AlwaysOn),
 //! 3. the same, unsampled (AlwaysOff),
 //! 4. the same, unsampled, with a no-op meter provider (the tracing part alone),
-//! 5. the peer: tonic-tracing-opentelemetry 0.42.1 (its server and client
+//! 5. the same in an unsampled trace as otel-init sets it up by default: the
+//!    global provider with a parent-based, always-on sampler and its
+//!    declarations (`otel_http::sampling`: a known drop is made plainly), the
+//!    client's calls made in an unsampled trace (nine calls in ten at 10 %
+//!    sampling),
+//! 6. the peer: tonic-tracing-opentelemetry 0.42.1 (its server and client
 //!    `OtelGrpcLayer`, as its README adds them) + tracing-opentelemetry 0.34,
 //!    sampled,
-//! 6. bare tonic again (the baseline is the mean of the two bare runs),
+//! 7. bare tonic again (the baseline is the mean of the two bare runs),
 //!
 //! every case under the same `tracing` subscriber: a registry with
 //! tracing-opentelemetry's layer, filtered at INFO plus `otel::tracing=trace`
@@ -31,10 +36,11 @@
 //! is pinned to CPU 1 and the client's to CPU 0 unless LOAD_PIN=0)
 //!
 //! With `LOAD_CASE=<case> LOAD_CALLS=N` (cases `bare`, `ours-sampled`,
-//! `ours-unsampled`, `ours-no-metrics`, `peer`) the binary runs that one case
+//! `ours-unsampled`, `ours-no-metrics`, `ours-declared`, `peer`) the binary runs that one case
 //! for exactly N calls, without warm-up or timing, and exits: what
 //! `benches/instructions.sh` counts under callgrind.
 
+use opentelemetry::context::FutureExt as _;
 use opentelemetry::trace::TracerProvider as _;
 use opentelemetry_sdk::error::OTelSdkResult;
 use opentelemetry_sdk::metrics::{InMemoryMetricExporter, PeriodicReader, SdkMeterProvider};
@@ -125,6 +131,7 @@ enum Case {
     OursSampled,
     OursUnsampled,
     OursUnsampledNoMetrics,
+    OursDeclared,
     Peer,
 }
 
@@ -135,6 +142,7 @@ impl Case {
             "ours-sampled" => Case::OursSampled,
             "ours-unsampled" => Case::OursUnsampled,
             "ours-no-metrics" => Case::OursUnsampledNoMetrics,
+            "ours-declared" => Case::OursDeclared,
             "peer" => Case::Peer,
             _ => return None,
         })
@@ -146,6 +154,7 @@ impl Case {
             Case::OursSampled => "otel-tonic, sampled",
             Case::OursUnsampled => "otel-tonic, unsampled",
             Case::OursUnsampledNoMetrics => "otel-tonic, unsampled, no-op meter provider",
+            Case::OursDeclared => "otel-tonic, unsampled caller, declared",
             Case::Peer => "peer: tonic-tracing-opentelemetry 0.42, sampled",
         }
     }
@@ -181,6 +190,35 @@ fn sampler(case: Case) -> Sampler {
     }
 }
 
+/// `ours-declared`: what otel-init installs by default, and declares
+/// (`otel_http::sampling`): a global provider with a parent-based, always-on
+/// sampler, known to drop the children of unsampled parents, which it makes
+/// plainly. Both layers use it; the client's calls are made in an unsampled
+/// trace and the server's in the unsampled trace they carry on: nine calls
+/// in ten at 10 % sampling.
+fn declare_as_otel_init() {
+    use otel_http::sampling::{DroppedSpans, KnownDecisions, declare, declare_dropped_spans};
+    opentelemetry::global::set_tracer_provider(tracer_provider(Sampler::ParentBased(Box::new(
+        Sampler::AlwaysOn,
+    ))));
+    declare(KnownDecisions::UnsampledParentsDropped);
+    declare_dropped_spans(DroppedSpans::Plain);
+}
+
+/// The context of a caller whose trace is not sampled.
+fn unsampled_parent() -> opentelemetry::Context {
+    use opentelemetry::trace::{
+        SpanContext, SpanId, TraceContextExt, TraceFlags, TraceId, TraceState,
+    };
+    opentelemetry::Context::new().with_remote_span_context(SpanContext::new(
+        TraceId::from(0x4bf9_2f35_77b3_4da6_a3ce_929d_0e0e_4736_u128),
+        SpanId::from(0x00f0_67aa_0ba9_02b7_u64),
+        TraceFlags::default(),
+        true,
+        TraceState::NONE,
+    ))
+}
+
 /// CPU time of the calling thread, in nanoseconds.
 fn thread_cpu_ns() -> u64 {
     std::fs::read_to_string("/proc/thread-self/schedstat")
@@ -209,6 +247,17 @@ async fn serve(
         Case::OursSampled | Case::OursUnsampled | Case::OursUnsampledNoMetrics => {
             let layer = otel_tonic::OtelServerLayer::builder()
                 .tracer_provider(&tracer_provider(sampler(case)))
+                .meter_provider(meters(case).as_ref())
+                .build();
+            tonic::transport::Server::builder()
+                .layer(layer)
+                .add_service(service)
+                .serve_with_incoming_shutdown(incoming, shutdown)
+                .await
+        }
+        Case::OursDeclared => {
+            // The global provider, as otel-init installs it (see `declared`).
+            let layer = otel_tonic::OtelServerLayer::builder()
                 .meter_provider(meters(case).as_ref())
                 .build();
             tonic::transport::Server::builder()
@@ -253,6 +302,7 @@ async fn load<T>(
     until: Until,
     counting: Arc<AtomicBool>,
     done: Arc<AtomicU64>,
+    parent: Option<opentelemetry::Context>,
 ) where
     T: tonic::client::GrpcService<tonic::body::Body> + Clone + Send + 'static,
     T::ResponseBody: tonic::transport::Body<Data = bytes::Bytes> + Send + 'static,
@@ -264,7 +314,7 @@ async fn load<T>(
     for _ in 0..32 {
         let (mut client, counting, done) = (client.clone(), counting.clone(), done.clone());
         let until = until.clone();
-        tasks.push(tokio::spawn(async move {
+        let caller = async move {
             while until.another() {
                 let request = EchoRequest {
                     message: "hello".into(),
@@ -274,7 +324,12 @@ async fn load<T>(
                     done.fetch_add(1, Ordering::Relaxed);
                 }
             }
-        }));
+        };
+        // The calls of a trace that is not sampled, when given one.
+        tasks.push(match parent.clone() {
+            Some(cx) => tokio::spawn(caller.with_context(cx)),
+            None => tokio::spawn(caller),
+        });
     }
     for t in tasks {
         t.await.ok();
@@ -302,6 +357,20 @@ fn pin_to_cpu(cpu: usize) {
 }
 
 fn run(case: Case, secs: f64, calls: Option<u64>) -> Outcome {
+    if case == Case::OursDeclared {
+        declare_as_otel_init();
+    }
+    let outcome = run_case(case, secs, calls);
+    if case == Case::OursDeclared {
+        otel_http::sampling::declare(otel_http::sampling::KnownDecisions::Unknown);
+        otel_http::sampling::declare_dropped_spans(
+            otel_http::sampling::DroppedSpans::ThroughTracer,
+        );
+    }
+    outcome
+}
+
+fn run_case(case: Case, secs: f64, calls: Option<u64>) -> Outcome {
     let (addr_tx, addr_rx) = std::sync::mpsc::channel::<SocketAddr>();
     let (cpu_tx, cpu_rx) = std::sync::mpsc::channel::<u64>();
     let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
@@ -359,7 +428,9 @@ fn run(case: Case, secs: f64, calls: Option<u64>) -> Outcome {
         let running = {
             let (counting, done) = (counting.clone(), done.clone());
             match case {
-                Case::Bare => tokio::spawn(load(EchoClient::new(channel), until, counting, done)),
+                Case::Bare => {
+                    tokio::spawn(load(EchoClient::new(channel), until, counting, done, None))
+                }
                 Case::OursSampled | Case::OursUnsampled | Case::OursUnsampledNoMetrics => {
                     let layer = otel_tonic::OtelClientLayer::builder()
                         .tracer_provider(&tracer_provider(sampler(case)))
@@ -367,13 +438,28 @@ fn run(case: Case, secs: f64, calls: Option<u64>) -> Outcome {
                         .target(endpoint.uri())
                         .build();
                     let channel = tower::ServiceBuilder::new().layer(layer).service(channel);
-                    tokio::spawn(load(EchoClient::new(channel), until, counting, done))
+                    tokio::spawn(load(EchoClient::new(channel), until, counting, done, None))
+                }
+                Case::OursDeclared => {
+                    let layer = otel_tonic::OtelClientLayer::builder()
+                        .meter_provider(meters(case).as_ref())
+                        .target(endpoint.uri())
+                        .build();
+                    let channel = tower::ServiceBuilder::new().layer(layer).service(channel);
+                    let parent = Some(unsampled_parent());
+                    tokio::spawn(load(
+                        EchoClient::new(channel),
+                        until,
+                        counting,
+                        done,
+                        parent,
+                    ))
                 }
                 Case::Peer => {
                     let channel = tower::ServiceBuilder::new()
                         .layer(tonic_tracing_opentelemetry::middleware::client::OtelGrpcLayer)
                         .service(channel);
-                    tokio::spawn(load(EchoClient::new(channel), until, counting, done))
+                    tokio::spawn(load(EchoClient::new(channel), until, counting, done, None))
                 }
             }
         };
@@ -442,6 +528,7 @@ fn main() {
         Case::OursSampled,
         Case::OursUnsampled,
         Case::OursUnsampledNoMetrics,
+        Case::OursDeclared,
         Case::Peer,
     ];
     // Per case, per round: throughput ratio and added server and client CPU
