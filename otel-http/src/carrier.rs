@@ -25,9 +25,9 @@ pub struct HeaderExtractor<'a>(pub &'a HeaderMap);
 
 /// The propagation headers every request is asked for, parsed once: a
 /// lookup by `&str` parses and validates the name each time.
-static TRACEPARENT: HeaderName = HeaderName::from_static("traceparent");
-static TRACESTATE: HeaderName = HeaderName::from_static("tracestate");
-static BAGGAGE: HeaderName = HeaderName::from_static("baggage");
+pub(crate) static TRACEPARENT: HeaderName = HeaderName::from_static("traceparent");
+pub(crate) static TRACESTATE: HeaderName = HeaderName::from_static("tracestate");
+pub(crate) static BAGGAGE: HeaderName = HeaderName::from_static("baggage");
 
 /// All the values of `key`, through a pre-parsed name where there is one.
 fn values<'a>(headers: &'a HeaderMap, key: &str) -> http::header::GetAll<'a, HeaderValue> {
@@ -47,6 +47,29 @@ fn values<'a>(headers: &'a HeaderMap, key: &str) -> http::header::GetAll<'a, Hea
 /// UTF-8) is passed on; every propagator of this crate rejects it.
 fn text(value: &HeaderValue) -> Option<&str> {
     std::str::from_utf8(value.as_bytes()).ok()
+}
+
+/// Every value of the header `name` as [`HeaderExtractor::get_all`] gives
+/// them (`None` when absent, a value that is not UTF-8 as `""`), handed to
+/// `read` without a `Vec` for the usual one value.
+pub(crate) fn with_values<R>(
+    headers: &HeaderMap,
+    name: &HeaderName,
+    read: impl FnOnce(Option<&[&str]>) -> R,
+) -> R {
+    let mut values = headers.get_all(name).iter();
+    let Some(first) = values.next() else {
+        return read(None);
+    };
+    let first = text(first).unwrap_or("");
+    match values.next() {
+        None => read(Some(&[first])),
+        Some(second) => {
+            let mut all = vec![first, text(second).unwrap_or("")];
+            all.extend(values.map(|v| text(v).unwrap_or("")));
+            read(Some(&all))
+        }
+    }
 }
 
 impl Extractor for HeaderExtractor<'_> {
@@ -135,6 +158,37 @@ impl Injector for HeaderInjector<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn values_are_read_as_the_extractor_reads_them() {
+        let mut headers = HeaderMap::new();
+        headers.append("baggage", HeaderValue::from_static("a=1"));
+        let owned = |values: Option<Vec<&str>>| {
+            values.map(|v| v.into_iter().map(str::to_owned).collect::<Vec<_>>())
+        };
+        let read = |headers: &HeaderMap, name: &HeaderName| {
+            with_values(headers, name, |values| owned(values.map(<[&str]>::to_vec)))
+        };
+        for name in [&BAGGAGE, &TRACEPARENT] {
+            assert_eq!(
+                read(&headers, name),
+                owned(HeaderExtractor(&headers).get_all(name.as_str()))
+            );
+        }
+        headers.append(
+            "baggage",
+            HeaderValue::from_bytes(b"\xff").expect("opaque bytes are a valid header value"),
+        );
+        headers.append("baggage", HeaderValue::from_static("c=3"));
+        assert_eq!(
+            read(&headers, &BAGGAGE),
+            owned(Some(vec!["a=1", "", "c=3"]))
+        );
+        assert_eq!(
+            read(&headers, &BAGGAGE),
+            owned(HeaderExtractor(&headers).get_all("baggage"))
+        );
+    }
 
     #[test]
     fn invalid_values_still_count() {

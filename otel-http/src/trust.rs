@@ -9,6 +9,7 @@
 //! a server believes when it records `client.address`.
 
 use crate::carrier::{HeaderExtractor, HeaderInjector};
+use crate::propagation::w3c_set::W3cSet;
 use http::HeaderMap;
 use opentelemetry::baggage::BaggageExt;
 use opentelemetry::propagation::TextMapPropagator;
@@ -304,7 +305,12 @@ impl IncomingPolicy {
         headers: &HeaderMap,
         public: bool,
     ) -> Incoming {
-        let extracted = propagator.extract_with_context(&Context::new(), &HeaderExtractor(headers));
+        // The W3C propagators `composite` builds (otel-init's default,
+        // usually the global propagator) read the headers directly.
+        let extracted = match W3cSet::recognise(propagator) {
+            Some(set) => set.extract(headers),
+            None => propagator.extract_with_context(&Context::new(), &HeaderExtractor(headers)),
+        };
         let remote = extracted.span().span_context().clone();
         let has_baggage = !extracted.baggage().is_empty();
         // A trusted caller: the extracted context, with what the propagators

@@ -18,7 +18,7 @@ fn request(public_header: bool) -> http::request::Parts {
     b.body(()).expect("request").into_parts().0
 }
 
-fn propagator() -> opentelemetry::propagation::TextMapCompositePropagator {
+fn propagator() -> otel_http::propagation::Propagators {
     composite(&[PropagatorName::TraceContext, PropagatorName::Baggage])
 }
 

@@ -2,16 +2,16 @@
 
 use opentelemetry::global;
 use opentelemetry::metrics::noop::NoopMeterProvider;
-use opentelemetry::propagation::TextMapCompositePropagator;
 use opentelemetry::trace::noop::NoopTracerProvider;
 use opentelemetry_sdk::trace::SdkTracerProvider;
+use otel_http::propagation::Propagators;
 use otel_http::sampling::{self, DroppedSpans, KnownDecisions};
 
 /// Installs the globals. `known` is what the tracer provider's sampler is
 /// known to decide without asking (see [`otel_http::sampling`]), declared
 /// with the provider so that instrumentation never assumes it of another one.
 pub(crate) fn install(
-    propagator: TextMapCompositePropagator,
+    propagator: Propagators,
     tracer: Option<(&SdkTracerProvider, KnownDecisions)>,
     meter: Option<&crate::metrics::ExemplarMeterProvider>,
 ) {

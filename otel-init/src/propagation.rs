@@ -2,8 +2,8 @@
 //! otel-http's strict implementations.
 
 use crate::config::PropagatorKind;
-use opentelemetry::propagation::TextMapCompositePropagator;
+use otel_http::propagation::Propagators;
 
-pub(crate) fn build(kinds: &[PropagatorKind]) -> TextMapCompositePropagator {
+pub(crate) fn build(kinds: &[PropagatorKind]) -> Propagators {
     otel_http::propagation::composite(kinds)
 }

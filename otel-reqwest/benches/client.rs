@@ -102,7 +102,7 @@ fn tracer_provider(sampler: Sampler) -> SdkTracerProvider {
 }
 
 /// The propagators `otel-init` installs by default (`OTEL_PROPAGATORS=tracecontext,baggage`).
-fn w3c() -> opentelemetry::propagation::TextMapCompositePropagator {
+fn w3c() -> otel_http::propagation::Propagators {
     use otel_http::propagation::{PropagatorName, composite};
     composite(&[PropagatorName::TraceContext, PropagatorName::Baggage])
 }
@@ -136,7 +136,7 @@ impl Middleware for InjectTracingContext {
 /// propagator, ended when the response arrives; nothing recorded.
 struct SpanFloor {
     tracer: opentelemetry_sdk::trace::SdkTracer,
-    propagator: opentelemetry::propagation::TextMapCompositePropagator,
+    propagator: otel_http::propagation::Propagators,
 }
 
 #[async_trait::async_trait]

@@ -255,6 +255,26 @@ impl W3cBaggagePropagator {
     }
 }
 
+impl W3cBaggagePropagator {
+    /// [`extract_with_context`](TextMapPropagator::extract_with_context)
+    /// from a `HeaderMap` itself, without the extractor's `Vec`.
+    pub(crate) fn extract_from_headers(cx: &Context, headers: &http::HeaderMap) -> Context {
+        crate::carrier::with_values(headers, &crate::carrier::BAGGAGE, |values| {
+            with_members(cx, values)
+        })
+    }
+}
+
+/// `cx` with the members of the `baggage` header values, if any.
+fn with_members(cx: &Context, values: Option<&[&str]>) -> Context {
+    let members = values.map(parse_baggage).unwrap_or_default();
+    if members.is_empty() {
+        cx.clone()
+    } else {
+        cx.with_baggage(members.into_iter().map(KeyValueMetadata::from))
+    }
+}
+
 impl TextMapPropagator for W3cBaggagePropagator {
     fn inject_context(&self, cx: &Context, injector: &mut dyn Injector) {
         let mut header = String::new();
@@ -283,17 +303,7 @@ impl TextMapPropagator for W3cBaggagePropagator {
     }
 
     fn extract_with_context(&self, cx: &Context, extractor: &dyn Extractor) -> Context {
-        match extractor.get_all(BAGGAGE) {
-            Some(values) => {
-                let members = parse_baggage(&values);
-                if members.is_empty() {
-                    cx.clone()
-                } else {
-                    cx.with_baggage(members.into_iter().map(KeyValueMetadata::from))
-                }
-            }
-            None => cx.clone(),
-        }
+        with_members(cx, extractor.get_all(BAGGAGE).as_deref())
     }
 
     fn fields(&self) -> FieldIter<'_> {

@@ -1,9 +1,14 @@
 //! Selecting propagators by their `OTEL_PROPAGATORS` names.
 
+use super::w3c_set::W3cSet;
 use super::{
     B3Encoding, B3Propagator, JaegerPropagator, W3cBaggagePropagator, W3cTraceContextPropagator,
 };
-use opentelemetry::propagation::{TextMapCompositePropagator, TextMapPropagator};
+use opentelemetry::Context;
+use opentelemetry::propagation::text_map_propagator::FieldIter;
+use opentelemetry::propagation::{
+    Extractor, Injector, TextMapCompositePropagator, TextMapPropagator,
+};
 use std::str::FromStr;
 
 /// A propagator known by name: one entry of `OTEL_PROPAGATORS`, parsed
@@ -117,6 +122,53 @@ impl PropagatorName {
 /// fields.sort();
 /// assert_eq!(fields, ["baggage", "traceparent", "tracestate"]);
 /// ```
-pub fn composite(names: &[PropagatorName]) -> TextMapCompositePropagator {
-    TextMapCompositePropagator::new(names.iter().map(|n| n.build()).collect())
+pub fn composite(names: &[PropagatorName]) -> Propagators {
+    Propagators {
+        inner: TextMapCompositePropagator::new(names.iter().map(|n| n.build()).collect()),
+        w3c: W3cSet::of(names),
+    }
+}
+
+/// The propagators [`composite`] builds: OpenTelemetry's
+/// `TextMapCompositePropagator` of them, which this behaves as in every
+/// way. Where only the W3C propagators are composed (otel-init's default),
+/// this workspace's extraction recognises it, as the global propagator too,
+/// and reads the headers straight from the `HeaderMap`
+/// ([`IncomingPolicy`](crate::trust::IncomingPolicy)), with the same result.
+///
+/// ```
+/// use opentelemetry::propagation::TextMapPropagator;
+/// use opentelemetry::trace::TraceContextExt;
+/// use otel_http::carrier::HeaderExtractor;
+/// use otel_http::propagation::{PropagatorName, composite};
+///
+/// let propagators = composite(&[PropagatorName::TraceContext, PropagatorName::Baggage]);
+/// let mut headers = http::HeaderMap::new();
+/// headers.insert("traceparent", "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01".parse().unwrap());
+/// let cx = propagators.extract(&HeaderExtractor(&headers));
+/// assert!(cx.span().span_context().is_sampled());
+/// opentelemetry::global::set_text_map_propagator(propagators);
+/// ```
+#[derive(Debug)]
+pub struct Propagators {
+    inner: TextMapCompositePropagator,
+    w3c: Option<W3cSet>,
+}
+
+impl TextMapPropagator for Propagators {
+    fn inject_context(&self, cx: &Context, injector: &mut dyn Injector) {
+        self.inner.inject_context(cx, injector);
+    }
+
+    fn extract_with_context(&self, cx: &Context, extractor: &dyn Extractor) -> Context {
+        self.inner.extract_with_context(cx, extractor)
+    }
+
+    fn fields(&self) -> FieldIter<'_> {
+        match self.w3c {
+            // The static that makes a W3C composite recognisable.
+            Some(set) => set.fields(),
+            None => self.inner.fields(),
+        }
+    }
 }

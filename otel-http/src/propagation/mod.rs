@@ -35,10 +35,11 @@ mod jaeger;
 mod trace_context;
 mod traceparent;
 mod tracestate;
+pub(crate) mod w3c_set;
 
 pub use b3::{B3Encoding, B3Propagator};
 pub use baggage::{BaggageMember, W3cBaggagePropagator, parse_baggage};
-pub use composite::{PropagatorName, UnknownPropagator, composite};
+pub use composite::{PropagatorName, Propagators, UnknownPropagator, composite};
 pub use jaeger::JaegerPropagator;
 pub use trace_context::W3cTraceContextPropagator;
 pub use traceparent::{TraceParent, format_traceparent, parse_traceparent};

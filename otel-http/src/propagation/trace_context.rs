@@ -3,6 +3,8 @@
 use super::incoming;
 use super::traceparent::{format_traceparent, parse_traceparent};
 use super::tracestate::{ParsedTraceState, parse_list, truncate};
+use crate::carrier;
+use http::HeaderMap;
 use opentelemetry::Context;
 use opentelemetry::propagation::text_map_propagator::FieldIter;
 use opentelemetry::propagation::{Extractor, Injector, TextMapPropagator};
@@ -133,14 +135,38 @@ impl W3cTraceContextPropagator {
         let [value] = parents.as_slice() else {
             return None; // repeated traceparent headers are invalid
         };
-        let parent = parse_traceparent(value)?;
-        let ParsedTraceState { state, full } = extractor
-            .get_all(TRACESTATE)
-            .and_then(|values| parse_list(&values))
-            .unwrap_or_default();
-        let sc = SpanContext::new(parent.trace_id, parent.parent_id, parent.flags, true, state);
-        Some((sc, full))
+        parts(value, extractor.get_all(TRACESTATE).as_deref())
     }
+
+    /// [`extract_with_context`](TextMapPropagator::extract_with_context)
+    /// from a `HeaderMap` itself, without the extractor's `Vec` per header.
+    pub(crate) fn extract_from_headers(cx: &Context, headers: &HeaderMap) -> Context {
+        let mut parents = headers.get_all(&carrier::TRACEPARENT).iter();
+        // Repeated traceparent headers are invalid.
+        let (Some(value), None) = (parents.next(), parents.next()) else {
+            return cx.clone();
+        };
+        let value = std::str::from_utf8(value.as_bytes()).unwrap_or("");
+        match carrier::with_values(headers, &carrier::TRACESTATE, |states| parts(value, states)) {
+            Some((sc, full)) => {
+                incoming::record(cx.clone(), &sc, full).with_remote_span_context(sc)
+            }
+            None => cx.clone(),
+        }
+    }
+}
+
+/// The remote span context of one `traceparent` value and every
+/// `tracestate` value, and the whole `tracestate` list when the span
+/// context's trace state could not hold all of it.
+fn parts(
+    traceparent: &str,
+    tracestates: Option<&[&str]>,
+) -> Option<(SpanContext, Option<Arc<str>>)> {
+    let parent = parse_traceparent(traceparent)?;
+    let ParsedTraceState { state, full } = tracestates.and_then(parse_list).unwrap_or_default();
+    let sc = SpanContext::new(parent.trace_id, parent.parent_id, parent.flags, true, state);
+    Some((sc, full))
 }
 
 impl TextMapPropagator for W3cTraceContextPropagator {

@@ -50,7 +50,7 @@ pub fn pipeline(
     builder.build().expect("init")
 }
 
-pub fn w3c() -> opentelemetry::propagation::TextMapCompositePropagator {
+pub fn w3c() -> otel_http::propagation::Propagators {
     composite(&[PropagatorName::TraceContext, PropagatorName::Baggage])
 }
 

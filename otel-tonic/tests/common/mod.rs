@@ -4,13 +4,12 @@
 #![allow(dead_code)]
 
 use futures_util::{Stream, StreamExt as _, stream};
-use opentelemetry::propagation::TextMapCompositePropagator;
 use opentelemetry::trace::{SpanKind, TraceContextExt as _};
 use opentelemetry::{Context, KeyValue, Value};
 use opentelemetry_sdk::metrics::data::{AggregatedMetrics, MetricData};
 use opentelemetry_sdk::metrics::{InMemoryMetricExporter, PeriodicReader, SdkMeterProvider};
 use opentelemetry_sdk::trace::{InMemorySpanExporter, Sampler, SdkTracerProvider, SpanData};
-use otel_http::propagation::{PropagatorName, composite};
+use otel_http::propagation::{PropagatorName, Propagators, composite};
 use otel_tonic::{OtelClientLayer, OtelClientService, OtelServerLayer};
 pub use otel_tonic_test_proto::echo_client::EchoClient;
 use otel_tonic_test_proto::echo_server::{Echo, EchoServer};
@@ -138,7 +137,7 @@ pub fn kv(attrs: &[KeyValue], key: &str) -> Option<String> {
         .map(|kv| kv.value.as_str().into_owned())
 }
 
-pub fn w3c() -> TextMapCompositePropagator {
+pub fn w3c() -> Propagators {
     composite(&[PropagatorName::TraceContext, PropagatorName::Baggage])
 }
 

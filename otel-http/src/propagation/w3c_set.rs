@@ -1,0 +1,217 @@
+//! The W3C propagators (Trace Context, Baggage, or both: otel-init's
+//! default) as [`composite`](super::composite) builds them, recognised
+//! wherever they are used (the global propagator included) and read straight
+//! from a `HeaderMap`: no `Vec` per header, no calls through `dyn Extractor`,
+//! the same result.
+//!
+//! Recognition needs no declaration that could go stale: a composite of
+//! these names lists its fields from a static of this module, so a
+//! propagator whose first field points into one of them is such a composite
+//! (no other code can hand out a pointer into these private statics).
+
+use super::{PropagatorName, W3cBaggagePropagator, W3cTraceContextPropagator};
+use http::HeaderMap;
+use opentelemetry::Context;
+use opentelemetry::propagation::TextMapPropagator;
+use opentelemetry::propagation::text_map_propagator::FieldIter;
+use std::sync::LazyLock;
+
+static TRACE_CONTEXT: LazyLock<[String; 2]> =
+    LazyLock::new(|| ["traceparent".to_owned(), "tracestate".to_owned()]);
+static BAGGAGE: LazyLock<[String; 1]> = LazyLock::new(|| ["baggage".to_owned()]);
+static BOTH: LazyLock<[String; 3]> = LazyLock::new(|| {
+    [
+        "traceparent".to_owned(),
+        "tracestate".to_owned(),
+        "baggage".to_owned(),
+    ]
+});
+
+/// Which of the two W3C propagators a composite holds (at least one, and
+/// nothing else).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct W3cSet {
+    trace_context: bool,
+    baggage: bool,
+}
+
+const SETS: [W3cSet; 3] = [
+    W3cSet {
+        trace_context: true,
+        baggage: false,
+    },
+    W3cSet {
+        trace_context: false,
+        baggage: true,
+    },
+    W3cSet {
+        trace_context: true,
+        baggage: true,
+    },
+];
+
+impl W3cSet {
+    /// The set `names` make, if they are W3C propagators only.
+    pub(crate) fn of(names: &[PropagatorName]) -> Option<Self> {
+        let mut set = W3cSet {
+            trace_context: false,
+            baggage: false,
+        };
+        for name in names {
+            match name {
+                PropagatorName::TraceContext => set.trace_context = true,
+                PropagatorName::Baggage => set.baggage = true,
+                _ => return None,
+            }
+        }
+        (set.trace_context || set.baggage).then_some(set)
+    }
+
+    fn field_storage(self) -> &'static [String] {
+        match (self.trace_context, self.baggage) {
+            (true, false) => &*TRACE_CONTEXT,
+            (false, true) => &*BAGGAGE,
+            _ => &*BOTH,
+        }
+    }
+
+    /// The header names, from this set's static.
+    pub(crate) fn fields(self) -> FieldIter<'static> {
+        FieldIter::new(self.field_storage())
+    }
+
+    /// The set `propagator` is, if it is a composite of W3C propagators
+    /// built by [`composite`](super::composite).
+    pub(crate) fn recognise(propagator: &dyn TextMapPropagator) -> Option<Self> {
+        let first = propagator.fields().next()?.as_ptr();
+        SETS.into_iter()
+            .find(|set| set.field_storage()[0].as_ptr() == first)
+    }
+
+    /// What the composite's `extract_with_context(&Context::new(), ..)`
+    /// gives for `headers` (the two propagators write different parts of
+    /// the context, so their order does not matter).
+    pub(crate) fn extract(self, headers: &HeaderMap) -> Context {
+        let mut cx = Context::new();
+        if self.trace_context {
+            cx = W3cTraceContextPropagator::extract_from_headers(&cx, headers);
+        }
+        if self.baggage {
+            cx = W3cBaggagePropagator::extract_from_headers(&cx, headers);
+        }
+        cx
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::carrier::HeaderExtractor;
+    use crate::propagation::{composite, incoming::IncomingTrace};
+    use opentelemetry::baggage::BaggageExt;
+    use opentelemetry::propagation::TextMapCompositePropagator;
+    use opentelemetry::trace::TraceContextExt;
+    use proptest::prelude::*;
+
+    #[test]
+    fn only_composites_of_w3c_propagators_are_recognised() {
+        use PropagatorName::{B3, Baggage, TraceContext};
+        let both = W3cSet::of(&[TraceContext, Baggage]);
+        assert!(both.is_some());
+        for (names, set) in [
+            (&[TraceContext, Baggage][..], both),
+            (&[Baggage, TraceContext], both),
+            (&[TraceContext], W3cSet::of(&[TraceContext])),
+            (&[Baggage], W3cSet::of(&[Baggage])),
+            (&[TraceContext, B3], None),
+            (&[B3], None),
+        ] {
+            assert_eq!(W3cSet::recognise(&composite(names)), set, "{names:?}");
+        }
+        // The same propagators composed elsewhere, or alone: not recognised.
+        let stock = TextMapCompositePropagator::new(vec![
+            Box::new(W3cTraceContextPropagator::new()),
+            Box::new(W3cBaggagePropagator::new()),
+        ]);
+        assert_eq!(W3cSet::recognise(&stock), None);
+        assert_eq!(W3cSet::recognise(&W3cTraceContextPropagator::new()), None);
+        // Fields are still the propagators' fields.
+        let reversed = composite(&[Baggage, TraceContext]);
+        let mut fields: Vec<&str> = reversed.fields().collect();
+        fields.sort_unstable();
+        assert_eq!(fields, ["baggage", "traceparent", "tracestate"]);
+    }
+
+    fn header_value() -> impl Strategy<Value = Vec<u8>> {
+        prop_oneof![
+            Just(b"00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01".to_vec()),
+            Just(b"00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-02".to_vec()),
+            Just(b"00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-00".to_vec()),
+            Just(b"00-4BF92F3577B34DA6A3CE929D0E0E4736-00f067aa0ba902b7-01".to_vec()),
+            Just(b"a=1,b@vendor=2,t@vendorwithalongname=3".to_vec()),
+            Just(b"a=1,A=2".to_vec()),
+            Just(b"user=alice;p=1,tier=gold".to_vec()),
+            Just(b"bad key=1,ok=%2B".to_vec()),
+            Just(b"\xff\xfe".to_vec()),
+            Just(b"".to_vec()),
+            "[ -~]{0,60}".prop_map(String::into_bytes),
+        ]
+    }
+
+    fn headers() -> impl Strategy<Value = HeaderMap> {
+        let name = prop_oneof![
+            Just("traceparent"),
+            Just("tracestate"),
+            Just("baggage"),
+            Just("x-other")
+        ];
+        proptest::collection::vec((name, header_value()), 0..6).prop_map(|pairs| {
+            let mut headers = HeaderMap::new();
+            for (name, value) in pairs {
+                if let Ok(value) = http::HeaderValue::from_bytes(&value) {
+                    headers.append(name, value);
+                }
+            }
+            headers
+        })
+    }
+
+    type Summary = (
+        opentelemetry::trace::SpanContext,
+        Option<IncomingTrace>,
+        Vec<String>,
+    );
+
+    fn summary(cx: &Context) -> Summary {
+        let mut baggage: Vec<String> = cx
+            .baggage()
+            .iter()
+            .map(|(k, (v, m))| format!("{k}={v};{}", m.as_str()))
+            .collect();
+        baggage.sort_unstable();
+        (
+            cx.span().span_context().clone(),
+            cx.get::<IncomingTrace>().cloned(),
+            baggage,
+        )
+    }
+
+    proptest! {
+        // The direct reading gives what the composite gives through the
+        // extractor, for any mix of valid, invalid and repeated headers.
+        #[test]
+        fn reading_the_headers_directly_gives_what_the_composite_gives(headers in headers()) {
+            for names in [
+                &[PropagatorName::TraceContext, PropagatorName::Baggage][..],
+                &[PropagatorName::TraceContext],
+                &[PropagatorName::Baggage],
+            ] {
+                let propagator = composite(names);
+                let set = W3cSet::recognise(&propagator).expect("recognised");
+                let through_extractor =
+                    propagator.extract_with_context(&Context::new(), &HeaderExtractor(&headers));
+                prop_assert_eq!(summary(&set.extract(&headers)), summary(&through_extractor));
+            }
+        }
+    }
+}
