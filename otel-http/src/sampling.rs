@@ -156,7 +156,8 @@ mod tests {
     /// process-wide and the tests run in parallel.
     pub(super) static DECLARATION: Mutex<()> = Mutex::new(());
 
-    fn parent(flags: TraceFlags) -> Context {
+    /// A remote parent span with `flags`.
+    pub(super) fn parent(flags: TraceFlags) -> Context {
         Context::new().with_remote_span_context(SpanContext::new(
             TraceId::from(1u128),
             SpanId::from(2u64),

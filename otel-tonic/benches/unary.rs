@@ -244,24 +244,18 @@ async fn serve(
                 .serve_with_incoming_shutdown(incoming, shutdown)
                 .await
         }
-        Case::OursSampled | Case::OursUnsampled | Case::OursUnsampledNoMetrics => {
-            let layer = otel_tonic::OtelServerLayer::builder()
-                .tracer_provider(&tracer_provider(sampler(case)))
-                .meter_provider(meters(case).as_ref())
-                .build();
+        Case::OursSampled
+        | Case::OursUnsampled
+        | Case::OursUnsampledNoMetrics
+        | Case::OursDeclared => {
+            let meters = meters(case);
+            let mut layer = otel_tonic::OtelServerLayer::builder().meter_provider(meters.as_ref());
+            // `ours-declared` uses the global provider (`declare_as_otel_init`).
+            if case != Case::OursDeclared {
+                layer = layer.tracer_provider(&tracer_provider(sampler(case)));
+            }
             tonic::transport::Server::builder()
-                .layer(layer)
-                .add_service(service)
-                .serve_with_incoming_shutdown(incoming, shutdown)
-                .await
-        }
-        Case::OursDeclared => {
-            // The global provider, as otel-init installs it (see `declared`).
-            let layer = otel_tonic::OtelServerLayer::builder()
-                .meter_provider(meters(case).as_ref())
-                .build();
-            tonic::transport::Server::builder()
-                .layer(layer)
+                .layer(layer.build())
                 .add_service(service)
                 .serve_with_incoming_shutdown(incoming, shutdown)
                 .await
@@ -431,22 +425,23 @@ fn run_case(case: Case, secs: f64, calls: Option<u64>) -> Outcome {
                 Case::Bare => {
                     tokio::spawn(load(EchoClient::new(channel), until, counting, done, None))
                 }
-                Case::OursSampled | Case::OursUnsampled | Case::OursUnsampledNoMetrics => {
-                    let layer = otel_tonic::OtelClientLayer::builder()
-                        .tracer_provider(&tracer_provider(sampler(case)))
-                        .meter_provider(meters(case).as_ref())
-                        .target(endpoint.uri())
-                        .build();
-                    let channel = tower::ServiceBuilder::new().layer(layer).service(channel);
-                    tokio::spawn(load(EchoClient::new(channel), until, counting, done, None))
-                }
-                Case::OursDeclared => {
-                    let layer = otel_tonic::OtelClientLayer::builder()
-                        .meter_provider(meters(case).as_ref())
-                        .target(endpoint.uri())
-                        .build();
-                    let channel = tower::ServiceBuilder::new().layer(layer).service(channel);
-                    let parent = Some(unsampled_parent());
+                Case::OursSampled
+                | Case::OursUnsampled
+                | Case::OursUnsampledNoMetrics
+                | Case::OursDeclared => {
+                    let meters = meters(case);
+                    let mut layer = otel_tonic::OtelClientLayer::builder()
+                        .meter_provider(meters.as_ref())
+                        .target(endpoint.uri());
+                    // `ours-declared`: the global provider, calls in an unsampled trace.
+                    let mut parent = Some(unsampled_parent());
+                    if case != Case::OursDeclared {
+                        layer = layer.tracer_provider(&tracer_provider(sampler(case)));
+                        parent = None;
+                    }
+                    let channel = tower::ServiceBuilder::new()
+                        .layer(layer.build())
+                        .service(channel);
                     tokio::spawn(load(
                         EchoClient::new(channel),
                         until,

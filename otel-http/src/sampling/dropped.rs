@@ -155,18 +155,8 @@ fn new_span_id() -> SpanId {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use opentelemetry::trace::{TraceId, TraceState};
+    use crate::sampling::tests::parent;
     use std::collections::HashSet;
-
-    fn parent(flags: TraceFlags) -> Context {
-        Context::new().with_remote_span_context(SpanContext::new(
-            TraceId::from(1u128),
-            SpanId::from(2u64),
-            flags,
-            true,
-            TraceState::NONE,
-        ))
-    }
 
     #[test]
     fn only_a_valid_unsampled_unsuppressed_parent_gets_a_plain_child() {
