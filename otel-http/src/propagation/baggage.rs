@@ -253,9 +253,7 @@ impl W3cBaggagePropagator {
     pub fn new() -> Self {
         Self::default()
     }
-}
 
-impl W3cBaggagePropagator {
     /// [`extract_with_context`](TextMapPropagator::extract_with_context)
     /// from a `HeaderMap` itself, without the extractor's `Vec`.
     pub(crate) fn extract_from_headers(cx: &Context, headers: &http::HeaderMap) -> Context {
