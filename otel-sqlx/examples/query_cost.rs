@@ -5,7 +5,7 @@
 //! ```text
 //! cargo build --release -p otel-sqlx --example query_cost
 //! valgrind --tool=callgrind \
-//!     target/release/examples/query_cost <raw|noop|unsampled|sampled|sampled_every_wait> <sqlite|postgres> <queries>
+//!     target/release/examples/query_cost <raw|noop|unsampled|declared|sampled|sampled_every_wait> <sqlite|postgres> <queries>
 //! ```
 //!
 //! Run each case with two query counts (say 1000 and 3000): the difference
@@ -18,11 +18,16 @@
 //! anyway); all traced cases record the metrics (periodic reader, OTLP, long
 //! interval), except `noop`: no-op tracer and meter providers, so that only
 //! this crate's own work is counted (names, attributes, the wait's
-//! bookkeeping). PostgreSQL at `postgres://postgres@127.0.0.1:5432/test`.
+//! bookkeeping). `declared`: otel-init with its globals and default sampler
+//! (parent-based, always on, declared to `otel_http::sampling`), the pool on
+//! the global provider, every query in an unsampled trace: nine queries in
+//! ten at 10 % sampling. PostgreSQL at `postgres://postgres@127.0.0.1:5432/test`.
 
 use std::time::Duration;
 
+use opentelemetry::context::FutureExt as _;
 use opentelemetry::metrics::NoopMeterProvider;
+use opentelemetry::trace::TraceContextExt as _;
 use opentelemetry::trace::noop::NoopTracerProvider;
 use otel_init::{Telemetry, TelemetryGuard};
 use otel_sqlx::InstrumentedPool;
@@ -35,13 +40,13 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let args: Vec<String> = std::env::args().collect();
     let (case, database, queries) = match args.as_slice() {
         [_, case, database, queries] => (case.as_str(), database.as_str(), queries.parse::<u64>()?),
-        _ => return Err("usage: query_cost <raw|noop|unsampled|sampled|sampled_every_wait> <sqlite|postgres> <queries>".into()),
+        _ => return Err("usage: query_cost <raw|noop|unsampled|declared|sampled|sampled_every_wait> <sqlite|postgres> <queries>".into()),
     };
-    let telemetry = pipeline(if case == "unsampled" {
-        "always_off"
-    } else {
-        "always_on"
-    })?;
+    let telemetry = match case {
+        "unsampled" => pipeline("always_off", false)?,
+        "declared" => pipeline("parentbased_always_on", true)?,
+        _ => pipeline("always_on", false)?,
+    };
     match database {
         "sqlite" => {
             let pool = sqlx::sqlite::SqlitePoolOptions::new()
@@ -88,8 +93,8 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     }
 }
 
-fn pipeline(sampler: &str) -> Result<TelemetryGuard, otel_init::InitError> {
-    Telemetry::builder_from_env(&[
+fn pipeline(sampler: &str, globals: bool) -> Result<TelemetryGuard, otel_init::InitError> {
+    let builder = Telemetry::builder_from_env(&[
         ("OTEL_TRACES_SAMPLER", sampler),
         ("OTEL_EXPORTER_OTLP_ENDPOINT", "http://127.0.0.1:9"),
         ("OTEL_EXPORTER_OTLP_PROTOCOL", "grpc"),
@@ -98,10 +103,13 @@ fn pipeline(sampler: &str) -> Result<TelemetryGuard, otel_init::InitError> {
         ("OTEL_METRIC_EXPORT_INTERVAL", "600000"),
         ("OTEL_LOGS_EXPORTER", "none"),
         ("OTEL_LOG_LEVEL", "error"),
-    ])
-    .without_globals()
-    .shutdown_timeout(Duration::from_millis(100))
-    .build()
+    ]);
+    let builder = if globals {
+        builder
+    } else {
+        builder.without_globals()
+    };
+    builder.shutdown_timeout(Duration::from_millis(100)).build()
 }
 
 async fn run<DB>(
@@ -126,6 +134,23 @@ where
         builder = builder
             .tracer_provider(NoopTracerProvider::new())
             .meter_provider(NoopMeterProvider::new());
+    } else if case == "declared" {
+        // The global tracer provider; the meter provider as in the other cases.
+        if let Some(provider) = telemetry.meter_provider() {
+            builder = builder.meter_provider(provider.clone());
+        }
+        let unsampled = opentelemetry::Context::new().with_remote_span_context(
+            opentelemetry::trace::SpanContext::new(
+                opentelemetry::trace::TraceId::from(0x4bf9_2f35_77b3_4da6_a3ce_929d_0e0e_4736_u128),
+                opentelemetry::trace::SpanId::from(7u64),
+                opentelemetry::trace::TraceFlags::default(),
+                true,
+                Default::default(),
+            ),
+        );
+        return run_queries(&builder.build(), sql, queries)
+            .with_context(unsampled)
+            .await;
     } else {
         if let Some(provider) = telemetry.tracer_provider() {
             builder = builder.tracer_provider(provider.clone());

@@ -10,11 +10,13 @@ use opentelemetry::trace::{
     Span as _, SpanBuilder, SpanKind, Status, TraceContextExt as _, Tracer as _,
 };
 use opentelemetry::{Context, KeyValue, StringValue, Value};
+use otel_http::sampling::{DroppedSpans, declared_dropped_spans, known_dropped};
 
 use super::failure::Failure;
 use super::keys;
 use crate::analysis::Analysis;
 use crate::annotation::Annotation;
+use crate::config::TracerSource;
 use crate::database::InstrumentedDatabase;
 use crate::interned;
 use crate::shared::Shared;
@@ -66,7 +68,9 @@ pub(crate) enum WhenDropped {
 /// An operation in flight: ends its span and records its duration exactly
 /// once, when finished or when dropped.
 pub(crate) struct OperationSpan {
-    span: BoxedSpan,
+    /// `None` for a span the global provider is declared to drop plainly
+    /// ([`dropped_plainly`]): nothing would ever see it.
+    span: Option<BoxedSpan>,
     started: Instant,
     /// The name, attributes and duration histogram: shared by every
     /// operation of a cached statement (one reference count to touch, not
@@ -108,6 +112,9 @@ impl OperationSpan {
                 }
             }),
         };
+        if dropped_plainly(shared, parent) {
+            return Self::start(shared, parent, None, named, counting, when_dropped, begun);
+        }
         let mut span_attributes = Vec::with_capacity(named.attributes.len() + 2);
         span_attributes.extend(named.attributes.iter().cloned());
         let omit_text = annotation.is_some_and(|a| a.omit_query_text);
@@ -128,7 +135,7 @@ impl OperationSpan {
         Self::start(
             shared,
             parent,
-            span_attributes,
+            Some(span_attributes),
             named,
             counting,
             when_dropped,
@@ -152,6 +159,7 @@ impl OperationSpan {
             bound_duration: None,
             duration: shared.signals().operation_duration.clone(),
         };
+        let attributes = (!dropped_plainly(shared, parent)).then_some(attributes);
         Self::start(
             shared,
             parent,
@@ -167,17 +175,20 @@ impl OperationSpan {
     fn start<DB: InstrumentedDatabase>(
         shared: &Shared<DB>,
         parent: &Context,
-        span_attributes: Vec<KeyValue>,
+        span_attributes: Option<Vec<KeyValue>>,
         named: Arc<NamedQuery>,
         counting: Counting,
         when_dropped: WhenDropped,
         begun: Begun,
     ) -> Self {
-        let builder = SpanBuilder::from_name(named.name.clone())
-            .with_kind(SpanKind::Client)
-            .with_start_time(begun.wall)
-            .with_attributes(span_attributes);
-        let span = shared.signals().tracer.build_with_context(builder, parent);
+        // No attributes: a span dropped plainly, not started at all.
+        let span = span_attributes.map(|attributes| {
+            let builder = SpanBuilder::from_name(named.name.clone())
+                .with_kind(SpanKind::Client)
+                .with_start_time(begun.wall)
+                .with_attributes(attributes);
+            shared.signals().tracer.build_with_context(builder, parent)
+        });
         OperationSpan {
             span,
             started: begun.at,
@@ -237,43 +248,50 @@ impl OperationSpan {
             Counting::AffectedRows => Some((keys::DB_RESPONSE_AFFECTED_ROWS, self.affected_rows)),
             Counting::Nothing => None,
         };
-        // A failed operation reports the rows a stream gave before failing,
-        // never a count of 0 that the failure made up.
-        if let Some((key, rows)) = count.filter(|&(_, rows)| failure.is_none() || rows > 0) {
-            self.span
-                .set_attribute(KeyValue::new(key, saturating_i64(rows)));
-        }
         let elapsed = self.started.elapsed().as_secs_f64();
         // The operation's span is current while its duration is recorded, so
         // that a meter provider keeping exemplars links the measurement to it.
-        let span_context = self.span.span_context();
-        let _current = span_context.is_sampled().then(|| {
-            Context::new()
-                .with_remote_span_context(span_context.clone())
-                .attach()
-        });
-        match failure {
-            None => {
-                self.span.end();
-                match &self.named.bound_duration {
-                    Some(bound) => bound.record(elapsed),
-                    None => self.named.duration.record(elapsed, &self.named.attributes),
-                }
+        let _current = self
+            .span
+            .as_ref()
+            .map(|span| span.span_context())
+            .filter(|span_context| span_context.is_sampled())
+            .map(|span_context| {
+                Context::new()
+                    .with_remote_span_context(span_context.clone())
+                    .attach()
+            });
+        let error_type = failure.as_ref().map(|f| Value::from(f.error_type.clone()));
+        let status_code = failure
+            .as_ref()
+            .and_then(|f| f.status_code.clone())
+            .map(Value::from);
+        if let Some(span) = self.span.as_mut() {
+            // A failed operation reports the rows a stream gave before
+            // failing, never a count of 0 that the failure made up.
+            if let Some((key, rows)) = count.filter(|&(_, rows)| failure.is_none() || rows > 0) {
+                span.set_attribute(KeyValue::new(key, saturating_i64(rows)));
             }
-            Some(failure) => {
+            if let Some(failure) = failure {
+                if let Some(error_type) = &error_type {
+                    span.set_attribute(KeyValue::new(keys::ERROR_TYPE, error_type.clone()));
+                }
+                if let Some(code) = &status_code {
+                    span.set_attribute(KeyValue::new(keys::DB_RESPONSE_STATUS_CODE, code.clone()));
+                }
+                span.set_status(Status::error(failure.description));
+            }
+            span.end();
+        }
+        match (error_type, &self.named.bound_duration) {
+            (None, Some(bound)) => bound.record(elapsed),
+            (None, None) => self.named.duration.record(elapsed, &self.named.attributes),
+            (Some(error_type), _) => {
                 let mut metric_attributes = self.named.attributes.to_vec();
-                let error_type = Value::from(failure.error_type);
-                self.span
-                    .set_attribute(KeyValue::new(keys::ERROR_TYPE, error_type.clone()));
                 metric_attributes.push(KeyValue::new(keys::ERROR_TYPE, error_type));
-                if let Some(code) = failure.status_code {
-                    let code = Value::from(code);
-                    self.span
-                        .set_attribute(KeyValue::new(keys::DB_RESPONSE_STATUS_CODE, code.clone()));
+                if let Some(code) = status_code {
                     metric_attributes.push(KeyValue::new(keys::DB_RESPONSE_STATUS_CODE, code));
                 }
-                self.span.set_status(Status::error(failure.description));
-                self.span.end();
                 self.named.duration.record(elapsed, &metric_attributes);
             }
         }
@@ -291,6 +309,19 @@ impl Drop for OperationSpan {
             WhenDropped::Cancelled => self.end(Some(Failure::cancelled())),
         }
     }
+}
+
+/// Whether the span of an operation in `parent` is one the global tracer
+/// provider is declared to drop, and to make plainly
+/// (`otel_http::sampling`): such a span would be seen by no span processor,
+/// and a database span's context goes nowhere, so it is not started at all
+/// (no attribute list, no sampler call, no boxed span); the duration is
+/// still recorded. Only for the global provider, which the declarations are
+/// about.
+fn dropped_plainly<DB: InstrumentedDatabase>(shared: &Shared<DB>, parent: &Context) -> bool {
+    matches!(shared.config.tracer, TracerSource::Global)
+        && declared_dropped_spans() == DroppedSpans::Plain
+        && known_dropped(parent)
 }
 
 /// A query's span name and the attributes its span and its duration metric
