@@ -204,7 +204,8 @@ impl<'a> SpanStart<'a> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::sampling::{KnownDecisions, declare, declare_dropped_spans, tests::DECLARATION};
+    use crate::sampling::tests::{DECLARATION, parent};
+    use crate::sampling::{KnownDecisions, declare, declare_dropped_spans};
     use opentelemetry::trace::{
         SpanContext, SpanId, TraceFlags, TraceId, TraceState, TracerProvider as _,
     };
@@ -213,13 +214,7 @@ mod tests {
     use std::cell::Cell;
 
     fn unsampled_parent() -> Context {
-        Context::new().with_remote_span_context(SpanContext::new(
-            TraceId::from(1u128),
-            SpanId::from(2u64),
-            TraceFlags::default(),
-            true,
-            TraceState::NONE,
-        ))
+        parent(TraceFlags::default())
     }
 
     fn link() -> Link {
@@ -326,21 +321,14 @@ mod tests {
         };
         declare(KnownDecisions::UnsampledParentsDropped);
         declare_dropped_spans(DroppedSpans::Plain);
-        let parent = unsampled_parent();
-        let (cx, details) = start(&parent);
+        let unsampled = unsampled_parent();
+        let (cx, details) = start(&unsampled);
         // A sampled parent is not a known drop: the tracer is asked.
-        let sampled = Context::new().with_remote_span_context(SpanContext::new(
-            TraceId::from(1u128),
-            SpanId::from(2u64),
-            TraceFlags::SAMPLED,
-            true,
-            TraceState::NONE,
-        ));
-        let (sampled_cx, _) = start(&sampled);
+        let (sampled_cx, _) = start(&parent(TraceFlags::SAMPLED));
         // Without the plain declaration, a known drop is started bare
         // through the tracer.
         declare_dropped_spans(DroppedSpans::ThroughTracer);
-        let (_bare_cx, _) = start(&parent);
+        let (_bare_cx, _) = start(&unsampled);
         declare(KnownDecisions::Unknown);
         assert!(details.is_none());
         let span = cx.span();
