@@ -85,6 +85,46 @@ impl<K: Hash + Eq, V> SeriesCache<K, V> {
         Some(use_handle(map.entry(key).or_insert_with(bind)))
     }
 
+    /// As [`with`](Self::with), looked up by a borrowed form of the key (a
+    /// `&str` for a `Box<str>` key), so that a hit allocates nothing: the
+    /// owned key and its handle are made by `insert` only for a new entry,
+    /// which may also decline (`None`: nothing is stored).
+    ///
+    /// ```
+    /// let cache = otel_http::series::SeriesCache::<Box<str>, usize>::new(8);
+    /// let length = |name: &str| {
+    ///     cache.with_borrowed(name, || Some((name.into(), name.len())), |n| *n)
+    /// };
+    /// assert_eq!(length("shop.Payment/Charge"), Some(19));
+    /// assert_eq!(length("shop.Payment/Charge"), Some(19)); // found, not made
+    /// assert_eq!(cache.len(), 1);
+    /// ```
+    pub fn with_borrowed<Q, R>(
+        &self,
+        key: &Q,
+        insert: impl FnOnce() -> Option<(K, V)>,
+        use_handle: impl FnOnce(&V) -> R,
+    ) -> Option<R>
+    where
+        K: std::borrow::Borrow<Q>,
+        Q: Hash + Eq + ?Sized,
+    {
+        if let Ok(map) = self.map.read()
+            && let Some(handle) = map.get(key)
+        {
+            return Some(use_handle(handle));
+        }
+        let mut map = self.map.write().ok()?;
+        if let Some(handle) = map.get(key) {
+            return Some(use_handle(handle));
+        }
+        if map.len() >= self.capacity {
+            return None;
+        }
+        let (owned, handle) = insert()?;
+        Some(use_handle(map.entry(owned).or_insert(handle)))
+    }
+
     /// The number of series held.
     ///
     /// ```
@@ -141,5 +181,28 @@ mod tests {
         assert_eq!(cache.with("b", || 2, |v| *v), None);
         assert_eq!(cache.with("a", || 3, |v| *v), Some(1));
         assert_eq!(cache.len(), 1);
+    }
+
+    #[test]
+    fn borrowed_lookups_find_owned_keys_and_respect_the_capacity() {
+        let cache = SeriesCache::<Box<str>, u8>::new(1);
+        let made = std::cell::Cell::new(0);
+        let get = |k: &str| {
+            cache.with_borrowed(
+                k,
+                || {
+                    made.set(made.get() + 1);
+                    Some((k.into(), made.get()))
+                },
+                |v| *v,
+            )
+        };
+        assert_eq!(get("a"), Some(1));
+        assert_eq!(get("a"), Some(1));
+        assert_eq!(get("b"), None, "full");
+        assert_eq!(made.get(), 1, "a full cache makes nothing");
+        let declined = SeriesCache::<Box<str>, u8>::new(4);
+        assert_eq!(declined.with_borrowed("x", || None, |v| *v), None);
+        assert!(declined.is_empty(), "a declined insert stores nothing");
     }
 }

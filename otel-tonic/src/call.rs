@@ -221,13 +221,18 @@ impl Call {
             .span_context()
             .is_sampled()
             .then(|| self.cx.clone().attach());
-        let key = SetKey {
-            method: self.method.full().cloned(),
-            code: self.code,
-            error_type: self.error_type,
-            target: self.target.as_ref().map(|t| (t.address.clone(), t.port)),
-        };
-        self.metrics.record(self.start.elapsed().as_secs_f64(), key);
+        let succeeded = self.code == Some(Code::OK) && self.error_type.is_none();
+        self.metrics.record(
+            self.start.elapsed().as_secs_f64(),
+            self.method.ok_series().filter(|_| succeeded),
+            self.target.as_ref().map(|t| (&t.address, t.port)),
+            || SetKey {
+                method: self.method.full().cloned(),
+                code: self.code,
+                error_type: self.error_type,
+                target: self.target.as_ref().map(|t| (t.address.clone(), t.port)),
+            },
+        );
     }
 }
 

@@ -1,53 +1,151 @@
 //! The RPC method of a request path: `/package.Service/Method` gives
 //! `rpc.method = package.Service/Method`; anything else is not a gRPC method
 //! this crate recognises (`_OTHER`, the original kept in `rpc.method_original`).
+//!
+//! Each layer keeps the methods it has seen in a bounded table ([`Methods`]),
+//! so that a call finds its method's shared name, the bound series of its
+//! successful calls and (on a client) its target without allocating or
+//! hashing an attribute set.
 
-use std::sync::Arc;
+use crate::call::Target;
+use crate::metrics::OkSeries;
+use otel_http::series::SeriesCache;
+use std::sync::{Arc, OnceLock};
 
 /// The longest method name recognised (longer paths are `_OTHER`).
 const MAX_LEN: usize = 256;
 
+/// How many methods a layer remembers; past that, a call's method is made
+/// for the call (as before the table: an allocation and a hashed series).
+const MAX_METHODS: usize = 256;
+
+/// What the calls of one method share.
+#[derive(Debug)]
+pub(crate) struct Known {
+    full: Arc<str>,
+    /// The bound series of its successful calls; `None` for a method made
+    /// for one call (the table was full), which would bind it in vain.
+    ok: Option<OkSeries>,
+    /// The first target a client called it on: later calls to the same
+    /// target share its address instead of copying it.
+    target: OnceLock<Target>,
+}
+
 /// `rpc.method` of a call: the full method, or `None` for `_OTHER`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct Method(Option<Arc<str>>);
+#[derive(Debug, Clone)]
+pub(crate) struct Method(Option<Arc<Known>>);
+
+impl PartialEq for Method {
+    fn eq(&self, other: &Self) -> bool {
+        self.full() == other.full()
+    }
+}
 
 impl Method {
-    /// The method of a request path.
+    /// The method of a path made for one call, and the original path when it
+    /// is not a gRPC method.
     pub(crate) fn of_path(path: &str) -> (Method, Option<&str>) {
         match parse(path) {
-            Some(full) => (Method(Some(Arc::from(full))), None),
+            Some(full) => (Method(Some(Arc::new(Known::new(full, None)))), None),
             None => (Method(None), Some(path)),
         }
     }
 
-    /// A method the instrumentation does not recognise.
     pub(crate) fn other() -> Method {
         Method(None)
     }
 
-    /// The value of `rpc.method`.
     pub(crate) fn as_str(&self) -> &str {
-        self.0.as_deref().unwrap_or("_OTHER")
+        self.full().map_or("_OTHER", |m| m)
     }
 
-    /// The full method, if recognised.
     pub(crate) fn full(&self) -> Option<&Arc<str>> {
-        self.0.as_ref()
+        self.0.as_ref().map(|known| &known.full)
     }
 
-    /// The span name: the full method, or `grpc` (`rpc.system.name`) when
-    /// the method is `_OTHER`.
+    /// The bound series of the method's successful calls, when the layer
+    /// keeps one for it.
+    pub(crate) fn ok_series(&self) -> Option<&OkSeries> {
+        self.0.as_ref().and_then(|known| known.ok.as_ref())
+    }
+
+    /// The call's target: the method's own when it is the same (`host` and
+    /// `port`), else a new one (the first becomes the method's).
+    pub(crate) fn target(&self, host: &str, port: Option<u16>) -> Target {
+        let make = || Target {
+            address: Arc::<str>::from(host).into(),
+            port,
+        };
+        let Some(known) = self.0.as_ref().filter(|known| known.ok.is_some()) else {
+            return make();
+        };
+        let kept = known.target.get_or_init(make);
+        if kept.address.as_str() == host && kept.port == port {
+            kept.clone()
+        } else {
+            make()
+        }
+    }
+
     pub(crate) fn span_name(&self) -> String {
-        match &self.0 {
+        match self.full() {
             Some(m) => String::from(&**m),
             None => String::from("grpc"),
         }
     }
 }
 
-/// `package.Service/Method` from `/package.Service/Method`: exactly two
-/// non-empty segments of visible ASCII, at most [`MAX_LEN`] bytes.
-/// One pass over the bytes (it runs on every call).
+impl Known {
+    fn new(full: &str, ok: Option<OkSeries>) -> Self {
+        Self {
+            full: Arc::from(full),
+            ok,
+            target: OnceLock::new(),
+        }
+    }
+}
+
+/// The methods a layer has seen, by full name.
+#[derive(Debug)]
+pub(crate) struct Methods(SeriesCache<Box<str>, Arc<Known>>);
+
+impl Default for Methods {
+    fn default() -> Self {
+        Self(SeriesCache::new(MAX_METHODS))
+    }
+}
+
+impl Methods {
+    /// The method of a request path, and the original path when it is not a
+    /// gRPC method. A method seen before is found without allocating.
+    pub(crate) fn of_path<'p>(&self, path: &'p str) -> (Method, Option<&'p str>) {
+        // Too long to be a method: not worth hashing.
+        let Some(name) = path.strip_prefix('/').filter(|n| n.len() <= MAX_LEN) else {
+            return (Method(None), Some(path));
+        };
+        let found = self.0.with_borrowed(
+            name,
+            || {
+                let full = parse(path)?;
+                Some((full.into(), Arc::new(Known::new(full, Some(OkSeries::default())))))
+            },
+            Arc::clone,
+        );
+        match found {
+            Some(known) => (Method(Some(known)), None),
+            // Not a method, or the table is full.
+            None => Method::of_path(path),
+        }
+    }
+
+    #[cfg(test)]
+    fn len(&self) -> usize {
+        self.0.len()
+    }
+}
+
+/// The full method of a path: `/` then visible ASCII with exactly one inner
+/// `/`, at most [`MAX_LEN`] long after the leading `/`.
 fn parse(path: &str) -> Option<&str> {
     let full = path.strip_prefix('/')?;
     let bytes = full.as_bytes();
@@ -73,28 +171,78 @@ fn parse(path: &str) -> Option<&str> {
 mod tests {
     use super::*;
 
+    const OTHERS: [&str; 11] = [
+        "",
+        "/",
+        "/a",
+        "/a/",
+        "//b",
+        "/a/b/c",
+        "a/b",
+        "/a b/c",
+        "/a/b c",
+        "/a/\u{e9}",
+        "/a//",
+    ];
+
     #[test]
     fn methods() {
         let m = |p| Method::of_path(p).0.as_str().to_owned();
         assert_eq!(m("/shop.Payment/Charge"), "shop.Payment/Charge");
         assert_eq!(m("/Echo/Echo"), "Echo/Echo");
-        for other in [
-            "",
-            "/",
-            "/a",
-            "/a/",
-            "//b",
-            "/a/b/c",
-            "a/b",
-            "/a b/c",
-            "/a/b c",
-            "/a/\u{e9}",
-            "/a//",
-        ] {
+        for other in OTHERS {
             assert_eq!(m(other), "_OTHER", "{other:?}");
         }
         assert_eq!(m(&format!("/a/{}", "b".repeat(300))), "_OTHER");
         assert_eq!(Method::of_path("/x").1, Some("/x"));
         assert_eq!(Method::other().span_name(), "grpc");
+    }
+
+    #[test]
+    fn the_table_recognises_what_a_path_alone_does_and_shares_it() {
+        let table = Methods::default();
+        for path in OTHERS
+            .into_iter()
+            .map(str::to_owned)
+            .chain([format!("/a/{}", "b".repeat(300)), "/shop.Payment/Charge".into()])
+        {
+            let (alone, original) = Method::of_path(&path);
+            assert_eq!(table.of_path(&path), (alone, original), "{path:?}");
+        }
+        assert_eq!(table.len(), 1, "only methods are kept");
+        let (first, _) = table.of_path("/shop.Payment/Charge");
+        let (second, _) = table.of_path("/shop.Payment/Charge");
+        let (Some(first), Some(second)) = (first.0, second.0) else {
+            panic!("a method");
+        };
+        assert!(Arc::ptr_eq(&first, &second), "found, not made again");
+        assert!(first.ok.is_some());
+    }
+
+    #[test]
+    fn a_full_table_still_names_new_methods_without_keeping_them() {
+        let table = Methods::default();
+        for i in 0..MAX_METHODS {
+            table.of_path(&format!("/a.B/M{i}"));
+        }
+        let (method, original) = table.of_path("/a.B/New");
+        assert_eq!((method.as_str(), original), ("a.B/New", None));
+        assert!(method.ok_series().is_none(), "no series bound in vain");
+        assert_eq!(table.len(), MAX_METHODS);
+    }
+
+    #[test]
+    fn a_target_is_shared_while_it_is_the_same() {
+        let table = Methods::default();
+        let (method, _) = table.of_path("/a.B/C");
+        let first = method.target("payment.internal", Some(50051));
+        let again = method.target("payment.internal", Some(50051));
+        assert!(first.address.as_str().as_ptr() == again.address.as_str().as_ptr());
+        let other = method.target("payment.internal", Some(50052));
+        assert_eq!((other.address.as_str(), other.port), ("payment.internal", Some(50052)));
+        let elsewhere = method.target("refund.internal", Some(50051));
+        assert_eq!(elsewhere.address.as_str(), "refund.internal");
+        let (alone, _) = Method::of_path("/a.B/C");
+        assert_eq!(alone.target("h", None).address.as_str(), "h");
     }
 }

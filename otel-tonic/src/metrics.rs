@@ -91,15 +91,70 @@ impl CallMetrics {
         )
     }
 
-    pub(crate) fn record(&self, seconds: f64, key: SetKey) {
+    /// Records a call's duration. `ok` is the series of the method's
+    /// successful calls, for a call that succeeded: found through the
+    /// method, it costs no hash of the attribute set. `target` is the
+    /// client's (`server.address`, `server.port`); `key` makes the set's key
+    /// when it is needed.
+    pub(crate) fn record(
+        &self,
+        seconds: f64,
+        ok: Option<&OkSeries>,
+        target: Option<(&StringValue, Option<u16>)>,
+        key: impl Fn() -> SetKey,
+    ) {
         #[cfg(feature = "bound-instruments")]
         {
-            self.bound.record(&self.duration, seconds, key);
+            if ok.is_some_and(|ok| ok.record(&self.duration, seconds, target, &key)) {
+                return;
+            }
+            self.bound.record(&self.duration, seconds, key());
         }
         #[cfg(not(feature = "bound-instruments"))]
         {
-            self.duration.record(seconds, &key.attributes());
+            let _ = (ok, target);
+            self.duration.record(seconds, &key().attributes());
         }
+    }
+}
+
+/// The bound series of one method's successful calls (most calls), kept with
+/// the method (see `Methods`): bound at the first success, for the target of
+/// that call on a client.
+#[derive(Debug, Default)]
+pub(crate) struct OkSeries {
+    #[cfg(feature = "bound-instruments")]
+    bound: std::sync::OnceLock<(
+        Option<(StringValue, Option<u16>)>,
+        opentelemetry::metrics::BoundHistogram<f64>,
+    )>,
+}
+
+#[cfg(feature = "bound-instruments")]
+impl OkSeries {
+    /// Records on the bound series when `target` is the one it was bound
+    /// for; `false` when it is not (the caller records otherwise).
+    fn record(
+        &self,
+        histogram: &Histogram<f64>,
+        seconds: f64,
+        target: Option<(&StringValue, Option<u16>)>,
+        key: &impl Fn() -> SetKey,
+    ) -> bool {
+        let (bound_for, bound) = self.bound.get_or_init(|| {
+            let key = key();
+            let bound = histogram.bind(key.attributes().as_slice());
+            (key.target, bound)
+        });
+        let same = match (bound_for, target) {
+            (None, None) => true,
+            (Some((a, p)), Some((b, q))) => p == &q && a.as_str() == b.as_str(),
+            _ => false,
+        };
+        if same {
+            bound.record(seconds);
+        }
+        same
     }
 }
 
@@ -151,27 +206,10 @@ mod tests {
     use opentelemetry_sdk::metrics::data::{AggregatedMetrics, MetricData};
     use opentelemetry_sdk::metrics::{InMemoryMetricExporter, PeriodicReader, SdkMeterProvider};
 
-    #[test]
-    fn bound_and_unbound_sets_are_all_recorded() {
-        let exporter = InMemoryMetricExporter::default();
-        let provider = SdkMeterProvider::builder()
-            .with_reader(PeriodicReader::builder(exporter.clone()).build())
-            .build();
-        let metrics = CallMetrics::client(&provider.meter("test"));
-        let key = |method: &str, code: Code| SetKey {
-            method: Some(Arc::from(method)),
-            code: Some(code),
-            error_type: (code != Code::OK).then_some(code.name()),
-            target: Some((StringValue::from("payment.internal"), Some(50051))),
-        };
-        metrics.record(1.0, key("a.B/C", Code::OK));
-        metrics.record(2.0, key("a.B/C", Code::OK));
-        metrics.record(4.0, key("a.B/C", Code::UNAVAILABLE));
-        assert_eq!(metrics.bound.len(), 2);
-        for i in 0..bound::MAX_BOUND {
-            metrics.record(0.5, key(&format!("a.B/M{i}"), Code::OK));
-        }
-        assert_eq!(metrics.bound.len(), bound::MAX_BOUND);
+    type Point = (Vec<String>, u64, f64);
+
+    /// Every data point of the histograms: attributes as `key=value`, count, sum.
+    fn points(provider: &SdkMeterProvider, exporter: &InMemoryMetricExporter) -> Vec<Point> {
         provider.force_flush().expect("flush");
         let mut points = Vec::new();
         for rm in exporter.get_finished_metrics().expect("metrics") {
@@ -189,6 +227,36 @@ mod tests {
                 }
             }
         }
+        points
+    }
+
+    fn provider() -> (SdkMeterProvider, InMemoryMetricExporter) {
+        let exporter = InMemoryMetricExporter::default();
+        let provider = SdkMeterProvider::builder()
+            .with_reader(PeriodicReader::builder(exporter.clone()).build())
+            .build();
+        (provider, exporter)
+    }
+
+    #[test]
+    fn bound_and_unbound_sets_are_all_recorded() {
+        let (provider, exporter) = provider();
+        let metrics = CallMetrics::client(&provider.meter("test"));
+        let key = |method: &str, code: Code| SetKey {
+            method: Some(Arc::from(method)),
+            code: Some(code),
+            error_type: (code != Code::OK).then_some(code.name()),
+            target: Some((StringValue::from("payment.internal"), Some(50051))),
+        };
+        metrics.record(1.0, None, None, || key("a.B/C", Code::OK));
+        metrics.record(2.0, None, None, || key("a.B/C", Code::OK));
+        metrics.record(4.0, None, None, || key("a.B/C", Code::UNAVAILABLE));
+        assert_eq!(metrics.bound.len(), 2);
+        for i in 0..bound::MAX_BOUND {
+            metrics.record(0.5, None, None, || key(&format!("a.B/M{i}"), Code::OK));
+        }
+        assert_eq!(metrics.bound.len(), bound::MAX_BOUND);
+        let points = points(&provider, &exporter);
         assert_eq!(
             points.len(),
             2 + bound::MAX_BOUND,
@@ -209,5 +277,49 @@ mod tests {
             .find(|(a, _, _)| a.contains(&"error.type=UNAVAILABLE".to_owned()))
             .expect("the failed set");
         assert_eq!(failed.1, 1);
+    }
+
+    // A method's successful calls go to its own bound series, for the target
+    // it was bound for; another target's successes, and failures, go through
+    // the hashed sets: each lands in its own data point.
+    #[test]
+    fn a_methods_ok_series_serves_its_target_only() {
+        let (provider, exporter) = provider();
+        let metrics = CallMetrics::client(&provider.meter("test"));
+        let ok = OkSeries::default();
+        let payment = StringValue::from("payment.internal");
+        let refund = StringValue::from("refund.internal");
+        let key = |address: &StringValue, code: Code| SetKey {
+            method: Some(Arc::from("a.B/C")),
+            code: Some(code),
+            error_type: (code != Code::OK).then_some(code.name()),
+            target: Some((address.clone(), Some(50051))),
+        };
+        let at = |address| Some((address, Some(50051)));
+        metrics.record(1.0, Some(&ok), at(&payment), || key(&payment, Code::OK));
+        metrics.record(2.0, Some(&ok), at(&payment), || key(&payment, Code::OK));
+        metrics.record(4.0, Some(&ok), at(&refund), || key(&refund, Code::OK));
+        metrics.record(8.0, None, at(&payment), || key(&payment, Code::INTERNAL));
+        assert_eq!(metrics.bound.len(), 2, "the other target and the failure");
+        let mut sums: Vec<(bool, bool, u64, f64)> = points(&provider, &exporter)
+            .into_iter()
+            .map(|(a, count, sum)| {
+                (
+                    a.contains(&"server.address=payment.internal".to_owned()),
+                    a.contains(&"rpc.response.status_code=OK".to_owned()),
+                    count,
+                    sum,
+                )
+            })
+            .collect();
+        sums.sort_by(|a, b| a.3.total_cmp(&b.3));
+        assert_eq!(
+            sums,
+            [
+                (true, true, 2, 3.0),
+                (false, true, 1, 4.0),
+                (true, false, 1, 8.0)
+            ]
+        );
     }
 }

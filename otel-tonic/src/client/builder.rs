@@ -264,6 +264,7 @@ impl OtelClientLayerBuilder {
             tracer,
             global_tracer,
             metrics: CallMetrics::client(&meter),
+            methods: Default::default(),
             propagator: self.propagator,
             policy: self.policy,
             target: self.target,

@@ -3,6 +3,7 @@
 
 use crate::call::Target;
 use crate::metadata;
+use crate::method::Methods;
 use crate::metrics::CallMetrics;
 use http::{HeaderMap, HeaderName};
 use opentelemetry::Context;
@@ -18,6 +19,8 @@ pub(crate) struct ClientConfig {
     /// sampler (`otel_http::sampling`) holds for it.
     pub global_tracer: bool,
     pub metrics: CallMetrics,
+    /// The methods seen, with what their calls share.
+    pub methods: Methods,
     pub propagator: Option<Arc<dyn TextMapPropagator + Send + Sync>>,
     /// `None`: the context goes everywhere (the default, checked for nothing).
     pub policy: Option<OutgoingPolicy>,

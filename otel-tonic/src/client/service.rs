@@ -99,16 +99,16 @@ where
     fn call(&mut self, mut req: Request<ReqBody>) -> Self::Future {
         let start = Instant::now();
         let config = &self.config;
-        let (method, original) = Method::of_path(req.uri().path());
+        let (method, original) = config.methods.of_path(req.uri().path());
         let target = match req.uri().authority() {
-            Some(a) => Some(Target {
-                address: StringValue::from(Arc::<str>::from(a.host())),
-                port: a.port_u16().or(match req.uri().scheme_str() {
+            Some(a) => Some(method.target(
+                a.host(),
+                a.port_u16().or(match req.uri().scheme_str() {
                     Some("https") => Some(443),
                     Some("http") => Some(80),
                     _ => None,
                 }),
-            }),
+            )),
             None => config.target.clone(),
         };
         let parent = Context::current();

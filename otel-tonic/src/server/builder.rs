@@ -283,6 +283,7 @@ impl OtelServerLayerBuilder {
             tracer,
             global_tracer,
             metrics: CallMetrics::server(&meter),
+            methods: Default::default(),
             propagator: self.propagator,
             policy: self.policy,
             skip: self.skip,

@@ -2,6 +2,7 @@
 //! with its services (a leaf: nothing here knows the layer or the service).
 
 use crate::metadata;
+use crate::method::Methods;
 use crate::metrics::CallMetrics;
 use http::HeaderName;
 use opentelemetry::global::BoxedTracer;
@@ -15,6 +16,8 @@ pub(crate) struct ServerConfig {
     /// sampler (`otel_http::sampling`) holds for it.
     pub global_tracer: bool,
     pub metrics: CallMetrics,
+    /// The methods seen, with what their calls share.
+    pub methods: Methods,
     pub propagator: Option<Arc<dyn TextMapPropagator + Send + Sync>>,
     pub policy: IncomingPolicy,
     /// Full methods (`package.Service/Method`) neither traced nor measured.

@@ -5,7 +5,6 @@ use super::future::ResponseFuture;
 use crate::call::{Call, Side};
 use crate::code;
 use crate::metadata;
-use crate::method::Method;
 use bytes::Bytes;
 use http::{Request, Response};
 use opentelemetry::context::FutureExt as _;
@@ -129,7 +128,7 @@ where
         let start = Instant::now();
         let config = &self.config;
         let (parts, body) = req.into_parts();
-        let (method, original) = Method::of_path(parts.uri.path());
+        let (method, original) = config.methods.of_path(parts.uri.path());
         if method.full().is_some_and(|m| config.skipped(m)) {
             let fut = self
                 .inner
