@@ -46,6 +46,7 @@
 #![deny(missing_docs)]
 #![warn(clippy::unwrap_used)]
 
+pub mod address;
 pub mod carrier;
 pub mod headers;
 pub mod propagation;

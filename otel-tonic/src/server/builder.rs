@@ -284,6 +284,7 @@ impl OtelServerLayerBuilder {
             global_tracer,
             metrics: CallMetrics::server(&meter),
             methods: Default::default(),
+            addresses: Default::default(),
             propagator: self.propagator,
             policy: self.policy,
             skip: self.skip,

@@ -7,6 +7,7 @@ use crate::metrics::CallMetrics;
 use http::HeaderName;
 use opentelemetry::global::BoxedTracer;
 use opentelemetry::propagation::TextMapPropagator;
+use otel_http::address::AddressStrings;
 use otel_http::trust::IncomingPolicy;
 use std::sync::Arc;
 
@@ -18,6 +19,8 @@ pub(crate) struct ServerConfig {
     pub metrics: CallMetrics,
     /// The methods seen, with what their calls share.
     pub methods: Methods,
+    /// `server.address` and `network.peer.address` strings, made once each.
+    pub addresses: AddressStrings,
     pub propagator: Option<Arc<dyn TextMapPropagator + Send + Sync>>,
     pub policy: IncomingPolicy,
     /// Full methods (`package.Service/Method`) neither traced nor measured.

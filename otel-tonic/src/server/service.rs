@@ -9,7 +9,8 @@ use bytes::Bytes;
 use http::{Request, Response};
 use opentelemetry::context::FutureExt as _;
 use opentelemetry::trace::{Link, SpanKind, TraceContextExt};
-use opentelemetry::{Context, KeyValue, global};
+use opentelemetry::{Context, KeyValue, StringValue, global};
+use otel_http::address::AddressStrings;
 use otel_http::sampling::SpanStart;
 use std::sync::Arc;
 use std::task::Poll;
@@ -55,14 +56,23 @@ impl<S: tonic::server::NamedService> tonic::server::NamedService for OtelServerS
     const NAME: &'static str = S::NAME;
 }
 
-/// `server.address` / `server.port` from the `:authority` (or `Host`).
-fn server_address(parts: &http::request::Parts) -> Option<(String, Option<u16>)> {
+/// `server.address` / `server.port` from the `:authority` (or `Host`), made
+/// once per distinct authority.
+fn server_address(
+    parts: &http::request::Parts,
+    strings: &AddressStrings,
+) -> Option<(StringValue, Option<u16>)> {
     if let Some(authority) = parts.uri.authority() {
-        return Some((authority.host().to_owned(), authority.port_u16()));
+        return strings.server(authority.as_str(), |_| {
+            Some((authority.host(), authority.port_u16()))
+        });
     }
     let host = parts.headers.get(http::header::HOST)?.to_str().ok()?;
-    let authority: http::uri::Authority = host.parse().ok()?;
-    Some((authority.host().to_owned(), authority.port_u16()))
+    let mut parsed = None;
+    strings.server(host, |host| {
+        parsed = host.parse::<http::uri::Authority>().ok();
+        parsed.as_ref().map(|a| (a.host(), a.port_u16()))
+    })
 }
 
 /// The peer of the connection, as tonic's server records it: its
@@ -157,14 +167,17 @@ where
         if let Some(mut details) = details {
             // Only for a recording span: parsing the authority is a good
             // share of an unsampled call's cost.
-            if let Some((host, port)) = server_address(&parts) {
+            if let Some((host, port)) = server_address(&parts, &config.addresses) {
                 details.push(KeyValue::new("server.address", host));
                 if let Some(port) = port {
                     details.push(KeyValue::new("server.port", i64::from(port)));
                 }
             }
             if let Some(peer) = peer(&parts) {
-                details.push(KeyValue::new("network.peer.address", peer.ip().to_string()));
+                details.push(KeyValue::new(
+                    "network.peer.address",
+                    config.addresses.peer(peer.ip()),
+                ));
                 details.push(KeyValue::new("network.peer.port", i64::from(peer.port())));
             }
             if let Some(t) = timeout {
