@@ -98,9 +98,8 @@ impl AddressStrings {
         authority: &'a str,
         parse: impl FnOnce(&'a str) -> Option<(&'a str, Option<u16>)>,
     ) -> Option<(StringValue, Option<u16>)> {
-        let own = |(host, port): (&str, Option<u16>)| {
-            (StringValue::from(Arc::<str>::from(host)), port)
-        };
+        let own =
+            |(host, port): (&str, Option<u16>)| (StringValue::from(Arc::<str>::from(host)), port);
         if authority.len() > MAX_AUTHORITY {
             return parse(authority).map(own);
         }
@@ -144,7 +143,11 @@ mod tests {
             assert_eq!((host.as_str(), port), ("payment", Some(50051)));
             assert_eq!(strings.server("nocolon", split), None);
         }
-        assert_eq!(parses.get(), 2, "each authority parsed once, a rejection too");
+        assert_eq!(
+            parses.get(),
+            2,
+            "each authority parsed once, a rejection too"
+        );
     }
 
     #[test]

@@ -127,7 +127,10 @@ impl Methods {
             name,
             || {
                 let full = parse(path)?;
-                Some((full.into(), Arc::new(Known::new(full, Some(OkSeries::default())))))
+                Some((
+                    full.into(),
+                    Arc::new(Known::new(full, Some(OkSeries::default()))),
+                ))
             },
             Arc::clone,
         );
@@ -201,11 +204,10 @@ mod tests {
     #[test]
     fn the_table_recognises_what_a_path_alone_does_and_shares_it() {
         let table = Methods::default();
-        for path in OTHERS
-            .into_iter()
-            .map(str::to_owned)
-            .chain([format!("/a/{}", "b".repeat(300)), "/shop.Payment/Charge".into()])
-        {
+        for path in OTHERS.into_iter().map(str::to_owned).chain([
+            format!("/a/{}", "b".repeat(300)),
+            "/shop.Payment/Charge".into(),
+        ]) {
             let (alone, original) = Method::of_path(&path);
             assert_eq!(table.of_path(&path), (alone, original), "{path:?}");
         }
@@ -239,7 +241,10 @@ mod tests {
         let again = method.target("payment.internal", Some(50051));
         assert!(first.address.as_str().as_ptr() == again.address.as_str().as_ptr());
         let other = method.target("payment.internal", Some(50052));
-        assert_eq!((other.address.as_str(), other.port), ("payment.internal", Some(50052)));
+        assert_eq!(
+            (other.address.as_str(), other.port),
+            ("payment.internal", Some(50052))
+        );
         let elsewhere = method.target("refund.internal", Some(50051));
         assert_eq!(elsewhere.address.as_str(), "refund.internal");
         let (alone, _) = Method::of_path("/a.B/C");

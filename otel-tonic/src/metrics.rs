@@ -15,13 +15,16 @@ use opentelemetry::{KeyValue, StringValue};
 use otel_http::semconv::DURATION_BUCKETS;
 use std::sync::Arc;
 
+/// A client's target in a set's key: `server.address`, `server.port`.
+type TargetKey = Option<(StringValue, Option<u16>)>;
+
 /// What an attribute set of the duration metric is made of.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub(crate) struct SetKey {
     pub method: Option<Arc<str>>,
     pub code: Option<Code>,
     pub error_type: Option<&'static str>,
-    pub target: Option<(StringValue, Option<u16>)>,
+    pub target: TargetKey,
 }
 
 impl SetKey {
@@ -124,10 +127,7 @@ impl CallMetrics {
 #[derive(Debug, Default)]
 pub(crate) struct OkSeries {
     #[cfg(feature = "bound-instruments")]
-    bound: std::sync::OnceLock<(
-        Option<(StringValue, Option<u16>)>,
-        opentelemetry::metrics::BoundHistogram<f64>,
-    )>,
+    bound: std::sync::OnceLock<(TargetKey, opentelemetry::metrics::BoundHistogram<f64>)>,
 }
 
 #[cfg(feature = "bound-instruments")]
