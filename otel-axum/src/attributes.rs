@@ -5,6 +5,7 @@ use http::Version;
 use http::request::Parts;
 use opentelemetry::{KeyValue, StringValue};
 pub(crate) use otel_http::headers::capture as capture_headers;
+use otel_http::address::AddressStrings;
 use otel_http::redact::QueryRedaction;
 use otel_http::semconv::normalize_method;
 use otel_http::trust::TrustedProxies;
@@ -108,12 +109,15 @@ fn protocol_version(v: Version) -> &'static str {
 }
 
 /// `host[:port]` from the URI authority (HTTP/2) or the `Host` header.
-fn server_address(req: &Parts) -> Option<(String, Option<u16>)> {
+/// Made once per distinct authority.
+fn server_address(req: &Parts, strings: &AddressStrings) -> Option<(StringValue, Option<u16>)> {
     if let Some(authority) = req.uri.authority() {
-        return Some((authority.host().to_owned(), authority.port_u16()));
+        return strings.server(authority.as_str(), |_| {
+            Some((authority.host(), authority.port_u16()))
+        });
     }
     let host = req.headers.get(http::header::HOST)?.to_str().ok()?;
-    split_host_port(host).map(|(host, port)| (host.to_owned(), port))
+    strings.server(host, split_host_port)
 }
 
 /// `host`, `host:port`, `[v6]` or `[v6]:port` (a `Host` header's grammar,
@@ -152,13 +156,17 @@ fn split_host_port(value: &str) -> Option<(&str, Option<u16>)> {
 }
 
 /// The span attributes samplers may use, given when the span starts.
-pub(crate) fn sampling_attributes(req: &Parts, facts: &RequestFacts) -> Vec<KeyValue> {
+pub(crate) fn sampling_attributes(
+    req: &Parts,
+    facts: &RequestFacts,
+    addresses: &AddressStrings,
+) -> Vec<KeyValue> {
     let mut attrs = Vec::with_capacity(16);
     attrs.push(KeyValue::new("http.request.method", facts.method));
     attrs.push(KeyValue::new("url.path", req.uri.path().to_owned()));
     attrs.push(KeyValue::new("url.scheme", facts.scheme));
     attrs.extend(facts.route_attribute());
-    if let Some((host, port)) = server_address(req) {
+    if let Some((host, port)) = server_address(req, addresses) {
         attrs.push(KeyValue::new("server.address", host));
         if let Some(port) = port {
             attrs.push(KeyValue::new("server.port", i64::from(port)));
@@ -174,6 +182,7 @@ pub(crate) fn detail_attributes(
     captured_headers: &[http::HeaderName],
     redaction: &QueryRedaction,
     proxies: &TrustedProxies,
+    addresses: &AddressStrings,
     attrs: &mut Vec<KeyValue>,
 ) {
     if facts.method == "_OTHER" {
@@ -195,7 +204,7 @@ pub(crate) fn detail_attributes(
     ));
     let peer = req.extensions.get::<ConnectInfo<SocketAddr>>().map(|c| c.0);
     if let Some(peer) = peer {
-        attrs.push(KeyValue::new("network.peer.address", peer.ip().to_string()));
+        attrs.push(KeyValue::new("network.peer.address", addresses.peer(peer.ip())));
         attrs.push(KeyValue::new("network.peer.port", i64::from(peer.port())));
     }
     if let Some(client) = proxies.client_address(peer, &req.headers) {

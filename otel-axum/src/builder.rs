@@ -670,6 +670,7 @@ impl OtelLayerBuilder {
             catch_panics: self.catch_panics,
             redaction: self.redaction,
             proxies: self.proxies,
+            addresses: Default::default(),
         })
     }
 }

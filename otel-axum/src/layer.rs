@@ -6,6 +6,7 @@ use crate::service::OtelService;
 use http::HeaderName;
 use opentelemetry::global::BoxedTracer;
 use opentelemetry::propagation::TextMapPropagator;
+use otel_http::address::AddressStrings;
 use otel_http::redact::QueryRedaction;
 use otel_http::trust::{IncomingPolicy, TrustedProxies};
 use std::sync::Arc;
@@ -52,6 +53,8 @@ pub(crate) struct Config {
     pub catch_panics: bool,
     pub redaction: QueryRedaction,
     pub proxies: TrustedProxies,
+    /// `server.address` and `network.peer.address` strings, made once each.
+    pub addresses: AddressStrings,
 }
 
 impl Config {

@@ -68,7 +68,7 @@ fn span_name(config: &Config, parts: &Parts, facts: &RequestFacts) -> Cow<'stati
 
 /// The attributes a sampler may use, and the request hook's.
 fn start_attributes(config: &Config, parts: &Parts, facts: &RequestFacts) -> Vec<KeyValue> {
-    let mut attributes = sampling_attributes(parts, facts);
+    let mut attributes = sampling_attributes(parts, facts, &config.addresses);
     if let Some(hook) = &config.request_hook {
         attributes.extend(hook(parts));
     }
@@ -126,6 +126,7 @@ where
                 &config.request_headers,
                 &config.redaction,
                 &config.proxies,
+                &config.addresses,
                 &mut attributes,
             );
             cx.span().set_attributes(attributes);
