@@ -4,8 +4,8 @@ use axum::extract::{ConnectInfo, MatchedPath};
 use http::Version;
 use http::request::Parts;
 use opentelemetry::{KeyValue, StringValue};
-pub(crate) use otel_http::headers::capture as capture_headers;
 use otel_http::address::AddressStrings;
+pub(crate) use otel_http::headers::capture as capture_headers;
 use otel_http::redact::QueryRedaction;
 use otel_http::semconv::normalize_method;
 use otel_http::trust::TrustedProxies;
@@ -204,7 +204,10 @@ pub(crate) fn detail_attributes(
     ));
     let peer = req.extensions.get::<ConnectInfo<SocketAddr>>().map(|c| c.0);
     if let Some(peer) = peer {
-        attrs.push(KeyValue::new("network.peer.address", addresses.peer(peer.ip())));
+        attrs.push(KeyValue::new(
+            "network.peer.address",
+            addresses.peer(peer.ip()),
+        ));
         attrs.push(KeyValue::new("network.peer.port", i64::from(peer.port())));
     }
     if let Some(client) = proxies.client_address(peer, &req.headers) {
