@@ -21,7 +21,8 @@
 //! them, metrics to an SDK meter provider with a reader, the propagator is
 //! otel-init's default.
 //! `sh otel-tonic/benches/instructions.sh layer-server-sampled ...` counts
-//! them against `bare`.
+//! them against `bare`. `LAYER_RANDOM=1` sets the random flag in the
+//! caller's `traceparent` as well, as otel-tonic's own client does.
 
 use bytes::Bytes;
 use http::{HeaderMap, HeaderValue, Request, Response};
@@ -178,10 +179,15 @@ fn main() {
                 .build(),
         )
         .build();
-    let traceparent = if sampled {
-        "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
-    } else {
-        "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-00"
+    // With LAYER_RANDOM=1 the caller sets the random flag too, as
+    // otel-tonic's (and otel-reqwest's) client does for a trace with random
+    // ids (W3C Trace Context Level 2).
+    let random = std::env::var("LAYER_RANDOM").is_ok_and(|v| v == "1");
+    let traceparent = match (sampled, random) {
+        (true, false) => "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01",
+        (false, false) => "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-00",
+        (true, true) => "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-03",
+        (false, true) => "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-02",
     };
     let rt = tokio::runtime::Builder::new_current_thread()
         .build()

@@ -140,7 +140,12 @@ impl W3cTraceContextPropagator {
 
     /// [`extract_with_context`](TextMapPropagator::extract_with_context)
     /// from a `HeaderMap` itself, without the extractor's `Vec` per header.
-    pub(crate) fn extract_from_headers(cx: &Context, headers: &HeaderMap) -> Context {
+    /// `random_trace_ids` is the propagator's (see [`random_trace_ids`](Self::random_trace_ids)).
+    pub(crate) fn extract_from_headers(
+        cx: &Context,
+        headers: &HeaderMap,
+        random_trace_ids: bool,
+    ) -> Context {
         let mut parents = headers.get_all(&carrier::TRACEPARENT).iter();
         // Repeated traceparent headers are invalid.
         let (Some(value), None) = (parents.next(), parents.next()) else {
@@ -148,9 +153,8 @@ impl W3cTraceContextPropagator {
         };
         let value = std::str::from_utf8(value.as_bytes()).unwrap_or("");
         match carrier::with_values(headers, &carrier::TRACESTATE, |states| parts(value, states)) {
-            Some((sc, full)) => {
-                incoming::record(cx.clone(), &sc, full).with_remote_span_context(sc)
-            }
+            Some((sc, full)) => incoming::record(cx.clone(), &sc, full, random_trace_ids)
+                .with_remote_span_context(sc),
             None => cx.clone(),
         }
     }
@@ -188,9 +192,8 @@ impl TextMapPropagator for W3cTraceContextPropagator {
 
     fn extract_with_context(&self, cx: &Context, extractor: &dyn Extractor) -> Context {
         match self.extract_parts(extractor) {
-            Some((sc, full)) => {
-                incoming::record(cx.clone(), &sc, full).with_remote_span_context(sc)
-            }
+            Some((sc, full)) => incoming::record(cx.clone(), &sc, full, self.random_trace_ids)
+                .with_remote_span_context(sc),
             None => cx.clone(),
         }
     }

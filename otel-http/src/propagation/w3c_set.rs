@@ -94,7 +94,9 @@ impl W3cSet {
     pub(crate) fn extract(self, headers: &HeaderMap) -> Context {
         let mut cx = Context::new();
         if self.trace_context {
-            cx = W3cTraceContextPropagator::extract_from_headers(&cx, headers);
+            // `composite()` makes its trace context propagator with random
+            // trace ids (`W3cTraceContextPropagator::new()`).
+            cx = W3cTraceContextPropagator::extract_from_headers(&cx, headers, true);
         }
         if self.baggage {
             cx = W3cBaggagePropagator::extract_from_headers(&cx, headers);
