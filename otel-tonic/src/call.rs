@@ -222,6 +222,9 @@ impl Call {
             .is_sampled()
             .then(|| self.cx.clone().attach());
         let succeeded = self.code == Some(Code::OK) && self.error_type.is_none();
+        if succeeded {
+            self.method.succeeded();
+        }
         self.metrics.record(
             self.start.elapsed().as_secs_f64(),
             self.method.ok_series().filter(|_| succeeded),

@@ -10,7 +10,8 @@
 use crate::call::Target;
 use crate::metrics::OkSeries;
 use otel_http::series::SeriesCache;
-use std::sync::{Arc, OnceLock};
+use std::borrow::Cow;
+use std::sync::{Arc, LazyLock, OnceLock};
 
 /// The longest method name recognised (longer paths are `_OTHER`).
 const MAX_LEN: usize = 256;
@@ -19,10 +20,37 @@ const MAX_LEN: usize = 256;
 /// for the call (as before the table: an allocation and a hashed series).
 const MAX_METHODS: usize = 256;
 
+/// How many span names the process keeps as `&'static str` (see
+/// [`static_name`]): at most this many names of at most [`MAX_LEN`] bytes,
+/// 64 KiB, are ever leaked.
+const MAX_STATIC_NAMES: usize = 256;
+
+/// The span name of a method as a `&'static str`, which the SDK takes
+/// without a copy (its span names are `Cow<'static, str>`): made once per
+/// method name for the whole process, like the `&'static str` paths of
+/// tonic's generated code, and never freed; `None` once
+/// [`MAX_STATIC_NAMES`] names are kept (the name is then copied per span).
+fn static_name(full: &str) -> Option<&'static str> {
+    static NAMES: LazyLock<SeriesCache<Box<str>, &'static str>> =
+        LazyLock::new(|| SeriesCache::new(MAX_STATIC_NAMES));
+    NAMES.with_borrowed(
+        full,
+        || {
+            let name: &'static str = Box::leak(Box::from(full));
+            Some((full.into(), name))
+        },
+        |name| *name,
+    )
+}
+
 /// What the calls of one method share.
 #[derive(Debug)]
 pub(crate) struct Known {
     full: Arc<str>,
+    /// The span name as a `&'static str`, made at the method's first
+    /// success (so that paths sent only to be refused take no place in the
+    /// process's names); `None` inside when the process keeps no more.
+    span_name: OnceLock<Option<&'static str>>,
     /// The bound series of its successful calls; `None` for a method made
     /// for one call (the table was full), which would bind it in vain.
     ok: Option<OkSeries>,
@@ -69,6 +97,14 @@ impl Method {
         self.0.as_ref().and_then(|known| known.ok.as_ref())
     }
 
+    /// A call of the method succeeded: a method kept by the layer's table
+    /// names its later spans with a `&'static str` from now on.
+    pub(crate) fn succeeded(&self) {
+        if let Some(known) = self.0.as_ref().filter(|known| known.ok.is_some()) {
+            known.span_name.get_or_init(|| static_name(&known.full));
+        }
+    }
+
     /// The call's target: the method's own when it is the same (`host` and
     /// `port`), else a new one (the first becomes the method's).
     pub(crate) fn target(&self, host: &str, port: Option<u16>) -> Target {
@@ -87,10 +123,14 @@ impl Method {
         }
     }
 
-    pub(crate) fn span_name(&self) -> String {
-        match self.full() {
-            Some(m) => String::from(&**m),
-            None => String::from("grpc"),
+    /// The span name: the full method (`grpc` when not recognised).
+    pub(crate) fn span_name(&self) -> Cow<'static, str> {
+        match &self.0 {
+            Some(known) => match known.span_name.get().copied().flatten() {
+                Some(name) => Cow::Borrowed(name),
+                None => Cow::Owned(String::from(&*known.full)),
+            },
+            None => Cow::Borrowed("grpc"),
         }
     }
 }
@@ -99,6 +139,7 @@ impl Known {
     fn new(full: &str, ok: Option<OkSeries>) -> Self {
         Self {
             full: Arc::from(full),
+            span_name: OnceLock::new(),
             ok,
             target: OnceLock::new(),
         }
@@ -231,6 +272,29 @@ mod tests {
         assert_eq!((method.as_str(), original), ("a.B/New", None));
         assert!(method.ok_series().is_none(), "no series bound in vain");
         assert_eq!(table.len(), MAX_METHODS);
+    }
+
+    #[test]
+    fn kept_methods_name_their_spans_without_a_copy() {
+        let table = Methods::default();
+        let (kept, _) = table.of_path("/shop.Payment/Refund");
+        assert!(
+            matches!(kept.span_name(), Cow::Owned(_)),
+            "until a call succeeds"
+        );
+        kept.succeeded();
+        let (again, _) = Methods::default().of_path("/shop.Payment/Refund");
+        again.succeeded();
+        let (Cow::Borrowed(first), Cow::Borrowed(second)) = (kept.span_name(), again.span_name())
+        else {
+            panic!("static names");
+        };
+        assert_eq!(first, "shop.Payment/Refund");
+        assert_eq!(first.as_ptr(), second.as_ptr(), "one name for the process");
+        let (alone, _) = Method::of_path("/shop.Payment/Refund");
+        alone.succeeded();
+        assert!(matches!(alone.span_name(), Cow::Owned(n) if n == "shop.Payment/Refund"));
+        assert!(matches!(Method::other().span_name(), Cow::Borrowed("grpc")));
     }
 
     #[test]
