@@ -105,16 +105,40 @@ fn peer(_parts: &http::request::Parts) -> Option<std::net::SocketAddr> {
 /// of `error.type` or `grpc.timeout`.
 const ATTRIBUTES: usize = 8;
 
-/// The attributes a sampler may use: `rpc.system.name`, and the original
-/// path of an unrecognised method (`rpc.method` comes with the status: only
-/// then is it known whether the server recognised the method, tonic answers
-/// UNIMPLEMENTED).
-fn start_attributes(original: Option<&str>) -> Vec<KeyValue> {
-    // The SDK keeps this vector as the span's attributes: room for those
-    // added later (server.*, network.peer.*, the status, rpc.method), so
+/// The attributes given when the span starts, where a sampler can use them:
+/// `rpc.system.name`, `server.address` / `server.port`, `network.peer.*`,
+/// `grpc.timeout`, and the original path of an unrecognised method
+/// (`rpc.method` comes with the status: only then is it known whether the
+/// server recognised the method, tonic answers UNIMPLEMENTED). Made only for
+/// a span the sampler is asked about (not for one known to be dropped), and
+/// handed to the SDK as the span's own list: attributes set later each cost a
+/// lock and a dynamic call.
+fn start_attributes(
+    parts: &http::request::Parts,
+    config: &ServerConfig,
+    original: Option<&str>,
+    timeout: Option<std::time::Duration>,
+) -> Vec<KeyValue> {
+    // Room for those added later (the status, rpc.method, error.type), so
     // that a sampled call does not grow it.
     let mut attributes = Vec::with_capacity(ATTRIBUTES);
     attributes.push(KeyValue::new("rpc.system.name", "grpc"));
+    if let Some((host, port)) = server_address(parts, &config.addresses) {
+        attributes.push(KeyValue::new("server.address", host));
+        if let Some(port) = port {
+            attributes.push(KeyValue::new("server.port", i64::from(port)));
+        }
+    }
+    if let Some(peer) = peer(parts) {
+        attributes.push(KeyValue::new(
+            "network.peer.address",
+            config.addresses.peer(peer.ip()),
+        ));
+        attributes.push(KeyValue::new("network.peer.port", i64::from(peer.port())));
+    }
+    if let Some(t) = timeout {
+        attributes.push(KeyValue::new("grpc.timeout", t.as_secs_f64()));
+    }
     if let Some(original) = original {
         attributes.push(KeyValue::new("rpc.method_original", original.to_owned()));
     }
@@ -154,35 +178,19 @@ where
         // caller's, with otel-init's parent-based sampler) is started
         // without the name and attributes nobody would read.
         let mut span_start = SpanStart::new(&incoming.parent, SpanKind::Server, "grpc")
-            .global_tracer(config.global_tracer)
-            .details_capacity(6);
+            .global_tracer(config.global_tracer);
         if let Some(link) = incoming.link {
             span_start = span_start.links(vec![Link::with_context(link)]);
         }
-        let (cx, details) = span_start.start(&config.tracer, || {
-            (method.span_name(), start_attributes(original))
-        });
         let timeout = code::timeout(&parts.headers);
+        let (cx, details) = span_start.start(&config.tracer, || {
+            (
+                method.span_name(),
+                start_attributes(&parts, config, original, timeout),
+            )
+        });
         let recording = details.is_some();
         if let Some(mut details) = details {
-            // Only for a recording span: parsing the authority is a good
-            // share of an unsampled call's cost.
-            if let Some((host, port)) = server_address(&parts, &config.addresses) {
-                details.push(KeyValue::new("server.address", host));
-                if let Some(port) = port {
-                    details.push(KeyValue::new("server.port", i64::from(port)));
-                }
-            }
-            if let Some(peer) = peer(&parts) {
-                details.push(KeyValue::new(
-                    "network.peer.address",
-                    config.addresses.peer(peer.ip()),
-                ));
-                details.push(KeyValue::new("network.peer.port", i64::from(peer.port())));
-            }
-            if let Some(t) = timeout {
-                details.push(KeyValue::new("grpc.timeout", t.as_secs_f64()));
-            }
             metadata::capture(
                 &mut details,
                 metadata::REQUEST,
