@@ -163,29 +163,29 @@ impl Call {
             && code == Code::UNIMPLEMENTED
             && self.method.full().is_some();
         if self.recording {
+            // One at a time: two or three attributes cost less in locks than
+            // a vector to hold them.
             let span = self.cx.span();
-            let mut attrs = Vec::with_capacity(4);
-            attrs.push(KeyValue::new("rpc.response.status_code", code.name()));
+            span.set_attribute(KeyValue::new("rpc.response.status_code", code.name()));
             if error {
-                attrs.push(KeyValue::new(
+                span.set_attribute(KeyValue::new(
                     "error.type",
                     self.error_type.unwrap_or(code.name()),
                 ));
             }
             if unrecognised {
-                attrs.push(KeyValue::new("rpc.method", "_OTHER"));
-                attrs.push(KeyValue::new(
+                span.set_attribute(KeyValue::new("rpc.method", "_OTHER"));
+                span.set_attribute(KeyValue::new(
                     "rpc.method_original",
                     self.method.as_str().to_owned(),
                 ));
                 span.update_name("grpc");
             } else if self.side == Side::Server {
-                attrs.push(match self.method.full() {
+                span.set_attribute(match self.method.full() {
                     Some(m) => KeyValue::new("rpc.method", StringValue::from(m.clone())),
                     None => KeyValue::new("rpc.method", "_OTHER"),
                 });
             }
-            span.set_attributes(attrs);
             if error {
                 span.set_status(Status::error(description().unwrap_or_default()));
             }
