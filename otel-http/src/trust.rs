@@ -8,7 +8,8 @@
 //! [`TrustedProxies`] decides whose `Forwarded` / `X-Forwarded-For` headers
 //! a server believes when it records `client.address`.
 
-use crate::carrier::{HeaderExtractor, HeaderInjector};
+use crate::carrier::HeaderExtractor;
+use crate::propagation::inject_headers;
 use crate::propagation::w3c_set::W3cSet;
 use http::HeaderMap;
 use opentelemetry::baggage::BaggageExt;
@@ -556,12 +557,11 @@ impl OutgoingPolicy {
         if !self.allows_context(host) {
             return;
         }
-        let mut injector = HeaderInjector(headers);
         if self.allows_baggage(host) || cx.baggage().is_empty() {
-            propagator.inject_context(cx, &mut injector);
+            inject_headers(propagator, cx, headers);
         } else {
             let without = cx.with_baggage(Vec::<KeyValue>::new());
-            propagator.inject_context(&without, &mut injector);
+            inject_headers(propagator, &without, headers);
         }
     }
 }

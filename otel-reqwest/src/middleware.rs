@@ -9,7 +9,7 @@ use opentelemetry::Context;
 use opentelemetry::context::FutureExt as _;
 use opentelemetry::global::{self, BoxedTracer};
 use opentelemetry::propagation::TextMapPropagator;
-use otel_http::carrier::HeaderInjector;
+use otel_http::propagation::inject_headers;
 use otel_http::redact::QueryRedaction;
 use otel_http::trust::OutgoingPolicy;
 use reqwest::{Request, Response};
@@ -38,7 +38,7 @@ impl Config {
     pub(crate) fn inject(&self, cx: &Context, host: &str, headers: &mut HeaderMap) {
         let mut inject = |propagator: &dyn TextMapPropagator| match &self.policy {
             Some(policy) => policy.inject(propagator, cx, host, headers),
-            None => propagator.inject_context(cx, &mut HeaderInjector(headers)),
+            None => inject_headers(propagator, cx, headers),
         };
         match &self.propagator {
             Some(p) => inject(p.as_ref()),

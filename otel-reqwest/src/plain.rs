@@ -7,7 +7,7 @@ use crate::middleware::OtelMiddleware;
 use http::Extensions;
 use opentelemetry::context::FutureExt as _;
 use opentelemetry::{Context, global};
-use otel_http::carrier::HeaderInjector;
+use otel_http::propagation::inject_headers;
 use reqwest::{Client, Request, Response};
 
 /// Injects the current context into `request`'s headers with the global
@@ -47,7 +47,7 @@ use reqwest::{Client, Request, Response};
 pub fn inject(request: &mut Request) {
     let cx = Context::current();
     global::get_text_map_propagator(|propagator| {
-        propagator.inject_context(&cx, &mut HeaderInjector(request.headers_mut()));
+        inject_headers(propagator, &cx, request.headers_mut());
     });
 }
 

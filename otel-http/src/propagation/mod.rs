@@ -44,3 +44,48 @@ pub use jaeger::JaegerPropagator;
 pub use trace_context::W3cTraceContextPropagator;
 pub use traceparent::{TraceParent, format_traceparent, parse_traceparent};
 pub use tracestate::parse_tracestate;
+
+use crate::carrier::HeaderInjector;
+use opentelemetry::Context;
+use opentelemetry::propagation::TextMapPropagator;
+
+/// Injects `cx` into `headers` with `propagator`: what
+/// `propagator.inject_context(cx, &mut HeaderInjector(headers))` does, and
+/// for the W3C propagators of [`composite`] (otel-init's default, as the
+/// global propagator too) the same headers written straight into the map,
+/// without a string per value and the injector's lookups. otel-reqwest,
+/// otel-tonic and [`OutgoingPolicy`](crate::trust::OutgoingPolicy) inject
+/// with it.
+///
+/// ```
+/// use opentelemetry::propagation::TextMapPropagator;
+/// use opentelemetry::trace::{SpanContext, SpanId, TraceContextExt, TraceFlags, TraceId, TraceState};
+/// use opentelemetry::Context;
+/// use otel_http::carrier::HeaderInjector;
+/// use otel_http::propagation::{PropagatorName, composite, inject_headers};
+///
+/// let cx = Context::new().with_remote_span_context(SpanContext::new(
+///     TraceId::from(0x4bf9_2f35_77b3_4da6_a3ce_929d_0e0e_4736),
+///     SpanId::from(0x00f0_67aa_0ba9_02b7),
+///     TraceFlags::SAMPLED,
+///     true,
+///     TraceState::NONE,
+/// ));
+/// let propagator = composite(&[PropagatorName::TraceContext, PropagatorName::Baggage]);
+/// let mut direct = http::HeaderMap::new();
+/// inject_headers(&propagator, &cx, &mut direct);
+/// let mut through_injector = http::HeaderMap::new();
+/// propagator.inject_context(&cx, &mut HeaderInjector(&mut through_injector));
+/// assert_eq!(direct, through_injector);
+/// assert_eq!(direct["traceparent"], "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01");
+/// ```
+pub fn inject_headers(
+    propagator: &dyn TextMapPropagator,
+    cx: &Context,
+    headers: &mut http::HeaderMap,
+) {
+    match w3c_set::W3cSet::recognise(propagator) {
+        Some(set) => set.inject(cx, headers),
+        None => propagator.inject_context(cx, &mut HeaderInjector(headers)),
+    }
+}

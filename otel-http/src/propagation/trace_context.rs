@@ -1,10 +1,10 @@
 //! The W3C Trace Context propagator: `traceparent` and `tracestate`.
 
 use super::incoming;
-use super::traceparent::{format_traceparent, parse_traceparent};
+use super::traceparent::{format_traceparent, parse_traceparent, traceparent_bytes};
 use super::tracestate::{ParsedTraceState, parse_list, truncate};
 use crate::carrier;
-use http::HeaderMap;
+use http::{HeaderMap, HeaderValue};
 use opentelemetry::Context;
 use opentelemetry::propagation::text_map_propagator::FieldIter;
 use opentelemetry::propagation::{Extractor, Injector, TextMapPropagator};
@@ -171,6 +171,37 @@ fn parts(
     let ParsedTraceState { state, full } = tracestates.and_then(parse_list).unwrap_or_default();
     let sc = SpanContext::new(parent.trace_id, parent.parent_id, parent.flags, true, state);
     Some((sc, full))
+}
+
+impl W3cTraceContextPropagator {
+    /// [`inject_context`](TextMapPropagator::inject_context) into a
+    /// `HeaderMap` itself: the `traceparent` value is made as a
+    /// `HeaderValue` at once, without the string, the check that it is
+    /// UTF-8 and the injector's lookup of the header's name. Marked
+    /// never-indexed, as [`HeaderInjector`](crate::carrier::HeaderInjector)
+    /// marks it.
+    pub(crate) fn inject_into_headers(
+        cx: &Context,
+        headers: &mut HeaderMap,
+        random_trace_ids: bool,
+    ) {
+        let span = cx.span();
+        let sc = span.span_context();
+        if !sc.is_valid() {
+            return;
+        }
+        let flags = incoming::flags_to_send(cx, sc, random_trace_ids);
+        let value = traceparent_bytes(sc.trace_id(), sc.span_id(), flags);
+        if let Ok(mut value) = HeaderValue::from_bytes(&value) {
+            value.set_sensitive(true);
+            headers.insert(carrier::TRACEPARENT.clone(), value);
+        }
+        if let Some(state) = incoming::tracestate_to_send(cx, sc).and_then(truncate)
+            && let Ok(value) = HeaderValue::try_from(state)
+        {
+            headers.insert(carrier::TRACESTATE.clone(), value);
+        }
+    }
 }
 
 impl TextMapPropagator for W3cTraceContextPropagator {

@@ -158,9 +158,16 @@ pub fn parse_traceparent(value: &str) -> Option<TraceParent> {
 /// assert_eq!(v, "00-00000000000000000000000000000001-0000000000000002-03");
 /// ```
 pub fn format_traceparent(trace_id: TraceId, span_id: SpanId, flags: TraceFlags) -> String {
-    // Written into a fixed buffer, sixteen digits at a time (`hex16`): one
-    // allocation, no formatting machinery (this runs on every outgoing
-    // request).
+    // Only ASCII hex digits and '-' are written: the check cannot fail,
+    // and `from_utf8` does it a word at a time (`from_utf8_lossy` cost
+    // about 400 instructions here).
+    String::from_utf8(traceparent_bytes(trace_id, span_id, flags).to_vec()).unwrap_or_default()
+}
+
+/// The bytes of [`format_traceparent`]'s value.
+pub(crate) fn traceparent_bytes(trace_id: TraceId, span_id: SpanId, flags: TraceFlags) -> [u8; 55] {
+    // Sixteen digits at a time (`hex16`), no formatting machinery: this
+    // runs on every outgoing request.
     let mut out = [b'-'; 55];
     out[0] = b'0';
     out[1] = b'0';
@@ -169,10 +176,7 @@ pub fn format_traceparent(trace_id: TraceId, span_id: SpanId, flags: TraceFlags)
     out[19..35].copy_from_slice(&hex16(trace as u64));
     out[36..52].copy_from_slice(&hex16(u64::from_be_bytes(span_id.to_bytes())));
     out[53..55].copy_from_slice(&HEX_PAIRS[usize::from(flags.to_u8() & KNOWN_FLAGS)]);
-    // Only ASCII hex digits and '-' were written: the check cannot fail,
-    // and `from_utf8` does it a word at a time (`from_utf8_lossy` cost
-    // about 400 instructions here).
-    String::from_utf8(out.to_vec()).unwrap_or_default()
+    out
 }
 
 /// The sixteen lowercase hex digits of `value`, most significant first,

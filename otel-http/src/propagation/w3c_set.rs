@@ -10,6 +10,7 @@
 //! (no other code can hand out a pointer into these private statics).
 
 use super::{PropagatorName, W3cBaggagePropagator, W3cTraceContextPropagator};
+use crate::carrier::HeaderInjector;
 use http::HeaderMap;
 use opentelemetry::Context;
 use opentelemetry::propagation::TextMapPropagator;
@@ -86,6 +87,19 @@ impl W3cSet {
         let first = propagator.fields().next()?.as_ptr();
         SETS.into_iter()
             .find(|set| set.field_storage()[0].as_ptr() == first)
+    }
+
+    /// What the composite's `inject_context(cx, &mut HeaderInjector(headers))`
+    /// does (each propagator writes its own headers).
+    pub(crate) fn inject(self, cx: &Context, headers: &mut HeaderMap) {
+        if self.trace_context {
+            // `composite()` makes its trace context propagator with random
+            // trace ids (`W3cTraceContextPropagator::new()`).
+            W3cTraceContextPropagator::inject_into_headers(cx, headers, true);
+        }
+        if self.baggage {
+            W3cBaggagePropagator::new().inject_context(cx, &mut HeaderInjector(headers));
+        }
     }
 
     /// What the composite's `extract_with_context(&Context::new(), ..)`
@@ -213,6 +227,73 @@ mod tests {
                 let through_extractor =
                     propagator.extract_with_context(&Context::new(), &HeaderExtractor(&headers));
                 prop_assert_eq!(summary(&set.extract(&headers)), summary(&through_extractor));
+            }
+        }
+    }
+
+    /// A span context to inject: `None` keeps the extracted one; otherwise a
+    /// child (local or remote) of the extracted trace, or of another.
+    fn child() -> impl Strategy<Value = Option<(bool, u128, u64, u8, bool)>> {
+        proptest::option::of((
+            any::<bool>(),
+            prop_oneof![Just(0u128), Just(7u128), any::<u128>()],
+            any::<u64>(),
+            0..4u8,
+            any::<bool>(),
+        ))
+    }
+
+    fn injected(
+        cx: &Context,
+        inject: impl FnOnce(&Context, &mut HeaderMap),
+    ) -> (HeaderMap, Vec<bool>) {
+        let mut headers = HeaderMap::new();
+        inject(cx, &mut headers);
+        let sensitive = headers
+            .values()
+            .map(http::HeaderValue::is_sensitive)
+            .collect();
+        (headers, sensitive)
+    }
+
+    proptest! {
+        // Writing straight into the map gives the headers (and their
+        // never-indexed marks) the composite writes through the injector,
+        // for contexts extracted from any mix of headers, and children of
+        // them or of other traces.
+        #[test]
+        fn injecting_directly_writes_what_the_composite_writes(
+            headers in headers(),
+            child in child(),
+        ) {
+            for names in [
+                &[PropagatorName::TraceContext, PropagatorName::Baggage][..],
+                &[PropagatorName::TraceContext],
+                &[PropagatorName::Baggage],
+            ] {
+                let propagator = composite(names);
+                let mut cx = propagator.extract(&HeaderExtractor(&headers));
+                if let Some((same_trace, trace, span, flags, remote)) = child {
+                    let extracted = cx.span().span_context().clone();
+                    let trace_id = if same_trace {
+                        extracted.trace_id()
+                    } else {
+                        opentelemetry::trace::TraceId::from(trace)
+                    };
+                    let child = opentelemetry::trace::SpanContext::new(
+                        trace_id,
+                        opentelemetry::trace::SpanId::from(span),
+                        opentelemetry::trace::TraceFlags::new(flags),
+                        remote,
+                        extracted.trace_state().clone(),
+                    );
+                    cx = cx.with_remote_span_context(child);
+                }
+                let direct = injected(&cx, |cx, h| crate::propagation::inject_headers(&propagator, cx, h));
+                let through_injector = injected(&cx, |cx, h| {
+                    propagator.inject_context(cx, &mut HeaderInjector(h));
+                });
+                prop_assert_eq!(direct, through_injector);
             }
         }
     }

@@ -9,7 +9,7 @@ use http::{HeaderMap, HeaderName};
 use opentelemetry::Context;
 use opentelemetry::global::{self, BoxedTracer};
 use opentelemetry::propagation::TextMapPropagator;
-use otel_http::carrier::HeaderInjector;
+use otel_http::propagation::inject_headers;
 use otel_http::trust::OutgoingPolicy;
 use std::sync::Arc;
 
@@ -39,7 +39,7 @@ impl ClientConfig {
         let mut inject = |propagator: &dyn TextMapPropagator| match (&self.policy, host) {
             (Some(policy), Some(host)) => policy.inject(propagator, cx, host, headers),
             (Some(_), None) => {}
-            (None, _) => propagator.inject_context(cx, &mut HeaderInjector(headers)),
+            (None, _) => inject_headers(propagator, cx, headers),
         };
         match &self.propagator {
             Some(p) => inject(p.as_ref()),
