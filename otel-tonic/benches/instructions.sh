@@ -9,8 +9,9 @@
 # Whole process (the `unary` bench: a tonic server and client over loopback,
 # 32 callers, every thread counted; bare tonic is subtracted, so "added" is
 # server and client together): ours-sampled ours-unsampled ours-no-metrics
-# ours-declared peer. Scheduling under 32 callers moves these by a few thousand per call
-# between runs.
+# ours-declared peer bare-traceparent (bare tonic sending a traceparent: the
+# HTTP/2 floor). Scheduling under 32 callers moves these by a few thousand per
+# call between runs.
 #
 # The layers alone (the `layer_cost` bench: each layer around a stub service,
 # no I/O, one thread; the stub alone is subtracted; the same to the
@@ -19,6 +20,9 @@
 # with otel-init's default sampler and an unsampled parent, without and with
 # otel-init's declaration (otel_http::sampling): layer-server-parent-unsampled
 # layer-server-declared layer-client-parent-unsampled layer-client-declared.
+#
+# LAYER_RANDOM=1 gives the layer cases a caller that sets the random flag, as
+# otel-tonic's own client does.
 #
 # KEEP=dir keeps the callgrind files (for callgrind_annotate --inclusive=yes).
 set -eu

@@ -14,7 +14,12 @@
 //! 6. the peer: tonic-tracing-opentelemetry 0.42.1 (its server and client
 //!    `OtelGrpcLayer`, as its README adds them) + tracing-opentelemetry 0.34,
 //!    sampled,
-//! 7. bare tonic again (the baseline is the mean of the two bare runs),
+//! 7. bare tonic whose client sends a fresh `traceparent` with every call
+//!    (never-indexed, as otel-http's injector sends it) and no
+//!    instrumentation: what carrying a context over HTTP/2 costs both ends,
+//!    which every instrumentation that propagates pays (HPACK's Huffman
+//!    coding of the value, the header's name and value on the server),
+//! 8. bare tonic again (the baseline is the mean of the two bare runs),
 //!
 //! every case under the same `tracing` subscriber: a registry with
 //! tracing-opentelemetry's layer, filtered at INFO plus `otel::tracing=trace`
@@ -36,7 +41,8 @@
 //! is pinned to CPU 1 and the client's to CPU 0 unless LOAD_PIN=0)
 //!
 //! With `LOAD_CASE=<case> LOAD_CALLS=N` (cases `bare`, `ours-sampled`,
-//! `ours-unsampled`, `ours-no-metrics`, `ours-declared`, `peer`) the binary runs that one case
+//! `ours-unsampled`, `ours-no-metrics`, `ours-declared`, `peer`,
+//! `bare-traceparent`) the binary runs that one case
 //! for exactly N calls, without warm-up or timing, and exits: what
 //! `benches/instructions.sh` counts under callgrind.
 
@@ -133,6 +139,7 @@ enum Case {
     OursUnsampledNoMetrics,
     OursDeclared,
     Peer,
+    BareTraceparent,
 }
 
 impl Case {
@@ -144,6 +151,7 @@ impl Case {
             "ours-no-metrics" => Case::OursUnsampledNoMetrics,
             "ours-declared" => Case::OursDeclared,
             "peer" => Case::Peer,
+            "bare-traceparent" => Case::BareTraceparent,
             _ => return None,
         })
     }
@@ -156,6 +164,7 @@ impl Case {
             Case::OursUnsampledNoMetrics => "otel-tonic, unsampled, no-op meter provider",
             Case::OursDeclared => "otel-tonic, unsampled caller, declared",
             Case::Peer => "peer: tonic-tracing-opentelemetry 0.42, sampled",
+            Case::BareTraceparent => "bare tonic + a traceparent per call (floor)",
         }
     }
 }
@@ -238,7 +247,7 @@ async fn serve(
     };
     let service = EchoServer::new(Hello);
     match case {
-        Case::Bare => {
+        Case::Bare | Case::BareTraceparent => {
             tonic::transport::Server::builder()
                 .add_service(service)
                 .serve_with_incoming_shutdown(incoming, shutdown)
@@ -341,6 +350,25 @@ struct Outcome {
 /// Pins the calling thread to one CPU: the server's runtime thread to CPU 1
 /// and the client's to CPU 0 (`LOAD_PIN=0` leaves them to the scheduler,
 /// whose moves add their own noise on a 2-core machine).
+/// A fresh `traceparent` on the request, never-indexed, as otel-http's
+/// injector writes it: random ids from a counter (no tracer involved).
+fn with_traceparent<B>(mut request: http::Request<B>) -> http::Request<B> {
+    static CALLS: AtomicU64 = AtomicU64::new(1);
+    let n = CALLS
+        .fetch_add(1, Ordering::Relaxed)
+        .wrapping_mul(0x9e37_79b9_7f4a_7c15);
+    let value = otel_http::propagation::format_traceparent(
+        opentelemetry::trace::TraceId::from(u128::from(n) << 64 | u128::from(!n)),
+        opentelemetry::trace::SpanId::from(n | 1),
+        opentelemetry::trace::TraceFlags::new(0x02),
+    );
+    if let Ok(mut value) = http::HeaderValue::try_from(value) {
+        value.set_sensitive(true);
+        request.headers_mut().insert("traceparent", value);
+    }
+    request
+}
+
 fn pin_to_cpu(cpu: usize) {
     // SAFETY: a zeroed cpu_set_t is a valid empty set; the calls only read it.
     unsafe {
@@ -423,6 +451,12 @@ fn run_case(case: Case, secs: f64, calls: Option<u64>) -> Outcome {
             let (counting, done) = (counting.clone(), done.clone());
             match case {
                 Case::Bare => {
+                    tokio::spawn(load(EchoClient::new(channel), until, counting, done, None))
+                }
+                Case::BareTraceparent => {
+                    let channel = tower::ServiceBuilder::new()
+                        .map_request(with_traceparent)
+                        .service(channel);
                     tokio::spawn(load(EchoClient::new(channel), until, counting, done, None))
                 }
                 Case::OursSampled
@@ -525,6 +559,7 @@ fn main() {
         Case::OursUnsampledNoMetrics,
         Case::OursDeclared,
         Case::Peer,
+        Case::BareTraceparent,
     ];
     // Per case, per round: throughput ratio and added server and client CPU
     // against the mean of that round's two bare runs.
