@@ -79,14 +79,17 @@ impl Method {
         }
     }
 
+    /// A method the instrumentation does not recognise.
     pub(crate) fn other() -> Method {
         Method(None)
     }
 
+    /// The value of `rpc.method`.
     pub(crate) fn as_str(&self) -> &str {
         self.full().map_or("_OTHER", |m| m)
     }
 
+    /// The full method, if recognised.
     pub(crate) fn full(&self) -> Option<&Arc<str>> {
         self.0.as_ref().map(|known| &known.full)
     }
@@ -123,7 +126,8 @@ impl Method {
         }
     }
 
-    /// The span name: the full method (`grpc` when not recognised).
+    /// The span name: the full method, or `grpc` (`rpc.system.name`) when
+    /// the method is `_OTHER`; borrowed once the method has succeeded.
     pub(crate) fn span_name(&self) -> Cow<'static, str> {
         match &self.0 {
             Some(known) => match known.span_name.get().copied().flatten() {
@@ -188,8 +192,9 @@ impl Methods {
     }
 }
 
-/// The full method of a path: `/` then visible ASCII with exactly one inner
-/// `/`, at most [`MAX_LEN`] long after the leading `/`.
+/// `package.Service/Method` from `/package.Service/Method`: exactly two
+/// non-empty segments of visible ASCII, at most [`MAX_LEN`] bytes.
+/// One pass over the bytes (it runs on every call the table has not seen).
 fn parse(path: &str) -> Option<&str> {
     let full = path.strip_prefix('/')?;
     let bytes = full.as_bytes();
