@@ -2,7 +2,7 @@
 //! `grpc-timeout`), named as the semantic conventions spell them, and which of
 //! them is an error on each side.
 
-use http::{HeaderMap, HeaderName, StatusCode};
+use http::{HeaderMap, HeaderName, HeaderValue, StatusCode};
 use std::time::Duration;
 
 /// A gRPC status code (0 to 16; anything else reads as `UNKNOWN`, as the
@@ -63,7 +63,7 @@ impl Code {
 
     /// `grpc-status` in these headers or trailers, if there is one.
     pub(crate) fn from_headers(headers: &HeaderMap) -> Option<Code> {
-        headers.get(GRPC_STATUS).map(|v| Code::parse(v.as_bytes()))
+        first(headers, &GRPC_STATUS).map(|v| Code::parse(v.as_bytes()))
     }
 
     /// The code a client infers from an HTTP status without `grpc-status`
@@ -96,9 +96,24 @@ impl Code {
     }
 }
 
+/// A response's headers and trailers up to this many values are walked
+/// rather than hashed into.
+const WALKED: usize = 4;
+
+/// The first value of `name`, as `headers.get(name)` gives it. A response's
+/// metadata is a handful of entries (`content-type`; `grpc-status` and
+/// perhaps `grpc-message`): walking them costs less than hashing the name.
+fn first<'h>(headers: &'h HeaderMap, name: &HeaderName) -> Option<&'h HeaderValue> {
+    if headers.len() <= WALKED {
+        headers.iter().find(|(n, _)| *n == name).map(|(_, v)| v)
+    } else {
+        headers.get(name)
+    }
+}
+
 /// `grpc-message`, percent-decoded and cut to [`MAX_MESSAGE`] bytes.
 pub(crate) fn message(headers: &HeaderMap) -> Option<String> {
-    let raw = headers.get(GRPC_MESSAGE)?.as_bytes();
+    let raw = first(headers, &GRPC_MESSAGE)?.as_bytes();
     if raw.is_empty() {
         return None;
     }
@@ -139,6 +154,31 @@ pub(crate) fn timeout(headers: &HeaderMap) -> Option<Duration> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    // Walked or hashed, the first value of a name is `get`'s: every map of
+    // up to six values drawn from a few names, repeated names included.
+    #[test]
+    fn walking_finds_what_get_finds() {
+        let names = ["grpc-status", "grpc-message", "content-type", "x-a"];
+        let mut maps = vec![HeaderMap::new()];
+        for size in 1..=6 {
+            for pick in 0..names.len().pow(size) {
+                let mut map = HeaderMap::new();
+                let mut rest = pick;
+                for i in 0..size {
+                    let name = names[rest % names.len()];
+                    rest /= names.len();
+                    map.append(name, HeaderValue::from(i));
+                }
+                maps.push(map);
+            }
+        }
+        for map in &maps {
+            for name in [&GRPC_STATUS, &GRPC_MESSAGE, &GRPC_TIMEOUT] {
+                assert_eq!(first(map, name), map.get(name), "{map:?} {name}");
+            }
+        }
+    }
 
     #[test]
     fn codes_parse_and_name() {
