@@ -255,11 +255,10 @@ impl W3cBaggagePropagator {
     }
 
     /// [`extract_with_context`](TextMapPropagator::extract_with_context)
-    /// from a `HeaderMap` itself, without the extractor's `Vec`.
-    pub(crate) fn extract_from_headers(cx: &Context, headers: &http::HeaderMap) -> Context {
-        crate::carrier::with_values(headers, &crate::carrier::BAGGAGE, |values| {
-            with_members(cx, values)
-        })
+    /// from a `HeaderMap`'s `baggage` values themselves
+    /// (`carrier::w3c_values`), without the extractor's `Vec`.
+    pub(crate) fn extract_from_values(cx: &Context, values: Option<&[&str]>) -> Context {
+        with_members(cx, values)
     }
 }
 

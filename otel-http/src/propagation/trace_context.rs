@@ -139,20 +139,20 @@ impl W3cTraceContextPropagator {
     }
 
     /// [`extract_with_context`](TextMapPropagator::extract_with_context)
-    /// from a `HeaderMap` itself, without the extractor's `Vec` per header.
-    /// `random_trace_ids` is the propagator's (see [`random_trace_ids`](Self::random_trace_ids)).
-    pub(crate) fn extract_from_headers(
+    /// from a `HeaderMap`'s values themselves (`carrier::w3c_values`),
+    /// without the extractor's `Vec` per header. `random_trace_ids` is the
+    /// propagator's (see [`random_trace_ids`](Self::random_trace_ids)).
+    pub(crate) fn extract_from_values(
         cx: &Context,
-        headers: &HeaderMap,
+        traceparents: Option<&[&str]>,
+        tracestates: Option<&[&str]>,
         random_trace_ids: bool,
     ) -> Context {
-        let mut parents = headers.get_all(&carrier::TRACEPARENT).iter();
         // Repeated traceparent headers are invalid.
-        let (Some(value), None) = (parents.next(), parents.next()) else {
+        let Some([value]) = traceparents else {
             return cx.clone();
         };
-        let value = std::str::from_utf8(value.as_bytes()).unwrap_or("");
-        match carrier::with_values(headers, &carrier::TRACESTATE, |states| parts(value, states)) {
+        match parts(value, tracestates) {
             Some((sc, full)) => incoming::record(cx.clone(), &sc, full, random_trace_ids)
                 .with_remote_span_context(sc),
             None => cx.clone(),

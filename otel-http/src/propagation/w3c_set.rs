@@ -10,7 +10,7 @@
 //! (no other code can hand out a pointer into these private statics).
 
 use super::{PropagatorName, W3cBaggagePropagator, W3cTraceContextPropagator};
-use crate::carrier::HeaderInjector;
+use crate::carrier::{self, HeaderInjector};
 use http::HeaderMap;
 use opentelemetry::Context;
 use opentelemetry::propagation::TextMapPropagator;
@@ -106,14 +106,20 @@ impl W3cSet {
     /// gives for `headers` (the two propagators write different parts of
     /// the context, so their order does not matter).
     pub(crate) fn extract(self, headers: &HeaderMap) -> Context {
+        let [traceparents, tracestates, baggage] = carrier::w3c_values(headers);
         let mut cx = Context::new();
         if self.trace_context {
             // `composite()` makes its trace context propagator with random
             // trace ids (`W3cTraceContextPropagator::new()`).
-            cx = W3cTraceContextPropagator::extract_from_headers(&cx, headers, true);
+            cx = W3cTraceContextPropagator::extract_from_values(
+                &cx,
+                traceparents.as_slice(),
+                tracestates.as_slice(),
+                true,
+            );
         }
         if self.baggage {
-            cx = W3cBaggagePropagator::extract_from_headers(&cx, headers);
+            cx = W3cBaggagePropagator::extract_from_values(&cx, baggage.as_slice());
         }
         cx
     }
@@ -181,15 +187,26 @@ mod tests {
             Just("baggage"),
             Just("x-other")
         ];
-        proptest::collection::vec((name, header_value()), 0..6).prop_map(|pairs| {
-            let mut headers = HeaderMap::new();
-            for (name, value) in pairs {
-                if let Ok(value) = http::HeaderValue::from_bytes(&value) {
-                    headers.append(name, value);
+        // Up to twelve other headers too: small maps are walked, large ones
+        // looked up (`carrier::w3c_values`).
+        (
+            proptest::collection::vec((name, header_value()), 0..6),
+            0..12usize,
+        )
+            .prop_map(|(pairs, others)| {
+                let mut headers = HeaderMap::new();
+                for i in 0..others {
+                    if let Ok(name) = http::HeaderName::from_bytes(format!("x-{i}").as_bytes()) {
+                        headers.append(name, http::HeaderValue::from(i));
+                    }
                 }
-            }
-            headers
-        })
+                for (name, value) in pairs {
+                    if let Ok(value) = http::HeaderValue::from_bytes(&value) {
+                        headers.append(name, value);
+                    }
+                }
+                headers
+            })
     }
 
     type Summary = (
