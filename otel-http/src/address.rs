@@ -21,7 +21,7 @@ const MAX_KEPT: usize = 256;
 /// Longer authorities are parsed for the request and not kept.
 const MAX_AUTHORITY: usize = 256;
 
-/// The address strings a server has made, bounded: [`MAX_KEPT`] peers and
+/// The address strings a server has made, bounded: 256 peers and
 /// as many authorities. Shared by the requests of one layer.
 ///
 /// ```
