@@ -1,7 +1,7 @@
 //! The W3C Trace Context propagator: `traceparent` and `tracestate`.
 
 use super::incoming;
-use super::traceparent::{format_traceparent, parse_traceparent, traceparent_bytes};
+use super::traceparent::{parse_traceparent, traceparent_bytes};
 use super::tracestate::{ParsedTraceState, parse_list, truncate};
 use crate::carrier;
 use http::{HeaderMap, HeaderValue};
@@ -173,6 +173,22 @@ fn parts(
     Some((sc, full))
 }
 
+/// What a propagator sends for `cx`: the `traceparent` value and the
+/// `tracestate` list, if any; `None` without a valid span context.
+fn to_send(cx: &Context, random_trace_ids: bool) -> Option<([u8; 55], Option<String>)> {
+    let span = cx.span();
+    let sc = span.span_context();
+    if !sc.is_valid() {
+        return None;
+    }
+    let flags = incoming::flags_to_send(cx, sc, random_trace_ids);
+    let traceparent = traceparent_bytes(sc.trace_id(), sc.span_id(), flags);
+    Some((
+        traceparent,
+        incoming::tracestate_to_send(cx, sc).and_then(truncate),
+    ))
+}
+
 impl W3cTraceContextPropagator {
     /// [`inject_context`](TextMapPropagator::inject_context) into a
     /// `HeaderMap` itself: the `traceparent` value is made as a
@@ -185,20 +201,14 @@ impl W3cTraceContextPropagator {
         headers: &mut HeaderMap,
         random_trace_ids: bool,
     ) {
-        let span = cx.span();
-        let sc = span.span_context();
-        if !sc.is_valid() {
+        let Some((traceparent, tracestate)) = to_send(cx, random_trace_ids) else {
             return;
-        }
-        let flags = incoming::flags_to_send(cx, sc, random_trace_ids);
-        let value = traceparent_bytes(sc.trace_id(), sc.span_id(), flags);
-        if let Ok(mut value) = HeaderValue::from_bytes(&value) {
+        };
+        if let Ok(mut value) = HeaderValue::from_bytes(&traceparent) {
             value.set_sensitive(true);
             headers.insert(carrier::TRACEPARENT.clone(), value);
         }
-        if let Some(state) = incoming::tracestate_to_send(cx, sc).and_then(truncate)
-            && let Ok(value) = HeaderValue::try_from(state)
-        {
+        if let Some(value) = tracestate.and_then(|state| HeaderValue::try_from(state).ok()) {
             headers.insert(carrier::TRACESTATE.clone(), value);
         }
     }
@@ -206,17 +216,15 @@ impl W3cTraceContextPropagator {
 
 impl TextMapPropagator for W3cTraceContextPropagator {
     fn inject_context(&self, cx: &Context, injector: &mut dyn Injector) {
-        let span = cx.span();
-        let sc = span.span_context();
-        if !sc.is_valid() {
+        let Some((traceparent, tracestate)) = to_send(cx, self.random_trace_ids) else {
             return;
-        }
-        let flags = incoming::flags_to_send(cx, sc, self.random_trace_ids);
+        };
+        // Only ASCII hex digits and '-': the check cannot fail.
         injector.set(
             TRACEPARENT,
-            format_traceparent(sc.trace_id(), sc.span_id(), flags),
+            String::from_utf8(traceparent.to_vec()).unwrap_or_default(),
         );
-        if let Some(state) = incoming::tracestate_to_send(cx, sc).and_then(truncate) {
+        if let Some(state) = tracestate {
             injector.set(TRACESTATE, state);
         }
     }
