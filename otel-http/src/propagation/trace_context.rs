@@ -173,20 +173,21 @@ fn parts(
     Some((sc, full))
 }
 
-/// What a propagator sends for `cx`: the `traceparent` value and the
-/// `tracestate` list, if any; `None` without a valid span context.
-fn to_send(cx: &Context, random_trace_ids: bool) -> Option<([u8; 55], Option<String>)> {
+/// Hands `send` what a propagator sends for `cx`: the `traceparent` value
+/// and the `tracestate` list, if any; nothing without a valid span context.
+#[inline]
+fn to_send(cx: &Context, random_trace_ids: bool, send: impl FnOnce(&[u8; 55], Option<String>)) {
     let span = cx.span();
     let sc = span.span_context();
     if !sc.is_valid() {
-        return None;
+        return;
     }
     let flags = incoming::flags_to_send(cx, sc, random_trace_ids);
     let traceparent = traceparent_bytes(sc.trace_id(), sc.span_id(), flags);
-    Some((
-        traceparent,
+    send(
+        &traceparent,
         incoming::tracestate_to_send(cx, sc).and_then(truncate),
-    ))
+    );
 }
 
 impl W3cTraceContextPropagator {
@@ -201,32 +202,30 @@ impl W3cTraceContextPropagator {
         headers: &mut HeaderMap,
         random_trace_ids: bool,
     ) {
-        let Some((traceparent, tracestate)) = to_send(cx, random_trace_ids) else {
-            return;
-        };
-        if let Ok(mut value) = HeaderValue::from_bytes(&traceparent) {
-            value.set_sensitive(true);
-            headers.insert(carrier::TRACEPARENT.clone(), value);
-        }
-        if let Some(value) = tracestate.and_then(|state| HeaderValue::try_from(state).ok()) {
-            headers.insert(carrier::TRACESTATE.clone(), value);
-        }
+        to_send(cx, random_trace_ids, |traceparent, tracestate| {
+            if let Ok(mut value) = HeaderValue::from_bytes(traceparent) {
+                value.set_sensitive(true);
+                headers.insert(carrier::TRACEPARENT.clone(), value);
+            }
+            if let Some(value) = tracestate.and_then(|state| HeaderValue::try_from(state).ok()) {
+                headers.insert(carrier::TRACESTATE.clone(), value);
+            }
+        });
     }
 }
 
 impl TextMapPropagator for W3cTraceContextPropagator {
     fn inject_context(&self, cx: &Context, injector: &mut dyn Injector) {
-        let Some((traceparent, tracestate)) = to_send(cx, self.random_trace_ids) else {
-            return;
-        };
-        // Only ASCII hex digits and '-': the check cannot fail.
-        injector.set(
-            TRACEPARENT,
-            String::from_utf8(traceparent.to_vec()).unwrap_or_default(),
-        );
-        if let Some(state) = tracestate {
-            injector.set(TRACESTATE, state);
-        }
+        to_send(cx, self.random_trace_ids, |traceparent, tracestate| {
+            // Only ASCII hex digits and '-': the check cannot fail.
+            injector.set(
+                TRACEPARENT,
+                String::from_utf8(traceparent.to_vec()).unwrap_or_default(),
+            );
+            if let Some(state) = tracestate {
+                injector.set(TRACESTATE, state);
+            }
+        });
     }
 
     fn extract_with_context(&self, cx: &Context, extractor: &dyn Extractor) -> Context {
