@@ -23,6 +23,10 @@
 //! `sh otel-tonic/benches/instructions.sh layer-server-sampled ...` counts
 //! them against `bare`. `LAYER_RANDOM=1` sets the random flag in the
 //! caller's `traceparent` as well, as otel-tonic's own client does.
+//!
+//! Each run also prints its wall-clock time per call (one thread, no I/O):
+//! `sh otel-tonic/benches/layer_time.sh` compares the cases with `bare` in
+//! alternating runs.
 
 use bytes::Bytes;
 use http::{HeaderMap, HeaderValue, Request, Response};
@@ -192,6 +196,7 @@ fn main() {
     let rt = tokio::runtime::Builder::new_current_thread()
         .build()
         .expect("rt");
+    let started = std::time::Instant::now();
     rt.block_on(async {
         match case.as_str() {
             "bare" | "bare-client" => {
@@ -251,5 +256,9 @@ fn main() {
             }
         }
     });
-    println!("RESULT {calls} calls");
+    let elapsed = started.elapsed();
+    println!(
+        "RESULT {calls} calls, {:.1} ns per call",
+        elapsed.as_nanos() as f64 / calls as f64
+    );
 }
