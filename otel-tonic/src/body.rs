@@ -87,14 +87,14 @@ where
         cx: &mut Context<'_>,
     ) -> Poll<Option<Result<Frame<Self::Data>, Self::Error>>> {
         let this = self.project();
+        // Attached until the call has ended: its duration is then recorded
+        // with its span current (exemplars) without attaching it again.
+        let _attached = match (this.call.as_ref(), *this.attach) {
+            (Some(call), true) => Some(call.cx.clone().attach()),
+            _ => None,
+        };
         let frame = match this.kind.project() {
-            KindProj::Inner { body } => match (this.call.as_ref(), *this.attach) {
-                (Some(call), true) => {
-                    let _attached = call.cx.clone().attach();
-                    ready!(body.poll_frame(cx))
-                }
-                _ => ready!(body.poll_frame(cx)),
-            },
+            KindProj::Inner { body } => ready!(body.poll_frame(cx)),
             KindProj::Empty => None,
         };
         let mut ended = matches!(frame, None | Some(Err(_)));

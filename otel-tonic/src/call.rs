@@ -42,6 +42,9 @@ pub(crate) struct Call {
     response_keys: metadata::Keys,
     /// The response metadata captured so far, set on the span at its end.
     captured: Vec<KeyValue>,
+    /// `rpc.method` was given at the span's start (a server's method known
+    /// to be served): its status cannot make it unrecognised.
+    method_given: bool,
     done: bool,
 }
 
@@ -71,8 +74,14 @@ impl Call {
             error_type: None,
             response_keys: None,
             captured: Vec::new(),
+            method_given: false,
             done: false,
         }
+    }
+
+    /// The span was started with `rpc.method` (see [`Method::served`]).
+    pub(crate) fn method_given(&mut self) {
+        self.method_given = true;
     }
 
     /// Captures these response metadata keys (from the headers and the
@@ -158,10 +167,12 @@ impl Call {
             Side::Client => code != Code::OK,
         };
         // tonic's router answers a path it has no service for with
-        // UNIMPLEMENTED: the method is not recognised.
+        // UNIMPLEMENTED: the method is not recognised (unless it is known to
+        // be served, when its handler said so).
         let unrecognised = self.side == Side::Server
             && code == Code::UNIMPLEMENTED
-            && self.method.full().is_some();
+            && self.method.full().is_some()
+            && !self.method_given;
         if self.recording {
             // One at a time: two or three attributes cost less in locks than
             // a vector to hold them.
@@ -180,7 +191,7 @@ impl Call {
                     self.method.as_str().to_owned(),
                 ));
                 span.update_name("grpc");
-            } else if self.side == Side::Server {
+            } else if self.side == Side::Server && !self.method_given {
                 span.set_attribute(match self.method.full() {
                     Some(m) => KeyValue::new("rpc.method", StringValue::from(m.clone())),
                     None => KeyValue::new("rpc.method", "_OTHER"),
@@ -214,12 +225,17 @@ impl Call {
         }
         // The call's span is current while its duration is recorded, so that
         // a meter provider keeping exemplars (otel-init's) links the
-        // measurement to it; only a sampled span can be linked to.
-        let _current = self
-            .cx
-            .span()
-            .span_context()
-            .is_sampled()
+        // measurement to it; only a sampled span can be linked to. A server
+        // mostly ends its calls with their context attached already (its
+        // response stream is polled so); a client's never is.
+        let span = self.cx.span();
+        let (sampled, span_id) = (
+            span.span_context().is_sampled(),
+            span.span_context().span_id(),
+        );
+        let current =
+            || Context::map_current(|current| current.span().span_context().span_id() == span_id);
+        let _current = (sampled && (self.side == Side::Client || !current()))
             .then(|| self.cx.clone().attach());
         let succeeded = self.code == Some(Code::OK) && self.error_type.is_none();
         if succeeded {

@@ -108,6 +108,16 @@ impl Method {
         }
     }
 
+    /// Whether a call of this method has succeeded through this layer, so
+    /// that the server it reached serves it: a server gives `rpc.method` at
+    /// the span's start for such a method, where the sampler sees it (its
+    /// status cannot make it unrecognised).
+    pub(crate) fn served(&self) -> bool {
+        self.0
+            .as_ref()
+            .is_some_and(|known| known.span_name.get().is_some())
+    }
+
     /// The call's target: the method's own when it is the same (`host` and
     /// `port`), else a new one (the first becomes the method's).
     pub(crate) fn target(&self, host: &str, port: Option<u16>) -> Target {
@@ -287,7 +297,9 @@ mod tests {
             matches!(kept.span_name(), Cow::Owned(_)),
             "until a call succeeds"
         );
+        assert!(!kept.served());
         kept.succeeded();
+        assert!(kept.served());
         let (again, _) = Methods::default().of_path("/shop.Payment/Refund");
         again.succeeded();
         let (Cow::Borrowed(first), Cow::Borrowed(second)) = (kept.span_name(), again.span_name())
@@ -298,6 +310,7 @@ mod tests {
         assert_eq!(first.as_ptr(), second.as_ptr(), "one name for the process");
         let (alone, _) = Method::of_path("/shop.Payment/Refund");
         alone.succeeded();
+        assert!(!alone.served(), "a method made for one call keeps nothing");
         assert!(matches!(alone.span_name(), Cow::Owned(n) if n == "shop.Payment/Refund"));
         assert!(matches!(Method::other().span_name(), Cow::Borrowed("grpc")));
     }

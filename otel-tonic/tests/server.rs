@@ -443,3 +443,97 @@ async fn skipped_methods_are_neither_traced_nor_measured() {
         .await;
     assert_eq!(names(&t.finished()).len(), 1);
 }
+
+/// A sampler that keeps the attributes it is asked with.
+#[derive(Debug, Clone, Default)]
+struct Seen(std::sync::Arc<std::sync::Mutex<Vec<Vec<opentelemetry::KeyValue>>>>);
+
+impl opentelemetry_sdk::trace::ShouldSample for Seen {
+    fn should_sample(
+        &self,
+        _: Option<&opentelemetry::Context>,
+        _: opentelemetry::trace::TraceId,
+        _: &str,
+        _: &SpanKind,
+        attributes: &[opentelemetry::KeyValue],
+        _: &[opentelemetry::trace::Link],
+    ) -> opentelemetry_sdk::trace::SamplingResult {
+        self.0.lock().expect("seen").push(attributes.to_vec());
+        opentelemetry_sdk::trace::SamplingResult {
+            decision: opentelemetry_sdk::trace::SamplingDecision::RecordAndSample,
+            attributes: Vec::new(),
+            trace_state: Default::default(),
+        }
+    }
+}
+
+// Once a call of a method has succeeded, the server serves it: the sampler
+// sees its `rpc.method`, and an UNIMPLEMENTED from its handler leaves it
+// recognised (only tonic's router, for a path it has no service for, makes
+// a method `_OTHER`).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_served_method_is_named_at_the_start_and_stays_recognised() {
+    let t = Telemetry::new();
+    let seen = Seen::default();
+    let tracer = opentelemetry_sdk::trace::SdkTracerProvider::builder()
+        .with_sampler(seen.clone())
+        .with_simple_exporter(t.spans.clone())
+        .build();
+    let server = serve(t.server_layer().tracer_provider(&tracer).build()).await;
+    let mut client = bare_client(server.addr).await;
+
+    client.unary(request("ok")).await.expect("first");
+    t.span(SpanKind::Server, UNARY).await;
+    t.spans.reset();
+    client.unary(request("ok")).await.expect("second");
+    t.span(SpanKind::Server, UNARY).await;
+    let e = client
+        .unary(request("unimplemented"))
+        .await
+        .expect_err("unimplemented");
+    assert_eq!(e.code(), Code::Unimplemented);
+
+    let methods: Vec<_> = seen
+        .0
+        .lock()
+        .expect("seen")
+        .iter()
+        .map(|attributes| kv(attributes, "rpc.method"))
+        .collect();
+    assert_eq!(
+        methods,
+        [None, Some(UNARY.to_owned()), Some(UNARY.to_owned())],
+        "known only once a call has succeeded"
+    );
+    let mut spans = Vec::new();
+    for _ in 0..500 {
+        spans = t.finished();
+        if spans.len() == 2 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    let refused = spans
+        .iter()
+        .find(|s| attr_str(s, "rpc.response.status_code").as_deref() == Some("UNIMPLEMENTED"))
+        .unwrap_or_else(|| panic!("{:#?}", names(&spans)));
+    assert_eq!(refused.name, UNARY);
+    assert_eq!(attr_str(refused, "rpc.method").as_deref(), Some(UNARY));
+    assert_eq!(attr(refused, "rpc.method_original"), None);
+    for span in &spans {
+        let methods = span
+            .attributes
+            .iter()
+            .filter(|kv| kv.key.as_str() == "rpc.method")
+            .count();
+        assert_eq!(methods, 1, "rpc.method once: {:?}", span.attributes);
+    }
+    let points = t.durations("rpc.server.call.duration");
+    assert!(
+        points.iter().any(|(a, _)| {
+            kv(a, "rpc.method").as_deref() == Some(UNARY)
+                && kv(a, "rpc.response.status_code").as_deref() == Some("UNIMPLEMENTED")
+        }),
+        "{points:?}"
+    );
+}

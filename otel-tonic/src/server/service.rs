@@ -107,15 +107,17 @@ const ATTRIBUTES: usize = 8;
 
 /// The attributes given when the span starts, where a sampler can use them:
 /// `rpc.system.name`, `server.address` / `server.port`, `network.peer.*`,
-/// `grpc.timeout`, and the original path of an unrecognised method
-/// (`rpc.method` comes with the status: only then is it known whether the
-/// server recognised the method, tonic answers UNIMPLEMENTED). Made only for
+/// `grpc.timeout`, `rpc.method` of a method known to be served (a call of it
+/// succeeded; otherwise it comes with the status, as only then is it known
+/// whether the server recognised the method: tonic answers UNIMPLEMENTED),
+/// and the original path of an unrecognised method. Made only for
 /// a span the sampler is asked about (not for one known to be dropped), and
 /// handed to the SDK as the span's own list: attributes set later each cost a
 /// lock and a dynamic call.
 fn start_attributes(
     parts: &http::request::Parts,
     config: &ServerConfig,
+    served: Option<&Arc<str>>,
     original: Option<&str>,
     timeout: Option<std::time::Duration>,
 ) -> Vec<KeyValue> {
@@ -138,6 +140,9 @@ fn start_attributes(
     }
     if let Some(t) = timeout {
         attributes.push(KeyValue::new("grpc.timeout", t.as_secs_f64()));
+    }
+    if let Some(full) = served {
+        attributes.push(KeyValue::new("rpc.method", StringValue::from(full.clone())));
     }
     if let Some(original) = original {
         attributes.push(KeyValue::new("rpc.method_original", original.to_owned()));
@@ -183,10 +188,18 @@ where
             span_start = span_start.links(vec![Link::with_context(link)]);
         }
         let timeout = code::timeout(&parts.headers);
+        // Asked once: a call of the method may succeed meanwhile.
+        let served = method.served();
         let (cx, details) = span_start.start(&config.tracer, || {
             (
                 method.span_name(),
-                start_attributes(&parts, config, original, timeout),
+                start_attributes(
+                    &parts,
+                    config,
+                    method.full().filter(|_| served),
+                    original,
+                    timeout,
+                ),
             )
         });
         let recording = details.is_some();
@@ -212,6 +225,9 @@ where
             timeout,
         );
         call.capture_response(&config.response_metadata);
+        if served {
+            call.method_given();
+        }
         let request = Request::from_parts(parts, body);
         let fut = {
             let _attached = cx.clone().attach();

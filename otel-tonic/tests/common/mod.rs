@@ -163,6 +163,7 @@ async fn act(message: &str) -> Result<(), Status> {
     match message {
         "not_found" => Err(Status::not_found("no such order")),
         "internal" => Err(Status::internal("database down")),
+        "unimplemented" => Err(Status::unimplemented("not in this version")),
         "panic" => panic!("the handler broke"),
         m => {
             if let Some(ms) = m.strip_prefix("sleep:").and_then(|ms| ms.parse().ok()) {
