@@ -96,13 +96,14 @@ impl Code {
     }
 }
 
-/// A response's headers and trailers up to this many values are walked
-/// rather than hashed into.
-const WALKED: usize = 4;
+/// Metadata up to this many values is walked rather than hashed into.
+const WALKED: usize = 8;
 
-/// The first value of `name`, as `headers.get(name)` gives it. A response's
-/// metadata is a handful of entries (`content-type`; `grpc-status` and
-/// perhaps `grpc-message`): walking them costs less than hashing the name.
+/// The first value of `name`, as `headers.get(name)` gives it. A call's
+/// metadata is a handful of entries (a response's `content-type`,
+/// `grpc-status` and perhaps `grpc-message`; a request's `te`,
+/// `content-type`, `user-agent`, `grpc-timeout`, `traceparent`): walking
+/// them costs less than hashing the name.
 fn first<'h>(headers: &'h HeaderMap, name: &HeaderName) -> Option<&'h HeaderValue> {
     if headers.len() <= WALKED {
         headers.iter().find(|(n, _)| *n == name).map(|(_, v)| v)
@@ -132,7 +133,7 @@ pub(crate) fn message(headers: &HeaderMap) -> Option<String> {
 /// The deadline a `grpc-timeout` header carries: 1 to 8 digits and a unit
 /// (`H`, `M`, `S`, `m`, `u`, `n`). Anything else is no deadline.
 pub(crate) fn timeout(headers: &HeaderMap) -> Option<Duration> {
-    let value = headers.get(GRPC_TIMEOUT)?.as_bytes();
+    let value = first(headers, &GRPC_TIMEOUT)?.as_bytes();
     let (unit, digits) = value.split_last()?;
     if digits.is_empty() || digits.len() > 8 || !digits.iter().all(u8::is_ascii_digit) {
         return None;
@@ -156,13 +157,15 @@ mod tests {
     use super::*;
 
     // Walked or hashed, the first value of a name is `get`'s: every map of
-    // up to six values drawn from a few names, repeated names included.
+    // up to six values drawn from a few names, repeated names included, and
+    // some of up to ten (both sides of the bound).
     #[test]
     fn walking_finds_what_get_finds() {
-        let names = ["grpc-status", "grpc-message", "content-type", "x-a"];
+        let names = ["grpc-status", "grpc-message", "grpc-timeout", "x-a"];
         let mut maps = vec![HeaderMap::new()];
-        for size in 1..=6 {
-            for pick in 0..names.len().pow(size) {
+        for size in 1..=10 {
+            let step = if size <= 6 { 1 } else { 101 };
+            for pick in (0..names.len().pow(size)).step_by(step) {
                 let mut map = HeaderMap::new();
                 let mut rest = pick;
                 for i in 0..size {
