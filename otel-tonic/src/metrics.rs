@@ -51,9 +51,13 @@ impl SetKey {
     }
 }
 
-/// The duration histogram of one side.
+/// The duration histogram of one side, shared by the calls of a layer (one
+/// reference count per call).
 #[derive(Debug, Clone)]
-pub(crate) struct CallMetrics {
+pub(crate) struct CallMetrics(Arc<Instruments>);
+
+#[derive(Debug)]
+struct Instruments {
     duration: Histogram<f64>,
     #[cfg(feature = "bound-instruments")]
     bound: bound::BoundSets,
@@ -61,11 +65,11 @@ pub(crate) struct CallMetrics {
 
 impl CallMetrics {
     fn new(duration: Histogram<f64>) -> Self {
-        Self {
+        Self(Arc::new(Instruments {
             duration,
             #[cfg(feature = "bound-instruments")]
             bound: bound::BoundSets::default(),
-        }
+        }))
     }
 
     pub(crate) fn server(meter: &Meter) -> Self {
@@ -106,17 +110,20 @@ impl CallMetrics {
         target: Option<(&StringValue, Option<u16>)>,
         key: impl Fn() -> SetKey,
     ) {
+        let instruments = &*self.0;
         #[cfg(feature = "bound-instruments")]
         {
-            if ok.is_some_and(|ok| ok.record(&self.duration, seconds, target, &key)) {
+            if ok.is_some_and(|ok| ok.record(&instruments.duration, seconds, target, &key)) {
                 return;
             }
-            self.bound.record(&self.duration, seconds, key());
+            instruments
+                .bound
+                .record(&instruments.duration, seconds, key());
         }
         #[cfg(not(feature = "bound-instruments"))]
         {
             let _ = (ok, target);
-            self.duration.record(seconds, &key().attributes());
+            instruments.duration.record(seconds, &key().attributes());
         }
     }
 }
@@ -163,19 +170,17 @@ mod bound {
     use super::SetKey;
     use opentelemetry::metrics::{BoundHistogram, Histogram};
     use otel_http::series::SeriesCache;
-    use std::sync::Arc;
 
     /// At most this many sets are bound; the others are recorded unbound.
     pub(super) const MAX_BOUND: usize = 256;
 
-    /// The bound sets of one histogram (otel-http's cache, shared by the
-    /// services of a layer).
-    #[derive(Debug, Clone)]
-    pub(super) struct BoundSets(Arc<SeriesCache<SetKey, BoundHistogram<f64>>>);
+    /// The bound sets of one histogram (otel-http's cache).
+    #[derive(Debug)]
+    pub(super) struct BoundSets(SeriesCache<SetKey, BoundHistogram<f64>>);
 
     impl Default for BoundSets {
         fn default() -> Self {
-            Self(Arc::new(SeriesCache::new(MAX_BOUND)))
+            Self(SeriesCache::new(MAX_BOUND))
         }
     }
 
@@ -251,11 +256,11 @@ mod tests {
         metrics.record(1.0, None, None, || key("a.B/C", Code::OK));
         metrics.record(2.0, None, None, || key("a.B/C", Code::OK));
         metrics.record(4.0, None, None, || key("a.B/C", Code::UNAVAILABLE));
-        assert_eq!(metrics.bound.len(), 2);
+        assert_eq!(metrics.0.bound.len(), 2);
         for i in 0..bound::MAX_BOUND {
             metrics.record(0.5, None, None, || key(&format!("a.B/M{i}"), Code::OK));
         }
-        assert_eq!(metrics.bound.len(), bound::MAX_BOUND);
+        assert_eq!(metrics.0.bound.len(), bound::MAX_BOUND);
         let points = points(&provider, &exporter);
         assert_eq!(
             points.len(),
@@ -300,7 +305,7 @@ mod tests {
         metrics.record(2.0, Some(&ok), at(&payment), || key(&payment, Code::OK));
         metrics.record(4.0, Some(&ok), at(&refund), || key(&refund, Code::OK));
         metrics.record(8.0, None, at(&payment), || key(&payment, Code::INTERNAL));
-        assert_eq!(metrics.bound.len(), 2, "the other target and the failure");
+        assert_eq!(metrics.0.bound.len(), 2, "the other target and the failure");
         let mut sums: Vec<(bool, bool, u64, f64)> = points(&provider, &exporter)
             .into_iter()
             .map(|(a, count, sum)| {
