@@ -108,53 +108,6 @@ fn protocol_version(v: Version) -> &'static str {
     }
 }
 
-/// `host[:port]` from the URI authority (HTTP/2) or the `Host` header.
-/// Made once per distinct authority.
-fn server_address(req: &Parts, strings: &AddressStrings) -> Option<(StringValue, Option<u16>)> {
-    if let Some(authority) = req.uri.authority() {
-        return strings.server(authority.as_str(), |_| {
-            Some((authority.host(), authority.port_u16()))
-        });
-    }
-    let host = req.headers.get(http::header::HOST)?.to_str().ok()?;
-    strings.server(host, split_host_port)
-}
-
-/// `host`, `host:port`, `[v6]` or `[v6]:port` (a `Host` header's grammar,
-/// RFC 9110 §7.2), checked as cheaply as this per-request path allows: the
-/// host must be non-empty and free of characters a URI authority cannot
-/// hold, and the port digits only.
-fn split_host_port(value: &str) -> Option<(&str, Option<u16>)> {
-    let (host, port) = if value.starts_with('[') {
-        let end = value.find(']')?;
-        let (host, rest) = value.split_at(end + 1);
-        match rest {
-            "" => (host, None),
-            rest => (host, Some(rest.strip_prefix(':')?)),
-        }
-    } else {
-        match value.rsplit_once(':') {
-            Some((host, port)) => (host, Some(port)),
-            None => (value, None),
-        }
-    };
-    let valid_host = !host.is_empty()
-        && host
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b"-._~!$&'()*+,;=[]:%".contains(&b));
-    if !valid_host {
-        return None;
-    }
-    let port = match port {
-        None => None,
-        Some(p) if !p.is_empty() && p.len() <= 5 && p.bytes().all(|b| b.is_ascii_digit()) => {
-            Some(p.parse::<u16>().ok()?)
-        }
-        Some(_) => return None,
-    };
-    Some((host, port))
-}
-
 /// The span attributes samplers may use, given when the span starts.
 pub(crate) fn sampling_attributes(
     req: &Parts,
@@ -166,7 +119,7 @@ pub(crate) fn sampling_attributes(
     attrs.push(KeyValue::new("url.path", req.uri.path().to_owned()));
     attrs.push(KeyValue::new("url.scheme", facts.scheme));
     attrs.extend(facts.route_attribute());
-    if let Some((host, port)) = server_address(req, addresses) {
+    if let Some((host, port)) = addresses.of_request(req) {
         attrs.push(KeyValue::new("server.address", host));
         if let Some(port) = port {
             attrs.push(KeyValue::new("server.port", i64::from(port)));
@@ -246,29 +199,6 @@ mod tests {
         assert_eq!(facts("GET", Some("/a/{id}")).span_name(), "GET /a/{id}");
         assert_eq!(facts("GET", None).span_name(), "GET");
         assert_eq!(facts("_OTHER", None).span_name(), "HTTP");
-    }
-
-    #[test]
-    fn host_header_forms() {
-        assert_eq!(
-            split_host_port("shop.example:8080"),
-            Some(("shop.example", Some(8080)))
-        );
-        assert_eq!(
-            split_host_port("shop.example"),
-            Some(("shop.example", None))
-        );
-        assert_eq!(split_host_port("[::1]:3000"), Some(("[::1]", Some(3000))));
-        assert_eq!(split_host_port("[::1]"), Some(("[::1]", None)));
-        assert_eq!(
-            split_host_port("127.0.0.1:80"),
-            Some(("127.0.0.1", Some(80)))
-        );
-        for bad in [
-            "", ":80", "a:99999", "a:8o", "a b", "a:", "[::1", "[::1]x", "a/b:1", "a@b",
-        ] {
-            assert_eq!(split_host_port(bad), None, "{bad:?}");
-        }
     }
 
     #[test]

@@ -118,6 +118,68 @@ impl AddressStrings {
             None => parse.and_then(|p| p(authority)).map(own),
         }
     }
+
+    /// `server.address` and `server.port` of a request a server received:
+    /// from its URI's authority (HTTP/2's `:authority`, or an absolute-form
+    /// target), else from its `Host` header (`host`, `host:port`, `[v6]` or
+    /// `[v6]:port`, RFC 9110 §7.2); `None` without either, or for a `Host`
+    /// value that is none of these. Made once per distinct authority.
+    ///
+    /// ```
+    /// use otel_http::address::AddressStrings;
+    /// let strings = AddressStrings::default();
+    /// let (parts, ()) = http::Request::get("/orders")
+    ///     .header("host", "shop.example:8080")
+    ///     .body(())
+    ///     .expect("a request")
+    ///     .into_parts();
+    /// let (host, port) = strings.of_request(&parts).expect("a Host header");
+    /// assert_eq!((host.as_str(), port), ("shop.example", Some(8080)));
+    /// ```
+    pub fn of_request(&self, parts: &http::request::Parts) -> Option<(StringValue, Option<u16>)> {
+        if let Some(authority) = parts.uri.authority() {
+            return self.server(authority.as_str(), |_| {
+                Some((authority.host(), authority.port_u16()))
+            });
+        }
+        let host = parts.headers.get(http::header::HOST)?.to_str().ok()?;
+        self.server(host, split_host_port)
+    }
+}
+
+/// `host`, `host:port`, `[v6]` or `[v6]:port` (a `Host` header's grammar,
+/// RFC 9110 §7.2), checked as cheaply as this per-request path allows: the
+/// host must be non-empty and free of characters a URI authority cannot
+/// hold, and the port digits only.
+fn split_host_port(value: &str) -> Option<(&str, Option<u16>)> {
+    let (host, port) = if value.starts_with('[') {
+        let end = value.find(']')?;
+        let (host, rest) = value.split_at(end + 1);
+        match rest {
+            "" => (host, None),
+            rest => (host, Some(rest.strip_prefix(':')?)),
+        }
+    } else {
+        match value.rsplit_once(':') {
+            Some((host, port)) => (host, Some(port)),
+            None => (value, None),
+        }
+    };
+    let valid_host = !host.is_empty()
+        && host
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"-._~!$&'()*+,;=[]:%".contains(&b));
+    if !valid_host {
+        return None;
+    }
+    let port = match port {
+        None => None,
+        Some(p) if !p.is_empty() && p.len() <= 5 && p.bytes().all(|b| b.is_ascii_digit()) => {
+            Some(p.parse::<u16>().ok()?)
+        }
+        Some(_) => return None,
+    };
+    Some((host, port))
 }
 
 #[cfg(test)]
@@ -148,6 +210,53 @@ mod tests {
             2,
             "each authority parsed once, a rejection too"
         );
+    }
+
+    #[test]
+    fn host_header_forms() {
+        assert_eq!(
+            split_host_port("shop.example:8080"),
+            Some(("shop.example", Some(8080)))
+        );
+        assert_eq!(
+            split_host_port("shop.example"),
+            Some(("shop.example", None))
+        );
+        assert_eq!(split_host_port("[::1]:3000"), Some(("[::1]", Some(3000))));
+        assert_eq!(split_host_port("[::1]"), Some(("[::1]", None)));
+        assert_eq!(
+            split_host_port("127.0.0.1:80"),
+            Some(("127.0.0.1", Some(80)))
+        );
+        for bad in [
+            "", ":80", "a:99999", "a:8o", "a b", "a:", "[::1", "[::1]x", "a/b:1", "a@b",
+        ] {
+            assert_eq!(split_host_port(bad), None, "{bad:?}");
+        }
+    }
+
+    // The URI's authority first (userinfo is not the host), else Host.
+    #[test]
+    fn a_request_names_its_server_by_authority_then_host() {
+        let strings = AddressStrings::default();
+        let of = |uri: &str, host: Option<&str>| {
+            let mut request = http::Request::get(uri);
+            if let Some(host) = host {
+                request = request.header("host", host);
+            }
+            let (parts, ()) = request.body(()).expect("request").into_parts();
+            strings
+                .of_request(&parts)
+                .map(|(h, p)| (h.as_str().to_owned(), p))
+        };
+        let named = |h: &str, p| Some((h.to_owned(), p));
+        assert_eq!(
+            of("http://user@api.example:81/x", Some("other:1")),
+            named("api.example", Some(81))
+        );
+        assert_eq!(of("/x", Some("[::1]:3000")), named("[::1]", Some(3000)));
+        assert_eq!(of("/x", Some("a b")), None);
+        assert_eq!(of("/x", None), None);
     }
 
     #[test]

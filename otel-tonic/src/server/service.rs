@@ -10,7 +10,6 @@ use http::{Request, Response};
 use opentelemetry::context::FutureExt as _;
 use opentelemetry::trace::{Link, SpanKind, TraceContextExt};
 use opentelemetry::{Context, KeyValue, StringValue, global};
-use otel_http::address::AddressStrings;
 use otel_http::sampling::SpanStart;
 use std::sync::Arc;
 use std::task::Poll;
@@ -54,25 +53,6 @@ impl<S> OtelServerService<S> {
 
 impl<S: tonic::server::NamedService> tonic::server::NamedService for OtelServerService<S> {
     const NAME: &'static str = S::NAME;
-}
-
-/// `server.address` / `server.port` from the `:authority` (or `Host`), made
-/// once per distinct authority.
-fn server_address(
-    parts: &http::request::Parts,
-    strings: &AddressStrings,
-) -> Option<(StringValue, Option<u16>)> {
-    if let Some(authority) = parts.uri.authority() {
-        return strings.server(authority.as_str(), |_| {
-            Some((authority.host(), authority.port_u16()))
-        });
-    }
-    let host = parts.headers.get(http::header::HOST)?.to_str().ok()?;
-    let mut parsed = None;
-    strings.server(host, |host| {
-        parsed = host.parse::<http::uri::Authority>().ok();
-        parsed.as_ref().map(|a| (a.host(), a.port_u16()))
-    })
 }
 
 /// The peer of the connection, as tonic's server records it: its
@@ -125,7 +105,7 @@ fn start_attributes(
     // that a sampled call does not grow it.
     let mut attributes = Vec::with_capacity(ATTRIBUTES);
     attributes.push(KeyValue::new("rpc.system.name", "grpc"));
-    if let Some((host, port)) = server_address(parts, &config.addresses) {
+    if let Some((host, port)) = config.addresses.of_request(parts) {
         attributes.push(KeyValue::new("server.address", host));
         if let Some(port) = port {
             attributes.push(KeyValue::new("server.port", i64::from(port)));
