@@ -165,6 +165,24 @@ fn fold(hash: u64, word: u64) -> u64 {
     (product as u64) ^ ((product >> 64) as u64)
 }
 
+/// The last 0 to 7 bytes as a word, read as wyhash does (two overlapping
+/// four-byte reads, or the first, middle and last byte), without the call to
+/// `memcpy` a copy of a variable length makes.
+fn tail(rest: &[u8]) -> u64 {
+    match (rest.first_chunk::<4>(), rest.last_chunk::<4>()) {
+        (Some(first), Some(last)) => {
+            u64::from(u32::from_le_bytes(*first)) << 32 | u64::from(u32::from_le_bytes(*last))
+        }
+        _ => match rest {
+            [] => 0,
+            [first, .., last] => {
+                u64::from(*first) << 16 | u64::from(rest[rest.len() / 2]) << 8 | u64::from(*last)
+            }
+            [only] => u64::from(*only),
+        },
+    }
+}
+
 impl Hasher for Folded {
     fn finish(&self) -> u64 {
         self.0
@@ -178,14 +196,8 @@ impl Hasher for Folded {
             le.copy_from_slice(word);
             hash = fold(hash, u64::from_le_bytes(le));
         }
-        let rest = words.remainder();
-        let mut le = [0u8; 8];
-        le[..rest.len()].copy_from_slice(rest);
         // The length tells "a" from "a\0".
-        self.0 = fold(
-            hash ^ bytes.len() as u64,
-            u64::from_le_bytes(le).rotate_left(1),
-        );
+        self.0 = fold(hash ^ bytes.len() as u64, tail(words.remainder()));
     }
 
     fn write_u8(&mut self, i: u8) {
