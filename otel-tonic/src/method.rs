@@ -178,10 +178,15 @@ impl Methods {
         let Some(name) = path.strip_prefix('/').filter(|n| n.len() <= MAX_LEN) else {
             return (Method(None), Some(path));
         };
+        // Whether the path was parsed here and found not to be a method.
+        let mut refused = false;
         let found = self.0.with_borrowed(
             name,
             || {
-                let full = parse(path)?;
+                let Some(full) = parse(path) else {
+                    refused = true;
+                    return None;
+                };
                 Some((
                     full.into(),
                     Arc::new(Known::new(full, Some(OkSeries::default()))),
@@ -191,7 +196,8 @@ impl Methods {
         );
         match found {
             Some(known) => (Method(Some(known)), None),
-            // Not a method, or the table is full.
+            None if refused => (Method(None), Some(path)),
+            // The table is full: made for this call.
             None => Method::of_path(path),
         }
     }
