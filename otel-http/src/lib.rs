@@ -48,6 +48,7 @@
 
 pub mod address;
 pub mod carrier;
+pub mod clock;
 pub mod headers;
 pub mod propagation;
 pub mod redact;

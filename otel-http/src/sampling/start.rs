@@ -5,6 +5,7 @@ use super::{DroppedSpans, declared_dropped_spans, dropped_child, known_dropped};
 use opentelemetry::trace::{Link, Span as _, SpanKind, TraceContextExt as _, Tracer};
 use opentelemetry::{Context, KeyValue};
 use std::borrow::Cow;
+use std::time::Instant;
 
 /// Starts a span the way this workspace's instrumentation does: with a
 /// cheap placeholder name and no attributes when the span is
@@ -56,6 +57,7 @@ pub struct SpanStart<'a> {
     links: Option<Vec<Link>>,
     global_tracer: bool,
     details_capacity: usize,
+    started: Option<Instant>,
 }
 
 impl<'a> SpanStart<'a> {
@@ -79,6 +81,7 @@ impl<'a> SpanStart<'a> {
             links: None,
             global_tracer: false,
             details_capacity: 0,
+            started: None,
         }
     }
 
@@ -127,6 +130,23 @@ impl<'a> SpanStart<'a> {
     /// ```
     pub fn details_capacity(mut self, capacity: usize) -> Self {
         self.details_capacity = capacity;
+        self
+    }
+
+    /// When the call started, as the caller read it for its duration
+    /// metric: a span started through the tracer gets the wall-clock time of
+    /// that instant ([`clock::wall_time`](crate::clock::wall_time)), so that
+    /// the SDK does not read the clock again. By default the SDK reads it.
+    ///
+    /// ```
+    /// use opentelemetry::Context;
+    /// use opentelemetry::trace::SpanKind;
+    /// let parent = Context::new();
+    /// let _start = otel_http::sampling::SpanStart::new(&parent, SpanKind::Server, "GET")
+    ///     .started_at(std::time::Instant::now());
+    /// ```
+    pub fn started_at(mut self, instant: Instant) -> Self {
+        self.started = Some(instant);
         self
     }
 
@@ -182,6 +202,7 @@ impl<'a> SpanStart<'a> {
         };
         builder.span_kind = Some(self.kind);
         builder.links = self.links;
+        builder.start_time = self.started.map(crate::clock::wall_time);
         let mut span = builder.start_with_context(tracer, self.parent);
         let details = if span.is_recording() {
             Some(match deferred {
@@ -276,6 +297,26 @@ mod tests {
             ["http.request.method", "url.path", "user_agent.original"]
         );
         assert_eq!(span.links.links.len(), 1);
+    }
+
+    // The span starts at the wall-clock time of the instant given: the SDK
+    // does not read its clock.
+    #[test]
+    fn the_span_starts_when_the_call_did() {
+        let exporter = InMemorySpanExporter::default();
+        let provider = SdkTracerProvider::builder()
+            .with_simple_exporter(exporter.clone())
+            .build();
+        let started = Instant::now() - std::time::Duration::from_millis(250);
+        let parent = Context::new();
+        let (cx, _) = SpanStart::new(&parent, SpanKind::Client, "GET")
+            .started_at(started)
+            .start(&provider.tracer("test"), || ("GET", Vec::new()));
+        cx.span().end();
+        assert_eq!(
+            only_span(&exporter).start_time,
+            crate::clock::wall_time(started)
+        );
     }
 
     #[test]
