@@ -214,14 +214,17 @@ impl Call {
             return;
         }
         self.done = true;
-        // A span that does not record has nothing to end (and ending it
-        // would still read the clock).
+        // One clock read for the span's end and the duration: the span's
+        // timestamps are those of the call's monotonic readings
+        // (otel_http::clock), so the span lasts exactly the duration.
+        let end = Instant::now();
+        // A span that does not record has nothing to end.
         if self.recording {
             let span = self.cx.span();
             if !self.captured.is_empty() {
                 span.set_attributes(std::mem::take(&mut self.captured));
             }
-            span.end();
+            span.end_with_timestamp(otel_http::clock::wall_time(end));
         }
         // The call's span is current while its duration is recorded, so that
         // a meter provider keeping exemplars (otel-init's) links the
@@ -242,7 +245,7 @@ impl Call {
             self.method.succeeded();
         }
         self.metrics.record(
-            self.start.elapsed().as_secs_f64(),
+            end.saturating_duration_since(self.start).as_secs_f64(),
             self.method.ok_series().filter(|_| succeeded),
             self.target.as_ref().map(|t| (&t.address, t.port)),
             || SetKey {

@@ -537,3 +537,26 @@ async fn a_served_method_is_named_at_the_start_and_stays_recognised() {
         "{points:?}"
     );
 }
+
+// A span's timestamps are those of the call's own monotonic readings
+// (otel_http::clock): it lasts exactly the duration its metric records. One
+// thread here, so that both ends share the thread's clock anchor.
+#[tokio::test(flavor = "current_thread")]
+async fn spans_last_exactly_the_recorded_duration() {
+    let t = Telemetry::new();
+    let server = serve(t.server_layer().build()).await;
+    let mut client = client(server.addr, t.client_layer().build()).await;
+    client.unary(request("sleep:20")).await.expect("reply");
+    for (kind, metric) in [
+        (SpanKind::Server, "rpc.server.call.duration"),
+        (SpanKind::Client, "rpc.client.call.duration"),
+    ] {
+        let span = t.span(kind.clone(), UNARY).await;
+        let lasted = span
+            .end_time
+            .duration_since(span.start_time)
+            .expect("ends after it starts");
+        assert!(lasted >= Duration::from_millis(20), "{lasted:?}");
+        assert_eq!(lasted.as_secs_f64(), t.duration_sum(metric), "{kind:?}");
+    }
+}

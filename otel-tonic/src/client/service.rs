@@ -117,6 +117,7 @@ where
         // without the name and attributes nobody would read.
         let (cx, details) = SpanStart::new(&parent, SpanKind::Client, "grpc")
             .global_tracer(config.global_tracer)
+            .started_at(start)
             .start(&config.tracer, || {
                 (
                     method.span_name(),

@@ -163,7 +163,8 @@ where
         // caller's, with otel-init's parent-based sampler) is started
         // without the name and attributes nobody would read.
         let mut span_start = SpanStart::new(&incoming.parent, SpanKind::Server, "grpc")
-            .global_tracer(config.global_tracer);
+            .global_tracer(config.global_tracer)
+            .started_at(start);
         if let Some(link) = incoming.link {
             span_start = span_start.links(vec![Link::with_context(link)]);
         }

@@ -92,6 +92,25 @@ impl Telemetry {
         );
     }
 
+    /// The sum of every data point of a duration histogram, in seconds, as
+    /// of now (the last export: the temporality is cumulative).
+    pub fn duration_sum(&self, metric: &str) -> f64 {
+        self.meters.force_flush().expect("flush");
+        let mut sum = 0.0;
+        let exports = self.metrics.get_finished_metrics().expect("metrics");
+        let Some(rm) = exports.last() else {
+            return sum;
+        };
+        for sm in rm.scope_metrics() {
+            for m in sm.metrics().filter(|m| m.name() == metric) {
+                if let AggregatedMetrics::F64(MetricData::Histogram(h)) = m.data() {
+                    sum += h.data_points().map(|p| p.sum()).sum::<f64>();
+                }
+            }
+        }
+        sum
+    }
+
     /// The data points of a duration histogram: (attributes, count).
     pub fn durations(&self, metric: &str) -> Vec<(Vec<KeyValue>, u64)> {
         self.meters.force_flush().expect("flush");
