@@ -75,7 +75,13 @@ impl Finisher {
             return;
         }
         self.done = true;
-        self.cx.span().end();
+        // One clock read for the span's end and the duration: the span's
+        // timestamps are the request's own monotonic readings
+        // (otel_http::clock), so it lasts exactly the recorded duration.
+        let end = Instant::now();
+        self.cx
+            .span()
+            .end_with_timestamp(otel_http::clock::wall_time(end));
         // The request's span is current while its duration is recorded, so
         // that a meter provider keeping exemplars links the measurement to
         // it (only a sampled span can be linked to).
@@ -88,7 +94,7 @@ impl Finisher {
         let m = &self.config.metrics;
         m.end_active(&self.facts, &self.active);
         m.finish(
-            self.start.elapsed().as_secs_f64(),
+            end.saturating_duration_since(self.start).as_secs_f64(),
             self.request_bytes,
             self.response_bytes,
             &self.facts,

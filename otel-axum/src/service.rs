@@ -109,6 +109,7 @@ where
         // attributes nobody would read.
         let mut span_start = SpanStart::new(&incoming.parent, SpanKind::Server, facts.method)
             .global_tracer(config.global_tracer)
+            .started_at(start)
             .details_capacity(8);
         if let Some(link) = incoming.link {
             span_start = span_start.links(vec![Link::with_context(link)]);

@@ -62,6 +62,7 @@ impl<'a> ClientCall<'a> {
         // sampled) is started without the name and attributes nobody would read.
         let (cx, details) = SpanStart::new(&parent, SpanKind::Client, facts.method)
             .global_tracer(config.global_tracer)
+            .started_at(start)
             .start(&config.tracer, || {
                 (
                     span_name(config, request, &facts),
@@ -148,7 +149,13 @@ impl<'a> ClientCall<'a> {
             return;
         }
         self.done = true;
-        self.cx.span().end();
+        // One clock read for the span's end and the duration: the span's
+        // timestamps are the call's own monotonic readings (otel_http::clock),
+        // so it lasts exactly the recorded duration.
+        let end = Instant::now();
+        self.cx
+            .span()
+            .end_with_timestamp(otel_http::clock::wall_time(end));
         // The call's span is current while its duration is recorded, so that
         // a meter provider keeping exemplars links the measurement to it.
         let _current = self
@@ -158,7 +165,7 @@ impl<'a> ClientCall<'a> {
             .is_sampled()
             .then(|| self.cx.clone().attach());
         self.config.metrics.record(
-            self.start.elapsed().as_secs_f64(),
+            end.saturating_duration_since(self.start).as_secs_f64(),
             &self.facts,
             &self.outcome,
         );
