@@ -1,5 +1,6 @@
-//! A request's span lasts exactly the duration its metric records: both come
-//! from the request's own monotonic clock readings (`otel_http::clock`).
+//! A request's span with a sampled parent lasts exactly the duration its
+//! metric records: both come from the request's own monotonic clock readings
+//! (`otel_http::clock`).
 
 use axum::Router;
 use axum::body::Body;
@@ -34,9 +35,14 @@ async fn the_span_lasts_exactly_the_recorded_duration() {
             OtelLayer::builder()
                 .tracer_provider(&tracer)
                 .meter_provider(&meters)
+                .propagator(otel_http::propagation::W3cTraceContextPropagator::new())
                 .build(),
         );
     let request = http::Request::get("/slow")
+        .header(
+            "traceparent",
+            "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01",
+        )
         .body(Body::empty())
         .expect("request");
     let response = app.oneshot(request).await.expect("response");

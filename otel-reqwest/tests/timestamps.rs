@@ -1,8 +1,14 @@
-//! A call's span lasts exactly the duration its metric records: both come
-//! from the call's own monotonic clock readings (`otel_http::clock`).
+//! A call's span with a sampled parent lasts exactly the duration its metric
+//! records: both come from the call's own monotonic clock readings
+//! (`otel_http::clock`).
 
 use axum::Router;
 use axum::routing::get;
+use opentelemetry::Context;
+use opentelemetry::context::FutureExt as _;
+use opentelemetry::trace::{
+    SpanContext, SpanId, TraceContextExt as _, TraceFlags, TraceId, TraceState,
+};
 use opentelemetry_sdk::metrics::data::{AggregatedMetrics, MetricData};
 use opentelemetry_sdk::metrics::{InMemoryMetricExporter, PeriodicReader, SdkMeterProvider};
 use opentelemetry_sdk::trace::{InMemorySpanExporter, SdkTracerProvider};
@@ -44,9 +50,17 @@ async fn the_span_lasts_exactly_the_recorded_duration() {
             .build(),
     )
     .build();
+    let parent = Context::new().with_remote_span_context(SpanContext::new(
+        TraceId::from(7u128),
+        SpanId::from(9u64),
+        TraceFlags::SAMPLED,
+        true,
+        TraceState::NONE,
+    ));
     let response = client
         .get(format!("http://{addr}/slow"))
         .send()
+        .with_context(parent)
         .await
         .expect("response");
     assert_eq!(response.text().await.expect("body"), "done");

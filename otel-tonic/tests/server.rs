@@ -538,15 +538,29 @@ async fn a_served_method_is_named_at_the_start_and_stays_recognised() {
     );
 }
 
-// A span's timestamps are those of the call's own monotonic readings
-// (otel_http::clock): it lasts exactly the duration its metric records. One
-// thread here, so that both ends share the thread's clock anchor.
+// The timestamps of a span with a sampled parent are those of the call's own
+// monotonic readings (otel_http::clock): it lasts exactly the duration its
+// metric records. One thread here, so that both ends share the thread's
+// clock anchor.
 #[tokio::test(flavor = "current_thread")]
 async fn spans_last_exactly_the_recorded_duration() {
+    use opentelemetry::context::FutureExt as _;
+    use opentelemetry::trace::{SpanContext, SpanId, TraceContextExt as _, TraceFlags, TraceId};
     let t = Telemetry::new();
     let server = serve(t.server_layer().build()).await;
     let mut client = client(server.addr, t.client_layer().build()).await;
-    client.unary(request("sleep:20")).await.expect("reply");
+    let parent = opentelemetry::Context::new().with_remote_span_context(SpanContext::new(
+        TraceId::from(7u128),
+        SpanId::from(9u64),
+        TraceFlags::SAMPLED,
+        true,
+        Default::default(),
+    ));
+    client
+        .unary(request("sleep:20"))
+        .with_context(parent)
+        .await
+        .expect("reply");
     for (kind, metric) in [
         (SpanKind::Server, "rpc.server.call.duration"),
         (SpanKind::Client, "rpc.client.call.duration"),

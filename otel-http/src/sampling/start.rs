@@ -134,9 +134,13 @@ impl<'a> SpanStart<'a> {
     }
 
     /// When the call started, as the caller read it for its duration
-    /// metric: a span started through the tracer gets the wall-clock time of
-    /// that instant ([`clock::wall_time`](crate::clock::wall_time)), so that
-    /// the SDK does not read the clock again. By default the SDK reads it.
+    /// metric. A span whose parent is sampled (one a parent-based sampler
+    /// records) starts at the wall-clock time of that instant
+    /// ([`clock::wall_time`](crate::clock::wall_time)), so that the SDK does
+    /// not read the clock again. Any other span is left to the SDK, which
+    /// reads the clock only for a span that records: working the time out
+    /// for a root span the sampler then drops would cost an unsampled call
+    /// for nothing. By default the SDK reads it.
     ///
     /// ```
     /// use opentelemetry::Context;
@@ -202,7 +206,9 @@ impl<'a> SpanStart<'a> {
         };
         builder.span_kind = Some(self.kind);
         builder.links = self.links;
-        builder.start_time = self.started.map(crate::clock::wall_time);
+        if self.parent.span().span_context().is_sampled() {
+            builder.start_time = self.started.map(crate::clock::wall_time);
+        }
         let mut span = builder.start_with_context(tracer, self.parent);
         let details = if span.is_recording() {
             Some(match deferred {
@@ -299,23 +305,32 @@ mod tests {
         assert_eq!(span.links.links.len(), 1);
     }
 
-    // The span starts at the wall-clock time of the instant given: the SDK
-    // does not read its clock.
+    // A child of a sampled parent starts at the wall-clock time of the
+    // instant given (the SDK does not read its clock); a root is left to the
+    // SDK.
     #[test]
-    fn the_span_starts_when_the_call_did() {
+    fn the_child_of_a_sampled_parent_starts_when_the_call_did() {
         let exporter = InMemorySpanExporter::default();
         let provider = SdkTracerProvider::builder()
             .with_simple_exporter(exporter.clone())
             .build();
         let started = Instant::now() - std::time::Duration::from_millis(250);
-        let parent = Context::new();
-        let (cx, _) = SpanStart::new(&parent, SpanKind::Client, "GET")
-            .started_at(started)
-            .start(&provider.tracer("test"), || ("GET", Vec::new()));
-        cx.span().end();
+        let start = |parent: &Context| {
+            let (cx, _) = SpanStart::new(parent, SpanKind::Client, "GET")
+                .started_at(started)
+                .start(&provider.tracer("test"), || ("GET", Vec::new()));
+            cx.span().end();
+            only_span(&exporter).start_time
+        };
         assert_eq!(
-            only_span(&exporter).start_time,
+            start(&parent(TraceFlags::SAMPLED)),
             crate::clock::wall_time(started)
+        );
+        exporter.reset();
+        let root = start(&Context::new());
+        assert!(
+            root > crate::clock::wall_time(started + std::time::Duration::from_millis(200)),
+            "read by the SDK"
         );
     }
 
