@@ -52,6 +52,7 @@
 
 pub mod blocking;
 pub mod exemplars;
+pub mod memory;
 mod process;
 pub mod prometheus;
 pub mod receiver;
@@ -63,6 +64,7 @@ pub mod service;
 
 pub use blocking::{ReceiverOnRuntime, ThroughRotel};
 pub use exemplars::{ExemplarSeen, hex, histogram_exemplars};
+pub use memory::{InMemory, histogram_sum, lasted};
 /// The OTLP protobuf types the receiver records, re-exported for assertions.
 pub use opentelemetry_proto;
 pub use process::{is_child_run, rerun_test, workspace_binaries};

@@ -7,8 +7,8 @@ use futures_util::{Stream, StreamExt as _, stream};
 use opentelemetry::trace::{SpanKind, TraceContextExt as _};
 use opentelemetry::{Context, KeyValue, Value};
 use opentelemetry_sdk::metrics::data::{AggregatedMetrics, MetricData};
-use opentelemetry_sdk::metrics::{InMemoryMetricExporter, PeriodicReader, SdkMeterProvider};
-use opentelemetry_sdk::trace::{InMemorySpanExporter, Sampler, SdkTracerProvider, SpanData};
+use opentelemetry_sdk::metrics::{InMemoryMetricExporter, SdkMeterProvider};
+use opentelemetry_sdk::trace::{InMemorySpanExporter, SdkTracerProvider, SpanData};
 use otel_http::propagation::{PropagatorName, Propagators, composite};
 use otel_tonic::{OtelClientLayer, OtelClientService, OtelServerLayer};
 pub use otel_tonic_test_proto::echo_client::EchoClient;
@@ -37,15 +37,12 @@ pub struct Telemetry {
 
 impl Telemetry {
     pub fn new() -> Self {
-        let spans = InMemorySpanExporter::default();
-        let tracer = SdkTracerProvider::builder()
-            .with_sampler(Sampler::ParentBased(Box::new(Sampler::AlwaysOn)))
-            .with_simple_exporter(spans.clone())
-            .build();
-        let metrics = InMemoryMetricExporter::default();
-        let meters = SdkMeterProvider::builder()
-            .with_reader(PeriodicReader::builder(metrics.clone()).build())
-            .build();
+        let otel_testing::InMemory {
+            spans,
+            tracer,
+            metrics,
+            meters,
+        } = otel_testing::InMemory::new();
         Self {
             spans,
             tracer,
@@ -93,22 +90,10 @@ impl Telemetry {
     }
 
     /// The sum of every data point of a duration histogram, in seconds, as
-    /// of now (the last export: the temporality is cumulative).
+    /// of now.
     pub fn duration_sum(&self, metric: &str) -> f64 {
         self.meters.force_flush().expect("flush");
-        let mut sum = 0.0;
-        let exports = self.metrics.get_finished_metrics().expect("metrics");
-        let Some(rm) = exports.last() else {
-            return sum;
-        };
-        for sm in rm.scope_metrics() {
-            for m in sm.metrics().filter(|m| m.name() == metric) {
-                if let AggregatedMetrics::F64(MetricData::Histogram(h)) = m.data() {
-                    sum += h.data_points().map(|p| p.sum()).sum::<f64>();
-                }
-            }
-        }
-        sum
+        otel_testing::histogram_sum(&self.metrics, metric)
     }
 
     /// The data points of a duration histogram: (attributes, count).
