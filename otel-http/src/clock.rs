@@ -24,10 +24,11 @@ thread_local! {
     static ANCHOR: Cell<Option<(Instant, SystemTime)>> = const { Cell::new(None) };
 }
 
-/// The wall-clock time at `instant`, a recent reading of the monotonic
-/// clock: the thread's anchor moved by the time between them. Reads the wall
-/// clock only to renew the anchor, when `instant` is a second or more away
-/// from it (about once a second per busy thread).
+/// The wall-clock time at `instant`, a reading of the monotonic clock: the
+/// thread's anchor moved by the time between them. Reads the wall clock only
+/// to renew the anchor, when `instant` is a second or more away from it
+/// (about once a second on a busy thread, for the recent instants a call
+/// reads).
 ///
 /// ```
 /// use std::time::{Duration, Instant, SystemTime};
@@ -43,29 +44,25 @@ thread_local! {
 pub fn wall_time(instant: Instant) -> SystemTime {
     ANCHOR.with(|anchor| {
         if let Some((at, wall)) = anchor.get()
-            && let Some(time) = moved(at, wall, instant)
+            && let (Some(time), apart) = moved(at, wall, instant)
+            && apart < ANCHOR_AGE
         {
             return time;
         }
         let (at, wall) = (Instant::now(), SystemTime::now());
         anchor.set(Some((at, wall)));
-        moved(at, wall, instant).unwrap_or(wall)
+        moved(at, wall, instant).0.unwrap_or(wall)
     })
 }
 
-/// `wall` moved by the time from `at` to `instant`, if that is less than
-/// [`ANCHOR_AGE`] either way.
-fn moved(at: Instant, wall: SystemTime, instant: Instant) -> Option<SystemTime> {
+/// `wall` moved by the time from `at` to `instant` (`None` past the range of
+/// `SystemTime`), and that time.
+fn moved(at: Instant, wall: SystemTime, instant: Instant) -> (Option<SystemTime>, Duration) {
     match instant.checked_duration_since(at) {
-        Some(after) if after < ANCHOR_AGE => Some(wall + after),
-        Some(_) => None,
+        Some(after) => (wall.checked_add(after), after),
         None => {
             let before = at.duration_since(instant);
-            if before < ANCHOR_AGE {
-                wall.checked_sub(before)
-            } else {
-                None
-            }
+            (wall.checked_sub(before), before)
         }
     }
 }
@@ -75,8 +72,8 @@ mod tests {
     use super::*;
 
     // Within a second of the anchor, times follow the monotonic clock
-    // exactly; an instant before the anchor, or a second after it, renews it
-    // and still lands next to the wall clock.
+    // exactly, before or after it; an instant a second or more away renews
+    // it and still lands where the wall clock puts it.
     #[test]
     fn times_follow_the_monotonic_clock_and_stay_near_the_wall_clock() {
         let near = |t: SystemTime| {
@@ -99,5 +96,8 @@ mod tests {
         near(wall_time(Instant::now()));
         let renewed = ANCHOR.with(Cell::get);
         assert!(renewed.is_some_and(|(_, wall)| wall > SystemTime::UNIX_EPOCH));
+        // An instant long before any anchor is still placed by it.
+        let old = Instant::now() - Duration::from_secs(3);
+        near(wall_time(old) + Duration::from_secs(3));
     }
 }
