@@ -83,10 +83,30 @@ impl<'h> Values<'h> {
     }
 }
 
-/// Up to this many values, a map is walked once for the three W3C headers
-/// rather than hashed into three times: a gRPC request's metadata is about
-/// this size; a browser's HTTP request has two or three times as many.
+/// Up to this many values, a map is walked rather than hashed into (once
+/// for the three W3C headers, or for one name): a gRPC call's metadata is
+/// about this size; a browser's HTTP request has two or three times as many.
 const WALKED: usize = 8;
+
+/// The first value of `name`, as `headers.get(name)` gives it, found by
+/// walking a map of a few values (a gRPC call's metadata, a response's
+/// trailers), which costs less than hashing the name.
+///
+/// ```
+/// use http::{HeaderMap, HeaderName, HeaderValue};
+/// let status = HeaderName::from_static("grpc-status");
+/// let mut trailers = HeaderMap::new();
+/// trailers.insert(&status, HeaderValue::from_static("0"));
+/// assert_eq!(otel_http::carrier::first_value(&trailers, &status), trailers.get(&status));
+/// ```
+#[inline]
+pub fn first_value<'h>(headers: &'h HeaderMap, name: &HeaderName) -> Option<&'h HeaderValue> {
+    if headers.len() <= WALKED {
+        headers.iter().find(|(n, _)| *n == name).map(|(_, v)| v)
+    } else {
+        headers.get(name)
+    }
+}
 
 /// The values of `traceparent`, `tracestate` and `baggage`.
 pub(crate) fn w3c_values(headers: &HeaderMap) -> [Values<'_>; 3] {
@@ -197,6 +217,33 @@ impl Injector for HeaderInjector<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    // Walked or hashed, the first value of a name is `get`'s: every map of
+    // up to six values drawn from a few names, repeated names included, and
+    // some of up to ten (both sides of the bound).
+    #[test]
+    fn walking_finds_what_get_finds() {
+        let names = ["grpc-status", "grpc-message", "grpc-timeout", "x-a"];
+        let mut maps = vec![HeaderMap::new()];
+        for size in 1..=10 {
+            let step = if size <= 6 { 1 } else { 101 };
+            for pick in (0..names.len().pow(size)).step_by(step) {
+                let mut map = HeaderMap::new();
+                let mut rest = pick;
+                for i in 0..size {
+                    let name = names[rest % names.len()];
+                    rest /= names.len();
+                    map.append(name, HeaderValue::from(i));
+                }
+                maps.push(map);
+            }
+        }
+        for map in &maps {
+            for name in names.map(HeaderName::from_static) {
+                assert_eq!(first_value(map, &name), map.get(&name), "{map:?} {name}");
+            }
+        }
+    }
 
     #[test]
     fn values_are_read_as_the_extractor_reads_them() {

@@ -2,7 +2,8 @@
 //! `grpc-timeout`), named as the semantic conventions spell them, and which of
 //! them is an error on each side.
 
-use http::{HeaderMap, HeaderName, HeaderValue, StatusCode};
+use http::{HeaderMap, HeaderName, StatusCode};
+use otel_http::carrier::first_value;
 use std::time::Duration;
 
 /// A gRPC status code (0 to 16; anything else reads as `UNKNOWN`, as the
@@ -63,7 +64,7 @@ impl Code {
 
     /// `grpc-status` in these headers or trailers, if there is one.
     pub(crate) fn from_headers(headers: &HeaderMap) -> Option<Code> {
-        first(headers, &GRPC_STATUS).map(|v| Code::parse(v.as_bytes()))
+        first_value(headers, &GRPC_STATUS).map(|v| Code::parse(v.as_bytes()))
     }
 
     /// The code a client infers from an HTTP status without `grpc-status`
@@ -96,25 +97,9 @@ impl Code {
     }
 }
 
-/// Metadata up to this many values is walked rather than hashed into.
-const WALKED: usize = 8;
-
-/// The first value of `name`, as `headers.get(name)` gives it. A call's
-/// metadata is a handful of entries (a response's `content-type`,
-/// `grpc-status` and perhaps `grpc-message`; a request's `te`,
-/// `content-type`, `user-agent`, `grpc-timeout`, `traceparent`): walking
-/// them costs less than hashing the name.
-fn first<'h>(headers: &'h HeaderMap, name: &HeaderName) -> Option<&'h HeaderValue> {
-    if headers.len() <= WALKED {
-        headers.iter().find(|(n, _)| *n == name).map(|(_, v)| v)
-    } else {
-        headers.get(name)
-    }
-}
-
 /// `grpc-message`, percent-decoded and cut to [`MAX_MESSAGE`] bytes.
 pub(crate) fn message(headers: &HeaderMap) -> Option<String> {
-    let raw = first(headers, &GRPC_MESSAGE)?.as_bytes();
+    let raw = first_value(headers, &GRPC_MESSAGE)?.as_bytes();
     if raw.is_empty() {
         return None;
     }
@@ -133,7 +118,7 @@ pub(crate) fn message(headers: &HeaderMap) -> Option<String> {
 /// The deadline a `grpc-timeout` header carries: 1 to 8 digits and a unit
 /// (`H`, `M`, `S`, `m`, `u`, `n`). Anything else is no deadline.
 pub(crate) fn timeout(headers: &HeaderMap) -> Option<Duration> {
-    let value = first(headers, &GRPC_TIMEOUT)?.as_bytes();
+    let value = first_value(headers, &GRPC_TIMEOUT)?.as_bytes();
     let (unit, digits) = value.split_last()?;
     if digits.is_empty() || digits.len() > 8 || !digits.iter().all(u8::is_ascii_digit) {
         return None;
@@ -155,33 +140,6 @@ pub(crate) fn timeout(headers: &HeaderMap) -> Option<Duration> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    // Walked or hashed, the first value of a name is `get`'s: every map of
-    // up to six values drawn from a few names, repeated names included, and
-    // some of up to ten (both sides of the bound).
-    #[test]
-    fn walking_finds_what_get_finds() {
-        let names = ["grpc-status", "grpc-message", "grpc-timeout", "x-a"];
-        let mut maps = vec![HeaderMap::new()];
-        for size in 1..=10 {
-            let step = if size <= 6 { 1 } else { 101 };
-            for pick in (0..names.len().pow(size)).step_by(step) {
-                let mut map = HeaderMap::new();
-                let mut rest = pick;
-                for i in 0..size {
-                    let name = names[rest % names.len()];
-                    rest /= names.len();
-                    map.append(name, HeaderValue::from(i));
-                }
-                maps.push(map);
-            }
-        }
-        for map in &maps {
-            for name in [&GRPC_STATUS, &GRPC_MESSAGE, &GRPC_TIMEOUT] {
-                assert_eq!(first(map, name), map.get(name), "{map:?} {name}");
-            }
-        }
-    }
 
     #[test]
     fn codes_parse_and_name() {
