@@ -45,7 +45,7 @@ pin_project! {
     pub struct OtelBody<B> {
         #[pin]
         kind: Kind<B>,
-        call: Option<Call>,
+        call: Option<Box<Call>>,
         attach: bool,
     }
 }
@@ -57,7 +57,7 @@ impl<B> std::fmt::Debug for OtelBody<B> {
 }
 
 impl<B> OtelBody<B> {
-    pub(crate) fn new(body: B, call: Option<Call>, attach: bool) -> Self {
+    pub(crate) fn new(body: B, call: Option<Box<Call>>, attach: bool) -> Self {
         Self {
             kind: Kind::Inner { body },
             call,
@@ -66,7 +66,7 @@ impl<B> OtelBody<B> {
     }
 
     /// An empty body (the trailers-only response of a caught panic).
-    pub(crate) fn empty(call: Option<Call>) -> Self {
+    pub(crate) fn empty(call: Option<Box<Call>>) -> Self {
         Self {
             kind: Kind::Empty,
             call,

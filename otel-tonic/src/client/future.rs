@@ -32,7 +32,7 @@ pin_project! {
     pub struct ResponseFuture<F> {
         #[pin]
         inner: F,
-        call: Option<Call>,
+        call: Option<Box<Call>>,
     }
 }
 
@@ -43,7 +43,7 @@ impl<F> std::fmt::Debug for ResponseFuture<F> {
 }
 
 impl<F> ResponseFuture<F> {
-    pub(crate) fn new(inner: F, call: Call) -> Self {
+    pub(crate) fn new(inner: F, call: Box<Call>) -> Self {
         Self {
             inner,
             call: Some(call),

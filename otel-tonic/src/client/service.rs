@@ -151,7 +151,7 @@ where
                 cx.span().set_attributes(captured);
             }
         }
-        let mut call = Call::new(
+        let mut call = Box::new(Call::new(
             cx,
             recording,
             config.metrics.clone(),
@@ -160,7 +160,7 @@ where
             target,
             start,
             timeout,
-        );
+        ));
         call.capture_response(&config.response_metadata);
         ResponseFuture::new(self.inner.call(req), call)
     }

@@ -35,7 +35,7 @@ pin_project! {
     pub struct ResponseFuture<F> {
         #[pin]
         inner: WithContext<F>,
-        call: Option<Call>,
+        call: Option<Box<Call>>,
         catch_panics: bool,
     }
 }
@@ -47,7 +47,7 @@ impl<F> std::fmt::Debug for ResponseFuture<F> {
 }
 
 impl<F> ResponseFuture<F> {
-    pub(crate) fn new(inner: WithContext<F>, call: Option<Call>, catch_panics: bool) -> Self {
+    pub(crate) fn new(inner: WithContext<F>, call: Option<Box<Call>>, catch_panics: bool) -> Self {
         Self {
             inner,
             call,
@@ -67,7 +67,7 @@ fn panic_message(payload: &(dyn std::any::Any + Send)) -> &str {
 /// The trailers-only response of a panicking handler: `UNKNOWN`, as gRPC
 /// answers a handler that ends without a status (the panic message stays in
 /// the span, not in the response).
-fn panic_response<B>(call: Option<Call>) -> Response<OtelBody<B>> {
+fn panic_response<B>(call: Option<Box<Call>>) -> Response<OtelBody<B>> {
     let mut response = Response::new(OtelBody::empty(call));
     let headers = response.headers_mut();
     headers.insert(

@@ -195,7 +195,7 @@ where
                 cx.span().set_attributes(details);
             }
         }
-        let mut call = Call::new(
+        let mut call = Box::new(Call::new(
             cx.clone(),
             recording,
             config.metrics.clone(),
@@ -204,7 +204,7 @@ where
             None,
             start,
             timeout,
-        );
+        ));
         call.capture_response(&config.response_metadata);
         if served {
             call.method_given();
