@@ -26,7 +26,9 @@
 //!
 //! Each run also prints its wall-clock time per call (one thread, no I/O):
 //! `sh otel-tonic/benches/layer_time.sh` compares the cases with `bare` in
-//! alternating runs.
+//! alternating runs. `LAYER_EVICT=<bytes>` reads a buffer of that size
+//! after each call, so that each call finds the caches as a real process's
+//! other work leaves them (the layer's cold-cache cost).
 
 use bytes::Bytes;
 use http::{HeaderMap, HeaderValue, Request, Response};
@@ -110,6 +112,18 @@ fn request(traceparent: Option<&'static str>) -> Request<()> {
     builder.body(()).expect("request")
 }
 
+/// Reads every cache line of `buffer` (`LAYER_EVICT` bytes), after each call:
+/// what the rest of a real process (hyper, h2, tokio, the handler) does to
+/// the caches between two calls, so that the layer's data is no longer in
+/// them when the next call comes (the cold-cache cost a tight loop hides).
+fn evict(buffer: &[u8]) {
+    let mut sum = 0u8;
+    for line in buffer.chunks(64) {
+        sum = sum.wrapping_add(line[0]);
+    }
+    std::hint::black_box(sum);
+}
+
 async fn drive<S>(svc: &mut S, traceparent: Option<&'static str>)
 where
     S: Service<Request<()>>,
@@ -124,6 +138,14 @@ where
         .await
         .expect("response");
     response.drain().await;
+    EVICT.with(|buffer| evict(buffer));
+}
+
+thread_local! {
+    static EVICT: Vec<u8> = vec![
+        1;
+        std::env::var("LAYER_EVICT").ok().and_then(|v| v.parse().ok()).unwrap_or(0)
+    ];
 }
 
 trait IntoBody {
