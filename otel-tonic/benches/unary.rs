@@ -36,7 +36,8 @@
 //!
 //! `cargo bench -p otel-tonic --bench unary` (LOAD_SECS=N to change the 3 s
 //! per case; LOAD_ROUNDS=N rounds, 3 by default, each running bare tonic,
-//! every instrumented case, then bare tonic again, and the medians of the
+//! every instrumented case (each round starting one case later), then bare
+//! tonic again, and the medians of the
 //! per-round ratios to the round's bare mean reported; the server's thread
 //! is pinned to CPU 1 and the client's to CPU 0 unless LOAD_PIN=0)
 //!
@@ -581,7 +582,15 @@ fn main() {
             (rps, server, client)
         };
         let first = measure(Case::Bare);
-        let measured: Vec<_> = instrumented.iter().map(|c| measure(*c)).collect();
+        // Each round starts one case later than the last, so that no case
+        // always runs in the same place (first after the bare run, last
+        // before the next): a drift within a round favours none of them.
+        let shift = (round - 1) % instrumented.len();
+        let mut measured: Vec<Option<(f64, f64, f64)>> = vec![None; instrumented.len()];
+        for i in (0..instrumented.len()).map(|k| (k + shift) % instrumented.len()) {
+            measured[i] = Some(measure(instrumented[i]));
+        }
+        let measured: Vec<(f64, f64, f64)> = measured.into_iter().flatten().collect();
         let last = measure(Case::Bare);
         let bare = (
             (first.0 + last.0) / 2.0,
