@@ -72,17 +72,12 @@ impl<K: Hash + Eq, V> SeriesCache<K, V> {
         key: K,
         bind: impl FnOnce() -> V,
         use_handle: impl FnOnce(&V) -> R,
-    ) -> Option<R> {
-        if let Ok(map) = self.map.read()
-            && let Some(handle) = map.get(&key)
-        {
-            return Some(use_handle(handle));
-        }
-        let mut map = self.map.write().ok()?;
-        if map.len() >= self.capacity && !map.contains_key(&key) {
-            return None;
-        }
-        Some(use_handle(map.entry(key).or_insert_with(bind)))
+    ) -> Option<R>
+    where
+        K: Clone,
+    {
+        // The key is copied only for a new entry, which the lookup borrowed.
+        self.with_borrowed(&key, || Some((key.clone(), bind())), use_handle)
     }
 
     /// As [`with`](Self::with), looked up by a borrowed form of the key (a
