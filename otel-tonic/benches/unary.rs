@@ -601,20 +601,24 @@ fn main() {
             ratios[i].push((rps / bare.0, server - bare.1, client - bare.2));
         }
     }
-    let median = |mut v: Vec<f64>| {
+    // The lower quartile, the median and the upper quartile.
+    let quartiles = |mut v: Vec<f64>| {
         v.sort_by(f64::total_cmp);
-        v[v.len() / 2]
+        let at = |q: usize| v[(v.len() - 1) * q / 4];
+        (at(1), at(2), at(3))
     };
     println!(
-        "\nmedians of {rounds} rounds, each case against the mean of its round's two bare runs:"
+        "\nmedians of {rounds} rounds, each case against the mean of its round's two bare runs \
+         (quartiles in brackets):"
     );
     let mut added = Vec::new();
     for (case, rows) in instrumented.iter().zip(&ratios) {
-        let throughput = median(rows.iter().map(|r| r.0).collect());
-        let server = median(rows.iter().map(|r| r.1).collect());
-        let client = median(rows.iter().map(|r| r.2).collect());
+        let (_, throughput, _) = quartiles(rows.iter().map(|r| r.0).collect());
+        let (s1, server, s3) = quartiles(rows.iter().map(|r| r.1).collect());
+        let (c1, client, c3) = quartiles(rows.iter().map(|r| r.2).collect());
         println!(
-            "{:<50} throughput {throughput:.3} x bare, added CPU server {server:+.2} µs, client {client:+.2} µs per call",
+            "{:<50} throughput {throughput:.3} x bare, added CPU server {server:+.2} µs [{s1:+.2}, {s3:+.2}], \
+             client {client:+.2} µs [{c1:+.2}, {c3:+.2}] per call",
             case.label()
         );
         added.push((*case, server, client));
@@ -632,5 +636,20 @@ fn main() {
             c / peer_c,
             (s + c) / (peer_s + peer_c)
         );
+    }
+    // The same ratio taken within each round, where both ran minutes apart
+    // at most: a drift between rounds moves it less.
+    let peer = instrumented.iter().position(|c| *c == Case::Peer);
+    if let Some(peer) = peer {
+        println!("\nadded CPU / peer's, both ends, within each round (median [quartiles]):");
+        for (i, case) in instrumented.iter().enumerate().filter(|(i, _)| *i != peer) {
+            let per_round: Vec<f64> = ratios[i]
+                .iter()
+                .zip(&ratios[peer])
+                .map(|(ours, theirs)| (ours.1 + ours.2) / (theirs.1 + theirs.2))
+                .collect();
+            let (q1, q2, q3) = quartiles(per_round);
+            println!("{:<50} {q2:.2} [{q1:.2}, {q3:.2}]", case.label());
+        }
     }
 }
