@@ -114,6 +114,19 @@ fn hex_words<const N: usize>(s: &[u8]) -> Option<[u8; N]> {
     Some(out)
 }
 
+/// `value` without the spaces and tabs HTTP allows around a field value:
+/// what `str::trim_matches([' ', '\t'])` gives, on the bytes (its char
+/// pattern decodes UTF-8 and cost about 55 instructions per header).
+fn trim_whitespace(mut value: &[u8]) -> &[u8] {
+    while let [b' ' | b'\t', rest @ ..] = value {
+        value = rest;
+    }
+    while let [rest @ .., b' ' | b'\t'] = value {
+        value = rest;
+    }
+    value
+}
+
 /// Parses one `traceparent` value, or `None` when it is invalid.
 ///
 /// ```
@@ -123,7 +136,7 @@ fn hex_words<const N: usize>(s: &[u8]) -> Option<[u8; N]> {
 /// assert!(parse_traceparent("00-4BF92F3577B34DA6A3CE929D0E0E4736-00f067aa0ba902b7-01").is_none());
 /// ```
 pub fn parse_traceparent(value: &str) -> Option<TraceParent> {
-    let s = value.trim_matches([' ', '\t']).as_bytes();
+    let s = trim_whitespace(value.as_bytes());
     if s.len() < 55 || s[2] != b'-' || s[35] != b'-' || s[52] != b'-' {
         return None;
     }
@@ -248,6 +261,19 @@ mod tests {
         ) {
             proptest::prop_assert_eq!(hex_word(&word), hex_bytes::<4>(&word));
             proptest::prop_assert_eq!(hex_word(&any_bytes), hex_bytes::<4>(&any_bytes));
+        }
+
+        // The byte trim against the char trim it replaces: spaces and tabs
+        // on either side, inside, alone, and beside other whitespace and
+        // multi-byte characters.
+        #[test]
+        fn whitespace_is_trimmed_as_trim_matches_trims_it(
+            value in "[ \t]{0,3}[ \t\r\n\u{a0}a-z0-9é-]{0,8}[ \t]{0,3}",
+        ) {
+            proptest::prop_assert_eq!(
+                trim_whitespace(value.as_bytes()),
+                value.trim_matches([' ', '\t']).as_bytes()
+            );
         }
     }
 
