@@ -114,8 +114,10 @@ fn request(traceparent: Option<&'static str>) -> Request<()> {
 
 /// Reads every cache line of `buffer` (`LAYER_EVICT` bytes), after each call:
 /// what the rest of a real process (hyper, h2, tokio, the handler) does to
-/// the caches between two calls, so that the layer's data is no longer in
-/// them when the next call comes (the cold-cache cost a tight loop hides).
+/// the caches between two calls. Past a core's second-level cache (which
+/// holds code and data) little of the layer's code or data is left in the
+/// core's caches when the next call comes: the cold-cache cost a tight loop
+/// hides.
 fn evict(buffer: &[u8]) {
     let mut sum = 0u8;
     for line in buffer.chunks(64) {
