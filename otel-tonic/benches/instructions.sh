@@ -28,11 +28,7 @@
 set -eu
 LOW=${LOW:-2000}
 HIGH=${HIGH:-6000}
-TARGET=${CARGO_TARGET_DIR:-target}
-newest() { ls -t "$TARGET"/release/deps/"$1"-* 2>/dev/null | grep -v '\.d$' | head -1; }
-UNARY=${UNARY:-$(newest unary)}
-LAYER=${LAYER:-$(newest layer_cost)}
-command -v valgrind >/dev/null || { echo "valgrind is needed" >&2; exit 1; }
+. "$(dirname "$0")/common.sh"
 if [ -n "${KEEP:-}" ]; then
     OUT=$KEEP
     mkdir -p "$OUT"
@@ -59,16 +55,9 @@ per_call() { # case -> instructions per call
 }
 printf '%-30s %10s %9s %8s\n' case instr/call added "x bare"
 for case in ${*:-ours-sampled ours-unsampled ours-no-metrics peer}; do
-    case $case in
-    layer-client-*) base=layer-bare-client ;;
-    layer-*) base=layer-bare ;;
-    *) base=bare ;;
-    esac
-    eval "bare=\${bare_$(echo "$base" | tr - _):-}"
-    if [ -z "$bare" ]; then
-        bare=$(per_call "$base")
-        eval "bare_$(echo "$base" | tr - _)=$bare"
-        printf '%-30s %10d\n' "$base" "$bare"
+    baseline "$(base_of "$case")"
+    if [ "$bare_new" = 1 ]; then
+        printf '%-30s %10d\n' "$(base_of "$case")" "$bare"
     fi
     total=$(per_call "$case")
     printf '%-30s %10d %+9d %8s\n' "$case" "$total" $(( total - bare )) \

@@ -6,7 +6,7 @@
 # caches, so each line the layer touches is fetched again on every call.
 #
 #   cargo bench -p otel-tonic --bench unary --bench layer_cost --no-run
-#   sh otel-tonic/benches/footprint.sh [cases...]
+#   sh otel-tonic/benches/cache_lines.sh [cases...]
 #
 # Cases as in instructions.sh. Each runs LOW and HIGH calls; the difference
 # divided by HIGH-LOW removes start-up costs, and the bare case is
@@ -23,11 +23,7 @@
 set -eu
 LOW=${LOW:-1000}
 HIGH=${HIGH:-3000}
-TARGET=${CARGO_TARGET_DIR:-target}
-newest() { ls -t "$TARGET"/release/deps/"$1"-* 2>/dev/null | grep -v '\.d$' | head -1; }
-UNARY=${UNARY:-$(newest unary)}
-LAYER=${LAYER:-$(newest layer_cost)}
-command -v valgrind >/dev/null || { echo "valgrind is needed" >&2; exit 1; }
+. "$(dirname "$0")/common.sh"
 OUT=$(mktemp -d)
 trap 'rm -rf "$OUT"' EXIT
 count() { # case calls -> "code-lines data-read-lines data-write-lines"
@@ -52,16 +48,9 @@ per_call() { # case -> "code data-read data-write" misses per call
 }
 printf '%-30s %8s %8s %8s %9s\n' case code "data rd" "data wr" "added"
 for case in ${*:-layer-server-sampled layer-server-declared layer-client-sampled layer-client-declared}; do
-    case $case in
-    layer-client-*) base=layer-bare-client ;;
-    layer-*) base=layer-bare ;;
-    *) base=bare ;;
-    esac
-    eval "bare=\${fp_$(echo "$base" | tr - _):-}"
-    if [ -z "$bare" ]; then
-        bare=$(per_call "$base")
-        eval "fp_$(echo "$base" | tr - _)=\"$bare\""
-        echo "$base $bare" | awk '{ printf "%-30s %8d %8d %8d\n", $1, $2, $3, $4 }'
+    baseline "$(base_of "$case")"
+    if [ "$bare_new" = 1 ]; then
+        echo "$(base_of "$case") $bare" | awk '{ printf "%-30s %8d %8d %8d\n", $1, $2, $3, $4 }'
     fi
     echo "$case $(per_call "$case") $bare" | awk '{ printf "%-30s %8d %8d %8d %+9d\n", $1, $2, $3, $4, ($2 + $3 + $4) - ($5 + $6 + $7) }'
 done
