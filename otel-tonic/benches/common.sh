@@ -12,7 +12,7 @@ command -v valgrind >/dev/null || { echo "valgrind is needed" >&2; exit 1; }
 # base_of CASE: the bare case CASE is measured against.
 base_of() {
     case $1 in
-    layer-client-*) echo layer-bare-client ;;
+    layer-client-*|layer-server-root) echo layer-bare-client ;;
     layer-*) echo layer-bare ;;
     *) echo bare ;;
     esac

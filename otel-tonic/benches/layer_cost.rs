@@ -15,7 +15,11 @@
 //! `traceparent`, or the context the client call is made in), and for
 //! `-declared` the declaration otel-init makes for that sampler
 //! (`otel_http::sampling::declare(UnsampledParentsDropped)` and
-//! `declare_dropped_spans(DroppedSpans::Plain)`). The server's
+//! `declare_dropped_spans(DroppedSpans::Plain)`); `server-root` and
+//! `client-root`: the global provider with `always_off` and the
+//! declarations otel-init makes for it (`AllDropped`, `Plain`), and no
+//! caller's context at all (a request without `traceparent`, a client call
+//! outside any trace), both measured against `bare-client`. The server's
 //! requests carry the metadata a tonic client sends (with a `traceparent`
 //! whose sampled flag matches the case); spans go to a processor that drops
 //! them, metrics to an SDK meter provider with a reader, the propagator is
@@ -28,7 +32,10 @@
 //! `sh otel-tonic/benches/layer_time.sh` compares the cases with `bare` in
 //! alternating runs. `LAYER_EVICT=<bytes>` reads a buffer of that size
 //! after each call, so that each call finds the caches as a real process's
-//! other work leaves them (the layer's cold-cache cost).
+//! other work leaves them (the layer's cold-cache cost). `LAYER_THREADS=N`
+//! runs the case on N threads at once, each with a layer of its own on the
+//! same providers and global propagator, as the workers of a multi-threaded
+//! runtime share them; each thread prints its own time.
 
 use bytes::Bytes;
 use http::{HeaderMap, HeaderValue, Request, Response};
@@ -182,9 +189,13 @@ fn main() {
         otel_http::propagation::PropagatorName::Baggage,
     ]));
     let sampled = case.ends_with("-sampled") && !case.ends_with("-unsampled");
-    let global_provider = case.ends_with("-parent-unsampled") || case.ends_with("-declared");
+    let root = case.ends_with("-root");
+    let global_provider =
+        case.ends_with("-parent-unsampled") || case.ends_with("-declared") || root;
     let tracer = SdkTracerProvider::builder()
-        .with_sampler(if global_provider {
+        .with_sampler(if root {
+            Sampler::AlwaysOff
+        } else if global_provider {
             Sampler::ParentBased(Box::new(Sampler::AlwaysOn))
         } else if sampled {
             Sampler::AlwaysOn
@@ -196,7 +207,10 @@ fn main() {
     if global_provider {
         opentelemetry::global::set_tracer_provider(tracer.clone());
     }
-    if case.ends_with("-declared") {
+    if root {
+        declare(KnownDecisions::AllDropped);
+        declare_dropped_spans(DroppedSpans::Plain);
+    } else if case.ends_with("-declared") {
         declare(KnownDecisions::UnsampledParentsDropped);
         declare_dropped_spans(DroppedSpans::Plain);
     }
@@ -217,72 +231,86 @@ fn main() {
         (true, true) => "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-03",
         (false, true) => "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-02",
     };
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .build()
-        .expect("rt");
-    let started = std::time::Instant::now();
-    rt.block_on(async {
-        match case.as_str() {
-            "bare" | "bare-client" => {
-                // The server's request carries a traceparent, the client's not yet.
-                let tp = (case == "bare").then_some(traceparent);
-                let mut svc = tower::service_fn(stub);
-                for _ in 0..calls {
-                    drive(&mut svc, tp).await;
-                }
-            }
-            "server-sampled"
-            | "server-unsampled"
-            | "server-parent-unsampled"
-            | "server-declared" => {
-                let mut builder = otel_tonic::OtelServerLayer::builder().meter_provider(&meters);
-                if !global_provider {
-                    builder = builder.tracer_provider(&tracer);
-                }
-                let mut svc = builder.build().layer(tower::service_fn(stub));
-                for _ in 0..calls {
-                    drive(&mut svc, Some(traceparent)).await;
-                }
-            }
-            "client-sampled"
-            | "client-unsampled"
-            | "client-parent-unsampled"
-            | "client-declared" => {
-                let endpoint = http::Uri::from_static("http://127.0.0.1:50051");
-                let mut builder = otel_tonic::OtelClientLayer::builder()
-                    .meter_provider(&meters)
-                    .target(&endpoint);
-                if !global_provider {
-                    builder = builder.tracer_provider(&tracer);
-                }
-                let mut svc = builder.build().layer(tower::service_fn(stub));
-                if global_provider {
-                    // The calls of an unsampled server call.
-                    let parent = Context::new().with_remote_span_context(SpanContext::new(
-                        TraceId::from(7u128),
-                        SpanId::from(9u64),
-                        TraceFlags::default(),
-                        true,
-                        TraceState::NONE,
-                    ));
+    let threads: usize = std::env::var("LAYER_THREADS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(1);
+    let run = || {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .expect("rt");
+        let started = std::time::Instant::now();
+        rt.block_on(async {
+            match case.as_str() {
+                "bare" | "bare-client" => {
+                    // The server's request carries a traceparent, the client's not yet.
+                    let tp = (case == "bare").then_some(traceparent);
+                    let mut svc = tower::service_fn(stub);
                     for _ in 0..calls {
-                        drive(&mut svc, None).with_context(parent.clone()).await;
-                    }
-                } else {
-                    for _ in 0..calls {
-                        drive(&mut svc, None).await;
+                        drive(&mut svc, tp).await;
                     }
                 }
+                "server-sampled"
+                | "server-unsampled"
+                | "server-parent-unsampled"
+                | "server-declared"
+                | "server-root" => {
+                    let mut builder =
+                        otel_tonic::OtelServerLayer::builder().meter_provider(&meters);
+                    if !global_provider {
+                        builder = builder.tracer_provider(&tracer);
+                    }
+                    let mut svc = builder.build().layer(tower::service_fn(stub));
+                    for _ in 0..calls {
+                        drive(&mut svc, (!root).then_some(traceparent)).await;
+                    }
+                }
+                "client-sampled"
+                | "client-unsampled"
+                | "client-parent-unsampled"
+                | "client-declared"
+                | "client-root" => {
+                    let endpoint = http::Uri::from_static("http://127.0.0.1:50051");
+                    let mut builder = otel_tonic::OtelClientLayer::builder()
+                        .meter_provider(&meters)
+                        .target(&endpoint);
+                    if !global_provider {
+                        builder = builder.tracer_provider(&tracer);
+                    }
+                    let mut svc = builder.build().layer(tower::service_fn(stub));
+                    if global_provider && !root {
+                        // The calls of an unsampled server call.
+                        let parent = Context::new().with_remote_span_context(SpanContext::new(
+                            TraceId::from(7u128),
+                            SpanId::from(9u64),
+                            TraceFlags::default(),
+                            true,
+                            TraceState::NONE,
+                        ));
+                        for _ in 0..calls {
+                            drive(&mut svc, None).with_context(parent.clone()).await;
+                        }
+                    } else {
+                        for _ in 0..calls {
+                            drive(&mut svc, None).await;
+                        }
+                    }
+                }
+                other => {
+                    eprintln!("unknown LAYER_CASE {other:?}");
+                    std::process::exit(2);
+                }
             }
-            other => {
-                eprintln!("unknown LAYER_CASE {other:?}");
-                std::process::exit(2);
-            }
+        });
+        let elapsed = started.elapsed();
+        println!(
+            "RESULT {calls} calls, {:.1} ns per call",
+            elapsed.as_nanos() as f64 / calls as f64
+        );
+    };
+    std::thread::scope(|scope| {
+        for _ in 0..threads {
+            scope.spawn(run);
         }
     });
-    let elapsed = started.elapsed();
-    println!(
-        "RESULT {calls} calls, {:.1} ns per call",
-        elapsed.as_nanos() as f64 / calls as f64
-    );
 }
