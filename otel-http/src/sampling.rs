@@ -69,6 +69,12 @@ pub enum KnownDecisions {
     UnsampledParentsDropped,
     /// Every span is dropped and not recorded (`always_off`).
     AllDropped,
+    /// Only a child of a valid, sampled and trusted parent is sampled; every
+    /// other span (a root, a child of an unsampled parent, a child of a
+    /// parent whose sampling is distrusted) is dropped and not recorded:
+    /// `parentbased_always_off`, or a parent-based sampler whose root
+    /// sampler samples nothing.
+    SampledParentsOnly,
 }
 
 static KNOWN: AtomicU8 = AtomicU8::new(0);
@@ -79,6 +85,7 @@ impl KnownDecisions {
             Self::Unknown => 0,
             Self::UnsampledParentsDropped => 1,
             Self::AllDropped => 2,
+            Self::SampledParentsOnly => 3,
         }
     }
 
@@ -86,6 +93,7 @@ impl KnownDecisions {
         match v {
             1 => Self::UnsampledParentsDropped,
             2 => Self::AllDropped,
+            3 => Self::SampledParentsOnly,
             _ => Self::Unknown,
         }
     }
@@ -134,13 +142,36 @@ pub fn declared() -> KnownDecisions {
 /// assert!(!known_dropped(&Context::new()));
 /// ```
 pub fn known_dropped(parent: &Context) -> bool {
-    match declared() {
-        KnownDecisions::Unknown => false,
-        KnownDecisions::AllDropped => true,
-        KnownDecisions::UnsampledParentsDropped => {
+    declared().drops(parent)
+}
+
+impl KnownDecisions {
+    /// Whether a span started in `parent` is dropped under these decisions,
+    /// whatever its name and attributes ([`known_dropped`] asks it of the
+    /// declared ones).
+    ///
+    /// ```
+    /// use opentelemetry::Context;
+    /// use otel_http::sampling::KnownDecisions;
+    /// let root = Context::new();
+    /// assert!(KnownDecisions::SampledParentsOnly.drops(&root));
+    /// assert!(!KnownDecisions::UnsampledParentsDropped.drops(&root)); // the root sampler decides
+    /// ```
+    pub fn drops(self, parent: &Context) -> bool {
+        let parent_sampled = |parent: &Context| {
             let span = parent.span();
             let sc = span.span_context();
-            sc.is_valid() && !sc.is_sampled() && !parent_sampling_distrusted(parent)
+            sc.is_valid().then(|| sc.is_sampled())
+        };
+        match self {
+            KnownDecisions::Unknown => false,
+            KnownDecisions::AllDropped => true,
+            KnownDecisions::UnsampledParentsDropped => {
+                parent_sampled(parent) == Some(false) && !parent_sampling_distrusted(parent)
+            }
+            KnownDecisions::SampledParentsOnly => {
+                parent_sampled(parent) != Some(true) || parent_sampling_distrusted(parent)
+            }
         }
     }
 }
@@ -188,6 +219,17 @@ mod tests {
         for cx in [&unsampled, &sampled, &distrusted, &Context::new()] {
             assert!(known_dropped(cx));
         }
+        declare(KnownDecisions::SampledParentsOnly);
+        let distrusted_sampled = sampled.with_value(DistrustedParentSampling);
+        for cx in [
+            &unsampled,
+            &distrusted,
+            &distrusted_sampled,
+            &Context::new(),
+        ] {
+            assert!(known_dropped(cx));
+        }
+        assert!(!known_dropped(&sampled));
         declare(KnownDecisions::Unknown);
         assert!(!known_dropped(&unsampled));
     }

@@ -2,7 +2,7 @@
 //! declared to make it plainly ([`DroppedSpans::Plain`]).
 
 use opentelemetry::Context;
-use opentelemetry::trace::{SpanContext, SpanId, TraceContextExt, TraceFlags};
+use opentelemetry::trace::{SpanContext, SpanId, TraceContextExt, TraceFlags, TraceId};
 use std::cell::Cell;
 use std::hash::{BuildHasher, Hasher};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -29,8 +29,9 @@ pub enum DroppedSpans {
     /// The provider makes a dropped child span as the OpenTelemetry SDK does
     /// with its default (random) id generator and a sampler that keeps the
     /// parent's trace state: a non-recording span with the parent's trace id
-    /// and trace state, a new random span id, flags cleared, that no span
-    /// processor ever sees ([`dropped_child`] makes the same). Only whoever
+    /// and trace state (for a root: a new random trace id), a new random span
+    /// id, flags cleared, that no span processor ever sees ([`dropped_child`]
+    /// makes the same). Only whoever
     /// installs the provider can say so; `otel-init` does for its own.
     Plain,
 }
@@ -71,10 +72,12 @@ pub fn declared_dropped_spans() -> DroppedSpans {
 /// The context of the span the OpenTelemetry SDK makes, with its default id
 /// generator, for a child of `parent` that its sampler drops while keeping
 /// the parent's trace state (as a parent-based sampler does for an unsampled
-/// parent): `parent` with a non-recording span of the parent's trace id and
-/// trace state, a new random span id, and cleared flags. `None` where the
-/// SDK would do something else, or could: the parent is not a valid
-/// unsampled span, or telemetry is suppressed in it.
+/// parent, and `always_off` for any): `parent` with a non-recording span of
+/// the parent's trace id and trace state, a new random span id, and cleared
+/// flags. Under a parent with no valid span (a root), the span starts a new
+/// trace: a new random trace id as well. `None` where the SDK would do
+/// something else, or could: the parent is a sampled span, or telemetry is
+/// suppressed in it.
 ///
 /// This is what the trace goes on with downstream and what logs are
 /// correlated with, at the cost of a random number: no sampler call, no span
@@ -102,6 +105,11 @@ pub fn declared_dropped_spans() -> DroppedSpans {
 /// assert_ne!(sc.span_id(), SpanId::from(2u64));
 /// assert!(!sc.is_remote() && !sc.is_sampled());
 /// assert_eq!(sc.trace_state(), &state);
+///
+/// // A root starts a trace of its own.
+/// let root = dropped_child(&Context::new()).unwrap();
+/// assert!(root.span().span_context().is_valid());
+/// assert!(!root.span().is_recording());
 /// ```
 pub fn dropped_child(parent: &Context) -> Option<Context> {
     if parent.is_telemetry_suppressed() {
@@ -110,11 +118,17 @@ pub fn dropped_child(parent: &Context) -> Option<Context> {
     let child = {
         let span = parent.span();
         let sc = span.span_context();
-        if !sc.is_valid() || sc.is_sampled() {
+        if sc.is_sampled() {
             return None;
         }
+        // The SDK takes the trace id of a valid parent span only.
+        let trace_id = if sc.is_valid() {
+            sc.trace_id()
+        } else {
+            new_trace_id()
+        };
         SpanContext::new(
-            sc.trace_id(),
+            trace_id,
             new_span_id(),
             TraceFlags::default(),
             false,
@@ -136,18 +150,35 @@ fn seed() -> u64 {
     hasher.finish()
 }
 
-/// A random, non-zero span id (wyrand: one multiply per id, statistically
-/// sound; span ids need to be unique, not secret).
+/// The next random 64 bits of this thread's wyrand generator (one multiply
+/// per number, statistically sound; ids need to be unique, not secret).
+fn next_random() -> u64 {
+    STATE.with(|state| {
+        let x = state.get().wrapping_add(0xa076_1d64_78bd_642f);
+        state.set(x);
+        let product = u128::from(x) * u128::from(x ^ 0xe703_7ed1_a0b4_28db);
+        ((product >> 64) as u64) ^ (product as u64)
+    })
+}
+
+/// A random, non-zero span id.
 fn new_span_id() -> SpanId {
     loop {
-        let id = STATE.with(|state| {
-            let x = state.get().wrapping_add(0xa076_1d64_78bd_642f);
-            state.set(x);
-            let product = u128::from(x) * u128::from(x ^ 0xe703_7ed1_a0b4_28db);
-            ((product >> 64) as u64) ^ (product as u64)
-        });
+        let id = next_random();
         if id != 0 {
             return SpanId::from(id);
+        }
+    }
+}
+
+/// A random, non-zero trace id: all of its 128 bits random, as the SDK's
+/// default id generator makes them (so the W3C random flag may be sent for
+/// it, as for the SDK's).
+fn new_trace_id() -> TraceId {
+    loop {
+        let id = (u128::from(next_random()) << 64) | u128::from(next_random());
+        if id != 0 {
+            return TraceId::from(id);
         }
     }
 }
@@ -159,12 +190,30 @@ mod tests {
     use std::collections::HashSet;
 
     #[test]
-    fn only_a_valid_unsampled_unsuppressed_parent_gets_a_plain_child() {
+    fn only_an_unsampled_or_absent_unsuppressed_parent_gets_a_plain_child() {
         assert!(dropped_child(&parent(TraceFlags::default())).is_some());
         assert!(dropped_child(&parent(TraceFlags::SAMPLED)).is_none());
-        assert!(dropped_child(&Context::new()).is_none(), "a root");
         let suppressed = parent(TraceFlags::default()).with_telemetry_suppressed();
         assert!(dropped_child(&suppressed).is_none());
+        assert!(dropped_child(&Context::new().with_telemetry_suppressed()).is_none());
+    }
+
+    #[test]
+    fn a_root_gets_a_new_trace() {
+        #[derive(Debug, PartialEq)]
+        struct Value(u8);
+        let mut trace_ids = HashSet::new();
+        for _ in 0..1000 {
+            let root = dropped_child(&Context::new().with_value(Value(3))).expect("a root");
+            assert_eq!(root.get::<Value>(), Some(&Value(3)));
+            let span = root.span();
+            let sc = span.span_context();
+            assert!(sc.is_valid() && !sc.is_remote() && !span.is_recording());
+            assert_eq!(sc.trace_flags(), TraceFlags::default());
+            assert_eq!(sc.trace_state(), &opentelemetry::trace::TraceState::NONE);
+            trace_ids.insert(sc.trace_id());
+        }
+        assert_eq!(trace_ids.len(), 1000, "a new trace id each time");
     }
 
     #[test]

@@ -108,11 +108,19 @@ pub(crate) fn known_decisions(kind: &SamplerKind, records_dropped: bool) -> Know
     if records_dropped {
         return KnownDecisions::Unknown;
     }
+    // A ratio too small for any threshold samples nothing.
+    let samples_nothing = |ratio: f64| probability::Threshold::from_probability(ratio).is_none();
     match kind {
         SamplerKind::AlwaysOff => KnownDecisions::AllDropped,
+        SamplerKind::TraceIdRatio(p) if samples_nothing(*p) => KnownDecisions::AllDropped,
+        // ParentBased with a root sampler that samples nothing: only a
+        // valid, trusted, sampled parent means a sampled span.
+        SamplerKind::ParentBasedAlwaysOff => KnownDecisions::SampledParentsOnly,
+        SamplerKind::ParentBasedTraceIdRatio(p) if samples_nothing(*p) => {
+            KnownDecisions::SampledParentsOnly
+        }
         // ParentBased: a valid, trusted, unsampled parent means Drop.
         SamplerKind::ParentBasedAlwaysOn
-        | SamplerKind::ParentBasedAlwaysOff
         | SamplerKind::ParentBasedTraceIdRatio(_)
         | SamplerKind::ParentBasedRateLimited(_)
         | SamplerKind::ParentBasedRules(_) => KnownDecisions::UnsampledParentsDropped,
@@ -215,9 +223,13 @@ mod tests {
             SamplerKind::AlwaysOn,
             SamplerKind::AlwaysOff,
             SamplerKind::TraceIdRatio(1.0),
+            SamplerKind::TraceIdRatio(0.5),
+            SamplerKind::TraceIdRatio(0.0),
             SamplerKind::ParentBasedAlwaysOn,
             SamplerKind::ParentBasedAlwaysOff,
             SamplerKind::ParentBasedTraceIdRatio(1.0),
+            SamplerKind::ParentBasedTraceIdRatio(0.5),
+            SamplerKind::ParentBasedTraceIdRatio(0.0),
             SamplerKind::RateLimited(1000.0),
             SamplerKind::ParentBasedRateLimited(1000.0),
             SamplerKind::Rules(rules.clone()),
@@ -250,8 +262,26 @@ mod tests {
             .decision
     }
 
+    /// Every kind of parent a span can be started in: none (a root),
+    /// sampled or not, remote or local, with its sampling distrusted.
+    fn parents() -> Vec<Context> {
+        use otel_http::trust::DistrustedParentSampling;
+        let mut all = vec![Context::new()];
+        for flags in [
+            TraceFlags::default(),
+            TraceFlags::SAMPLED,
+            TraceFlags::new(0x02),
+        ] {
+            for remote in [true, false] {
+                all.push(parent(flags, remote));
+            }
+            all.push(parent(flags, true).with_value(DistrustedParentSampling));
+        }
+        all
+    }
+
     // What is declared must be what the sampler does: a wrong declaration
-    // would drop the attributes of spans the sampler keeps.
+    // would drop the attributes of spans the sampler keeps, or the spans.
     #[test]
     fn declarations_match_the_samplers_decisions() {
         for kind in kinds() {
@@ -260,37 +290,46 @@ mod tests {
                 let tail = records_dropped.then(TailSampling::new);
                 let setup = setup(head_sampler(&kind), tail, None);
                 let sampler = setup.sampler.as_ref();
-                let unsampled = [
-                    parent(TraceFlags::default(), true),
-                    parent(TraceFlags::default(), false),
-                ];
-                match known {
-                    KnownDecisions::Unknown => {}
-                    KnownDecisions::UnsampledParentsDropped => {
-                        for cx in &unsampled {
-                            assert_eq!(
-                                decision(sampler, Some(cx)),
-                                SamplingDecision::Drop,
-                                "{kind:?}"
-                            );
-                        }
+                for cx in parents() {
+                    if known.drops(&cx) {
+                        assert_eq!(
+                            decision(sampler, Some(&cx)),
+                            SamplingDecision::Drop,
+                            "{kind:?}, {:?}",
+                            cx.span().span_context()
+                        );
                     }
-                    KnownDecisions::AllDropped => {
-                        for cx in unsampled.iter().chain(&[parent(TraceFlags::SAMPLED, true)]) {
-                            assert_eq!(
-                                decision(sampler, Some(cx)),
-                                SamplingDecision::Drop,
-                                "{kind:?}"
-                            );
-                        }
-                        assert_eq!(decision(sampler, None), SamplingDecision::Drop, "{kind:?}");
-                    }
-                    _ => unreachable!("no other declaration exists"),
+                }
+                if known.drops(&Context::new()) {
+                    assert_eq!(decision(sampler, None), SamplingDecision::Drop, "{kind:?}");
                 }
                 if records_dropped {
                     assert_eq!(known, KnownDecisions::Unknown);
                 }
             }
+        }
+        for (kind, known) in [
+            (SamplerKind::AlwaysOff, KnownDecisions::AllDropped),
+            (SamplerKind::TraceIdRatio(0.0), KnownDecisions::AllDropped),
+            (SamplerKind::TraceIdRatio(0.5), KnownDecisions::Unknown),
+            (
+                SamplerKind::ParentBasedAlwaysOff,
+                KnownDecisions::SampledParentsOnly,
+            ),
+            (
+                SamplerKind::ParentBasedTraceIdRatio(0.0),
+                KnownDecisions::SampledParentsOnly,
+            ),
+            (
+                SamplerKind::ParentBasedTraceIdRatio(0.5),
+                KnownDecisions::UnsampledParentsDropped,
+            ),
+            (
+                SamplerKind::ParentBasedAlwaysOn,
+                KnownDecisions::UnsampledParentsDropped,
+            ),
+        ] {
+            assert_eq!(known_decisions(&kind, false), known, "{kind:?}");
         }
         // A root sampler alone does not follow the parent: nothing is known.
         for kind in [SamplerKind::AlwaysOn, SamplerKind::TraceIdRatio(1.0)] {
@@ -346,24 +385,46 @@ mod tests {
                 .with_span_processor(seen.clone())
                 .build();
             let tracer = provider.tracer("test");
-            for (flags, remote) in [(0x00, true), (0x02, true), (0x00, false)] {
-                let parent = Context::new().with_remote_span_context(SpanContext::new(
-                    TraceId::from(0x4bf9_2f35_77b3_4da6_a3ce_929d_0e0e_4736_u128),
-                    SpanId::from(7u64),
-                    TraceFlags::new(flags),
-                    remote,
+            let known = known_decisions(&kind, false);
+            let stated = |cx: Context| {
+                let sc = cx.span().span_context().clone();
+                if !sc.is_valid() {
+                    return cx; // a root
+                }
+                // The parent's trace state, with a threshold and a vendor's entry.
+                cx.with_remote_span_context(SpanContext::new(
+                    sc.trace_id(),
+                    sc.span_id(),
+                    sc.trace_flags(),
+                    sc.is_remote(),
                     state.clone(),
-                ));
+                ))
+            };
+            let mut compared = 0;
+            for parent in parents().into_iter().map(stated) {
+                if !known.drops(&parent) {
+                    continue;
+                }
+                let Some(plain) = dropped_child(&parent) else {
+                    // A sampled parent distrusted: through the tracer.
+                    assert!(parent.span().span_context().is_sampled(), "{kind:?}");
+                    continue;
+                };
+                compared += 1;
                 let mut sdk = tracer
                     .span_builder("GET /checkout")
                     .with_kind(SpanKind::Server)
                     .start_with_context(&tracer, &parent);
-                let plain = dropped_child(&parent).expect("an unsampled parent");
                 let plain = plain.span();
                 let (ours, theirs) = (plain.span_context(), sdk.span_context().clone());
-                let case = format!("{kind:?}, flags {flags}, remote {remote}");
+                let case = format!("{kind:?}, parent {:?}", parent.span().span_context());
                 assert!(!sdk.is_recording() && !plain.is_recording(), "{case}");
-                assert_eq!(ours.trace_id(), theirs.trace_id(), "{case}");
+                if parent.span().span_context().is_valid() {
+                    assert_eq!(ours.trace_id(), theirs.trace_id(), "{case}");
+                } else {
+                    // A root: a new trace each, ours and the SDK's.
+                    assert_ne!(ours.trace_id(), theirs.trace_id(), "{case}");
+                }
                 assert_eq!(ours.trace_flags(), theirs.trace_flags(), "{case}");
                 assert_eq!(ours.is_remote(), theirs.is_remote(), "{case}");
                 assert_eq!(ours.trace_state(), theirs.trace_state(), "{case}");
@@ -371,6 +432,7 @@ mod tests {
                 sdk.end();
                 plain.end();
             }
+            assert!(compared > 0, "{kind:?}: nothing made plainly");
             assert_eq!(
                 seen.0.load(std::sync::atomic::Ordering::Relaxed),
                 0,
