@@ -9,15 +9,20 @@
 //! finds the bound handle again by a cheap hash of the small key it was built
 //! from (method, route, status: `&'static str`s and integers).
 
-use std::collections::HashMap;
-use std::hash::{BuildHasherDefault, Hash, Hasher};
-use std::sync::RwLock;
+use std::hash::{BuildHasher, BuildHasherDefault, Hash, Hasher};
+use std::sync::OnceLock;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 /// A map from a series' key to its bound handles, holding at most
 /// `capacity` entries; past that, [`with`](Self::with) returns `None` and the
 /// caller records with the attribute list (the SDK still applies its own
-/// cardinality limit). Reads share a lock; only a new series takes it for
-/// writing.
+/// cardinality limit); threads adding keys at once may take it a few past.
+///
+/// Entries are only ever added, each in a slot of a table twice the
+/// capacity that is written once: a lookup reads shared memory and writes
+/// none. The workers of a multi-threaded runtime look the same series up on
+/// every request, and a lock's count (a read lock writes it too) moved
+/// between their cores on each of those lookups.
 ///
 /// ```
 /// use otel_http::series::SeriesCache;
@@ -31,9 +36,16 @@ use std::sync::RwLock;
 /// assert_eq!(cache.len(), 2);
 /// ```
 pub struct SeriesCache<K, V> {
-    map: RwLock<HashMap<K, V, BuildHasherDefault<Folded>>>,
+    /// Open addressing, linear probing; a slot is set once and never
+    /// cleared, so a lookup ends at the first empty slot. The key's hash is
+    /// kept beside the entry, so most mismatches cost no key comparison.
+    slots: Box<[Slot<K, V>]>,
+    len: AtomicUsize,
     capacity: usize,
 }
+
+/// One entry of the table, once set: the key's hash, the key and its handle.
+type Slot<K, V> = OnceLock<(u64, Box<(K, V)>)>;
 
 impl<K: Hash + Eq, V> std::fmt::Debug for SeriesCache<K, V> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -52,15 +64,17 @@ impl<K: Hash + Eq, V> SeriesCache<K, V> {
     /// assert_eq!(cache.len(), 0);
     /// ```
     pub fn new(capacity: usize) -> Self {
+        // At most half full, so that probes stay short and one always ends.
+        let slots = (capacity.max(1) * 2).next_power_of_two();
         Self {
-            map: RwLock::new(HashMap::default()),
+            slots: (0..slots).map(|_| OnceLock::new()).collect(),
+            len: AtomicUsize::new(0),
             capacity,
         }
     }
 
     /// Calls `use_handle` with the handle of `key`, binding it with `bind`
-    /// the first time; `None` when the cache is full and `key` is not in it
-    /// (or the lock was poisoned by a panic elsewhere).
+    /// the first time; `None` when the cache is full and `key` is not in it.
     ///
     /// ```
     /// let cache = otel_http::series::SeriesCache::new(8);
@@ -83,7 +97,9 @@ impl<K: Hash + Eq, V> SeriesCache<K, V> {
     /// As [`with`](Self::with), looked up by a borrowed form of the key (a
     /// `&str` for a `Box<str>` key), so that a hit allocates nothing: the
     /// owned key and its handle are made by `insert` only for a new entry,
-    /// which may also decline (`None`: nothing is stored).
+    /// which may also decline (`None`: nothing is stored). Threads that add
+    /// the same new key at once may each make it; one entry is kept, and
+    /// every one of them is handed that entry.
     ///
     /// ```
     /// let cache = otel_http::series::SeriesCache::<Box<str>, usize>::new(8);
@@ -104,20 +120,46 @@ impl<K: Hash + Eq, V> SeriesCache<K, V> {
         K: std::borrow::Borrow<Q>,
         Q: Hash + Eq + ?Sized,
     {
-        if let Ok(map) = self.map.read()
-            && let Some(handle) = map.get(key)
-        {
-            return Some(use_handle(handle));
+        let hash = BuildHasherDefault::<Folded>::default().hash_one(key);
+        let mask = self.slots.len() - 1;
+        let mut insert = Some(insert);
+        let mut made = None;
+        // Every slot at most once: the table cannot fill (see `new`), but a
+        // lookup must end whatever happens.
+        for probe in 0..self.slots.len() {
+            let slot = &self.slots[(hash as usize).wrapping_add(probe) & mask];
+            let (slot_hash, entry) = match slot.get() {
+                Some(set) => set,
+                // Full; but another thread may just have added a key here
+                // (this one, perhaps).
+                None if made.is_none() && self.len.load(Ordering::Relaxed) >= self.capacity => {
+                    slot.get()?
+                }
+                None => {
+                    let new = match made.take() {
+                        Some(new) => new,
+                        None => Box::new(insert.take()?()?),
+                    };
+                    match slot.set((hash, new)) {
+                        Ok(()) => {
+                            self.len.fetch_add(1, Ordering::Relaxed);
+                            let (_, entry) = slot.get()?;
+                            return Some(use_handle(&entry.1));
+                        }
+                        // Another thread set this slot first: look at what
+                        // it holds, and keep ours for the next empty one.
+                        Err((_, ours)) => {
+                            made = Some(ours);
+                            slot.get()?
+                        }
+                    }
+                }
+            };
+            if *slot_hash == hash && entry.0.borrow() == key {
+                return Some(use_handle(&entry.1));
+            }
         }
-        let mut map = self.map.write().ok()?;
-        if let Some(handle) = map.get(key) {
-            return Some(use_handle(handle));
-        }
-        if map.len() >= self.capacity {
-            return None;
-        }
-        let (owned, handle) = insert()?;
-        Some(use_handle(map.entry(owned).or_insert(handle)))
+        None
     }
 
     /// The number of series held.
@@ -128,7 +170,7 @@ impl<K: Hash + Eq, V> SeriesCache<K, V> {
     /// assert_eq!(cache.len(), 1);
     /// ```
     pub fn len(&self) -> usize {
-        self.map.read().map(|m| m.len()).unwrap_or(0)
+        self.len.load(Ordering::Relaxed)
     }
 
     /// Whether no series is held.
@@ -219,6 +261,8 @@ impl Hasher for Folded {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
+    use std::collections::HashMap;
 
     fn hash(key: impl Hash) -> u64 {
         let mut hasher = Folded::default();
@@ -284,5 +328,69 @@ mod tests {
         let declined = SeriesCache::<Box<str>, u8>::new(4);
         assert_eq!(declined.with_borrowed("x", || None, |v| *v), None);
         assert!(declined.is_empty(), "a declined insert stores nothing");
+    }
+
+    proptest! {
+        // Added one at a time, the cache is a bounded map: a key is found
+        // once added, a new key is added while there is room, and refused
+        // (nothing made) when full. Few distinct keys and small capacities,
+        // so that probes collide and wrap around the table.
+        #[test]
+        fn sequential_use_is_a_bounded_map(
+            capacity in 0usize..6,
+            keys in proptest::collection::vec(0u16..12, 0..64),
+        ) {
+            let cache = SeriesCache::<u16, usize>::new(capacity);
+            let mut model = HashMap::new();
+            for (i, key) in keys.into_iter().enumerate() {
+                let made = std::cell::Cell::new(false);
+                let got = cache.with(key, || { made.set(true); i }, |v| *v);
+                let expected = match model.get(&key) {
+                    Some(v) => Some(*v),
+                    None if model.len() < capacity => {
+                        model.insert(key, i);
+                        Some(i)
+                    }
+                    None => None,
+                };
+                prop_assert_eq!(got, expected);
+                prop_assert_eq!(made.get(), expected == Some(i));
+                prop_assert_eq!(cache.len(), model.len());
+            }
+        }
+    }
+
+    // Threads adding the same keys at once: each key is kept once, and every
+    // thread is handed the entry that was kept (many rounds, each on a fresh
+    // cache, the threads let go together, so that adds race).
+    #[test]
+    fn concurrent_adds_agree_on_one_entry_per_key() {
+        for _ in 0..200 {
+            let cache = SeriesCache::<u32, (usize, u32)>::new(16);
+            let start = std::sync::Barrier::new(4);
+            let seen: Vec<Vec<(usize, u32)>> = std::thread::scope(|scope| {
+                let workers: Vec<_> = (0..4)
+                    .map(|thread| {
+                        let (cache, start) = (&cache, &start);
+                        scope.spawn(move || {
+                            start.wait();
+                            (0..16u32)
+                                .map(|key| cache.with(key, || (thread, key), |v| *v).expect("room"))
+                                .collect::<Vec<_>>()
+                        })
+                    })
+                    .collect();
+                workers
+                    .into_iter()
+                    .map(|w| w.join().expect("worker"))
+                    .collect()
+            });
+            for key in 0..16 {
+                let kept = seen[0][key];
+                assert_eq!(kept.1, key as u32);
+                assert!(seen.iter().all(|thread| thread[key] == kept), "key {key}");
+            }
+            assert_eq!(cache.len(), 16);
+        }
     }
 }
