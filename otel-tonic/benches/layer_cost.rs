@@ -33,9 +33,9 @@
 //! alternating runs. `LAYER_EVICT=<bytes>` reads a buffer of that size
 //! after each call, so that each call finds the caches as a real process's
 //! other work leaves them (the layer's cold-cache cost). `LAYER_THREADS=N`
-//! runs the case on N threads at once, each with a layer of its own on the
-//! same providers and global propagator, as the workers of a multi-threaded
-//! runtime share them; each thread prints its own time.
+//! runs the case on N threads at once, each with its own service from the
+//! same layer (the same providers and global propagator), as the workers of
+//! a multi-threaded runtime share them; each thread prints its own time.
 
 use bytes::Bytes;
 use http::{HeaderMap, HeaderValue, Request, Response};
@@ -235,6 +235,25 @@ fn main() {
         .ok()
         .and_then(|v| v.parse().ok())
         .unwrap_or(1);
+    // Built once: each thread's service shares the layer's state, as the
+    // connections of a tonic server (and the workers serving them) do.
+    let server_layer = {
+        let mut builder = otel_tonic::OtelServerLayer::builder().meter_provider(&meters);
+        if !global_provider {
+            builder = builder.tracer_provider(&tracer);
+        }
+        builder.build()
+    };
+    let endpoint = http::Uri::from_static("http://127.0.0.1:50051");
+    let client_layer = {
+        let mut builder = otel_tonic::OtelClientLayer::builder()
+            .meter_provider(&meters)
+            .target(&endpoint);
+        if !global_provider {
+            builder = builder.tracer_provider(&tracer);
+        }
+        builder.build()
+    };
     let run = || {
         let rt = tokio::runtime::Builder::new_current_thread()
             .build()
@@ -255,12 +274,7 @@ fn main() {
                 | "server-parent-unsampled"
                 | "server-declared"
                 | "server-root" => {
-                    let mut builder =
-                        otel_tonic::OtelServerLayer::builder().meter_provider(&meters);
-                    if !global_provider {
-                        builder = builder.tracer_provider(&tracer);
-                    }
-                    let mut svc = builder.build().layer(tower::service_fn(stub));
+                    let mut svc = server_layer.layer(tower::service_fn(stub));
                     for _ in 0..calls {
                         drive(&mut svc, (!root).then_some(traceparent)).await;
                     }
@@ -270,14 +284,7 @@ fn main() {
                 | "client-parent-unsampled"
                 | "client-declared"
                 | "client-root" => {
-                    let endpoint = http::Uri::from_static("http://127.0.0.1:50051");
-                    let mut builder = otel_tonic::OtelClientLayer::builder()
-                        .meter_provider(&meters)
-                        .target(&endpoint);
-                    if !global_provider {
-                        builder = builder.tracer_provider(&tracer);
-                    }
-                    let mut svc = builder.build().layer(tower::service_fn(stub));
+                    let mut svc = client_layer.layer(tower::service_fn(stub));
                     if global_provider && !root {
                         // The calls of an unsampled server call.
                         let parent = Context::new().with_remote_span_context(SpanContext::new(
