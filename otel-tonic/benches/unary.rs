@@ -11,15 +11,19 @@
 //!    declarations (`otel_http::sampling`: a known drop is made plainly), the
 //!    client's calls made in an unsampled trace (nine calls in ten at 10 %
 //!    sampling),
-//! 6. the peer: tonic-tracing-opentelemetry 0.42.1 (its server and client
+//! 6. the same, unsampled as otel-init sets up `OTEL_TRACES_SAMPLER=always_off`:
+//!    the global provider with an always-off sampler and its declarations
+//!    (every span dropped, made plainly), the client's calls made outside
+//!    any trace,
+//! 7. the peer: tonic-tracing-opentelemetry 0.42.1 (its server and client
 //!    `OtelGrpcLayer`, as its README adds them) + tracing-opentelemetry 0.34,
 //!    sampled,
-//! 7. bare tonic whose client sends a fresh `traceparent` with every call
+//! 8. bare tonic whose client sends a fresh `traceparent` with every call
 //!    (never-indexed, as otel-http's injector sends it) and no
 //!    instrumentation: what carrying a context over HTTP/2 costs both ends,
 //!    which every instrumentation that propagates pays (HPACK's Huffman
 //!    coding of the value, the header's name and value on the server),
-//! 8. bare tonic again (the baseline is the mean of the two bare runs),
+//! 9. bare tonic again (the baseline is the mean of the two bare runs),
 //!
 //! every case under the same `tracing` subscriber: a registry with
 //! tracing-opentelemetry's layer, filtered at INFO plus `otel::tracing=trace`
@@ -42,7 +46,7 @@
 //! is pinned to CPU 1 and the client's to CPU 0 unless LOAD_PIN=0)
 //!
 //! With `LOAD_CASE=<case> LOAD_CALLS=N` (cases `bare`, `ours-sampled`,
-//! `ours-unsampled`, `ours-no-metrics`, `ours-declared`, `peer`,
+//! `ours-unsampled`, `ours-no-metrics`, `ours-declared`, `ours-off`, `peer`,
 //! `bare-traceparent`) the binary runs that one case
 //! for exactly N calls, without warm-up or timing, and exits: what
 //! `benches/instructions.sh` counts under callgrind.
@@ -139,6 +143,7 @@ enum Case {
     OursUnsampled,
     OursUnsampledNoMetrics,
     OursDeclared,
+    OursOff,
     Peer,
     BareTraceparent,
 }
@@ -151,10 +156,17 @@ impl Case {
             "ours-unsampled" => Case::OursUnsampled,
             "ours-no-metrics" => Case::OursUnsampledNoMetrics,
             "ours-declared" => Case::OursDeclared,
+            "ours-off" => Case::OursOff,
             "peer" => Case::Peer,
             "bare-traceparent" => Case::BareTraceparent,
             _ => return None,
         })
+    }
+
+    /// Whether the case's layers use the global provider, which `run`
+    /// installs and declares as otel-init would.
+    fn global_provider(self) -> bool {
+        matches!(self, Case::OursDeclared | Case::OursOff)
     }
 
     fn label(self) -> &'static str {
@@ -164,6 +176,7 @@ impl Case {
             Case::OursUnsampled => "otel-tonic, unsampled",
             Case::OursUnsampledNoMetrics => "otel-tonic, unsampled, no-op meter provider",
             Case::OursDeclared => "otel-tonic, unsampled caller, declared",
+            Case::OursOff => "otel-tonic, always_off as otel-init declares it",
             Case::Peer => "peer: tonic-tracing-opentelemetry 0.42, sampled",
             Case::BareTraceparent => "bare tonic + a traceparent per call (floor)",
         }
@@ -215,6 +228,16 @@ fn declare_as_otel_init() {
     declare_dropped_spans(DroppedSpans::Plain);
 }
 
+/// `ours-off`: what otel-init installs and declares for
+/// `OTEL_TRACES_SAMPLER=always_off`: a global provider that drops every
+/// span, declared so, its drops made plainly.
+fn declare_always_off_as_otel_init() {
+    use otel_http::sampling::{DroppedSpans, KnownDecisions, declare, declare_dropped_spans};
+    opentelemetry::global::set_tracer_provider(tracer_provider(Sampler::AlwaysOff));
+    declare(KnownDecisions::AllDropped);
+    declare_dropped_spans(DroppedSpans::Plain);
+}
+
 /// The context of a caller whose trace is not sampled.
 fn unsampled_parent() -> opentelemetry::Context {
     use opentelemetry::trace::{
@@ -257,11 +280,12 @@ async fn serve(
         Case::OursSampled
         | Case::OursUnsampled
         | Case::OursUnsampledNoMetrics
-        | Case::OursDeclared => {
+        | Case::OursDeclared
+        | Case::OursOff => {
             let meters = meters(case);
             let mut layer = otel_tonic::OtelServerLayer::builder().meter_provider(meters.as_ref());
-            // `ours-declared` uses the global provider (`declare_as_otel_init`).
-            if case != Case::OursDeclared {
+            // `ours-declared` and `ours-off` use the global provider (`run`).
+            if !case.global_provider() {
                 layer = layer.tracer_provider(&tracer_provider(sampler(case)));
             }
             tonic::transport::Server::builder()
@@ -380,11 +404,13 @@ fn pin_to_cpu(cpu: usize) {
 }
 
 fn run(case: Case, secs: f64, calls: Option<u64>) -> Outcome {
-    if case == Case::OursDeclared {
-        declare_as_otel_init();
+    match case {
+        Case::OursDeclared => declare_as_otel_init(),
+        Case::OursOff => declare_always_off_as_otel_init(),
+        _ => {}
     }
     let outcome = run_case(case, secs, calls);
-    if case == Case::OursDeclared {
+    if case.global_provider() {
         otel_http::sampling::declare(otel_http::sampling::KnownDecisions::Unknown);
         otel_http::sampling::declare_dropped_spans(
             otel_http::sampling::DroppedSpans::ThroughTracer,
@@ -463,16 +489,18 @@ fn run_case(case: Case, secs: f64, calls: Option<u64>) -> Outcome {
                 Case::OursSampled
                 | Case::OursUnsampled
                 | Case::OursUnsampledNoMetrics
-                | Case::OursDeclared => {
+                | Case::OursDeclared
+                | Case::OursOff => {
                     let meters = meters(case);
                     let mut layer = otel_tonic::OtelClientLayer::builder()
                         .meter_provider(meters.as_ref())
                         .target(endpoint.uri());
-                    // `ours-declared`: the global provider, calls in an unsampled trace.
-                    let mut parent = Some(unsampled_parent());
-                    if case != Case::OursDeclared {
+                    // `ours-declared`: the global provider, calls in an
+                    // unsampled trace; `ours-off`: the global provider,
+                    // calls outside any trace.
+                    let parent = (case == Case::OursDeclared).then(unsampled_parent);
+                    if !case.global_provider() {
                         layer = layer.tracer_provider(&tracer_provider(sampler(case)));
-                        parent = None;
                     }
                     let channel = tower::ServiceBuilder::new()
                         .layer(layer.build())
@@ -559,6 +587,7 @@ fn main() {
         Case::OursUnsampled,
         Case::OursUnsampledNoMetrics,
         Case::OursDeclared,
+        Case::OursOff,
         Case::Peer,
         Case::BareTraceparent,
     ];
