@@ -4,7 +4,7 @@
 
 use crate::code::{self, Code};
 use crate::metadata;
-use crate::method::Method;
+use crate::method::{CallTarget, Method};
 use crate::metrics::{CallMetrics, SetKey};
 use http::{HeaderMap, StatusCode};
 use opentelemetry::trace::{Status, TraceContextExt};
@@ -18,21 +18,16 @@ pub(crate) enum Side {
     Client,
 }
 
-/// The target a client calls, for `server.address` / `server.port`.
-#[derive(Debug, Clone)]
-pub(crate) struct Target {
-    pub address: StringValue,
-    pub port: Option<u16>,
-}
-
 pub(crate) struct Call {
     pub cx: Context,
     /// Whether the span records (asked once: each ask is a dynamic call).
     recording: bool,
-    metrics: CallMetrics,
+    /// The layer's duration histogram, for a method that does not carry it
+    /// (one made for this call, or none).
+    metrics: Option<CallMetrics>,
     side: Side,
     method: Method,
-    target: Option<Target>,
+    target: CallTarget,
     start: Instant,
     timeout: Option<Duration>,
     http_status: Option<StatusCode>,
@@ -53,17 +48,17 @@ impl Call {
     pub(crate) fn new(
         cx: Context,
         recording: bool,
-        metrics: CallMetrics,
+        metrics: &CallMetrics,
         side: Side,
         method: Method,
-        target: Option<Target>,
+        target: CallTarget,
         start: Instant,
         timeout: Option<Duration>,
     ) -> Self {
         Self {
             cx,
             recording,
-            metrics,
+            metrics: method.metrics().is_none().then(|| metrics.clone()),
             side,
             method,
             target,
@@ -202,6 +197,9 @@ impl Call {
             }
         }
         if unrecognised {
+            if self.metrics.is_none() {
+                self.metrics = self.method.metrics().cloned();
+            }
             self.method = Method::other();
         }
         if error && self.error_type.is_none() {
@@ -244,15 +242,19 @@ impl Call {
         if succeeded {
             self.method.succeeded();
         }
-        self.metrics.record(
+        let Some(metrics) = self.metrics.as_ref().or(self.method.metrics()) else {
+            return; // never: the method or the call carries it
+        };
+        let target = self.method.resolve(&self.target);
+        metrics.record(
             end.saturating_duration_since(self.start).as_secs_f64(),
             self.method.ok_series().filter(|_| succeeded),
-            self.target.as_ref().map(|t| (&t.address, t.port)),
+            target.map(|t| (&t.address, t.port)),
             || SetKey {
                 method: self.method.full().cloned(),
                 code: self.code,
                 error_type: self.error_type,
-                target: self.target.as_ref().map(|t| (t.address.clone(), t.port)),
+                target: target.map(|t| (t.address.clone(), t.port)),
             },
         );
     }

@@ -7,8 +7,8 @@
 //! successful calls and (on a client) its target without allocating or
 //! hashing an attribute set.
 
-use crate::call::Target;
-use crate::metrics::OkSeries;
+use crate::metrics::{CallMetrics, OkSeries};
+use opentelemetry::StringValue;
 use otel_http::series::SeriesCache;
 use std::borrow::Cow;
 use std::sync::{Arc, LazyLock, OnceLock};
@@ -55,8 +55,32 @@ pub(crate) struct Known {
     /// for one call (the table was full), which would bind it in vain.
     ok: Option<OkSeries>,
     /// The first target a client called it on: later calls to the same
-    /// target share its address instead of copying it.
+    /// target refer to it (see [`CallTarget`]) instead of sharing a copy.
     target: OnceLock<Target>,
+    /// The layer's duration histogram, for a method of the layer's table:
+    /// a call then holds one reference count (the method's), not two. Each
+    /// is a write to memory that the workers of a multi-threaded runtime
+    /// share, made twice per call.
+    metrics: Option<CallMetrics>,
+}
+
+/// The target a client calls, for `server.address` / `server.port`.
+#[derive(Debug, Clone)]
+pub(crate) struct Target {
+    pub address: StringValue,
+    pub port: Option<u16>,
+}
+
+/// The target of a client call: the one its method keeps ([`Known`]'s), or
+/// one of its own.
+#[derive(Debug)]
+pub(crate) enum CallTarget {
+    /// No target (a server's call, or a client's without one).
+    None,
+    /// The target its method keeps.
+    Kept,
+    /// Another target.
+    Own(Target),
 }
 
 /// `rpc.method` of a call: the full method, or `None` for `_OTHER`.
@@ -74,7 +98,7 @@ impl Method {
     /// is not a gRPC method.
     pub(crate) fn of_path(path: &str) -> (Method, Option<&str>) {
         match parse(path) {
-            Some(full) => (Method(Some(Arc::new(Known::new(full, None)))), None),
+            Some(full) => (Method(Some(Arc::new(Known::new(full, None, None)))), None),
             None => (Method(None), Some(path)),
         }
     }
@@ -120,20 +144,54 @@ impl Method {
 
     /// The call's target: the method's own when it is the same (`host` and
     /// `port`), else a new one (the first becomes the method's).
-    pub(crate) fn target(&self, host: &str, port: Option<u16>) -> Target {
-        let make = || Target {
-            address: Arc::<str>::from(host).into(),
-            port,
-        };
+    pub(crate) fn target(&self, host: &str, port: Option<u16>) -> CallTarget {
+        self.target_with(
+            |kept| kept.address.as_str() == host && kept.port == port,
+            || Target {
+                address: Arc::<str>::from(host).into(),
+                port,
+            },
+        )
+    }
+
+    /// [`target`](Self::target) for a target given whole (the layer's):
+    /// the one the method keeps is then mostly that very target, its
+    /// address the same `Arc`, so the address need not be compared.
+    pub(crate) fn given_target(&self, target: &Target) -> CallTarget {
+        self.target_with(
+            |kept| {
+                let (kept_address, address) = (kept.address.as_str(), target.address.as_str());
+                kept.port == target.port
+                    && (std::ptr::eq(kept_address, address) || kept_address == address)
+            },
+            || target.clone(),
+        )
+    }
+
+    fn target_with(&self, same: impl Fn(&Target) -> bool, make: impl Fn() -> Target) -> CallTarget {
         let Some(known) = self.0.as_ref().filter(|known| known.ok.is_some()) else {
-            return make();
+            return CallTarget::Own(make());
         };
-        let kept = known.target.get_or_init(make);
-        if kept.address.as_str() == host && kept.port == port {
-            kept.clone()
+        // The first target kept; another thread's, if it came first.
+        if same(known.target.get_or_init(&make)) {
+            CallTarget::Kept
         } else {
-            make()
+            CallTarget::Own(make())
         }
+    }
+
+    /// The target of a call of this method.
+    pub(crate) fn resolve<'a>(&'a self, target: &'a CallTarget) -> Option<&'a Target> {
+        match target {
+            CallTarget::None => None,
+            CallTarget::Kept => self.0.as_ref().and_then(|known| known.target.get()),
+            CallTarget::Own(t) => Some(t),
+        }
+    }
+
+    /// The layer's duration histogram, when the method is in its table.
+    pub(crate) fn metrics(&self) -> Option<&CallMetrics> {
+        self.0.as_ref().and_then(|known| known.metrics.as_ref())
     }
 
     /// The span name: the full method, or `grpc` (`rpc.system.name`) when
@@ -150,27 +208,43 @@ impl Method {
 }
 
 impl Known {
-    fn new(full: &str, ok: Option<OkSeries>) -> Self {
+    fn new(full: &str, ok: Option<OkSeries>, metrics: Option<CallMetrics>) -> Self {
         Self {
             full: Arc::from(full),
             span_name: OnceLock::new(),
             ok,
             target: OnceLock::new(),
+            metrics,
         }
     }
 }
 
 /// The methods a layer has seen, by full name.
 #[derive(Debug)]
-pub(crate) struct Methods(SeriesCache<Box<str>, Arc<Known>>);
+pub(crate) struct Methods {
+    table: SeriesCache<Box<str>, Arc<Known>>,
+    /// The layer's duration histogram, handed to each method kept.
+    metrics: Option<CallMetrics>,
+}
 
 impl Default for Methods {
     fn default() -> Self {
-        Self(SeriesCache::new(MAX_METHODS))
+        Self {
+            table: SeriesCache::new(MAX_METHODS),
+            metrics: None,
+        }
     }
 }
 
 impl Methods {
+    /// A table whose methods carry the layer's duration histogram.
+    pub(crate) fn new(metrics: CallMetrics) -> Self {
+        Self {
+            metrics: Some(metrics),
+            ..Self::default()
+        }
+    }
+
     /// The method of a request path, and the original path when it is not a
     /// gRPC method. A method seen before is found without allocating.
     pub(crate) fn of_path<'p>(&self, path: &'p str) -> (Method, Option<&'p str>) {
@@ -180,7 +254,7 @@ impl Methods {
         };
         // Whether the path was parsed here and found not to be a method.
         let mut refused = false;
-        let found = self.0.with_borrowed(
+        let found = self.table.with_borrowed(
             name,
             || {
                 let Some(full) = parse(path) else {
@@ -189,7 +263,11 @@ impl Methods {
                 };
                 Some((
                     full.into(),
-                    Arc::new(Known::new(full, Some(OkSeries::default()))),
+                    Arc::new(Known::new(
+                        full,
+                        Some(OkSeries::default()),
+                        self.metrics.clone(),
+                    )),
                 ))
             },
             Arc::clone,
@@ -204,7 +282,7 @@ impl Methods {
 
     #[cfg(test)]
     fn len(&self) -> usize {
-        self.0.len()
+        self.table.len()
     }
 }
 
@@ -322,20 +400,50 @@ mod tests {
     }
 
     #[test]
-    fn a_target_is_shared_while_it_is_the_same() {
+    fn a_target_is_kept_while_it_is_the_same() {
         let table = Methods::default();
         let (method, _) = table.of_path("/a.B/C");
-        let first = method.target("payment.internal", Some(50051));
-        let again = method.target("payment.internal", Some(50051));
-        assert!(first.address.as_str().as_ptr() == again.address.as_str().as_ptr());
-        let other = method.target("payment.internal", Some(50052));
+        let kept = |t: &CallTarget| matches!(t, CallTarget::Kept);
+        assert!(kept(&method.target("payment.internal", Some(50051))));
+        assert!(kept(&method.target("payment.internal", Some(50051))));
+        let payment = method.resolve(&CallTarget::Kept).expect("kept");
         assert_eq!(
-            (other.address.as_str(), other.port),
-            ("payment.internal", Some(50052))
+            (payment.address.as_str(), payment.port),
+            ("payment.internal", Some(50051))
         );
-        let elsewhere = method.target("refund.internal", Some(50051));
-        assert_eq!(elsewhere.address.as_str(), "refund.internal");
+        assert!(kept(&method.given_target(&payment.clone())));
+        let own = |t: CallTarget| match t {
+            CallTarget::Own(t) => (t.address.as_str().to_owned(), t.port),
+            other => panic!("{other:?}"),
+        };
+        assert_eq!(
+            own(method.target("payment.internal", Some(50052))),
+            ("payment.internal".to_owned(), Some(50052))
+        );
+        assert_eq!(
+            own(method.target("refund.internal", Some(50051))),
+            ("refund.internal".to_owned(), Some(50051))
+        );
         let (alone, _) = Method::of_path("/a.B/C");
-        assert_eq!(alone.target("h", None).address.as_str(), "h");
+        assert_eq!(own(alone.target("h", None)), ("h".to_owned(), None));
+        assert!(alone.resolve(&CallTarget::Kept).is_none());
+        assert!(alone.resolve(&CallTarget::None).is_none());
+    }
+
+    #[test]
+    fn kept_methods_carry_the_layers_histogram() {
+        use opentelemetry::metrics::MeterProvider as _;
+        let meter = opentelemetry::metrics::noop::NoopMeterProvider::new().meter("test");
+        let table = Methods::new(CallMetrics::server(&meter));
+        assert!(table.of_path("/a.B/C").0.metrics().is_some());
+        assert!(
+            table.of_path("/a/b/c").0.metrics().is_none(),
+            "not a method"
+        );
+        assert!(Methods::default().of_path("/a.B/C").0.metrics().is_none());
+        assert!(
+            Method::of_path("/a.B/C").0.metrics().is_none(),
+            "made for one call"
+        );
     }
 }

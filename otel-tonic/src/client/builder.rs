@@ -2,8 +2,9 @@
 
 use super::config::ClientConfig;
 use super::layer::OtelClientLayer;
-use crate::call::Target;
 use crate::metadata;
+use crate::method::Methods;
+use crate::method::Target;
 use crate::metrics::CallMetrics;
 use crate::scope::scope;
 use http::HeaderName;
@@ -260,11 +261,12 @@ impl OtelClientLayerBuilder {
         let meter = self
             .meter
             .unwrap_or_else(|| global::meter_with_scope(scope()));
+        let metrics = CallMetrics::client(&meter);
         OtelClientLayer::from_config(ClientConfig {
             tracer,
             global_tracer,
-            metrics: CallMetrics::client(&meter),
-            methods: Default::default(),
+            methods: Methods::new(metrics.clone()),
+            metrics,
             propagator: self.propagator,
             policy: self.policy,
             target: self.target,

@@ -1,9 +1,9 @@
 //! The configuration an [`OtelClientLayer`](crate::OtelClientLayer) shares
 //! with its services (a leaf).
 
-use crate::call::Target;
 use crate::metadata;
 use crate::method::Methods;
+use crate::method::Target;
 use crate::metrics::CallMetrics;
 use http::{HeaderMap, HeaderName};
 use opentelemetry::Context;

@@ -3,10 +3,10 @@
 
 use super::config::ClientConfig;
 use super::future::ResponseFuture;
-use crate::call::{Call, Side, Target};
+use crate::call::{Call, Side};
 use crate::code;
 use crate::metadata;
-use crate::method::Method;
+use crate::method::{CallTarget, Method, Target};
 use bytes::Bytes;
 use http::{Request, Response};
 use opentelemetry::trace::{SpanKind, TraceContextExt};
@@ -100,17 +100,19 @@ where
         let start = Instant::now();
         let config = &self.config;
         let (method, original) = config.methods.of_path(req.uri().path());
-        let target = match req.uri().authority() {
-            Some(a) => Some(method.target(
+        let call_target = match (req.uri().authority(), &config.target) {
+            (Some(a), _) => method.target(
                 a.host(),
                 a.port_u16().or(match req.uri().scheme_str() {
                     Some("https") => Some(443),
                     Some("http") => Some(80),
                     _ => None,
                 }),
-            )),
-            None => config.target.clone(),
+            ),
+            (None, Some(given)) => method.given_target(given),
+            (None, None) => CallTarget::None,
         };
+        let target = method.resolve(&call_target);
         let parent = Context::current();
         // A span the global sampler is declared to drop (inside an unsampled
         // server call, with otel-init's parent-based sampler) is started
@@ -121,7 +123,7 @@ where
             .start(&config.tracer, || {
                 (
                     method.span_name(),
-                    start_attributes(&method, original, target.as_ref()),
+                    start_attributes(&method, original, target),
                 )
             });
         let timeout = code::timeout(req.headers());
@@ -134,7 +136,7 @@ where
                 cx.span().set_attributes(details);
             }
         }
-        let host = target.as_ref().map(|t| t.address.as_str());
+        let host = target.map(|t| t.address.as_str());
         config.inject(&cx, host, req.headers_mut());
         // (otel-http's injector marks the traceparent never-indexed, so that
         // HTTP/2's header compression does not store a value new on every call.)
@@ -154,10 +156,10 @@ where
         let mut call = Box::new(Call::new(
             cx,
             recording,
-            config.metrics.clone(),
+            &config.metrics,
             Side::Client,
             method,
-            target,
+            call_target,
             start,
             timeout,
         ));

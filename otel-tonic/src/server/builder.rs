@@ -3,6 +3,7 @@
 use super::config::ServerConfig;
 use super::layer::OtelServerLayer;
 use crate::metadata;
+use crate::method::Methods;
 use crate::metrics::CallMetrics;
 use crate::scope::scope;
 use http::HeaderName;
@@ -279,11 +280,12 @@ impl OtelServerLayerBuilder {
         let meter = self
             .meter
             .unwrap_or_else(|| global::meter_with_scope(scope()));
+        let metrics = CallMetrics::server(&meter);
         OtelServerLayer::from_config(ServerConfig {
             tracer,
             global_tracer,
-            metrics: CallMetrics::server(&meter),
-            methods: Default::default(),
+            methods: Methods::new(metrics.clone()),
+            metrics,
             addresses: Default::default(),
             propagator: self.propagator,
             policy: self.policy,

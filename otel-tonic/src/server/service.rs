@@ -5,6 +5,7 @@ use super::future::ResponseFuture;
 use crate::call::{Call, Side};
 use crate::code;
 use crate::metadata;
+use crate::method::CallTarget;
 use bytes::Bytes;
 use http::{Request, Response};
 use opentelemetry::context::FutureExt as _;
@@ -198,10 +199,10 @@ where
         let mut call = Box::new(Call::new(
             cx.clone(),
             recording,
-            config.metrics.clone(),
+            &config.metrics,
             Side::Server,
             method,
-            None,
+            CallTarget::None,
             start,
             timeout,
         ));
