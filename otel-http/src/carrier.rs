@@ -108,27 +108,62 @@ pub fn first_value<'h>(headers: &'h HeaderMap, name: &HeaderName) -> Option<&'h 
     }
 }
 
+/// The `traceparent` of a request: its bytes only when it has exactly one
+/// (repeated, it is invalid). Not checked as UTF-8: the parser accepts hex
+/// digits and dashes only, so the check would be paid for nothing.
+#[derive(Debug, Default, Clone, Copy)]
+pub(crate) enum Traceparent<'h> {
+    #[default]
+    Absent,
+    One(&'h [u8]),
+    Repeated,
+}
+
+impl<'h> Traceparent<'h> {
+    fn push(&mut self, value: &'h HeaderValue) {
+        *self = match self {
+            Traceparent::Absent => Traceparent::One(value.as_bytes()),
+            _ => Traceparent::Repeated,
+        };
+    }
+
+    /// The value, when there is exactly one.
+    pub(crate) fn single(self) -> Option<&'h [u8]> {
+        match self {
+            Traceparent::One(value) => Some(value),
+            _ => None,
+        }
+    }
+}
+
 /// The values of `traceparent`, `tracestate` and `baggage`.
-pub(crate) fn w3c_values(headers: &HeaderMap) -> [Values<'_>; 3] {
-    let mut found: [Values<'_>; 3] = Default::default();
+pub(crate) fn w3c_values(headers: &HeaderMap) -> (Traceparent<'_>, [Values<'_>; 2]) {
+    let mut traceparent = Traceparent::Absent;
+    let mut found: [Values<'_>; 2] = Default::default();
     if headers.len() <= WALKED {
         for (name, value) in headers {
             let slot = match name.as_str() {
-                "traceparent" => 0,
-                "tracestate" => 1,
-                "baggage" => 2,
+                "traceparent" => {
+                    traceparent.push(value);
+                    continue;
+                }
+                "tracestate" => 0,
+                "baggage" => 1,
                 _ => continue,
             };
             found[slot].push(value);
         }
     } else {
-        for (slot, name) in found.iter_mut().zip([&TRACEPARENT, &TRACESTATE, &BAGGAGE]) {
+        for value in headers.get_all(&TRACEPARENT) {
+            traceparent.push(value);
+        }
+        for (slot, name) in found.iter_mut().zip([&TRACESTATE, &BAGGAGE]) {
             for value in headers.get_all(name) {
                 slot.push(value);
             }
         }
     }
-    found
+    (traceparent, found)
 }
 
 impl Extractor for HeaderExtractor<'_> {
@@ -264,15 +299,30 @@ mod tests {
                 HeaderValue::from_bytes(b"\xff").expect("opaque bytes are a valid header value"),
             );
             headers.append("baggage", HeaderValue::from_static("c=3"));
-            let found = w3c_values(&headers);
-            for (values, name) in found.iter().zip(["traceparent", "tracestate", "baggage"]) {
+            let (traceparent, found) = w3c_values(&headers);
+            for (values, name) in found.iter().zip(["tracestate", "baggage"]) {
                 assert_eq!(
                     values.as_slice().map(<[&str]>::to_vec),
                     HeaderExtractor(&headers).get_all(name),
                     "{name} with {filler} other headers"
                 );
             }
-            assert_eq!(found[2].as_slice(), Some(&["a=1", "", "c=3"][..]));
+            assert_eq!(found[1].as_slice(), Some(&["a=1", "", "c=3"][..]));
+            assert_eq!(traceparent.single(), Some(&b"00-1-2-01"[..]));
+            // A second one makes it invalid; its bytes are not checked.
+            headers.append(
+                "traceparent",
+                HeaderValue::from_bytes(b"\xff").expect("opaque bytes are a valid header value"),
+            );
+            assert_eq!(w3c_values(&headers).0.single(), None, "repeated");
+            headers.remove("traceparent");
+            headers.append(
+                "traceparent",
+                HeaderValue::from_bytes(b"\xff").expect("opaque bytes are a valid header value"),
+            );
+            assert_eq!(w3c_values(&headers).0.single(), Some(&b"\xff"[..]));
+            headers.remove("traceparent");
+            assert_eq!(w3c_values(&headers).0.single(), None, "absent");
         }
     }
 

@@ -1,7 +1,7 @@
 //! The W3C Trace Context propagator: `traceparent` and `tracestate`.
 
 use super::incoming;
-use super::traceparent::{parse_traceparent, traceparent_bytes};
+use super::traceparent::{parse_traceparent_bytes, traceparent_bytes};
 use super::tracestate::{ParsedTraceState, parse_list, truncate};
 use crate::carrier;
 use http::{HeaderMap, HeaderValue};
@@ -135,7 +135,7 @@ impl W3cTraceContextPropagator {
         let [value] = parents.as_slice() else {
             return None; // repeated traceparent headers are invalid
         };
-        parts(value, extractor.get_all(TRACESTATE).as_deref())
+        parts(value.as_bytes(), extractor.get_all(TRACESTATE).as_deref())
     }
 
     /// [`extract_with_context`](TextMapPropagator::extract_with_context)
@@ -144,12 +144,12 @@ impl W3cTraceContextPropagator {
     /// propagator's (see [`random_trace_ids`](Self::random_trace_ids)).
     pub(crate) fn extract_from_values(
         cx: &Context,
-        traceparents: Option<&[&str]>,
+        traceparent: Option<&[u8]>,
         tracestates: Option<&[&str]>,
         random_trace_ids: bool,
     ) -> Context {
-        // Repeated traceparent headers are invalid.
-        let Some([value]) = traceparents else {
+        // Absent, or repeated (invalid).
+        let Some(value) = traceparent else {
             return cx.clone();
         };
         match parts(value, tracestates) {
@@ -164,10 +164,10 @@ impl W3cTraceContextPropagator {
 /// `tracestate` value, and the whole `tracestate` list when the span
 /// context's trace state could not hold all of it.
 fn parts(
-    traceparent: &str,
+    traceparent: &[u8],
     tracestates: Option<&[&str]>,
 ) -> Option<(SpanContext, Option<Arc<str>>)> {
-    let parent = parse_traceparent(traceparent)?;
+    let parent = parse_traceparent_bytes(traceparent)?;
     let ParsedTraceState { state, full } = tracestates.and_then(parse_list).unwrap_or_default();
     let sc = SpanContext::new(parent.trace_id, parent.parent_id, parent.flags, true, state);
     Some((sc, full))

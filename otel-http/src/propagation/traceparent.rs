@@ -136,7 +136,13 @@ fn trim_whitespace(mut value: &[u8]) -> &[u8] {
 /// assert!(parse_traceparent("00-4BF92F3577B34DA6A3CE929D0E0E4736-00f067aa0ba902b7-01").is_none());
 /// ```
 pub fn parse_traceparent(value: &str) -> Option<TraceParent> {
-    let s = trim_whitespace(value.as_bytes());
+    parse_traceparent_bytes(value.as_bytes())
+}
+
+/// [`parse_traceparent`] of a header value's bytes, which need no check
+/// that they are UTF-8: only hex digits and dashes are accepted.
+pub(crate) fn parse_traceparent_bytes(value: &[u8]) -> Option<TraceParent> {
+    let s = trim_whitespace(value);
     if s.len() < 55 || s[2] != b'-' || s[35] != b'-' || s[52] != b'-' {
         return None;
     }

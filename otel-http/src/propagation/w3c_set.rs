@@ -106,14 +106,14 @@ impl W3cSet {
     /// gives for `headers` (the two propagators write different parts of
     /// the context, so their order does not matter).
     pub(crate) fn extract(self, headers: &HeaderMap) -> Context {
-        let [traceparents, tracestates, baggage] = carrier::w3c_values(headers);
+        let (traceparent, [tracestates, baggage]) = carrier::w3c_values(headers);
         let mut cx = Context::new();
         if self.trace_context {
             // `composite()` makes its trace context propagator with random
             // trace ids (`W3cTraceContextPropagator::new()`).
             cx = W3cTraceContextPropagator::extract_from_values(
                 &cx,
-                traceparents.as_slice(),
+                traceparent.single(),
                 tracestates.as_slice(),
                 true,
             );
