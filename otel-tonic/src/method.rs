@@ -62,6 +62,9 @@ pub(crate) struct Known {
     /// is a write to memory that the workers of a multi-threaded runtime
     /// share, made twice per call.
     metrics: Option<CallMetrics>,
+    /// The layer's own target (`OtelClientLayerBuilder::target`), for the
+    /// calls whose request names none: referred to, not copied.
+    layer_target: Option<Target>,
 }
 
 /// The target a client calls, for `server.address` / `server.port`.
@@ -79,6 +82,8 @@ pub(crate) enum CallTarget {
     None,
     /// The target its method keeps.
     Kept,
+    /// The layer's target, which its method holds.
+    Layer,
     /// Another target.
     Own(Target),
 }
@@ -145,38 +150,28 @@ impl Method {
     /// The call's target: the method's own when it is the same (`host` and
     /// `port`), else a new one (the first becomes the method's).
     pub(crate) fn target(&self, host: &str, port: Option<u16>) -> CallTarget {
-        self.target_with(
-            |kept| kept.address.as_str() == host && kept.port == port,
-            || Target {
-                address: Arc::<str>::from(host).into(),
-                port,
-            },
-        )
-    }
-
-    /// [`target`](Self::target) for a target given whole (the layer's):
-    /// the one the method keeps is then mostly that very target, its
-    /// address the same `Arc`, so the address need not be compared.
-    pub(crate) fn given_target(&self, target: &Target) -> CallTarget {
-        self.target_with(
-            |kept| {
-                let (kept_address, address) = (kept.address.as_str(), target.address.as_str());
-                kept.port == target.port
-                    && (std::ptr::eq(kept_address, address) || kept_address == address)
-            },
-            || target.clone(),
-        )
-    }
-
-    fn target_with(&self, same: impl Fn(&Target) -> bool, make: impl Fn() -> Target) -> CallTarget {
+        let make = || Target {
+            address: Arc::<str>::from(host).into(),
+            port,
+        };
         let Some(known) = self.0.as_ref().filter(|known| known.ok.is_some()) else {
             return CallTarget::Own(make());
         };
         // The first target kept; another thread's, if it came first.
-        if same(known.target.get_or_init(&make)) {
+        let kept = known.target.get_or_init(make);
+        if kept.address.as_str() == host && kept.port == port {
             CallTarget::Kept
         } else {
             CallTarget::Own(make())
+        }
+    }
+
+    /// The target of a call whose request names none: the layer's, held
+    /// by the method when it is in the layer's table.
+    pub(crate) fn layer_target(&self, layer: &Target) -> CallTarget {
+        match self.0.as_ref().filter(|known| known.layer_target.is_some()) {
+            Some(_) => CallTarget::Layer,
+            None => CallTarget::Own(layer.clone()),
         }
     }
 
@@ -185,6 +180,10 @@ impl Method {
         match target {
             CallTarget::None => None,
             CallTarget::Kept => self.0.as_ref().and_then(|known| known.target.get()),
+            CallTarget::Layer => self
+                .0
+                .as_ref()
+                .and_then(|known| known.layer_target.as_ref()),
             CallTarget::Own(t) => Some(t),
         }
     }
@@ -208,13 +207,14 @@ impl Method {
 }
 
 impl Known {
-    fn new(full: &str, ok: Option<OkSeries>, metrics: Option<CallMetrics>) -> Self {
+    fn new(full: &str, ok: Option<OkSeries>, layer: Option<&LayerShared>) -> Self {
         Self {
             full: Arc::from(full),
             span_name: OnceLock::new(),
             ok,
             target: OnceLock::new(),
-            metrics,
+            metrics: layer.map(|l| l.metrics.clone()),
+            layer_target: layer.and_then(|l| l.target.clone()),
         }
     }
 }
@@ -223,24 +223,33 @@ impl Known {
 #[derive(Debug)]
 pub(crate) struct Methods {
     table: SeriesCache<Box<str>, Arc<Known>>,
-    /// The layer's duration histogram, handed to each method kept.
-    metrics: Option<CallMetrics>,
+    /// What each method kept holds of the layer's.
+    layer: Option<LayerShared>,
+}
+
+/// The layer's duration histogram and target, held by each method of its
+/// table.
+#[derive(Debug)]
+struct LayerShared {
+    metrics: CallMetrics,
+    target: Option<Target>,
 }
 
 impl Default for Methods {
     fn default() -> Self {
         Self {
             table: SeriesCache::new(MAX_METHODS),
-            metrics: None,
+            layer: None,
         }
     }
 }
 
 impl Methods {
-    /// A table whose methods carry the layer's duration histogram.
-    pub(crate) fn new(metrics: CallMetrics) -> Self {
+    /// A table whose methods carry the layer's duration histogram and
+    /// target.
+    pub(crate) fn new(metrics: CallMetrics, target: Option<Target>) -> Self {
         Self {
-            metrics: Some(metrics),
+            layer: Some(LayerShared { metrics, target }),
             ..Self::default()
         }
     }
@@ -266,7 +275,7 @@ impl Methods {
                     Arc::new(Known::new(
                         full,
                         Some(OkSeries::default()),
-                        self.metrics.clone(),
+                        self.layer.as_ref(),
                     )),
                 ))
             },
@@ -411,7 +420,7 @@ mod tests {
             (payment.address.as_str(), payment.port),
             ("payment.internal", Some(50051))
         );
-        assert!(kept(&method.given_target(&payment.clone())));
+        assert!(matches!(method.layer_target(payment), CallTarget::Own(_)));
         let own = |t: CallTarget| match t {
             CallTarget::Own(t) => (t.address.as_str().to_owned(), t.port),
             other => panic!("{other:?}"),
@@ -426,15 +435,38 @@ mod tests {
         );
         let (alone, _) = Method::of_path("/a.B/C");
         assert_eq!(own(alone.target("h", None)), ("h".to_owned(), None));
+        let layer = Target {
+            address: "payment.internal".into(),
+            port: Some(50051),
+        };
+        assert_eq!(
+            own(alone.layer_target(&layer)),
+            ("payment.internal".to_owned(), Some(50051))
+        );
+        let table = Methods::new(CallMetrics::client(&noop_meter()), Some(layer));
+        let (method, _) = table.of_path("/a.B/C");
+        let target = method.layer_target(&Target {
+            address: "ignored: the method holds the layer's".into(),
+            port: None,
+        });
+        assert!(matches!(target, CallTarget::Layer));
+        let held = method.resolve(&target).expect("the layer's");
+        assert_eq!(
+            (held.address.as_str(), held.port),
+            ("payment.internal", Some(50051))
+        );
         assert!(alone.resolve(&CallTarget::Kept).is_none());
         assert!(alone.resolve(&CallTarget::None).is_none());
     }
 
+    fn noop_meter() -> opentelemetry::metrics::Meter {
+        use opentelemetry::metrics::MeterProvider as _;
+        opentelemetry::metrics::noop::NoopMeterProvider::new().meter("test")
+    }
+
     #[test]
     fn kept_methods_carry_the_layers_histogram() {
-        use opentelemetry::metrics::MeterProvider as _;
-        let meter = opentelemetry::metrics::noop::NoopMeterProvider::new().meter("test");
-        let table = Methods::new(CallMetrics::server(&meter));
+        let table = Methods::new(CallMetrics::server(&noop_meter()), None);
         assert!(table.of_path("/a.B/C").0.metrics().is_some());
         assert!(
             table.of_path("/a/b/c").0.metrics().is_none(),

@@ -265,7 +265,7 @@ impl OtelClientLayerBuilder {
         OtelClientLayer::from_config(ClientConfig {
             tracer,
             global_tracer,
-            methods: Methods::new(metrics.clone()),
+            methods: Methods::new(metrics.clone(), self.target.clone()),
             metrics,
             propagator: self.propagator,
             policy: self.policy,

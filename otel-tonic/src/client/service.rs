@@ -109,7 +109,7 @@ where
                     _ => None,
                 }),
             ),
-            (None, Some(given)) => method.given_target(given),
+            (None, Some(layer)) => method.layer_target(layer),
             (None, None) => CallTarget::None,
         };
         let target = method.resolve(&call_target);

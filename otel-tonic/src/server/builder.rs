@@ -284,7 +284,7 @@ impl OtelServerLayerBuilder {
         OtelServerLayer::from_config(ServerConfig {
             tracer,
             global_tracer,
-            methods: Methods::new(metrics.clone()),
+            methods: Methods::new(metrics.clone(), None),
             metrics,
             addresses: Default::default(),
             propagator: self.propagator,
