@@ -19,7 +19,8 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 /// cardinality limit); threads adding keys at once may take it a few past.
 ///
 /// Entries are only ever added, each in a slot of a table twice the
-/// capacity that is written once: a lookup reads shared memory and writes
+/// capacity (24 bytes a slot, about 12 KB for 256 series, allocated with
+/// the cache) that is written once: a lookup reads shared memory and writes
 /// none. The workers of a multi-threaded runtime look the same series up on
 /// every request, and a lock's count (a read lock writes it too) moved
 /// between their cores on each of those lookups.
@@ -271,7 +272,7 @@ mod tests {
     }
 
     // Distinct keys of the shapes these maps hold get distinct hashes, spread
-    // over the low bits (the bucket) and the top seven (hashbrown's tag).
+    // over the low bits (the slot a lookup starts at) and the high ones.
     #[test]
     fn the_hash_spreads_short_keys() {
         let mut hashes: Vec<u64> = (0..4096)
