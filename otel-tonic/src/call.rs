@@ -197,6 +197,8 @@ impl Call {
             }
         }
         if unrecognised {
+            // The histogram the method held stays with the call (a
+            // server's call has no target, which a method could hold too).
             if self.metrics.is_none() {
                 self.metrics = self.method.metrics().cloned();
             }
