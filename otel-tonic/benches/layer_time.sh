@@ -14,15 +14,12 @@
 set -eu
 CALLS=${CALLS:-300000}
 ROUNDS=${ROUNDS:-7}
-TARGET=${CARGO_TARGET_DIR:-target}
-LAYER=${LAYER:-$(ls -t "$TARGET"/release/deps/layer_cost-* 2>/dev/null | grep -v '\.d$' | head -1)}
-[ -x "$LAYER" ] || { echo "build first: cargo bench -p otel-tonic --bench layer_cost --no-run" >&2; exit 1; }
+. "$(dirname "$0")/timing.sh"
 [ $# -gt 0 ] || set -- server-sampled server-unsampled server-declared client-sampled client-unsampled client-declared
 ns() { LAYER_CASE=$1 LAYER_CALLS=$CALLS "$LAYER" | sed -n 's/.*, \([0-9.]*\) ns per call/\1/p'; }
-median() { sort -n | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }'; }
 printf '%-26s %10s %10s %10s\n' case "ns/call" "bare" "added ns"
 for case in "$@"; do
-    case $case in client-*) bare=bare-client ;; *) bare=bare ;; esac
+    case $case in client-*|server-root) bare=bare-client ;; *) bare=bare ;; esac
     diffs=""; cases=""; bares=""
     i=0
     while [ $i -lt "$ROUNDS" ]; do
@@ -31,8 +28,5 @@ for case in "$@"; do
         cases="$cases $c"; bares="$bares $b"
         i=$((i + 1))
     done
-    printf '%-26s %10s %10s %+10s\n' "$case" \
-        "$(echo $cases | tr ' ' '\n' | median)" \
-        "$(echo $bares | tr ' ' '\n' | median)" \
-        "$(echo $diffs | tr ' ' '\n' | median)"
+    row "$case" 10 "$cases" "$bares" "$diffs"
 done

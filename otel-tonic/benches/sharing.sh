@@ -18,13 +18,10 @@ set -eu
 CALLS=${CALLS:-150000}
 ROUNDS=${ROUNDS:-7}
 THREADS=${THREADS:-2}
-TARGET=${CARGO_TARGET_DIR:-target}
-LAYER=${LAYER:-$(ls -t "$TARGET"/release/deps/layer_cost-* 2>/dev/null | grep -v '\.d$' | head -1)}
-[ -x "$LAYER" ] || { echo "build first: cargo bench -p otel-tonic --bench layer_cost --no-run" >&2; exit 1; }
+. "$(dirname "$0")/timing.sh"
 [ $# -gt 0 ] || set -- server-declared client-declared server-sampled client-sampled
 # The mean of the lines' ns per call.
 mean() { sed -n 's/.*, \([0-9.]*\) ns per call/\1/p' | awk '{ s += $1; n++ } END { printf "%.0f", s / n }'; }
-median() { sort -n | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }'; }
 shared() { LAYER_THREADS=$THREADS LAYER_CASE=$1 LAYER_CALLS=$CALLS "$LAYER" | mean; }
 apart() {
     i=0
@@ -44,8 +41,5 @@ for case in "$@"; do
         shares="$shares $s"; aparts="$aparts $a"
         i=$((i + 1))
     done
-    printf '%-26s %12s %12s %+12s\n' "$case" \
-        "$(echo $shares | tr ' ' '\n' | median)" \
-        "$(echo $aparts | tr ' ' '\n' | median)" \
-        "$(echo $diffs | tr ' ' '\n' | median)"
+    row "$case" 12 "$shares" "$aparts" "$diffs"
 done
