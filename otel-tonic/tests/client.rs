@@ -332,3 +332,78 @@ async fn the_traceparent_is_sent_never_indexed() {
         "{span:?}"
     );
 }
+
+// Many calls at once from the workers of a multi-threaded runtime, through
+// layers that share their tables (methods, bound series) between those
+// workers: the first calls race to add the same entries. Every call is
+// counted once, in the series of its status, on both ends.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn concurrent_calls_are_each_counted_once_on_both_ends() {
+    let t = Telemetry::new();
+    let server = serve(t.server_layer().build()).await;
+    let layer = t.client_layer().target(endpoint(server.addr).uri()).build();
+    let client = client(server.addr, layer).await;
+    let (tasks, calls) = (16, 25);
+    let workers: Vec<_> = (0..tasks)
+        .map(|task| {
+            let mut client = client.clone();
+            tokio::spawn(async move {
+                for call in 0..calls {
+                    // One call in five fails with NOT_FOUND.
+                    let message = if (task + call) % 5 == 0 {
+                        "not_found"
+                    } else {
+                        "ok"
+                    };
+                    let _ = client.unary(request(message)).await;
+                }
+            })
+        })
+        .collect();
+    for worker in workers {
+        worker.await.expect("worker");
+    }
+    let failed = (0..tasks)
+        .flat_map(|task| (0..calls).map(move |call| (task + call) % 5 == 0))
+        .filter(|failed| *failed)
+        .count() as u64;
+    let total = (tasks * calls) as u64;
+    for metric in ["rpc.client.call.duration", "rpc.server.call.duration"] {
+        // A server's duration is recorded once its response has gone out,
+        // which can be just after the client has read it. Each flush
+        // exports every series again (cumulative): only the last is read.
+        let latest = || {
+            t.metrics.reset();
+            t.durations(metric)
+        };
+        let mut points = latest();
+        for _ in 0..500 {
+            if points.iter().map(|(_, count)| count).sum::<u64>() >= total {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+            points = latest();
+        }
+        let count_of = |status: &str| {
+            points
+                .iter()
+                .filter(|(attrs, _)| {
+                    kv(attrs, "rpc.response.status_code").as_deref() == Some(status)
+                })
+                .map(|(_, count)| count)
+                .sum::<u64>()
+        };
+        assert_eq!(count_of("OK"), total - failed, "{metric}: {points:?}");
+        assert_eq!(count_of("NOT_FOUND"), failed, "{metric}: {points:?}");
+        assert_eq!(
+            points.len(),
+            2,
+            "one series per status: {metric}: {points:?}"
+        );
+    }
+    let spans = t.finished();
+    for kind in [SpanKind::Client, SpanKind::Server] {
+        let n = spans.iter().filter(|s| s.span_kind == kind).count() as u64;
+        assert_eq!(n, total, "{kind:?} spans");
+    }
+}
