@@ -39,7 +39,9 @@
 //! SDK meter provider with a reader (aggregated, never exported here).
 //!
 //! `cargo bench -p otel-tonic --bench unary` (LOAD_SECS=N to change the 3 s
-//! per case; LOAD_ROUNDS=N rounds, 3 by default, each running bare tonic,
+//! per case, LOAD_WARMUP=N the 1 s warm-up before each (both may be
+//! fractions: many short rounds follow a drifting machine more closely);
+//! LOAD_ROUNDS=N rounds, 3 by default, each running bare tonic,
 //! every instrumented case (each round starting one case later), then bare
 //! tonic again, and the medians of the
 //! per-round ratios to the round's bare mean reported; the server's thread
@@ -371,7 +373,16 @@ struct Outcome {
     client_cpu_ns: u64,
 }
 
-/// One case: for `secs` after a 1 s warm-up, or exactly `calls` calls.
+/// The warm-up before each timed case: `LOAD_WARMUP` seconds, 1 by default.
+fn warm_up() -> Duration {
+    std::env::var("LOAD_WARMUP")
+        .ok()
+        .and_then(|v| v.parse::<f64>().ok())
+        .filter(|s| s.is_finite() && *s >= 0.0)
+        .map_or(Duration::from_secs(1), Duration::from_secs_f64)
+}
+
+/// One case: for `secs` after the warm-up, or exactly `calls` calls.
 /// Pins the calling thread to one CPU: the server's runtime thread to CPU 1
 /// and the client's to CPU 0 (`LOAD_PIN=0` leaves them to the scheduler,
 /// whose moves add their own noise on a 2-core machine).
@@ -522,7 +533,7 @@ fn run_case(case: Case, secs: f64, calls: Option<u64>) -> Outcome {
             }
         };
         if calls.is_none() {
-            tokio::time::sleep(Duration::from_secs(1)).await; // warm-up
+            tokio::time::sleep(warm_up()).await;
         }
         mark_tx.send(()).ok();
         let client_start = thread_cpu_ns();
