@@ -172,7 +172,7 @@ impl Call {
             // One at a time: two or three attributes cost less in locks than
             // a vector to hold them.
             let span = self.cx.span();
-            span.set_attribute(KeyValue::new("rpc.response.status_code", code.name()));
+            span.set_attribute(KeyValue::new(code::STATUS_CODE, code.name()));
             if error {
                 span.set_attribute(KeyValue::new(
                     "error.type",

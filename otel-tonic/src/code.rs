@@ -36,6 +36,11 @@ pub(crate) const GRPC_STATUS: HeaderName = HeaderName::from_static("grpc-status"
 const GRPC_MESSAGE: HeaderName = HeaderName::from_static("grpc-message");
 const GRPC_TIMEOUT: HeaderName = HeaderName::from_static("grpc-timeout");
 
+/// The attribute of the call's status, on spans and the duration metrics:
+/// `rpc.status_code` since semconv 1.45, where the RPC conventions became
+/// stable (1.39 to 1.44 called it `rpc.response.status_code`).
+pub(crate) const STATUS_CODE: &str = "rpc.status_code";
+
 /// The longest `grpc-message` kept as the span status description.
 const MAX_MESSAGE: usize = 256;
 
@@ -80,7 +85,7 @@ impl Code {
         }
     }
 
-    /// The name the conventions use for `rpc.response.status_code`.
+    /// The name the conventions use for [`STATUS_CODE`].
     pub(crate) fn name(self) -> &'static str {
         NAMES.get(usize::from(self.0)).copied().unwrap_or("UNKNOWN")
     }

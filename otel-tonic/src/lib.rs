@@ -23,13 +23,14 @@
 //! # }
 //! ```
 //!
-//! What is recorded follows the RPC semantic conventions of semconv 1.42
-//! (`rpc.system.name`, `rpc.response.status_code` and `rpc.*.call.duration`
-//! in seconds, where older instrumentations use `rpc.system`,
-//! `rpc.grpc.status_code` and `rpc.*.duration` in milliseconds): span name
+//! What is recorded follows the RPC semantic conventions of semconv 1.45,
+//! stable there (`rpc.system.name`, `rpc.status_code` and
+//! `rpc.*.call.duration` in seconds, where older instrumentations use
+//! `rpc.system`, `rpc.grpc.status_code` and `rpc.*.duration` in
+//! milliseconds): span name
 //! `package.Service/Method`, `rpc.system.name = "grpc"`, `rpc.method`
 //! (`_OTHER` plus `rpc.method_original` when not recognised),
-//! `rpc.response.status_code` (`"OK"`, `"NOT_FOUND"`, ...), `error.type`,
+//! `rpc.status_code` (`"OK"`, `"NOT_FOUND"`, ...), `error.type`,
 //! `server.address` / `server.port`, `network.peer.address` /
 //! `network.peer.port` (server; feature `tls` for a server that terminates
 //! TLS itself), and this crate's `grpc.timeout` (the

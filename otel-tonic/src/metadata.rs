@@ -1,6 +1,6 @@
 //! Opt-in metadata capture: the allow-listed request and response metadata
 //! keys as span attributes, `rpc.request.metadata.<key>` and
-//! `rpc.response.metadata.<key>` (semconv 1.42's names; older conventions had
+//! `rpc.response.metadata.<key>` (semconv 1.45's names; older conventions had
 //! `rpc.grpc.request.metadata.<key>`), each a string array of every value.
 //!
 //! The allow-list is otel-http's (`otel_http::headers::allow_list`): keys

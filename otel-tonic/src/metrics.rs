@@ -1,6 +1,6 @@
 //! `rpc.server.call.duration` and `rpc.client.call.duration` (seconds), with
 //! bounded attributes: `rpc.system.name`, `rpc.method` (`_OTHER` when not
-//! recognised), `rpc.response.status_code`, `error.type` and, on the client,
+//! recognised), `rpc.status_code`, `error.type` and, on the client,
 //! `server.address` / `server.port` of the target.
 //!
 //! With the `bound-instruments` feature (on by default) each distinct
@@ -9,7 +9,7 @@
 //! cheap hash of those facts instead of the SDK hashing and comparing the
 //! attribute list on every measurement.
 
-use crate::code::Code;
+use crate::code::{self, Code};
 use opentelemetry::metrics::{Histogram, Meter};
 use opentelemetry::{KeyValue, StringValue};
 use otel_http::semconv::DURATION_BUCKETS;
@@ -36,7 +36,7 @@ impl SetKey {
             None => KeyValue::new("rpc.method", "_OTHER"),
         });
         if let Some(code) = self.code {
-            attrs.push(KeyValue::new("rpc.response.status_code", code.name()));
+            attrs.push(KeyValue::new(code::STATUS_CODE, code.name()));
         }
         if let Some(e) = self.error_type {
             attrs.push(KeyValue::new("error.type", e));
@@ -271,7 +271,7 @@ mod tests {
             .iter()
             .find(|(a, _, _)| {
                 a.contains(&"rpc.method=a.B/C".to_owned())
-                    && a.contains(&"rpc.response.status_code=OK".to_owned())
+                    && a.contains(&"rpc.status_code=OK".to_owned())
             })
             .expect("the OK set");
         assert_eq!((ok.1, ok.2), (2, 3.0));
@@ -311,7 +311,7 @@ mod tests {
             .map(|(a, count, sum)| {
                 (
                     a.contains(&"server.address=payment.internal".to_owned()),
-                    a.contains(&"rpc.response.status_code=OK".to_owned()),
+                    a.contains(&"rpc.status_code=OK".to_owned()),
                     count,
                     sum,
                 )

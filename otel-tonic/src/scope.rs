@@ -2,10 +2,10 @@
 
 use opentelemetry::InstrumentationScope;
 
-/// The semantic-conventions version this crate follows (the RPC names of
-/// opentelemetry-semantic-conventions 0.33: `rpc.system.name`,
-/// `rpc.response.status_code`, `rpc.{server,client}.call.duration`).
-pub(crate) const SCHEMA_URL: &str = "https://opentelemetry.io/schemas/1.42.0";
+/// The semantic-conventions version this crate follows: 1.45, whose RPC
+/// conventions are stable (`rpc.system.name`, `rpc.method`,
+/// `rpc.status_code`, `rpc.{server,client}.call.duration`).
+pub(crate) const SCHEMA_URL: &str = "https://opentelemetry.io/schemas/1.45.0";
 
 pub(crate) fn scope() -> InstrumentationScope {
     InstrumentationScope::builder(env!("CARGO_PKG_NAME"))

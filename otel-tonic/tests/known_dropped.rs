@@ -92,7 +92,7 @@ async fn declared_drops_skip_the_name_and_attributes_and_lose_nothing() {
         assert_eq!(span.name, UNARY, "{declared:?} {global_provider}");
         assert!(has(&span, "rpc.system.name", "grpc"), "{span:?}");
         assert!(has(&span, "rpc.method", UNARY));
-        assert!(has(&span, "rpc.response.status_code", "OK"));
+        assert!(has(&span, "rpc.status_code", "OK"));
         assert!(has(&span, "server.address", "127.0.0.1"));
         assert!(attr(&span, "network.peer.port").is_some());
     }
@@ -133,7 +133,7 @@ async fn declared_drops_skip_the_name_and_attributes_and_lose_nothing() {
         assert_eq!(span.name, UNARY, "{declared:?} {global_provider}");
         assert!(has(&span, "rpc.system.name", "grpc"), "{span:?}");
         assert!(has(&span, "rpc.method", UNARY));
-        assert!(has(&span, "rpc.response.status_code", "OK"));
+        assert!(has(&span, "rpc.status_code", "OK"));
         assert!(has(&span, "server.address", "127.0.0.1"));
         assert_eq!(
             attr(&span, "server.port"),

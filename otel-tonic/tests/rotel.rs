@@ -72,7 +72,7 @@ fn a_grpc_call_arrives_as_one_trace_through_rotel() {
             .find(|(r, _, s)| {
                 service(r) == svc
                     && s.kind == kind
-                    && attr(&s.attributes, "rpc.response.status_code").as_deref() == Some("OK")
+                    && attr(&s.attributes, "rpc.status_code").as_deref() == Some("OK")
             })
             .unwrap_or_else(|| panic!("no OK span of kind {kind} from {svc}"))
     };

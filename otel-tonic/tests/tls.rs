@@ -89,10 +89,7 @@ async fn call_over_tls(t: &Telemetry, pki: &Pki, addr: SocketAddr) -> SocketAddr
 }
 
 fn assert_peer(server: &SpanData, client_local: SocketAddr) {
-    assert_eq!(
-        attr_str(server, "rpc.response.status_code").as_deref(),
-        Some("OK")
-    );
+    assert_eq!(attr_str(server, "rpc.status_code").as_deref(), Some("OK"));
     assert_eq!(
         attr_str(server, "network.peer.address").as_deref(),
         Some("127.0.0.1"),

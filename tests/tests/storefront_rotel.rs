@@ -380,7 +380,7 @@ fn assert_one_trace_spans_the_services(run: &Run, db_system: &str) {
         let a = &r.span.attributes;
         assert_eq!(attr(a, "rpc.system.name").as_deref(), Some("grpc"));
         assert_eq!(attr(a, "rpc.method").as_deref(), Some(CHARGE));
-        assert_eq!(attr(a, "rpc.response.status_code").as_deref(), Some("OK"));
+        assert_eq!(attr(a, "rpc.status_code").as_deref(), Some("OK"));
     }
     for r in [inventory, query, payment] {
         assert_eq!(r.span.trace_id, checkout.span.trace_id);

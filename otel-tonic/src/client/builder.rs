@@ -175,7 +175,7 @@ impl OtelClientLayerBuilder {
     }
 
     /// Records these request metadata keys as span attributes
-    /// `rpc.request.metadata.<key>` (semconv 1.42's name), each a string
+    /// `rpc.request.metadata.<key>` (semconv 1.45's name), each a string
     /// array of every value sent (the metadata after the context's
     /// injection); sampled spans only. Keys are lowercased;
     /// `authorization`, `proxy-authorization`, `cookie` and `set-cookie` are

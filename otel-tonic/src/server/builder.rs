@@ -198,7 +198,7 @@ impl OtelServerLayerBuilder {
     }
 
     /// Records these request metadata keys as span attributes
-    /// `rpc.request.metadata.<key>` (semconv 1.42's name), each a string
+    /// `rpc.request.metadata.<key>` (semconv 1.45's name), each a string
     /// array of every value the request carries; sampled spans only. Keys are
     /// lowercased; `authorization`, `proxy-authorization`, `cookie` and
     /// `set-cookie` are never recorded, even when listed (otel-http's

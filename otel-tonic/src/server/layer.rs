@@ -47,7 +47,7 @@ use tower::Layer;
 /// let span = &spans.get_finished_spans().unwrap()[0];
 /// assert_eq!(span.name, "shop.Payment/Charge");
 /// assert_eq!(span.span_kind, opentelemetry::trace::SpanKind::Server);
-/// let status = span.attributes.iter().find(|kv| kv.key.as_str() == "rpc.response.status_code");
+/// let status = span.attributes.iter().find(|kv| kv.key.as_str() == "rpc.status_code");
 /// assert_eq!(status.unwrap().value.as_str(), "NOT_FOUND");
 /// assert_eq!(span.status, opentelemetry::trace::Status::Unset); // NOT_FOUND is the caller's error
 /// # }

@@ -82,7 +82,7 @@ fn peer(_parts: &http::request::Parts) -> Option<std::net::SocketAddr> {
 
 /// The attributes of a typical sampled SERVER span: `rpc.system.name`,
 /// `server.address`, `server.port`, `network.peer.address`,
-/// `network.peer.port`, `rpc.response.status_code`, `rpc.method`, and one
+/// `network.peer.port`, `rpc.status_code`, `rpc.method`, and one
 /// of `error.type` or `grpc.timeout`.
 const ATTRIBUTES: usize = 8;
 

@@ -141,6 +141,19 @@ pub fn kv(attrs: &[KeyValue], key: &str) -> Option<String> {
         .map(|kv| kv.value.as_str().into_owned())
 }
 
+/// The attribute keys of a data point, sorted: a metric's attributes must
+/// stay these few, whatever the peer or the call.
+pub fn keys(attrs: &[KeyValue]) -> Vec<&str> {
+    let mut keys: Vec<&str> = attrs.iter().map(|kv| kv.key.as_str()).collect();
+    keys.sort_unstable();
+    keys
+}
+
+/// The semantic conventions this crate follows: 1.45, whose RPC
+/// conventions are stable (`rpc.status_code`, not 1.39 to 1.44's
+/// `rpc.response.status_code`).
+pub const SCHEMA_URL: &str = "https://opentelemetry.io/schemas/1.45.0";
+
 pub fn w3c() -> Propagators {
     composite(&[PropagatorName::TraceContext, PropagatorName::Baggage])
 }
