@@ -176,6 +176,23 @@ mod tests {
         );
     }
 
+    // gRPC's http-grpc-status-mapping.md: what a client records when a
+    // response has an HTTP status and no grpc-status.
+    #[test]
+    fn http_statuses_map_as_grpc_says() {
+        let name = |s: u16| Code::from_http_status(StatusCode::from_u16(s).expect("status")).name();
+        assert_eq!(name(400), "INTERNAL");
+        assert_eq!(name(401), "UNAUTHENTICATED");
+        assert_eq!(name(403), "PERMISSION_DENIED");
+        assert_eq!(name(404), "UNIMPLEMENTED");
+        for unavailable in [429, 502, 503, 504] {
+            assert_eq!(name(unavailable), "UNAVAILABLE", "{unavailable}");
+        }
+        for other in [200, 301, 405, 500, 501, 505, 599] {
+            assert_eq!(name(other), "UNKNOWN", "{other}");
+        }
+    }
+
     #[test]
     fn timeouts() {
         let t = |v: &'static str| {

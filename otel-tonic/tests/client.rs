@@ -273,15 +273,41 @@ async fn a_streaming_call_ends_with_its_stream() {
         .await;
     assert_eq!(attr_str(&span, "rpc.status_code").as_deref(), Some("OK"));
 
-    // The other kinds, through the client layer too.
+    // The other kinds, through the client layer too: each a CLIENT span
+    // with its status, parent of the server's span, and counted.
     let requests = futures_util::stream::iter((0..2).map(|_| request("ok")));
     client.client_stream(requests).await.expect("ok");
-    t.span(SpanKind::Client, "otel.test.Echo/ClientStream")
-        .await;
     let requests = futures_util::stream::iter(["a"].map(request));
     let mut replies = client.bidi(requests).await.expect("ok").into_inner();
     while replies.message().await.expect("reply").is_some() {}
-    t.span(SpanKind::Client, "otel.test.Echo/Bidi").await;
+    // The calls have ended (their streams were read to the end): one flush
+    // (each exports every point again, the temporality being cumulative).
+    let points = t.durations("rpc.client.call.duration");
+    for method in ["otel.test.Echo/ClientStream", "otel.test.Echo/Bidi"] {
+        let client_span = t.span(SpanKind::Client, method).await;
+        let server_span = t.span(SpanKind::Server, method).await;
+        assert_eq!(
+            attr_str(&client_span, "rpc.method").as_deref(),
+            Some(method)
+        );
+        assert_eq!(
+            attr_str(&client_span, "rpc.status_code").as_deref(),
+            Some("OK"),
+            "{method}"
+        );
+        assert_eq!(client_span.status, SpanStatus::Unset, "{method}");
+        assert_eq!(
+            server_span.parent_span_id,
+            client_span.span_context.span_id(),
+            "{method}"
+        );
+        let counted = points
+            .iter()
+            .filter(|(attrs, _)| kv(attrs, "rpc.method").as_deref() == Some(method))
+            .map(|(attrs, count)| (kv(attrs, "rpc.status_code"), *count))
+            .collect::<Vec<_>>();
+        assert_eq!(counted, [(Some("OK".to_owned()), 1)], "{method}");
+    }
 }
 
 #[tokio::test(flavor = "current_thread")]
