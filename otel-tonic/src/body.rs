@@ -1,14 +1,28 @@
 //! [`OtelBody`]: a response stream that reads the final `grpc-status` from
-//! its trailers and ends the call's span when the stream ends, fails or is
-//! dropped.
+//! its trailers and ends the call's span when the stream ends, fails,
+//! panics or is dropped.
 
 use crate::call::Call;
 use crate::code::Code;
+use crate::panic;
 use bytes::Bytes;
+use http::HeaderMap;
 use http_body::{Body, Frame, SizeHint};
 use pin_project_lite::pin_project;
+use std::panic::AssertUnwindSafe;
 use std::pin::Pin;
 use std::task::{Context, Poll, ready};
+
+/// How an [`OtelBody`] polls its inner body.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Polling {
+    /// As it is (a client's response, which runs no handler).
+    Client,
+    /// With the call's context attached, a panic recorded on the call and,
+    /// when `catch_panics`, answered with `UNKNOWN` trailers (a server's
+    /// response stream, which a streaming handler's code produces).
+    Server { catch_panics: bool },
+}
 
 pin_project! {
     #[project = KindProj]
@@ -24,7 +38,10 @@ pin_project! {
     /// whose trailers give the call's status and whose end (or drop) ends
     /// the span and records the duration. On a server, the inner body is
     /// polled with the span's context attached, so that the spans of a
-    /// streaming handler's stream nest under it.
+    /// streaming handler's stream nest under it, and a stream that panics
+    /// is recorded as the handler's panic (and, unless the layer was built
+    /// with `catch_panics(false)`, ended with `UNKNOWN` trailers after the
+    /// messages already sent).
     ///
     /// ```
     /// use otel_tonic::{OtelBody, OtelServerLayer};
@@ -46,7 +63,7 @@ pin_project! {
         #[pin]
         kind: Kind<B>,
         call: Option<Box<Call>>,
-        attach: bool,
+        polling: Polling,
     }
 }
 
@@ -57,11 +74,11 @@ impl<B> std::fmt::Debug for OtelBody<B> {
 }
 
 impl<B> OtelBody<B> {
-    pub(crate) fn new(body: B, call: Option<Box<Call>>, attach: bool) -> Self {
+    pub(crate) fn new(body: B, call: Option<Box<Call>>, polling: Polling) -> Self {
         Self {
             kind: Kind::Inner { body },
             call,
-            attach,
+            polling,
         }
     }
 
@@ -70,7 +87,7 @@ impl<B> OtelBody<B> {
         Self {
             kind: Kind::Empty,
             call,
-            attach: false,
+            polling: Polling::Client,
         }
     }
 }
@@ -86,17 +103,37 @@ where
         self: Pin<&mut Self>,
         cx: &mut Context<'_>,
     ) -> Poll<Option<Result<Frame<Self::Data>, Self::Error>>> {
-        let this = self.project();
+        let mut this = self.project();
         // Attached until the call has ended: its duration is then recorded
         // with its span current (exemplars) without attaching it again.
-        let _attached = match (this.call.as_ref(), *this.attach) {
-            (Some(call), true) => Some(call.cx.clone().attach()),
+        let _attached = match (this.call.as_ref(), *this.polling) {
+            (Some(call), Polling::Server { .. }) => Some(call.cx.clone().attach()),
             _ => None,
         };
-        let frame = match this.kind.project() {
-            KindProj::Inner { body } => ready!(body.poll_frame(cx)),
-            KindProj::Empty => None,
+        let polled = match (this.kind.as_mut().project(), *this.polling) {
+            (KindProj::Inner { body }, Polling::Server { catch_panics }) => {
+                match std::panic::catch_unwind(AssertUnwindSafe(|| body.poll_frame(cx))) {
+                    Ok(polled) => polled,
+                    Err(payload) => {
+                        // The stream is broken: it is never polled again.
+                        this.kind.set(Kind::Empty);
+                        if let Some(mut call) = this.call.take() {
+                            panic::record(&mut call, &*payload);
+                            call.finish();
+                        }
+                        if !catch_panics {
+                            std::panic::resume_unwind(payload);
+                        }
+                        let mut trailers = HeaderMap::new();
+                        panic::status(&mut trailers);
+                        return Poll::Ready(Some(Ok(Frame::trailers(trailers))));
+                    }
+                }
+            }
+            (KindProj::Inner { body }, Polling::Client) => body.poll_frame(cx),
+            (KindProj::Empty, _) => Poll::Ready(None),
         };
+        let frame = ready!(polled);
         let mut ended = matches!(frame, None | Some(Err(_)));
         if let Some(call) = this.call.as_mut() {
             match &frame {

@@ -46,6 +46,9 @@
 //! - Server spans are errors only for the conventions' server-side codes
 //!   (`UNKNOWN`, `DEADLINE_EXCEEDED`, `UNIMPLEMENTED`, `INTERNAL`,
 //!   `UNAVAILABLE`, `DATA_LOSS`); client spans for every code but `OK`.
+//! - A handler that panics, in its future or in its response stream, ends
+//!   its span as the panic (`error.type` `panic`) and is answered
+//!   `UNKNOWN` (`catch_panics(false)`: recorded, then unwound on).
 //! - Handlers run with the SERVER span's context attached, so their
 //!   `#[tracing::instrument]` spans (through tracing-opentelemetry) and
 //!   their own OpenTelemetry spans nest under it.
@@ -62,6 +65,7 @@ mod code;
 mod metadata;
 mod method;
 mod metrics;
+mod panic;
 mod scope;
 pub mod server;
 

@@ -285,6 +285,82 @@ async fn a_panicking_handler_is_recorded_and_answered_unknown() {
     client.unary(request("ok")).await.expect("still serving");
 }
 
+// A streaming handler's stream runs in the response body: its panic is the
+// handler's, recorded so and answered UNKNOWN after the replies sent.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_panicking_response_stream_is_recorded_and_answered_unknown() {
+    let t = Telemetry::new();
+    let server = serve(t.server_layer().build()).await;
+    let mut client = bare_client(server.addr).await;
+    let mut stream = client
+        .server_stream(EchoRequest {
+            message: "stream_panic".into(),
+            count: 2,
+        })
+        .await
+        .expect("stream")
+        .into_inner();
+    for _ in 0..2 {
+        stream.message().await.expect("reply").expect("a reply");
+    }
+    let e = stream.message().await.expect_err("the panic");
+    assert_eq!(e.code(), Code::Unknown);
+    assert_eq!(e.message(), "handler panicked");
+    let span = t
+        .span(SpanKind::Server, "otel.test.Echo/ServerStream")
+        .await;
+    assert_eq!(
+        attr_str(&span, "rpc.status_code").as_deref(),
+        Some("UNKNOWN")
+    );
+    assert_eq!(attr_str(&span, "error.type").as_deref(), Some("panic"));
+    assert_eq!(
+        span.status,
+        SpanStatus::error("handler panicked: the stream broke")
+    );
+    let points = t.durations("rpc.server.call.duration");
+    assert_eq!(points.len(), 1, "{points:?}");
+    assert_eq!(kv(&points[0].0, "error.type").as_deref(), Some("panic"));
+    // The connection and the server survive.
+    client.unary(request("ok")).await.expect("still serving");
+}
+
+// Not caught, a panic still ends the span as the handler's panic (not as a
+// cancelled call), and unwinds on: the server's task ends, the server lives.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_panic_not_caught_is_recorded_and_unwinds() {
+    let t = Telemetry::new();
+    let server = serve(t.server_layer().catch_panics(false).build()).await;
+    let mut client = bare_client(server.addr).await;
+    client.unary(request("panic")).await.expect_err("panic");
+    let span = t.span(SpanKind::Server, UNARY).await;
+    assert_eq!(
+        attr_str(&span, "rpc.status_code").as_deref(),
+        Some("UNKNOWN")
+    );
+    assert_eq!(attr_str(&span, "error.type").as_deref(), Some("panic"));
+    assert_eq!(
+        span.status,
+        SpanStatus::error("handler panicked: the handler broke")
+    );
+    let mut stream = client
+        .server_stream(EchoRequest {
+            message: "stream_panic".into(),
+            count: 1,
+        })
+        .await
+        .expect("stream")
+        .into_inner();
+    stream.message().await.expect("reply").expect("a reply");
+    let e = stream.message().await.expect_err("the panic");
+    assert_ne!(e.message(), "handler panicked", "not answered by the layer");
+    let span = t
+        .span(SpanKind::Server, "otel.test.Echo/ServerStream")
+        .await;
+    assert_eq!(attr_str(&span, "error.type").as_deref(), Some("panic"));
+    client.unary(request("ok")).await.expect("still serving");
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_unknown_method_is_other_with_its_original_name() {
     let t = Telemetry::new();

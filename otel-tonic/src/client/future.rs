@@ -2,6 +2,7 @@
 //! status, or an HTTP error), or the transport's failure.
 
 use crate::OtelBody;
+use crate::body::Polling;
 use crate::call::Call;
 use crate::code::Code;
 use bytes::Bytes;
@@ -70,7 +71,7 @@ where
                 let (parts, body) = response.into_parts();
                 Poll::Ready(Ok(Response::from_parts(
                     parts,
-                    OtelBody::new(body, call, false),
+                    OtelBody::new(body, call, Polling::Client),
                 )))
             }
             Err(e) => {

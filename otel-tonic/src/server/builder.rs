@@ -182,9 +182,14 @@ impl OtelServerLayerBuilder {
         self
     }
 
-    /// Whether a panicking handler is caught (the default): its span ends as
-    /// an error with the panic message, and the client gets `UNKNOWN`. With
-    /// `false` the panic unwinds through the layer (the span still ends).
+    /// Whether the layer answers a handler that panics (the default), or lets
+    /// the panic unwind on through it (`false`). A panic of the handler's
+    /// future or of its response stream (a streaming handler's, which runs
+    /// as the response body is polled) is recorded either way:
+    /// `rpc.status_code` `UNKNOWN`, `error.type` `panic`, the span's status
+    /// an error with the panic's message. Answered, the client gets
+    /// `UNKNOWN` (`handler panicked`): in a trailers-only response, or in
+    /// the trailers after the messages already sent.
     ///
     /// ```
     /// use otel_tonic::OtelServerLayer;

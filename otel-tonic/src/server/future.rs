@@ -2,8 +2,10 @@
 //! trailers-only status), catches panics, wraps the response stream.
 
 use crate::OtelBody;
+use crate::body::Polling;
 use crate::call::Call;
 use crate::code::Code;
+use crate::panic;
 use bytes::Bytes;
 use http::{HeaderValue, Response};
 use opentelemetry::context::WithContext;
@@ -56,17 +58,7 @@ impl<F> ResponseFuture<F> {
     }
 }
 
-fn panic_message(payload: &(dyn std::any::Any + Send)) -> &str {
-    payload
-        .downcast_ref::<&str>()
-        .copied()
-        .or_else(|| payload.downcast_ref::<String>().map(String::as_str))
-        .unwrap_or("panic")
-}
-
-/// The trailers-only response of a panicking handler: `UNKNOWN`, as gRPC
-/// answers a handler that ends without a status (the panic message stays in
-/// the span, not in the response).
+/// The trailers-only response of a panicking handler (see [`panic`]).
 fn panic_response<B>(call: Option<Box<Call>>) -> Response<OtelBody<B>> {
     let mut response = Response::new(OtelBody::empty(call));
     let headers = response.headers_mut();
@@ -74,14 +66,7 @@ fn panic_response<B>(call: Option<Box<Call>>) -> Response<OtelBody<B>> {
         http::header::CONTENT_TYPE,
         HeaderValue::from_static("application/grpc"),
     );
-    headers.insert(
-        "grpc-status",
-        HeaderValue::from(u16::from(Code::UNKNOWN.number())),
-    );
-    headers.insert(
-        "grpc-message",
-        HeaderValue::from_static("handler%20panicked"),
-    );
+    panic::status(headers);
     response
 }
 
@@ -94,24 +79,24 @@ where
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let mut this = self.project();
-        let polled = if *this.catch_panics {
+        // A panic is recorded either way; only a caught one is answered.
+        let polled =
             match std::panic::catch_unwind(AssertUnwindSafe(|| this.inner.as_mut().poll(cx))) {
-                Ok(p) => p,
+                Ok(polled) => polled,
                 Err(payload) => {
                     let mut call = this.call.take();
                     if let Some(call) = call.as_mut() {
-                        call.fail(
-                            Code::UNKNOWN,
-                            "panic",
-                            format!("handler panicked: {}", panic_message(&*payload)),
-                        );
+                        panic::record(call, &*payload);
+                    }
+                    if !*this.catch_panics {
+                        if let Some(call) = call.as_mut() {
+                            call.finish();
+                        }
+                        std::panic::resume_unwind(payload);
                     }
                     return Poll::Ready(Ok(panic_response(call)));
                 }
-            }
-        } else {
-            this.inner.as_mut().poll(cx)
-        };
+            };
         let result = ready!(polled);
         let mut call = this.call.take();
         match result {
@@ -122,7 +107,13 @@ where
                 let (parts, body) = response.into_parts();
                 Poll::Ready(Ok(Response::from_parts(
                     parts,
-                    OtelBody::new(body, call, true),
+                    OtelBody::new(
+                        body,
+                        call,
+                        Polling::Server {
+                            catch_panics: *this.catch_panics,
+                        },
+                    ),
                 )))
             }
             Err(e) => {

@@ -238,7 +238,8 @@ impl Echo for TestEcho {
     type ServerStreamStream = ReplyStream;
 
     /// `count` replies, 20 ms apart when the message is "slow"; "fail"
-    /// ends the stream with UNAVAILABLE after them; "meta_fail" too, with
+    /// ends the stream with UNAVAILABLE after them; "stream_panic" panics
+    /// in the stream after them; "meta_fail" ends it as "fail" does, with
     /// [`response_metadata`] in the headers ("headers") and in the trailers
     /// ("trailers").
     async fn server_stream(
@@ -250,7 +251,13 @@ impl Echo for TestEcho {
         let slow = message == "slow";
         let meta = message == "meta_fail";
         let fail = message == "fail" || meta;
+        let panics = message == "stream_panic";
         let items = stream::unfold(0u32, move |i| async move {
+            if panics && i == count {
+                // Later than the replies, which tonic sends first.
+                tokio::time::sleep(Duration::from_millis(20)).await;
+                panic!("the stream broke");
+            }
             if i < count {
                 if slow {
                     tokio::time::sleep(Duration::from_millis(20)).await;
