@@ -190,6 +190,46 @@ async fn a_call_given_up_is_cancelled_on_both_sides() {
     );
 }
 
+// A response stream the client drops midway: both spans end then, as
+// CANCELLED (the caller's: an error on the client only), each counted once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stream_dropped_midway_is_cancelled_on_both_sides() {
+    let t = Telemetry::new();
+    let server = serve(t.server_layer().build()).await;
+    let mut client = client(server.addr, t.client_layer().build()).await;
+    let mut stream = client
+        .server_stream(EchoRequest {
+            message: "slow".into(),
+            count: 50,
+        })
+        .await
+        .expect("stream")
+        .into_inner();
+    stream.message().await.expect("reply").expect("a reply");
+    drop(stream);
+    let method = "otel.test.Echo/ServerStream";
+    let span = t.span(SpanKind::Client, method).await;
+    assert_eq!(
+        attr_str(&span, "rpc.status_code").as_deref(),
+        Some("CANCELLED")
+    );
+    assert!(matches!(span.status, SpanStatus::Error { .. }));
+    let server_span = t.span(SpanKind::Server, method).await;
+    assert_eq!(
+        attr_str(&server_span, "rpc.status_code").as_deref(),
+        Some("CANCELLED")
+    );
+    assert_eq!(server_span.status, SpanStatus::Unset);
+    for metric in ["rpc.client.call.duration", "rpc.server.call.duration"] {
+        let counted = t
+            .durations(metric)
+            .into_iter()
+            .map(|(attrs, count)| (kv(&attrs, "rpc.status_code"), count))
+            .collect::<Vec<_>>();
+        assert_eq!(counted, [(Some("CANCELLED".to_owned()), 1)], "{metric}");
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_refused_connection_is_unavailable() {
     let t = Telemetry::new();
@@ -280,8 +320,7 @@ async fn a_streaming_call_ends_with_its_stream() {
     let requests = futures_util::stream::iter(["a"].map(request));
     let mut replies = client.bidi(requests).await.expect("ok").into_inner();
     while replies.message().await.expect("reply").is_some() {}
-    // The calls have ended (their streams were read to the end): one flush
-    // (each exports every point again, the temporality being cumulative).
+    // The calls have ended: their streams were read to the end.
     let points = t.durations("rpc.client.call.duration");
     for method in ["otel.test.Echo/ClientStream", "otel.test.Echo/Bidi"] {
         let client_span = t.span(SpanKind::Client, method).await;

@@ -96,11 +96,13 @@ impl Telemetry {
         otel_testing::histogram_sum(&self.metrics, metric)
     }
 
-    /// The data points of a duration histogram: (attributes, count).
+    /// The data points of a duration histogram: (attributes, count), as the
+    /// last flush exported them (cumulative: each export holds them all).
     pub fn durations(&self, metric: &str) -> Vec<(Vec<KeyValue>, u64)> {
         self.meters.force_flush().expect("flush");
         let mut points = Vec::new();
-        for rm in self.metrics.get_finished_metrics().expect("metrics") {
+        let exports = self.metrics.get_finished_metrics().expect("metrics");
+        if let Some(rm) = exports.last() {
             for sm in rm.scope_metrics() {
                 for m in sm.metrics().filter(|m| m.name() == metric) {
                     assert_eq!(m.unit(), "s");
