@@ -369,6 +369,48 @@ async fn an_http_error_without_grpc_status_maps_like_tonic() {
     );
 }
 
+// A response stream that fails (a connection lost midway, say) ends the
+// span as UNKNOWN with error.type response_stream, on either end.
+#[tokio::test(flavor = "current_thread")]
+async fn a_response_stream_that_fails_is_unknown_on_both_ends() {
+    use http_body_util::BodyExt as _;
+    let t = Telemetry::new();
+    let broken = tower::service_fn(|_req: http::Request<()>| async {
+        let frames = futures_util::stream::iter([
+            Ok(http_body::Frame::data(bytes::Bytes::from_static(
+                b"\0\0\0\0\0",
+            ))),
+            Err(std::io::Error::other("connection lost")),
+        ]);
+        Ok::<_, Infallible>(http::Response::new(http_body_util::StreamBody::new(frames)))
+    });
+    let client = t.client_layer().build().layer(broken.clone());
+    let server = t.server_layer().build().layer(broken);
+    for (kind, svc) in [
+        (SpanKind::Client, client.boxed_clone()),
+        (SpanKind::Server, server.boxed_clone()),
+    ] {
+        let request = http::Request::post("/otel.test.Echo/Unary")
+            .body(())
+            .expect("request");
+        let mut body = svc.oneshot(request).await.expect("response").into_body();
+        assert!(body.frame().await.expect("a frame").is_ok(), "{kind:?}");
+        assert!(body.frame().await.expect("a frame").is_err(), "{kind:?}");
+        let span = t.span(kind.clone(), UNARY).await;
+        assert_eq!(
+            attr_str(&span, "rpc.status_code").as_deref(),
+            Some("UNKNOWN"),
+            "{kind:?}"
+        );
+        assert_eq!(
+            attr_str(&span, "error.type").as_deref(),
+            Some("response_stream"),
+            "{kind:?}"
+        );
+        assert!(matches!(span.status, SpanStatus::Error { .. }), "{kind:?}");
+    }
+}
+
 #[tokio::test(flavor = "current_thread")]
 async fn the_traceparent_is_sent_never_indexed() {
     // A traceparent is new on every call: HTTP/2's header compression must
