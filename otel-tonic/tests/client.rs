@@ -384,7 +384,7 @@ async fn a_response_stream_that_fails_is_unknown_on_both_ends() {
         ]);
         Ok::<_, Infallible>(http::Response::new(http_body_util::StreamBody::new(frames)))
     });
-    let client = t.client_layer().build().layer(broken.clone());
+    let client = t.client_layer().build().layer(broken);
     let server = t.server_layer().build().layer(broken);
     for (kind, svc) in [
         (SpanKind::Client, client.boxed_clone()),
