@@ -198,10 +198,7 @@ async fn a_stream_dropped_midway_is_cancelled_on_both_sides() {
     let server = serve(t.server_layer().build()).await;
     let mut client = client(server.addr, t.client_layer().build()).await;
     let mut stream = client
-        .server_stream(EchoRequest {
-            message: "slow".into(),
-            count: 50,
-        })
+        .server_stream(replies("slow", 50))
         .await
         .expect("stream")
         .into_inner();
@@ -295,10 +292,7 @@ async fn a_streaming_call_ends_with_its_stream() {
     let server = serve(t.server_layer().build()).await;
     let mut client = client(server.addr, t.client_layer().build()).await;
     let mut stream = client
-        .server_stream(EchoRequest {
-            message: "slow".into(),
-            count: 3,
-        })
+        .server_stream(replies("slow", 3))
         .await
         .expect("stream")
         .into_inner();

@@ -118,10 +118,7 @@ async fn the_server_records_response_metadata_of_the_headers_and_the_trailers() 
 
     // Initial metadata, then trailing metadata with the error status.
     let mut stream = client
-        .server_stream(EchoRequest {
-            message: "meta_fail".to_owned(),
-            count: 2,
-        })
+        .server_stream(common::replies("meta_fail", 2))
         .await
         .expect("stream")
         .into_inner();

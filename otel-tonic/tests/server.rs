@@ -130,10 +130,7 @@ async fn a_server_stream_span_ends_with_the_stream() {
     let name = "otel.test.Echo/ServerStream";
 
     let mut stream = client
-        .server_stream(EchoRequest {
-            message: "slow".into(),
-            count: 5,
-        })
+        .server_stream(replies("slow", 5))
         .await
         .expect("stream")
         .into_inner();
@@ -165,10 +162,7 @@ async fn a_stream_that_fails_midway_records_the_trailer_status() {
     let server = serve(t.server_layer().build()).await;
     let mut client = bare_client(server.addr).await;
     let mut stream = client
-        .server_stream(EchoRequest {
-            message: "fail".into(),
-            count: 2,
-        })
+        .server_stream(replies("fail", 2))
         .await
         .expect("stream")
         .into_inner();
@@ -293,10 +287,7 @@ async fn a_panicking_response_stream_is_recorded_and_answered_unknown() {
     let server = serve(t.server_layer().build()).await;
     let mut client = bare_client(server.addr).await;
     let mut stream = client
-        .server_stream(EchoRequest {
-            message: "stream_panic".into(),
-            count: 2,
-        })
+        .server_stream(replies("stream_panic", 2))
         .await
         .expect("stream")
         .into_inner();
@@ -344,10 +335,7 @@ async fn a_panic_not_caught_is_recorded_and_unwinds() {
         SpanStatus::error("handler panicked: the handler broke")
     );
     let mut stream = client
-        .server_stream(EchoRequest {
-            message: "stream_panic".into(),
-            count: 1,
-        })
+        .server_stream(replies("stream_panic", 1))
         .await
         .expect("stream")
         .into_inner();

@@ -390,8 +390,13 @@ pub async fn bare_client(addr: SocketAddr) -> EchoClient<Channel> {
 }
 
 pub fn request(message: &str) -> EchoRequest {
+    replies(message, 0)
+}
+
+/// A request for `count` replies of a streaming method.
+pub fn replies(message: &str, count: u32) -> EchoRequest {
     EchoRequest {
         message: message.to_owned(),
-        count: 0,
+        count,
     }
 }
