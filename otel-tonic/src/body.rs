@@ -16,8 +16,9 @@ use std::task::{Context, Poll, ready};
 /// How an [`OtelBody`] polls its inner body.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Polling {
-    /// As it is (a client's response, which runs no handler).
-    Client,
+    /// As it is: a client's response, which runs no handler, or an empty
+    /// body.
+    Plain,
     /// With the call's context attached, a panic recorded on the call and,
     /// when `catch_panics`, answered with `UNKNOWN` trailers (a server's
     /// response stream, which a streaming handler's code produces).
@@ -87,7 +88,7 @@ impl<B> OtelBody<B> {
         Self {
             kind: Kind::Empty,
             call,
-            polling: Polling::Client,
+            polling: Polling::Plain,
         }
     }
 }
@@ -115,12 +116,16 @@ where
                 match std::panic::catch_unwind(AssertUnwindSafe(|| body.poll_frame(cx))) {
                     Ok(polled) => polled,
                     Err(payload) => {
-                        // The stream is broken: it is never polled again.
-                        this.kind.set(Kind::Empty);
                         if let Some(mut call) = this.call.take() {
                             panic::record(&mut call, &*payload);
                             call.finish();
                         }
+                        // The stream is broken: it is never polled again, and
+                        // dropped here, where a panic of its drop (it is left
+                        // as the first panic found it) is the same failure.
+                        let mut kind = this.kind.as_mut();
+                        let _ =
+                            std::panic::catch_unwind(AssertUnwindSafe(|| kind.set(Kind::Empty)));
                         if !catch_panics {
                             std::panic::resume_unwind(payload);
                         }
@@ -130,7 +135,7 @@ where
                     }
                 }
             }
-            (KindProj::Inner { body }, Polling::Client) => body.poll_frame(cx),
+            (KindProj::Inner { body }, Polling::Plain) => body.poll_frame(cx),
             (KindProj::Empty, _) => Poll::Ready(None),
         };
         let frame = ready!(polled);

@@ -219,7 +219,8 @@ async fn a_stream_dropped_midway_is_cancelled_on_both_sides() {
     assert_eq!(server_span.status, SpanStatus::Unset);
     for metric in ["rpc.client.call.duration", "rpc.server.call.duration"] {
         let counted = t
-            .durations(metric)
+            .durations_of(metric, 1)
+            .await
             .into_iter()
             .map(|(attrs, count)| (kv(&attrs, "rpc.status_code"), count))
             .collect::<Vec<_>>();

@@ -309,9 +309,10 @@ async fn a_panicking_response_stream_is_recorded_and_answered_unknown() {
         span.status,
         SpanStatus::error("handler panicked: the stream broke")
     );
-    let points = t.durations("rpc.server.call.duration");
+    let points = t.durations_of("rpc.server.call.duration", 1).await;
     assert_eq!(points.len(), 1, "{points:?}");
     assert_eq!(kv(&points[0].0, "error.type").as_deref(), Some("panic"));
+    assert_eq!(points[0].1, 1, "counted once");
     // The connection and the server survive.
     client.unary(request("ok")).await.expect("still serving");
 }
@@ -346,6 +347,19 @@ async fn a_panic_not_caught_is_recorded_and_unwinds() {
         .span(SpanKind::Server, "otel.test.Echo/ServerStream")
         .await;
     assert_eq!(attr_str(&span, "error.type").as_deref(), Some("panic"));
+    // Each call counted once, as a panic.
+    let points = t.durations_of("rpc.server.call.duration", 2).await;
+    let panics = points
+        .iter()
+        .map(|(attrs, count)| (kv(attrs, "rpc.method"), kv(attrs, "error.type"), *count))
+        .collect::<Vec<_>>();
+    assert_eq!(panics.len(), 2, "{panics:?}");
+    for method in [UNARY, "otel.test.Echo/ServerStream"] {
+        assert!(
+            panics.contains(&(Some(method.to_owned()), Some("panic".to_owned()), 1)),
+            "{panics:?}"
+        );
+    }
     client.unary(request("ok")).await.expect("still serving");
 }
 

@@ -71,7 +71,7 @@ where
                 let (parts, body) = response.into_parts();
                 Poll::Ready(Ok(Response::from_parts(
                     parts,
-                    OtelBody::new(body, call, Polling::Client),
+                    OtelBody::new(body, call, Polling::Plain),
                 )))
             }
             Err(e) => {

@@ -163,7 +163,9 @@ impl OtelServerLayerBuilder {
     }
 
     /// Full methods (`package.Service/Method`) that are neither traced nor
-    /// measured, such as health checks.
+    /// measured, such as health checks. The layer leaves their calls as they
+    /// are: a panic of theirs unwinds on, whatever
+    /// [`catch_panics`](Self::catch_panics) says.
     ///
     /// ```
     /// use otel_tonic::OtelServerLayer;

@@ -96,6 +96,21 @@ impl Telemetry {
         otel_testing::histogram_sum(&self.metrics, metric)
     }
 
+    /// [`durations`](Self::durations) once `calls` calls are counted in
+    /// them, or as they are after two seconds: a call's span ends just
+    /// before its duration is recorded, on the thread that ended it, so a
+    /// test that has seen the span may flush before the duration is in.
+    pub async fn durations_of(&self, metric: &str, calls: u64) -> Vec<(Vec<KeyValue>, u64)> {
+        for _ in 0..200 {
+            let points = self.durations(metric);
+            if points.iter().map(|(_, count)| count).sum::<u64>() >= calls {
+                return points;
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        self.durations(metric)
+    }
+
     /// The data points of a duration histogram: (attributes, count), as the
     /// last flush exported them (cumulative: each export holds them all).
     pub fn durations(&self, metric: &str) -> Vec<(Vec<KeyValue>, u64)> {
