@@ -646,3 +646,57 @@ async fn spans_last_exactly_the_recorded_duration() {
         assert_eq!(lasted.as_secs_f64(), t.duration_sum(metric), "{kind:?}");
     }
 }
+
+/// A response stream that panics when polled, and again when dropped.
+struct Exploding;
+
+impl http_body::Body for Exploding {
+    type Data = bytes::Bytes;
+    type Error = std::convert::Infallible;
+
+    fn poll_frame(
+        self: std::pin::Pin<&mut Self>,
+        _cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Option<Result<http_body::Frame<Self::Data>, Self::Error>>> {
+        panic!("the stream exploded");
+    }
+}
+
+impl Drop for Exploding {
+    fn drop(&mut self) {
+        if !std::thread::panicking() {
+            panic!("and its drop too");
+        }
+    }
+}
+
+// A stream whose drop panics as well: the layer still answers UNKNOWN and
+// records the first panic, once.
+#[tokio::test(flavor = "current_thread")]
+async fn a_stream_whose_drop_panics_too_is_still_answered() {
+    use http_body_util::BodyExt as _;
+    use tower::{Layer as _, ServiceExt as _};
+    let t = Telemetry::new();
+    let exploding = tower::service_fn(|_req: http::Request<()>| async {
+        Ok::<_, std::convert::Infallible>(http::Response::new(Exploding))
+    });
+    let svc = t.server_layer().build().layer(exploding);
+    let request = http::Request::post("/otel.test.Echo/ServerStream")
+        .body(())
+        .expect("request");
+    let mut body = svc.oneshot(request).await.expect("response").into_body();
+    let frame = body.frame().await.expect("a frame").expect("trailers");
+    let trailers = frame.into_trailers().expect("trailers");
+    assert_eq!(trailers["grpc-status"], "2");
+    assert!(body.frame().await.is_none(), "nothing after the trailers");
+    let span = t
+        .span(SpanKind::Server, "otel.test.Echo/ServerStream")
+        .await;
+    assert_eq!(
+        span.status,
+        SpanStatus::error("handler panicked: the stream exploded")
+    );
+    let points = t.durations_of("rpc.server.call.duration", 1).await;
+    assert_eq!(points.len(), 1, "{points:?}");
+    assert_eq!(points[0].1, 1, "counted once");
+}
