@@ -71,7 +71,7 @@ impl std::fmt::Debug for OtelLayerBuilder {
 fn scope() -> InstrumentationScope {
     InstrumentationScope::builder(env!("CARGO_PKG_NAME"))
         .with_version(env!("CARGO_PKG_VERSION"))
-        .with_schema_url("https://opentelemetry.io/schemas/1.37.0")
+        .with_schema_url("https://opentelemetry.io/schemas/1.45.0")
         .build()
 }
 

@@ -174,19 +174,14 @@ impl<'a> ClientCall<'a> {
 
 impl Drop for ClientCall<'_> {
     /// The caller gave up on the request (its future was dropped): the span
-    /// ends with `error.type=cancelled`, and the send is still measured.
+    /// ends there and the send is still measured, neither of them as an
+    /// error. The HTTP conventions (semconv 1.41 and later) say so of a
+    /// request the caller cancels on purpose: the span's status unset, no
+    /// `error.type`.
     fn drop(&mut self) {
         if self.done {
             return;
         }
-        let span = self.cx.span();
-        if span.is_recording() {
-            span.set_attribute(KeyValue::new("error.type", "cancelled"));
-            span.set_status(Status::error(
-                "the request was cancelled before a response arrived",
-            ));
-        }
-        self.outcome.error_type = Some(Cow::Borrowed("cancelled"));
         self.finish();
     }
 }

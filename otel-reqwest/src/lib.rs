@@ -35,7 +35,9 @@
 //!   function's span (tracing-opentelemetry keeps the two in step).
 //! - The span ends when the response headers have arrived (or the request
 //!   failed); reading the body is not part of it, as the conventions allow.
-//!   A request whose future is dropped ends its span with `error.type=cancelled`.
+//!   A request whose future is dropped (the caller cancelled it) ends its
+//!   span then, not as an error: no `error.type`, the status unset, as the
+//!   conventions ask of a cancellation (semconv 1.41 and later).
 //! - Status: >= 400 is an error (`error.type` is the status code); a request
 //!   without a response is an error whose `error.type` is `timeout`, `connect`,
 //!   `redirect`, `body`, `request`, `builder` or `_OTHER`.
