@@ -11,6 +11,19 @@ use std::time::Duration;
 use tonic::Code;
 use tonic::metadata::MetadataValue;
 
+/// The span of a call whose handler (or its stream) panicked with `message`.
+fn assert_a_panic(span: &opentelemetry_sdk::trace::SpanData, message: &str) {
+    assert_eq!(
+        attr_str(span, "rpc.status_code").as_deref(),
+        Some("UNKNOWN")
+    );
+    assert_eq!(attr_str(span, "error.type").as_deref(), Some("panic"));
+    assert_eq!(
+        span.status,
+        SpanStatus::error(format!("handler panicked: {message}"))
+    );
+}
+
 fn with_traceparent(message: &str, traceparent: &str) -> tonic::Request<EchoRequest> {
     let mut r = tonic::Request::new(request(message));
     r.metadata_mut().insert(
@@ -129,11 +142,7 @@ async fn a_server_stream_span_ends_with_the_stream() {
     let mut client = bare_client(server.addr).await;
     let name = "otel.test.Echo/ServerStream";
 
-    let mut stream = client
-        .server_stream(replies("slow", 5))
-        .await
-        .expect("stream")
-        .into_inner();
+    let mut stream = open_stream(&mut client, "slow", 5).await;
     let first = stream.message().await.expect("first").expect("a reply");
     assert!(
         t.finished().is_empty(),
@@ -161,11 +170,7 @@ async fn a_stream_that_fails_midway_records_the_trailer_status() {
     let t = Telemetry::new();
     let server = serve(t.server_layer().build()).await;
     let mut client = bare_client(server.addr).await;
-    let mut stream = client
-        .server_stream(replies("fail", 2))
-        .await
-        .expect("stream")
-        .into_inner();
+    let mut stream = open_stream(&mut client, "fail", 2).await;
     assert!(stream.message().await.expect("0").is_some());
     assert!(stream.message().await.expect("1").is_some());
     let e = stream.message().await.expect_err("the stream broke");
@@ -266,15 +271,7 @@ async fn a_panicking_handler_is_recorded_and_answered_unknown() {
     assert_eq!(e.code(), Code::Unknown);
     assert_eq!(e.message(), "handler panicked");
     let span = t.span(SpanKind::Server, UNARY).await;
-    assert_eq!(
-        attr_str(&span, "rpc.status_code").as_deref(),
-        Some("UNKNOWN")
-    );
-    assert_eq!(attr_str(&span, "error.type").as_deref(), Some("panic"));
-    assert_eq!(
-        span.status,
-        SpanStatus::error("handler panicked: the handler broke")
-    );
+    assert_a_panic(&span, "the handler broke");
     // The connection and the server survive.
     client.unary(request("ok")).await.expect("still serving");
 }
@@ -286,11 +283,7 @@ async fn a_panicking_response_stream_is_recorded_and_answered_unknown() {
     let t = Telemetry::new();
     let server = serve(t.server_layer().build()).await;
     let mut client = bare_client(server.addr).await;
-    let mut stream = client
-        .server_stream(replies("stream_panic", 2))
-        .await
-        .expect("stream")
-        .into_inner();
+    let mut stream = open_stream(&mut client, "stream_panic", 2).await;
     for _ in 0..2 {
         stream.message().await.expect("reply").expect("a reply");
     }
@@ -300,15 +293,7 @@ async fn a_panicking_response_stream_is_recorded_and_answered_unknown() {
     let span = t
         .span(SpanKind::Server, "otel.test.Echo/ServerStream")
         .await;
-    assert_eq!(
-        attr_str(&span, "rpc.status_code").as_deref(),
-        Some("UNKNOWN")
-    );
-    assert_eq!(attr_str(&span, "error.type").as_deref(), Some("panic"));
-    assert_eq!(
-        span.status,
-        SpanStatus::error("handler panicked: the stream broke")
-    );
+    assert_a_panic(&span, "the stream broke");
     let points = t.durations_of("rpc.server.call.duration", 1).await;
     assert_eq!(points.len(), 1, "{points:?}");
     assert_eq!(kv(&points[0].0, "error.type").as_deref(), Some("panic"));
@@ -326,20 +311,8 @@ async fn a_panic_not_caught_is_recorded_and_unwinds() {
     let mut client = bare_client(server.addr).await;
     client.unary(request("panic")).await.expect_err("panic");
     let span = t.span(SpanKind::Server, UNARY).await;
-    assert_eq!(
-        attr_str(&span, "rpc.status_code").as_deref(),
-        Some("UNKNOWN")
-    );
-    assert_eq!(attr_str(&span, "error.type").as_deref(), Some("panic"));
-    assert_eq!(
-        span.status,
-        SpanStatus::error("handler panicked: the handler broke")
-    );
-    let mut stream = client
-        .server_stream(replies("stream_panic", 1))
-        .await
-        .expect("stream")
-        .into_inner();
+    assert_a_panic(&span, "the handler broke");
+    let mut stream = open_stream(&mut client, "stream_panic", 1).await;
     stream.message().await.expect("reply").expect("a reply");
     let e = stream.message().await.expect_err("the panic");
     assert_ne!(e.message(), "handler panicked", "not answered by the layer");
@@ -692,10 +665,7 @@ async fn a_stream_whose_drop_panics_too_is_still_answered() {
     let span = t
         .span(SpanKind::Server, "otel.test.Echo/ServerStream")
         .await;
-    assert_eq!(
-        span.status,
-        SpanStatus::error("handler panicked: the stream exploded")
-    );
+    assert_a_panic(&span, "the stream exploded");
     let points = t.durations_of("rpc.server.call.duration", 1).await;
     assert_eq!(points.len(), 1, "{points:?}");
     assert_eq!(points[0].1, 1, "counted once");

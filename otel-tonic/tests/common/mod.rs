@@ -404,6 +404,19 @@ pub async fn bare_client(addr: SocketAddr) -> EchoClient<Channel> {
         .expect("connect")
 }
 
+/// A bare client's server-streaming call of `count` replies, opened.
+pub async fn open_stream(
+    client: &mut EchoClient<Channel>,
+    message: &str,
+    count: u32,
+) -> tonic::Streaming<EchoReply> {
+    client
+        .server_stream(replies(message, count))
+        .await
+        .expect("stream")
+        .into_inner()
+}
+
 pub fn request(message: &str) -> EchoRequest {
     replies(message, 0)
 }
