@@ -8,7 +8,6 @@ use crate::code::Code;
 use crate::panic;
 use bytes::Bytes;
 use http::{HeaderValue, Response};
-use opentelemetry::context::WithContext;
 use pin_project_lite::pin_project;
 use std::future::Future;
 use std::panic::AssertUnwindSafe;
@@ -36,7 +35,10 @@ pin_project! {
     /// ```
     pub struct ResponseFuture<F> {
         #[pin]
-        inner: WithContext<F>,
+        inner: F,
+        // The context to poll `inner` in when there is no call (a skipped
+        // method's: the one current when it was called); a call's is its own.
+        cx: Option<opentelemetry::Context>,
         call: Option<Box<Call>>,
         catch_panics: bool,
     }
@@ -49,9 +51,15 @@ impl<F> std::fmt::Debug for ResponseFuture<F> {
 }
 
 impl<F> ResponseFuture<F> {
-    pub(crate) fn new(inner: WithContext<F>, call: Option<Box<Call>>, catch_panics: bool) -> Self {
+    pub(crate) fn new(
+        inner: F,
+        cx: Option<opentelemetry::Context>,
+        call: Option<Box<Call>>,
+        catch_panics: bool,
+    ) -> Self {
         Self {
             inner,
+            cx,
             call,
             catch_panics,
         }
@@ -79,6 +87,11 @@ where
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let mut this = self.project();
+        let _attached = match (this.call.as_ref(), this.cx.as_ref()) {
+            (Some(call), _) => Some(call.cx.clone().attach()),
+            (None, Some(cx)) => Some(cx.clone().attach()),
+            (None, None) => None,
+        };
         // A panic is recorded either way; only a caught one is answered.
         let polled =
             match std::panic::catch_unwind(AssertUnwindSafe(|| this.inner.as_mut().poll(cx))) {

@@ -8,7 +8,6 @@ use crate::metadata;
 use crate::method::CallTarget;
 use bytes::Bytes;
 use http::{Request, Response};
-use opentelemetry::context::FutureExt as _;
 use opentelemetry::trace::{Link, SpanKind, TraceContextExt};
 use opentelemetry::{Context, KeyValue, StringValue, global};
 use otel_http::sampling::SpanStart;
@@ -150,11 +149,8 @@ where
         let (parts, body) = req.into_parts();
         let (method, original) = config.methods.of_path(parts.uri.path());
         if method.full().is_some_and(|m| config.skipped(m)) {
-            let fut = self
-                .inner
-                .call(Request::from_parts(parts, body))
-                .with_context(Context::current());
-            return ResponseFuture::new(fut, None, false);
+            let fut = self.inner.call(Request::from_parts(parts, body));
+            return ResponseFuture::new(fut, Some(Context::current()), None, false);
         }
         let incoming = match &config.propagator {
             Some(p) => config.policy.extract(p.as_ref(), &parts),
@@ -197,7 +193,7 @@ where
             }
         }
         let mut call = Box::new(Call::new(
-            cx.clone(),
+            cx,
             recording,
             &config.metrics,
             Side::Server,
@@ -212,9 +208,9 @@ where
         }
         let request = Request::from_parts(parts, body);
         let fut = {
-            let _attached = cx.clone().attach();
+            let _attached = call.cx.clone().attach();
             self.inner.call(request)
         };
-        ResponseFuture::new(fut.with_context(cx), Some(call), config.catch_panics)
+        ResponseFuture::new(fut, None, Some(call), config.catch_panics)
     }
 }
