@@ -163,7 +163,12 @@ impl OtelLayerBuilder {
         self
     }
 
-    /// Uses this propagator instead of the global one.
+    /// Uses this propagator instead of the global one. Without it, the
+    /// global propagator is taken when the layer is built if it is
+    /// otel-init's (W3C Trace Context and Baggage, the default; see
+    /// `otel_http::propagation::owned_global`), as the global tracer and
+    /// meter are, so that no request reads OpenTelemetry's lock around it;
+    /// any other is looked up per request.
     ///
     /// ```
     /// use axum::{Router, body::Body, routing::get};
@@ -658,7 +663,11 @@ impl OtelLayerBuilder {
             tracer,
             global_tracer,
             metrics: ServerMetrics::new(&meter),
-            propagator: self.propagator,
+            // The global one held when it can be (see `owned_global`): no
+            // lock per request.
+            propagator: self
+                .propagator
+                .or_else(otel_http::propagation::owned_global),
             skip: self.skip,
             policy: self.policy,
             request_headers: self.request_headers,

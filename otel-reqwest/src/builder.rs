@@ -179,7 +179,12 @@ impl OtelMiddlewareBuilder {
         self
     }
 
-    /// Uses this propagator instead of the global one.
+    /// Uses this propagator instead of the global one. Without it, the
+    /// global propagator is taken when the middleware is built if it is
+    /// otel-init's (W3C Trace Context and Baggage, the default; see
+    /// `otel_http::propagation::owned_global`), as the global tracer and
+    /// meter are, so that no request reads OpenTelemetry's lock around it;
+    /// any other is looked up per request.
     ///
     /// ```
     /// use opentelemetry::trace::{SpanContext, SpanId, TraceContextExt, TraceFlags, TraceId, TraceState};
@@ -551,7 +556,11 @@ impl OtelMiddlewareBuilder {
             tracer,
             global_tracer,
             metrics: ClientMetrics::new(&meter),
-            propagator: self.propagator,
+            // The global one held when it can be (see `owned_global`): no
+            // lock per request.
+            propagator: self
+                .propagator
+                .or_else(otel_http::propagation::owned_global),
             policy: self.policy,
             request_headers: self.request_headers,
             response_headers: self.response_headers,

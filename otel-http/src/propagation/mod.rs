@@ -48,6 +48,42 @@ pub use tracestate::parse_tracestate;
 use crate::carrier::HeaderInjector;
 use opentelemetry::Context;
 use opentelemetry::propagation::TextMapPropagator;
+use std::sync::Arc;
+
+/// The global propagator as one of its own, when it is a [`composite`] of
+/// the W3C propagators only (otel-init's default): an equal composite, which
+/// extracts and injects exactly as the global one does. `None` for any other
+/// global propagator (none set yet, one with B3 or Jaeger, the
+/// application's own), which cannot be copied.
+///
+/// otel-axum's, otel-reqwest's and otel-tonic's layers take it when they
+/// are built, as they take the global tracer and meter, so that a request
+/// reads no lock: OpenTelemetry keeps the global propagator behind a
+/// `RwLock`, and each read of it writes the lock's count, memory that every
+/// worker thread of a multi-threaded runtime shares. Where this gives
+/// `None`, they look the global propagator up per request, as before, so a
+/// propagator set after the layer was built is still used.
+///
+/// ```
+/// use opentelemetry::propagation::TextMapPropagator;
+/// use otel_http::propagation::{PropagatorName, composite, owned_global};
+///
+/// opentelemetry::global::set_text_map_propagator(composite(&[
+///     PropagatorName::TraceContext,
+///     PropagatorName::Baggage,
+/// ]));
+/// let own = owned_global().expect("a W3C composite");
+/// let mut fields: Vec<&str> = own.fields().collect();
+/// fields.sort();
+/// assert_eq!(fields, ["baggage", "traceparent", "tracestate"]);
+///
+/// opentelemetry::global::set_text_map_propagator(composite(&[PropagatorName::B3]));
+/// assert!(owned_global().is_none(), "looked up per request");
+/// ```
+pub fn owned_global() -> Option<Arc<dyn TextMapPropagator + Send + Sync>> {
+    let set = opentelemetry::global::get_text_map_propagator(w3c_set::W3cSet::recognise)?;
+    Some(Arc::new(composite(&set.names())))
+}
 
 /// Injects `cx` into `headers` with `propagator`: what
 /// `propagator.inject_context(cx, &mut HeaderInjector(headers))` does, and

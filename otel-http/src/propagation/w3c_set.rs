@@ -81,6 +81,19 @@ impl W3cSet {
         FieldIter::new(self.field_storage())
     }
 
+    /// The names of the propagators in the set, in the order otel-init
+    /// composes them.
+    pub(crate) fn names(self) -> Vec<PropagatorName> {
+        let mut names = Vec::with_capacity(2);
+        if self.trace_context {
+            names.push(PropagatorName::TraceContext);
+        }
+        if self.baggage {
+            names.push(PropagatorName::Baggage);
+        }
+        names
+    }
+
     /// The set `propagator` is, if it is a composite of W3C propagators
     /// built by [`composite`](super::composite).
     pub(crate) fn recognise(propagator: &dyn TextMapPropagator) -> Option<Self> {
@@ -162,6 +175,14 @@ mod tests {
         let mut fields: Vec<&str> = reversed.fields().collect();
         fields.sort_unstable();
         assert_eq!(fields, ["baggage", "traceparent", "tracestate"]);
+    }
+
+    #[test]
+    fn a_recognised_set_names_the_propagators_that_compose_it_again() {
+        for set in SETS {
+            assert_eq!(W3cSet::of(&set.names()), Some(set));
+            assert_eq!(W3cSet::recognise(&composite(&set.names())), Some(set));
+        }
     }
 
     fn header_value() -> impl Strategy<Value = Vec<u8>> {

@@ -92,7 +92,12 @@ impl OtelClientLayerBuilder {
         self
     }
 
-    /// Uses this propagator instead of the global one.
+    /// Uses this propagator instead of the global one. Without it, the
+    /// global propagator is taken when the layer is built if it is
+    /// otel-init's (W3C Trace Context and Baggage, the default; see
+    /// `otel_http::propagation::owned_global`), as the global tracer and
+    /// meter are, so that no request reads OpenTelemetry's lock around it;
+    /// any other is looked up per request.
     ///
     /// ```
     /// use otel_http::propagation::W3cTraceContextPropagator;
@@ -267,7 +272,11 @@ impl OtelClientLayerBuilder {
             global_tracer,
             methods: Methods::new(metrics.clone(), self.target.clone()),
             metrics,
-            propagator: self.propagator,
+            // The global one held when it can be (see `owned_global`): no
+            // lock per request.
+            propagator: self
+                .propagator
+                .or_else(otel_http::propagation::owned_global),
             policy: self.policy,
             target: self.target,
             request_metadata: self.request_metadata,

@@ -106,7 +106,12 @@ impl OtelServerLayerBuilder {
         self
     }
 
-    /// Uses this propagator instead of the global one.
+    /// Uses this propagator instead of the global one. Without it, the
+    /// global propagator is taken when the layer is built if it is
+    /// otel-init's (W3C Trace Context and Baggage, the default; see
+    /// `otel_http::propagation::owned_global`), as the global tracer and
+    /// meter are, so that no request reads OpenTelemetry's lock around it;
+    /// any other is looked up per request.
     ///
     /// ```
     /// use otel_http::propagation::W3cTraceContextPropagator;
@@ -294,7 +299,11 @@ impl OtelServerLayerBuilder {
             methods: Methods::new(metrics.clone(), None),
             metrics,
             addresses: Default::default(),
-            propagator: self.propagator,
+            // The global one held when it can be (see `owned_global`): no
+            // lock per request.
+            propagator: self
+                .propagator
+                .or_else(otel_http::propagation::owned_global),
             policy: self.policy,
             skip: self.skip,
             catch_panics: self.catch_panics,
