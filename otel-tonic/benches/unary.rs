@@ -45,7 +45,10 @@
 //! every instrumented case (each round starting one case later), then bare
 //! tonic again, and the medians of the
 //! per-round ratios to the round's bare mean reported; the server's thread
-//! is pinned to CPU 1 and the client's to CPU 0 unless LOAD_PIN=0)
+//! is pinned to CPU 1 and the client's to CPU 0 unless LOAD_PIN=0;
+//! LOAD_WORKERS=N runs each end on a multi-threaded runtime of N workers
+//! instead, as `#[tokio::main]` sets one up, unpinned, each end's CPU
+//! that of all its runtime's threads)
 //!
 //! With `LOAD_CASE=<case> LOAD_CALLS=N` (cases `bare`, `ours-sampled`,
 //! `ours-unsampled`, `ours-no-metrics`, `ours-declared`, `ours-off`, `peer`,
@@ -254,12 +257,70 @@ fn unsampled_parent() -> opentelemetry::Context {
     ))
 }
 
-/// CPU time of the calling thread, in nanoseconds.
-fn thread_cpu_ns() -> u64 {
-    std::fs::read_to_string("/proc/thread-self/schedstat")
+/// Worker threads of each end's runtime: `LOAD_WORKERS=N` gives the server
+/// and the client a multi-threaded runtime of N workers each (as
+/// `#[tokio::main]` sets one up, and this crate's README), not pinned; 0, the
+/// default, a one-thread runtime each.
+fn workers() -> usize {
+    std::env::var("LOAD_WORKERS")
         .ok()
-        .and_then(|s| s.split_whitespace().next().and_then(|v| v.parse().ok()))
+        .and_then(|v| v.parse().ok())
         .unwrap_or(0)
+}
+
+/// The threads of one end: the thread that runs its runtime and, on a
+/// multi-threaded runtime, every thread the runtime starts.
+#[derive(Clone, Default)]
+struct Threads(Arc<std::sync::Mutex<Vec<libc::pid_t>>>);
+
+impl Threads {
+    fn add_current(&self) {
+        // SAFETY: gettid has no preconditions.
+        let tid = unsafe { libc::gettid() };
+        self.0.lock().expect("threads").push(tid);
+    }
+
+    /// Their CPU time so far, in nanoseconds.
+    fn cpu_ns(&self) -> u64 {
+        let tids = self.0.lock().expect("threads").clone();
+        tids.iter()
+            .filter_map(|tid| {
+                std::fs::read_to_string(format!("/proc/self/task/{tid}/schedstat")).ok()
+            })
+            .filter_map(|s| {
+                s.split_whitespace()
+                    .next()
+                    .and_then(|v| v.parse::<u64>().ok())
+            })
+            .sum()
+    }
+
+    /// A runtime for this end (see [`workers`]), run by the calling thread,
+    /// whose threads all have `dispatch` as their `tracing` subscriber (the
+    /// calling thread's is set by the caller).
+    fn runtime(&self, workers: usize, dispatch: &tracing::Dispatch) -> tokio::runtime::Runtime {
+        thread_local! {
+            static SUBSCRIBED: std::cell::RefCell<Option<tracing::dispatcher::DefaultGuard>> =
+                const { std::cell::RefCell::new(None) };
+        }
+        self.add_current();
+        let mut builder = if workers == 0 {
+            tokio::runtime::Builder::new_current_thread()
+        } else {
+            let (threads, dispatch) = (self.clone(), dispatch.clone());
+            let mut builder = tokio::runtime::Builder::new_multi_thread();
+            builder
+                .worker_threads(workers)
+                .on_thread_start(move || {
+                    threads.add_current();
+                    let guard = tracing::dispatcher::set_default(&dispatch);
+                    SUBSCRIBED.with(|s| *s.borrow_mut() = Some(guard));
+                })
+                .on_thread_stop(|| drop(SUBSCRIBED.with(|s| s.borrow_mut().take())));
+            builder
+        };
+        builder.enable_all().build().expect("rt")
+    }
 }
 
 async fn serve(
@@ -435,16 +496,17 @@ fn run_case(case: Case, secs: f64, calls: Option<u64>) -> Outcome {
     let (cpu_tx, cpu_rx) = std::sync::mpsc::channel::<u64>();
     let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
     let (mark_tx, mark_rx) = tokio::sync::oneshot::channel::<()>();
-    let pin = std::env::var("LOAD_PIN").map_or(true, |v| v != "0");
+    let workers = workers();
+    let pin = workers == 0 && std::env::var("LOAD_PIN").map_or(true, |v| v != "0");
     let server = std::thread::spawn(move || {
         if pin {
             pin_to_cpu(1);
         }
-        let _guard = tracing::dispatcher::set_default(&dispatch());
-        let rt = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .expect("rt");
+        let dispatch = dispatch();
+        let _guard = tracing::dispatcher::set_default(&dispatch);
+        let threads = Threads::default();
+        let rt = threads.runtime(workers, &dispatch);
+        let marked = threads.clone();
         rt.block_on(async move {
             let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
                 .await
@@ -452,29 +514,28 @@ fn run_case(case: Case, secs: f64, calls: Option<u64>) -> Outcome {
             addr_tx.send(listener.local_addr().expect("addr")).ok();
             tokio::spawn(async move {
                 if mark_rx.await.is_ok() {
-                    cpu_tx.send(thread_cpu_ns()).ok();
+                    cpu_tx.send(marked.cpu_ns()).ok();
                 }
             });
             serve(case, listener, stop_rx).await;
         });
-        thread_cpu_ns()
+        threads.cpu_ns()
     });
     let addr = addr_rx.recv().expect("server address");
     if pin {
         pin_to_cpu(0);
     }
 
-    let _guard = tracing::dispatcher::set_default(&dispatch());
+    let dispatch = dispatch();
+    let _guard = tracing::dispatcher::set_default(&dispatch);
     // What otel-init installs by default (OTEL_PROPAGATORS=tracecontext,baggage),
     // used by both instrumentations through the global propagator.
     opentelemetry::global::set_text_map_propagator(otel_http::propagation::composite(&[
         otel_http::propagation::PropagatorName::TraceContext,
         otel_http::propagation::PropagatorName::Baggage,
     ]));
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .expect("rt");
+    let threads = Threads::default();
+    let rt = threads.runtime(workers, &dispatch);
     let done = Arc::new(AtomicU64::new(0));
     let counting = Arc::new(AtomicBool::new(false));
     let (calls, seconds, client_cpu_ns) = rt.block_on(async {
@@ -536,7 +597,7 @@ fn run_case(case: Case, secs: f64, calls: Option<u64>) -> Outcome {
             tokio::time::sleep(warm_up()).await;
         }
         mark_tx.send(()).ok();
-        let client_start = thread_cpu_ns();
+        let client_start = threads.cpu_ns();
         counting.store(true, Ordering::Relaxed);
         let start = Instant::now();
         running.await.ok();
@@ -544,7 +605,7 @@ fn run_case(case: Case, secs: f64, calls: Option<u64>) -> Outcome {
         (
             done.load(Ordering::Relaxed),
             seconds,
-            thread_cpu_ns() - client_start,
+            threads.cpu_ns() - client_start,
         )
     });
     // The client's connection lives in tasks of this runtime, which only run
