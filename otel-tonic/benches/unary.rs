@@ -492,6 +492,14 @@ fn run(case: Case, secs: f64, calls: Option<u64>) -> Outcome {
 }
 
 fn run_case(case: Case, secs: f64, calls: Option<u64>) -> Outcome {
+    // What otel-init installs by default (OTEL_PROPAGATORS=tracecontext,baggage),
+    // used by both instrumentations through the global propagator; set
+    // before either end builds its layer, as otel-init sets it before an
+    // application builds its own (ours hold it from then on).
+    opentelemetry::global::set_text_map_propagator(otel_http::propagation::composite(&[
+        otel_http::propagation::PropagatorName::TraceContext,
+        otel_http::propagation::PropagatorName::Baggage,
+    ]));
     let (addr_tx, addr_rx) = std::sync::mpsc::channel::<SocketAddr>();
     let (cpu_tx, cpu_rx) = std::sync::mpsc::channel::<u64>();
     let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
@@ -528,12 +536,6 @@ fn run_case(case: Case, secs: f64, calls: Option<u64>) -> Outcome {
 
     let dispatch = dispatch();
     let _guard = tracing::dispatcher::set_default(&dispatch);
-    // What otel-init installs by default (OTEL_PROPAGATORS=tracecontext,baggage),
-    // used by both instrumentations through the global propagator.
-    opentelemetry::global::set_text_map_propagator(otel_http::propagation::composite(&[
-        otel_http::propagation::PropagatorName::TraceContext,
-        otel_http::propagation::PropagatorName::Baggage,
-    ]));
     let threads = Threads::default();
     let rt = threads.runtime(workers, &dispatch);
     let done = Arc::new(AtomicU64::new(0));
@@ -605,7 +607,7 @@ fn run_case(case: Case, secs: f64, calls: Option<u64>) -> Outcome {
         (
             done.load(Ordering::Relaxed),
             seconds,
-            threads.cpu_ns() - client_start,
+            threads.cpu_ns().saturating_sub(client_start),
         )
     });
     // The client's connection lives in tasks of this runtime, which only run
