@@ -1,9 +1,9 @@
 //! otel-axum's layer and otel-reqwest's middleware, built without a
 //! propagator of their own, use the global one: held from when they are
-//! built if it is otel-init's (a W3C composite), as the global tracer and
-//! meter are, so that no request reads OpenTelemetry's lock around it; any
-//! other global propagator is looked up on each request. One test: the
-//! global propagator is process-wide.
+//! built if it is a composite of W3C propagators only (otel-init's default),
+//! as the global tracer and meter are, so that no request reads
+//! OpenTelemetry's lock around it; any other global propagator is looked up
+//! on each request. One test: the global propagator is process-wide.
 
 mod common;
 
@@ -13,23 +13,29 @@ use opentelemetry::trace::noop::NoopTextMapPropagator;
 use opentelemetry::trace::{SpanKind, TraceContextExt as _, Tracer as _, TracerProvider as _};
 use opentelemetry::{Context, global};
 use opentelemetry_sdk::trace::SpanData;
+use otel_http::propagation::{PropagatorName, composite};
 use otel_reqwest::OtelMiddleware;
-use otel_reqwest::reqwest_middleware::ClientBuilder;
+use otel_reqwest::reqwest_middleware::{ClientBuilder, ClientWithMiddleware};
 use otel_testing::InMemory;
+use std::net::SocketAddr;
 use std::time::Duration;
 
-/// The layer and the middleware on `memory`'s providers, with the global
-/// propagator.
-fn built(memory: &InMemory) -> (otel_axum::OtelLayer, OtelMiddleware) {
+/// A server behind otel-axum's layer and a client with otel-reqwest's
+/// middleware, on `memory`'s providers, each with the global propagator as
+/// it is now.
+async fn built(memory: &InMemory) -> (SocketAddr, ClientWithMiddleware) {
+    let layer = otel_axum::OtelLayer::builder()
+        .tracer_provider(&memory.tracer)
+        .meter_provider(&memory.meters)
+        .build();
+    let middleware = OtelMiddleware::builder()
+        .tracer_provider(&memory.tracer)
+        .meter_provider(&memory.meters)
+        .build();
+    let addr = serve(service_b(layer)).await;
     (
-        otel_axum::OtelLayer::builder()
-            .tracer_provider(&memory.tracer)
-            .meter_provider(&memory.meters)
-            .build(),
-        OtelMiddleware::builder()
-            .tracer_provider(&memory.tracer)
-            .meter_provider(&memory.meters)
-            .build(),
+        addr,
+        ClientBuilder::new(plain_client()).with(middleware).build(),
     )
 }
 
@@ -45,14 +51,9 @@ async fn ended(memory: &InMemory, kind: SpanKind) -> SpanData {
     panic!("no {kind:?} span");
 }
 
-/// Whether a request through these, in a trace of the test's, joins the
-/// server's span to the client's.
-async fn joined(
-    memory: &InMemory,
-    (layer, middleware): (otel_axum::OtelLayer, OtelMiddleware),
-) -> bool {
-    let addr = serve(service_b(layer)).await;
-    let client = ClientBuilder::new(plain_client()).with(middleware).build();
+/// Whether a request, in a trace of the test's, joins the server's span to
+/// the client's (the spans are then forgotten).
+async fn joins(memory: &InMemory, (addr, client): &(SocketAddr, ClientWithMiddleware)) -> bool {
     let cx = Context::current_with_span(memory.tracer.tracer("test").start("parent"));
     client
         .get(format!("http://{addr}/echo/1"))
@@ -65,30 +66,33 @@ async fn joined(
         .expect("body");
     let client_span = ended(memory, SpanKind::Client).await;
     let server_span = ended(memory, SpanKind::Server).await;
+    memory.spans.reset();
     server_span.parent_span_id == client_span.span_context.span_id()
         && server_span.span_context.trace_id() == client_span.span_context.trace_id()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn otel_inits_global_propagator_is_held_from_the_build_and_any_other_looked_up_per_request() {
-    // otel-init's propagator, global when they are built: held, so that one
-    // set later does not change them.
+async fn a_w3c_global_propagator_is_held_from_the_build_and_any_other_looked_up_per_request() {
+    // otel-init's propagators, global when they are built: held, so that
+    // one set later does not change them.
     global::set_text_map_propagator(w3c());
-    let held = InMemory::new();
-    let layers = built(&held);
+    let memory = InMemory::new();
+    let held = built(&memory).await;
     global::set_text_map_propagator(NoopTextMapPropagator::new());
-    assert!(
-        joined(&held, layers).await,
-        "the W3C propagators held from the build join the trace"
-    );
+    assert!(joins(&memory, &held).await, "held from the build");
 
-    // No propagator to hold when they are built (none set yet, or one that
-    // cannot be copied): the global one is looked up on each request.
-    let looked_up = InMemory::new();
-    let layers = built(&looked_up);
+    // None to hold when they are built: the global one of each request.
+    let looked_up = built(&memory).await;
+    assert!(!joins(&memory, &looked_up).await, "no propagator yet");
     global::set_text_map_propagator(w3c());
-    assert!(
-        joined(&looked_up, layers).await,
-        "the propagator set after the build is used"
-    );
+    assert!(joins(&memory, &looked_up).await, "set after the build");
+    global::set_text_map_propagator(NoopTextMapPropagator::new());
+    assert!(!joins(&memory, &looked_up).await, "taken away again");
+
+    // A composite with other than W3C propagators cannot be held either.
+    global::set_text_map_propagator(composite(&[PropagatorName::B3]));
+    let with_b3 = built(&memory).await;
+    assert!(joins(&memory, &with_b3).await, "B3 both ends");
+    global::set_text_map_propagator(NoopTextMapPropagator::new());
+    assert!(!joins(&memory, &with_b3).await, "B3 was not held");
 }

@@ -51,8 +51,9 @@ use opentelemetry::propagation::TextMapPropagator;
 use std::sync::Arc;
 
 /// The global propagator as one of its own, when it is a [`composite`] of
-/// the W3C propagators only (otel-init's default): an equal composite, which
-/// extracts and injects exactly as the global one does. `None` for any other
+/// the W3C propagators only (otel-init's default): a composite of the same
+/// propagators, which extracts the same context and injects the same
+/// headers as the global one. `None` for any other
 /// global propagator (none set yet, one with B3 or Jaeger, the
 /// application's own), which cannot be copied.
 ///

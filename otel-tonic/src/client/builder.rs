@@ -94,7 +94,7 @@ impl OtelClientLayerBuilder {
 
     /// Uses this propagator instead of the global one. Without it, the
     /// global propagator is taken when the layer is built if it is
-    /// otel-init's (W3C Trace Context and Baggage, the default; see
+    /// a composite of W3C propagators only (otel-init's default; see
     /// `otel_http::propagation::owned_global`), as the global tracer and
     /// meter are, so that no request reads OpenTelemetry's lock around it;
     /// any other is looked up per request.
