@@ -10,15 +10,13 @@ mod common;
 use common::*;
 use opentelemetry::context::FutureExt as _;
 use opentelemetry::trace::noop::NoopTextMapPropagator;
-use opentelemetry::trace::{SpanKind, TraceContextExt as _, Tracer as _, TracerProvider as _};
+use opentelemetry::trace::{TraceContextExt as _, Tracer as _, TracerProvider as _};
 use opentelemetry::{Context, global};
-use opentelemetry_sdk::trace::SpanData;
 use otel_http::propagation::{PropagatorName, composite};
 use otel_reqwest::OtelMiddleware;
 use otel_reqwest::reqwest_middleware::{ClientBuilder, ClientWithMiddleware};
 use otel_testing::InMemory;
 use std::net::SocketAddr;
-use std::time::Duration;
 
 /// A server behind otel-axum's layer and a client with otel-reqwest's
 /// middleware, on `memory`'s providers, each with the global propagator as
@@ -39,20 +37,8 @@ async fn built(memory: &InMemory) -> (SocketAddr, ClientWithMiddleware) {
     )
 }
 
-/// The first ended span of `kind`, waiting up to 5 s.
-async fn ended(memory: &InMemory, kind: SpanKind) -> SpanData {
-    for _ in 0..500 {
-        let spans = memory.spans.get_finished_spans().unwrap_or_default();
-        if let Some(span) = spans.into_iter().find(|s| s.span_kind == kind) {
-            return span;
-        }
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
-    panic!("no {kind:?} span");
-}
-
 /// Whether a request, in a trace of the test's, joins the server's span to
-/// the client's (the spans are then forgotten).
+/// the client's.
 async fn joins(memory: &InMemory, (addr, client): &(SocketAddr, ClientWithMiddleware)) -> bool {
     let cx = Context::current_with_span(memory.tracer.tracer("test").start("parent"));
     client
@@ -64,11 +50,7 @@ async fn joins(memory: &InMemory, (addr, client): &(SocketAddr, ClientWithMiddle
         .text()
         .await
         .expect("body");
-    let client_span = ended(memory, SpanKind::Client).await;
-    let server_span = ended(memory, SpanKind::Server).await;
-    memory.spans.reset();
-    server_span.parent_span_id == client_span.span_context.span_id()
-        && server_span.span_context.trace_id() == client_span.span_context.trace_id()
+    otel_testing::server_joined_client(&memory.spans).await
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

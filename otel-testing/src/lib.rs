@@ -64,7 +64,7 @@ pub mod service;
 
 pub use blocking::{ReceiverOnRuntime, ThroughRotel};
 pub use exemplars::{ExemplarSeen, hex, histogram_exemplars};
-pub use memory::{InMemory, histogram_sum, lasted};
+pub use memory::{InMemory, histogram_sum, lasted, server_joined_client};
 /// The OTLP protobuf types the receiver records, re-exported for assertions.
 pub use opentelemetry_proto;
 pub use process::{is_child_run, rerun_test, workspace_binaries};

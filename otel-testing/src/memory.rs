@@ -1,6 +1,7 @@
 //! [`InMemory`]: a tracer provider and a meter provider that keep what they
 //! record in the process, for a test to read back.
 
+use opentelemetry::trace::SpanKind;
 use opentelemetry_sdk::metrics::data::{AggregatedMetrics, MetricData};
 use opentelemetry_sdk::metrics::{InMemoryMetricExporter, PeriodicReader, SdkMeterProvider};
 use opentelemetry_sdk::trace::{InMemorySpanExporter, SdkTracerProvider, SpanData};
@@ -94,6 +95,52 @@ impl InMemory {
         let _ = self.meters.force_flush();
         histogram_sum(&self.metrics, name)
     }
+}
+
+/// Whether the SERVER span of one call is the child of its CLIENT span (the
+/// context went across), once both have ended in `spans` (waiting up to
+/// 5 s: a server span can end just after the client has read the
+/// response); the spans are then forgotten, for the next call.
+///
+/// # Panics
+///
+/// When either span has not ended within 5 s (a test's assertion).
+///
+/// ```
+/// use opentelemetry::trace::{SpanKind, TraceContextExt as _, Tracer as _, TracerProvider as _};
+/// use opentelemetry::Context;
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() {
+/// let memory = otel_testing::InMemory::new();
+/// let tracer = memory.tracer.tracer("doc");
+/// let client = tracer.span_builder("call").with_kind(SpanKind::Client).start(&tracer);
+/// let cx = Context::current_with_span(client);
+/// tracer.span_builder("serve").with_kind(SpanKind::Server).start_with_context(&tracer, &cx);
+/// drop(cx);
+/// assert!(otel_testing::server_joined_client(&memory.spans).await);
+/// assert!(memory.spans.get_finished_spans().unwrap().is_empty(), "forgotten");
+/// # }
+/// ```
+pub async fn server_joined_client(spans: &InMemorySpanExporter) -> bool {
+    let ended = |kind: &SpanKind| {
+        spans
+            .get_finished_spans()
+            .unwrap_or_default()
+            .into_iter()
+            .find(|s| s.span_kind == *kind)
+    };
+    for _ in 0..500 {
+        if let (Some(client), Some(server)) = (ended(&SpanKind::Client), ended(&SpanKind::Server)) {
+            spans.reset();
+            return server.parent_span_id == client.span_context.span_id()
+                && server.span_context.trace_id() == client.span_context.trace_id();
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    panic!(
+        "no CLIENT and SERVER span in {:#?}",
+        spans.get_finished_spans().unwrap_or_default()
+    );
 }
 
 /// The sum of every data point of the `f64` histogram `name` in the last

@@ -9,7 +9,7 @@ mod common;
 use common::*;
 use opentelemetry::context::FutureExt as _;
 use opentelemetry::trace::noop::NoopTextMapPropagator;
-use opentelemetry::trace::{SpanKind, TraceContextExt as _, Tracer as _, TracerProvider as _};
+use opentelemetry::trace::{TraceContextExt as _, Tracer as _, TracerProvider as _};
 use opentelemetry::{Context, global};
 use otel_http::propagation::{PropagatorName, composite};
 use otel_tonic::{OtelClientLayer, OtelClientService, OtelServerLayer};
@@ -42,7 +42,7 @@ async fn built(telemetry: &Telemetry) -> Pair {
 }
 
 /// Whether a call, in a trace of the test's, joins the server's span to the
-/// client's (the spans are then forgotten).
+/// client's.
 async fn joins(telemetry: &Telemetry, pair: &mut Pair) -> bool {
     let cx = Context::current_with_span(telemetry.tracer.tracer("test").start("parent"));
     pair.client
@@ -50,11 +50,7 @@ async fn joins(telemetry: &Telemetry, pair: &mut Pair) -> bool {
         .with_context(cx)
         .await
         .expect("call");
-    let client_span = telemetry.span(SpanKind::Client, UNARY).await;
-    let server_span = telemetry.span(SpanKind::Server, UNARY).await;
-    telemetry.spans.reset();
-    server_span.parent_span_id == client_span.span_context.span_id()
-        && server_span.span_context.trace_id() == client_span.span_context.trace_id()
+    otel_testing::server_joined_client(&telemetry.spans).await
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
