@@ -10,7 +10,8 @@
 # 32 callers, every thread counted; bare tonic is subtracted, so "added" is
 # server and client together): ours-sampled ours-unsampled ours-no-metrics
 # ours-declared ours-off peer bare-traceparent (bare tonic sending a
-# traceparent: the HTTP/2 floor). Scheduling under 32 callers moves these by a few thousand per
+# traceparent: the HTTP/2 floor) minimal-declared (the API minimum:
+# benches/support/minimal.rs). Scheduling under 32 callers moves these by a few thousand per
 # call between runs.
 #
 # The layers alone (the `layer_cost` bench: each layer around a stub service,
@@ -21,7 +22,9 @@
 # otel-init's declaration (otel_http::sampling): layer-server-parent-unsampled
 # layer-server-declared layer-client-parent-unsampled layer-client-declared;
 # and with no caller's context under `always_off` as otel-init declares it:
-# layer-server-root layer-client-root.
+# layer-server-root layer-client-root; the API minimum (benches/support/
+# minimal.rs) with the -declared cases' provider and parent:
+# layer-server-minimal layer-client-minimal.
 #
 # LAYER_RANDOM=1 gives the layer cases a caller that sets the random flag, as
 # otel-tonic's own client does.

@@ -19,7 +19,12 @@
 //! `client-root`: the global provider with `always_off` and the
 //! declarations otel-init makes for it (`AllDropped`, `Plain`), and no
 //! caller's context at all (a request without `traceparent`, a client call
-//! outside any trace), both measured against `bare-client`. The server's
+//! outside any trace), both measured against `bare-client`;
+//! `server-minimal` and `client-minimal`: the API minimum of the unary
+//! bench (`support/minimal.rs`: extract or inject with the SDK's
+//! `TraceContextPropagator`, one span from the global tracer, nothing else)
+//! on the provider and with the unsampled parent of the `-declared` cases,
+//! for comparison with them. The server's
 //! requests carry the metadata a tonic client sends (with a `traceparent`
 //! whose sampled flag matches the case); spans go to a processor that drops
 //! them, metrics to an SDK meter provider with a reader, the propagator is
@@ -37,6 +42,11 @@
 //! same layer (the same providers and global propagator), as the workers of
 //! a multi-threaded runtime share them; each thread prints its own time.
 
+#[path = "support/minimal.rs"]
+mod minimal;
+#[path = "support/providers.rs"]
+mod providers;
+
 use bytes::Bytes;
 use http::{HeaderMap, HeaderValue, Request, Response};
 use http_body::{Body, Frame};
@@ -46,31 +56,12 @@ use opentelemetry::context::FutureExt as _;
 use opentelemetry::trace::{
     SpanContext, SpanId, TraceContextExt as _, TraceFlags, TraceId, TraceState,
 };
-use opentelemetry_sdk::error::OTelSdkResult;
-use opentelemetry_sdk::metrics::{InMemoryMetricExporter, PeriodicReader, SdkMeterProvider};
-use opentelemetry_sdk::trace::{Sampler, SdkTracerProvider, SpanData, SpanProcessor};
+use opentelemetry_sdk::trace::Sampler;
 use otel_http::sampling::{DroppedSpans, KnownDecisions, declare, declare_dropped_spans};
 use std::convert::Infallible;
 use std::pin::Pin;
 use std::task::Poll;
-use std::time::Duration;
 use tower::{Layer as _, Service, ServiceExt as _};
-
-#[derive(Debug)]
-struct Discard;
-
-impl SpanProcessor for Discard {
-    fn on_start(&self, _: &mut opentelemetry_sdk::trace::Span, _: &opentelemetry::Context) {}
-    fn on_end(&self, span: SpanData) {
-        std::hint::black_box(span);
-    }
-    fn force_flush(&self) -> OTelSdkResult {
-        Ok(())
-    }
-    fn shutdown_with_timeout(&self, _: Duration) -> OTelSdkResult {
-        Ok(())
-    }
-}
 
 /// A unary response body: one message, then the OK trailers.
 struct Unary(u8);
@@ -173,6 +164,18 @@ where
     }
 }
 
+/// The context of an unsampled server call, which the client's calls are
+/// made in.
+fn unsampled_parent() -> Context {
+    Context::new().with_remote_span_context(SpanContext::new(
+        TraceId::from(7u128),
+        SpanId::from(9u64),
+        TraceFlags::default(),
+        true,
+        TraceState::NONE,
+    ))
+}
+
 fn main() {
     let Ok(case) = std::env::var("LAYER_CASE") else {
         println!(
@@ -190,20 +193,18 @@ fn main() {
     ]));
     let sampled = case.ends_with("-sampled") && !case.ends_with("-unsampled");
     let root = case.ends_with("-root");
+    let minimal = case.ends_with("-minimal");
     let global_provider =
-        case.ends_with("-parent-unsampled") || case.ends_with("-declared") || root;
-    let tracer = SdkTracerProvider::builder()
-        .with_sampler(if root {
-            Sampler::AlwaysOff
-        } else if global_provider {
-            Sampler::ParentBased(Box::new(Sampler::AlwaysOn))
-        } else if sampled {
-            Sampler::AlwaysOn
-        } else {
-            Sampler::AlwaysOff
-        })
-        .with_span_processor(Discard)
-        .build();
+        case.ends_with("-parent-unsampled") || case.ends_with("-declared") || root || minimal;
+    let tracer = providers::tracer_provider(if root {
+        Sampler::AlwaysOff
+    } else if global_provider {
+        Sampler::ParentBased(Box::new(Sampler::AlwaysOn))
+    } else if sampled {
+        Sampler::AlwaysOn
+    } else {
+        Sampler::AlwaysOff
+    });
     if global_provider {
         opentelemetry::global::set_tracer_provider(tracer.clone());
     }
@@ -214,13 +215,7 @@ fn main() {
         declare(KnownDecisions::UnsampledParentsDropped);
         declare_dropped_spans(DroppedSpans::Plain);
     }
-    let meters = SdkMeterProvider::builder()
-        .with_reader(
-            PeriodicReader::builder(InMemoryMetricExporter::default())
-                .with_interval(Duration::from_secs(3600))
-                .build(),
-        )
-        .build();
+    let meters = providers::meter_provider();
     // With LAYER_RANDOM=1 the caller sets the random flag too, as
     // otel-tonic's (and otel-reqwest's) client does for a trace with random
     // ids (W3C Trace Context Level 2).
@@ -279,6 +274,12 @@ fn main() {
                         drive(&mut svc, (!root).then_some(traceparent)).await;
                     }
                 }
+                "server-minimal" => {
+                    let mut svc = minimal::MinimalLayer::server().layer(tower::service_fn(stub));
+                    for _ in 0..calls {
+                        drive(&mut svc, Some(traceparent)).await;
+                    }
+                }
                 "client-sampled"
                 | "client-unsampled"
                 | "client-parent-unsampled"
@@ -286,14 +287,7 @@ fn main() {
                 | "client-root" => {
                     let mut svc = client_layer.layer(tower::service_fn(stub));
                     if global_provider && !root {
-                        // The calls of an unsampled server call.
-                        let parent = Context::new().with_remote_span_context(SpanContext::new(
-                            TraceId::from(7u128),
-                            SpanId::from(9u64),
-                            TraceFlags::default(),
-                            true,
-                            TraceState::NONE,
-                        ));
+                        let parent = unsampled_parent();
                         for _ in 0..calls {
                             drive(&mut svc, None).with_context(parent.clone()).await;
                         }
@@ -301,6 +295,13 @@ fn main() {
                         for _ in 0..calls {
                             drive(&mut svc, None).await;
                         }
+                    }
+                }
+                "client-minimal" => {
+                    let mut svc = minimal::MinimalLayer::client().layer(tower::service_fn(stub));
+                    let parent = unsampled_parent();
+                    for _ in 0..calls {
+                        drive(&mut svc, None).with_context(parent.clone()).await;
                     }
                 }
                 other => {

@@ -23,7 +23,13 @@
 //!    instrumentation: what carrying a context over HTTP/2 costs both ends,
 //!    which every instrumentation that propagates pays (HPACK's Huffman
 //!    coding of the value, the header's name and value on the server),
-//! 9. bare tonic again (the baseline is the mean of the two bare runs),
+//! 9. the API minimum (`support/minimal.rs`): a server and a client layer
+//!    that only extract or inject the context with the SDK's
+//!    `TraceContextPropagator` and start and end one span with the global
+//!    tracer, no attribute, status or metric, on the provider and in the
+//!    unsampled trace of case 5: the least an instrumentation written against
+//!    the OpenTelemetry API pays to carry that trace through the call,
+//! 10. bare tonic again (the baseline is the mean of the two bare runs),
 //!
 //! every case under the same `tracing` subscriber: a registry with
 //! tracing-opentelemetry's layer, filtered at INFO plus `otel::tracing=trace`
@@ -36,7 +42,8 @@
 //! each reporting calls/s and the CPU per call of the server thread and of
 //! the client thread. Spans go to a processor that drops them (the figures
 //! are the instrumentation's cost, not an exporter's); our metrics go to an
-//! SDK meter provider with a reader (aggregated, never exported here).
+//! SDK meter provider with a reader (aggregated, never exported here):
+//! `support/providers.rs`.
 //!
 //! `cargo bench -p otel-tonic --bench unary` (LOAD_SECS=N to change the 3 s
 //! per case, LOAD_WARMUP=N the 1 s warm-up before each (both may be
@@ -52,58 +59,30 @@
 //!
 //! With `LOAD_CASE=<case> LOAD_CALLS=N` (cases `bare`, `ours-sampled`,
 //! `ours-unsampled`, `ours-no-metrics`, `ours-declared`, `ours-off`, `peer`,
-//! `bare-traceparent`) the binary runs that one case
+//! `bare-traceparent`, `minimal-declared`) the binary runs that one case
 //! for exactly N calls, without warm-up or timing, and exits: what
 //! `benches/instructions.sh` counts under callgrind.
 
+#[path = "support/minimal.rs"]
+mod minimal;
+#[path = "support/providers.rs"]
+mod providers;
+#[path = "support/threads.rs"]
+mod threads;
+
 use opentelemetry::context::FutureExt as _;
 use opentelemetry::trace::TracerProvider as _;
-use opentelemetry_sdk::error::OTelSdkResult;
-use opentelemetry_sdk::metrics::{InMemoryMetricExporter, PeriodicReader, SdkMeterProvider};
-use opentelemetry_sdk::trace::{Sampler, SdkTracerProvider, SpanData, SpanProcessor};
+use opentelemetry_sdk::trace::Sampler;
 use otel_tonic_test_proto::echo_client::EchoClient;
 use otel_tonic_test_proto::echo_server::{Echo, EchoServer};
 use otel_tonic_test_proto::{EchoReply, EchoRequest};
+use providers::{meter_provider, tracer_provider};
 use std::net::SocketAddr;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 use tonic::{Request, Response, Status, Streaming};
-
-/// Ends spans and drops them, like an exporter that costs nothing.
-#[derive(Debug)]
-struct Discard;
-
-impl SpanProcessor for Discard {
-    fn on_start(&self, _: &mut opentelemetry_sdk::trace::Span, _: &opentelemetry::Context) {}
-    fn on_end(&self, span: SpanData) {
-        std::hint::black_box(span);
-    }
-    fn force_flush(&self) -> OTelSdkResult {
-        Ok(())
-    }
-    fn shutdown_with_timeout(&self, _: Duration) -> OTelSdkResult {
-        Ok(())
-    }
-}
-
-fn tracer_provider(sampler: Sampler) -> SdkTracerProvider {
-    SdkTracerProvider::builder()
-        .with_sampler(sampler)
-        .with_span_processor(Discard)
-        .build()
-}
-
-fn meter_provider() -> SdkMeterProvider {
-    SdkMeterProvider::builder()
-        .with_reader(
-            PeriodicReader::builder(InMemoryMetricExporter::default())
-                .with_interval(Duration::from_secs(3600))
-                .build(),
-        )
-        .build()
-}
 
 type ReplyStream =
     Pin<Box<dyn futures_util::Stream<Item = Result<EchoReply, Status>> + Send + 'static>>;
@@ -151,6 +130,7 @@ enum Case {
     OursOff,
     Peer,
     BareTraceparent,
+    MinimalDeclared,
 }
 
 impl Case {
@@ -164,6 +144,7 @@ impl Case {
             "ours-off" => Case::OursOff,
             "peer" => Case::Peer,
             "bare-traceparent" => Case::BareTraceparent,
+            "minimal-declared" => Case::MinimalDeclared,
             _ => return None,
         })
     }
@@ -171,7 +152,10 @@ impl Case {
     /// Whether the case's layers use the global provider, which `run`
     /// installs and declares as otel-init would.
     fn global_provider(self) -> bool {
-        matches!(self, Case::OursDeclared | Case::OursOff)
+        matches!(
+            self,
+            Case::OursDeclared | Case::OursOff | Case::MinimalDeclared
+        )
     }
 
     fn label(self) -> &'static str {
@@ -184,6 +168,7 @@ impl Case {
             Case::OursOff => "otel-tonic, always_off as otel-init declares it",
             Case::Peer => "peer: tonic-tracing-opentelemetry 0.42, sampled",
             Case::BareTraceparent => "bare tonic + a traceparent per call (floor)",
+            Case::MinimalDeclared => "API minimum, unsampled caller (support/minimal.rs)",
         }
     }
 }
@@ -257,72 +242,6 @@ fn unsampled_parent() -> opentelemetry::Context {
     ))
 }
 
-/// Worker threads of each end's runtime: `LOAD_WORKERS=N` gives the server
-/// and the client a multi-threaded runtime of N workers each (as
-/// `#[tokio::main]` sets one up, and this crate's README), not pinned; 0, the
-/// default, a one-thread runtime each.
-fn workers() -> usize {
-    std::env::var("LOAD_WORKERS")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(0)
-}
-
-/// The threads of one end: the thread that runs its runtime and, on a
-/// multi-threaded runtime, every thread the runtime starts.
-#[derive(Clone, Default)]
-struct Threads(Arc<std::sync::Mutex<Vec<libc::pid_t>>>);
-
-impl Threads {
-    fn add_current(&self) {
-        // SAFETY: gettid has no preconditions.
-        let tid = unsafe { libc::gettid() };
-        self.0.lock().expect("threads").push(tid);
-    }
-
-    /// Their CPU time so far, in nanoseconds.
-    fn cpu_ns(&self) -> u64 {
-        let tids = self.0.lock().expect("threads").clone();
-        tids.iter()
-            .filter_map(|tid| {
-                std::fs::read_to_string(format!("/proc/self/task/{tid}/schedstat")).ok()
-            })
-            .filter_map(|s| {
-                s.split_whitespace()
-                    .next()
-                    .and_then(|v| v.parse::<u64>().ok())
-            })
-            .sum()
-    }
-
-    /// A runtime for this end (see [`workers`]), run by the calling thread,
-    /// whose threads all have `dispatch` as their `tracing` subscriber (the
-    /// calling thread's is set by the caller).
-    fn runtime(&self, workers: usize, dispatch: &tracing::Dispatch) -> tokio::runtime::Runtime {
-        thread_local! {
-            static SUBSCRIBED: std::cell::RefCell<Option<tracing::dispatcher::DefaultGuard>> =
-                const { std::cell::RefCell::new(None) };
-        }
-        self.add_current();
-        let mut builder = if workers == 0 {
-            tokio::runtime::Builder::new_current_thread()
-        } else {
-            let (threads, dispatch) = (self.clone(), dispatch.clone());
-            let mut builder = tokio::runtime::Builder::new_multi_thread();
-            builder
-                .worker_threads(workers)
-                .on_thread_start(move || {
-                    threads.add_current();
-                    let guard = tracing::dispatcher::set_default(&dispatch);
-                    SUBSCRIBED.with(|s| *s.borrow_mut() = Some(guard));
-                })
-                .on_thread_stop(|| drop(SUBSCRIBED.with(|s| s.borrow_mut().take())));
-            builder
-        };
-        builder.enable_all().build().expect("rt")
-    }
-}
-
 async fn serve(
     case: Case,
     listener: tokio::net::TcpListener,
@@ -360,6 +279,13 @@ async fn serve(
         Case::Peer => {
             tonic::transport::Server::builder()
                 .layer(tonic_tracing_opentelemetry::middleware::server::OtelGrpcLayer::default())
+                .add_service(service)
+                .serve_with_incoming_shutdown(incoming, shutdown)
+                .await
+        }
+        Case::MinimalDeclared => {
+            tonic::transport::Server::builder()
+                .layer(minimal::MinimalLayer::server())
                 .add_service(service)
                 .serve_with_incoming_shutdown(incoming, shutdown)
                 .await
@@ -443,10 +369,6 @@ fn warm_up() -> Duration {
         .map_or(Duration::from_secs(1), Duration::from_secs_f64)
 }
 
-/// One case: for `secs` after the warm-up, or exactly `calls` calls.
-/// Pins the calling thread to one CPU: the server's runtime thread to CPU 1
-/// and the client's to CPU 0 (`LOAD_PIN=0` leaves them to the scheduler,
-/// whose moves add their own noise on a 2-core machine).
 /// A fresh `traceparent` on the request, never-indexed, as otel-http's
 /// injector writes it: random ids from a counter (no tracer involved).
 fn with_traceparent<B>(mut request: http::Request<B>) -> http::Request<B> {
@@ -466,18 +388,10 @@ fn with_traceparent<B>(mut request: http::Request<B>) -> http::Request<B> {
     request
 }
 
-fn pin_to_cpu(cpu: usize) {
-    // SAFETY: a zeroed cpu_set_t is a valid empty set; the calls only read it.
-    unsafe {
-        let mut set: libc::cpu_set_t = std::mem::zeroed();
-        libc::CPU_SET(cpu, &mut set);
-        libc::sched_setaffinity(0, std::mem::size_of::<libc::cpu_set_t>(), &set);
-    }
-}
-
+/// One case: for `secs` after the warm-up, or exactly `calls` calls.
 fn run(case: Case, secs: f64, calls: Option<u64>) -> Outcome {
     match case {
-        Case::OursDeclared => declare_as_otel_init(),
+        Case::OursDeclared | Case::MinimalDeclared => declare_as_otel_init(),
         Case::OursOff => declare_always_off_as_otel_init(),
         _ => {}
     }
@@ -504,15 +418,15 @@ fn run_case(case: Case, secs: f64, calls: Option<u64>) -> Outcome {
     let (cpu_tx, cpu_rx) = std::sync::mpsc::channel::<u64>();
     let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
     let (mark_tx, mark_rx) = tokio::sync::oneshot::channel::<()>();
-    let workers = workers();
+    let workers = threads::workers();
     let pin = workers == 0 && std::env::var("LOAD_PIN").map_or(true, |v| v != "0");
     let server = std::thread::spawn(move || {
         if pin {
-            pin_to_cpu(1);
+            threads::pin_to_cpu(1);
         }
         let dispatch = dispatch();
         let _guard = tracing::dispatcher::set_default(&dispatch);
-        let threads = Threads::default();
+        let threads = threads::Threads::default();
         let rt = threads.runtime(workers, &dispatch);
         let marked = threads.clone();
         rt.block_on(async move {
@@ -531,12 +445,12 @@ fn run_case(case: Case, secs: f64, calls: Option<u64>) -> Outcome {
     });
     let addr = addr_rx.recv().expect("server address");
     if pin {
-        pin_to_cpu(0);
+        threads::pin_to_cpu(0);
     }
 
     let dispatch = dispatch();
     let _guard = tracing::dispatcher::set_default(&dispatch);
-    let threads = Threads::default();
+    let threads = threads::Threads::default();
     let rt = threads.runtime(workers, &dispatch);
     let done = Arc::new(AtomicU64::new(0));
     let counting = Arc::new(AtomicBool::new(false));
@@ -592,6 +506,19 @@ fn run_case(case: Case, secs: f64, calls: Option<u64>) -> Outcome {
                         .layer(tonic_tracing_opentelemetry::middleware::client::OtelGrpcLayer)
                         .service(channel);
                     tokio::spawn(load(EchoClient::new(channel), until, counting, done, None))
+                }
+                Case::MinimalDeclared => {
+                    let channel = tower::ServiceBuilder::new()
+                        .layer(minimal::MinimalLayer::client())
+                        .service(channel);
+                    let parent = Some(unsampled_parent());
+                    tokio::spawn(load(
+                        EchoClient::new(channel),
+                        until,
+                        counting,
+                        done,
+                        parent,
+                    ))
                 }
             }
         };
@@ -664,6 +591,7 @@ fn main() {
         Case::OursOff,
         Case::Peer,
         Case::BareTraceparent,
+        Case::MinimalDeclared,
     ];
     // Per case, per round: throughput ratio and added server and client CPU
     // against the mean of that round's two bare runs.
