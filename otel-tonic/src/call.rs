@@ -163,11 +163,15 @@ impl Call {
         };
         // tonic's router answers a path it has no service for with
         // UNIMPLEMENTED: the method is not recognised (unless it is known to
-        // be served, when its handler said so).
+        // be served, when its handler said so). Nor is a method outside the
+        // layer's table whose call failed: a status raised before tonic's
+        // router (a layer between this one and it, a cancelled call) says
+        // nothing of the path, and any path can be sent; only the table's
+        // methods (a bounded number) or a success name one.
         let unrecognised = self.side == Side::Server
-            && code == Code::UNIMPLEMENTED
             && self.method.full().is_some()
-            && !self.method_given;
+            && !self.method_given
+            && (code == Code::UNIMPLEMENTED || (code != Code::OK && !self.method.listed()));
         if self.recording {
             // One at a time: two or three attributes cost less in locks than
             // a vector to hold them.

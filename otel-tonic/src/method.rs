@@ -137,6 +137,13 @@ impl Method {
         }
     }
 
+    /// Whether the method is in the layer's table: one of the first
+    /// [`MAX_METHODS`] method paths the layer saw (a method made for one
+    /// call, once the table is full, is not).
+    pub(crate) fn listed(&self) -> bool {
+        self.ok_series().is_some()
+    }
+
     /// Whether a call of this method has succeeded through this layer, so
     /// that the server it reached serves it: a server gives `rpc.method` at
     /// the span's start for such a method, where the sampler sees it (its
