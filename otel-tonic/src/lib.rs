@@ -24,7 +24,7 @@
 //! ```
 //!
 //! What is recorded follows the RPC semantic conventions of semconv 1.45,
-//! stable there (`rpc.system.name`, `rpc.status_code` and
+//! a Release Candidate there (`rpc.system.name`, `rpc.status_code` and
 //! `rpc.*.call.duration` in seconds, where older instrumentations use
 //! `rpc.system`, `rpc.grpc.status_code` and `rpc.*.duration` in
 //! milliseconds): span name
