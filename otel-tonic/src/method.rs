@@ -11,6 +11,7 @@ use crate::metrics::{CallMetrics, OkSeries};
 use opentelemetry::StringValue;
 use otel_http::series::SeriesCache;
 use std::borrow::Cow;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, LazyLock, OnceLock};
 
 /// The longest method name recognised (longer paths are `_OTHER`).
@@ -19,6 +20,12 @@ const MAX_LEN: usize = 256;
 /// How many methods a layer remembers; past that, a call's method is made
 /// for the call (as before the table: an allocation and a hashed series).
 const MAX_METHODS: usize = 256;
+
+/// How many of them a layer keeps from their first call, before any call of
+/// them has succeeded. The rest of the table takes methods once a call of
+/// theirs succeeds (see [`Method::succeeded`]): a server's callers can send
+/// any path, and paths sent only to be refused fill no more than this.
+const MAX_UNPROVEN: usize = MAX_METHODS / 2;
 
 /// How many span names the process keeps as `&'static str` (see
 /// [`static_name`]): at most this many names of at most [`MAX_LEN`] bytes,
@@ -65,7 +72,20 @@ pub(crate) struct Known {
     /// The layer's own target (`OtelClientLayerBuilder::target`), for the
     /// calls whose request names none: referred to, not copied.
     layer_target: Option<Target>,
+    /// For a method made for one call that the layer's table did not take
+    /// (see [`MAX_UNPROVEN`]): the table, which takes it when the call
+    /// succeeds.
+    admit: Option<Admit>,
 }
+
+/// A layer's table and what its methods hold of the layer's.
+#[derive(Debug, Clone)]
+struct Admit {
+    table: Arc<Table>,
+    layer: Option<Arc<LayerShared>>,
+}
+
+type Table = SeriesCache<Box<str>, Arc<Known>>;
 
 /// The target a client calls, for `server.address` / `server.port`.
 #[derive(Debug, Clone)]
@@ -101,11 +121,20 @@ impl PartialEq for Method {
 impl Method {
     /// The method of a path made for one call, and the original path when it
     /// is not a gRPC method.
+    #[cfg(test)]
     pub(crate) fn of_path(path: &str) -> (Method, Option<&str>) {
         match parse(path) {
             Some(full) => (Method(Some(Arc::new(Known::new(full, None, None)))), None),
             None => (Method(None), Some(path)),
         }
+    }
+
+    /// A method made for one call, which `admit`'s table takes when the call
+    /// succeeds.
+    fn for_one_call(full: &str, admit: Admit) -> Method {
+        let mut known = Known::new(full, None, None);
+        known.admit = Some(admit);
+        Method(Some(Arc::new(known)))
     }
 
     /// A method the instrumentation does not recognise.
@@ -130,10 +159,28 @@ impl Method {
     }
 
     /// A call of the method succeeded: a method kept by the layer's table
-    /// names its later spans with a `&'static str` from now on.
+    /// names its later spans with a `&'static str` from now on; one the
+    /// table did not take yet enters it, served, if there is room.
     pub(crate) fn succeeded(&self) {
-        if let Some(known) = self.0.as_ref().filter(|known| known.ok.is_some()) {
+        let Some(known) = self.0.as_ref() else {
+            return;
+        };
+        if known.ok.is_some() {
             known.span_name.get_or_init(|| static_name(&known.full));
+        } else if let Some(admit) = &known.admit {
+            admit.table.with_borrowed(
+                &*known.full,
+                || {
+                    let served = Known::new(
+                        &known.full,
+                        Some(OkSeries::default()),
+                        admit.layer.as_deref(),
+                    );
+                    served.span_name.get_or_init(|| static_name(&known.full));
+                    Some((Box::from(&*known.full), Arc::new(served)))
+                },
+                |_| (),
+            );
         }
     }
 
@@ -222,6 +269,7 @@ impl Known {
             target: OnceLock::new(),
             metrics: layer.map(|l| l.metrics.clone()),
             layer_target: layer.and_then(|l| l.target.clone()),
+            admit: None,
         }
     }
 }
@@ -229,9 +277,13 @@ impl Known {
 /// The methods a layer has seen, by full name.
 #[derive(Debug)]
 pub(crate) struct Methods {
-    table: SeriesCache<Box<str>, Arc<Known>>,
+    table: Arc<Table>,
+    /// How many methods the table took from their first call, and how many
+    /// it takes so ([`MAX_UNPROVEN`]).
+    unproven: AtomicUsize,
+    max_unproven: usize,
     /// What each method kept holds of the layer's.
-    layer: Option<LayerShared>,
+    layer: Option<Arc<LayerShared>>,
 }
 
 /// The layer's duration histogram and target, held by each method of its
@@ -244,19 +296,27 @@ struct LayerShared {
 
 impl Default for Methods {
     fn default() -> Self {
-        Self {
-            table: SeriesCache::new(MAX_METHODS),
-            layer: None,
-        }
+        Self::with_capacity(MAX_METHODS, MAX_UNPROVEN)
     }
 }
 
 impl Methods {
+    /// A table of `capacity` methods, `unproven` of them taken from their
+    /// first call.
+    fn with_capacity(capacity: usize, unproven: usize) -> Self {
+        Self {
+            table: Arc::new(SeriesCache::new(capacity)),
+            unproven: AtomicUsize::new(0),
+            max_unproven: unproven,
+            layer: None,
+        }
+    }
+
     /// A table whose methods carry the layer's duration histogram and
     /// target.
     pub(crate) fn new(metrics: CallMetrics, target: Option<Target>) -> Self {
         Self {
-            layer: Some(LayerShared { metrics, target }),
+            layer: Some(Arc::new(LayerShared { metrics, target })),
             ..Self::default()
         }
     }
@@ -277,12 +337,17 @@ impl Methods {
                     refused = true;
                     return None;
                 };
+                // Threads taking the last places at once may take a few more.
+                if self.unproven.load(Ordering::Relaxed) >= self.max_unproven {
+                    return None;
+                }
+                self.unproven.fetch_add(1, Ordering::Relaxed);
                 Some((
                     full.into(),
                     Arc::new(Known::new(
                         full,
                         Some(OkSeries::default()),
-                        self.layer.as_ref(),
+                        self.layer.as_deref(),
                     )),
                 ))
             },
@@ -291,8 +356,18 @@ impl Methods {
         match found {
             Some(known) => (Method(Some(known)), None),
             None if refused => (Method(None), Some(path)),
-            // The table is full: made for this call.
-            None => Method::of_path(path),
+            // Not taken (the table is full, or holds as many methods not yet
+            // proven as it keeps): made for this call, taken if it succeeds.
+            None => {
+                let admit = Admit {
+                    table: Arc::clone(&self.table),
+                    layer: self.layer.clone(),
+                };
+                match parse(path) {
+                    Some(full) => (Method::for_one_call(full, admit), None),
+                    None => (Method(None), Some(path)),
+                }
+            }
         }
     }
 
@@ -378,15 +453,37 @@ mod tests {
     }
 
     #[test]
-    fn a_full_table_still_names_new_methods_without_keeping_them() {
-        let table = Methods::default();
+    fn unproven_methods_take_half_the_table_and_successes_the_rest() {
+        let full = Methods::default();
         for i in 0..MAX_METHODS {
+            full.of_path(&format!("/a.B/M{i}"));
+        }
+        assert_eq!(full.len(), MAX_UNPROVEN, "paths only sent fill half");
+        // A smaller table, so as to keep few of the process's static names.
+        let table = Methods::with_capacity(4, 2);
+        for i in 0..4 {
             table.of_path(&format!("/a.B/M{i}"));
         }
+        assert_eq!(table.len(), 2);
         let (method, original) = table.of_path("/a.B/New");
         assert_eq!((method.as_str(), original), ("a.B/New", None));
+        assert!(!method.listed(), "made for its call");
         assert!(method.ok_series().is_none(), "no series bound in vain");
-        assert_eq!(table.len(), MAX_METHODS);
+        assert!(!method.served());
+        method.succeeded();
+        assert_eq!(table.len(), 3);
+        let (again, _) = table.of_path("/a.B/New");
+        assert!(again.listed() && again.served(), "taken when it succeeded");
+        assert!(matches!(again.span_name(), Cow::Borrowed("a.B/New")));
+        // Successes fill the rest; past that, methods are made for their
+        // calls, successful or not.
+        table.of_path("/c.D/Proven").0.succeeded();
+        assert_eq!(table.len(), 4);
+        table.of_path("/a.B/Late").0.succeeded();
+        let (late, _) = table.of_path("/a.B/Late");
+        assert_eq!(late.as_str(), "a.B/Late");
+        assert!(!late.listed());
+        assert_eq!(table.len(), 4);
     }
 
     #[test]
