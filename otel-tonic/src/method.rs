@@ -168,19 +168,7 @@ impl Method {
         if known.ok.is_some() {
             known.span_name.get_or_init(|| static_name(&known.full));
         } else if let Some(admit) = &known.admit {
-            admit.table.with_borrowed(
-                &*known.full,
-                || {
-                    let served = Known::new(
-                        &known.full,
-                        Some(OkSeries::default()),
-                        admit.layer.as_deref(),
-                    );
-                    served.span_name.get_or_init(|| static_name(&known.full));
-                    Some((Box::from(&*known.full), Arc::new(served)))
-                },
-                |_| (),
-            );
+            keep_served(&admit.table, &known.full, admit.layer.as_deref());
         }
     }
 
@@ -261,6 +249,12 @@ impl Method {
 }
 
 impl Known {
+    /// A method of a layer's table, with the bound series of its
+    /// successful calls.
+    fn kept(full: &str, layer: Option<&LayerShared>) -> Arc<Known> {
+        Arc::new(Known::new(full, Some(OkSeries::default()), layer))
+    }
+
     fn new(full: &str, ok: Option<OkSeries>, layer: Option<&LayerShared>) -> Self {
         Self {
             full: Arc::from(full),
@@ -342,14 +336,7 @@ impl Methods {
                     return None;
                 }
                 self.unproven.fetch_add(1, Ordering::Relaxed);
-                Some((
-                    full.into(),
-                    Arc::new(Known::new(
-                        full,
-                        Some(OkSeries::default()),
-                        self.layer.as_deref(),
-                    )),
-                ))
+                Some((full.into(), Known::kept(full, self.layer.as_deref())))
             },
             Arc::clone,
         );
@@ -371,10 +358,32 @@ impl Methods {
         }
     }
 
+    /// Keeps `full` (`package.Service/Method`) as a method the server
+    /// serves, named from its first call; ignored when it is not a method
+    /// or the table is full.
+    pub(crate) fn serve(&self, full: &str) {
+        let path = format!("/{}", full.trim_start_matches('/'));
+        if let Some(full) = parse(&path) {
+            keep_served(&self.table, full, self.layer.as_deref());
+        }
+    }
+
     #[cfg(test)]
     fn len(&self) -> usize {
         self.table.len()
     }
+}
+
+/// Keeps `full` in `table` as a method known to be served (whose spans are
+/// named with a `&'static str`), unless the table is full.
+fn keep_served(table: &Table, full: &str, layer: Option<&LayerShared>) {
+    table.with_borrowed(
+        full,
+        || Some((full.into(), Known::kept(full, layer))),
+        |known| {
+            known.span_name.get_or_init(|| static_name(&known.full));
+        },
+    );
 }
 
 /// `package.Service/Method` from `/package.Service/Method`: exactly two

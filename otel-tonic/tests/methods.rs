@@ -114,13 +114,17 @@ async fn a_call_refused_before_the_router_names_no_method_past_the_kept_ones() {
 struct Seen(std::sync::Arc<std::sync::Mutex<Vec<Vec<opentelemetry::KeyValue>>>>);
 
 impl Seen {
-    /// A server layer on `t` whose spans this sampler samples.
-    fn layer(&self, t: &Telemetry) -> otel_tonic::OtelServerLayer {
-        let tracer = opentelemetry_sdk::trace::SdkTracerProvider::builder()
+    /// A tracer provider whose spans this sampler samples, exported to `t`.
+    fn tracer(&self, t: &Telemetry) -> opentelemetry_sdk::trace::SdkTracerProvider {
+        opentelemetry_sdk::trace::SdkTracerProvider::builder()
             .with_sampler(self.clone())
             .with_simple_exporter(t.spans.clone())
-            .build();
-        t.server_layer().tracer_provider(&tracer).build()
+            .build()
+    }
+
+    /// A server layer on `t` whose spans this sampler samples.
+    fn layer(&self, t: &Telemetry) -> otel_tonic::OtelServerLayer {
+        t.server_layer().tracer_provider(&self.tracer(t)).build()
     }
 
     /// The `rpc.method` it was asked with, span after span.
@@ -212,6 +216,33 @@ async fn a_served_method_is_named_at_the_start_and_stays_recognised() {
         }),
         "{points:?}"
     );
+}
+
+// A method the layer is told the server serves is named from its first
+// call, at the span's start, even when that call is answered UNIMPLEMENTED
+// (by its handler here; without `served_methods` it would be `_OTHER`).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_method_given_as_served_is_named_from_its_first_call() {
+    let t = Telemetry::new();
+    let seen = Seen::default();
+    let tracer = seen.tracer(&t);
+    let layer = t
+        .server_layer()
+        .tracer_provider(&tracer)
+        .served_methods([UNARY])
+        .build();
+    let server = serve(layer).await;
+    let mut client = bare_client(server.addr).await;
+    let e = client
+        .unary(request("unimplemented"))
+        .await
+        .expect_err("unimplemented");
+    assert_eq!(e.code(), Code::Unimplemented);
+    let span = t.span(SpanKind::Server, UNARY).await;
+    assert_eq!(attr_str(&span, "rpc.method").as_deref(), Some(UNARY));
+    assert_eq!(seen.methods(), [Some(UNARY.to_owned())]);
+    let points = t.durations_of("rpc.server.call.duration", 1).await;
+    assert_eq!(kv(&points[0].0, "rpc.method").as_deref(), Some(UNARY));
 }
 
 // Callers send many paths that look like methods, each refused by tonic's

@@ -35,6 +35,7 @@ pub struct OtelServerLayerBuilder {
     propagator: Option<Arc<dyn TextMapPropagator + Send + Sync>>,
     policy: IncomingPolicy,
     skip: Vec<String>,
+    served: Vec<String>,
     catch_panics: bool,
     request_metadata: Vec<HeaderName>,
     response_metadata: metadata::Keys,
@@ -45,6 +46,7 @@ impl std::fmt::Debug for OtelServerLayerBuilder {
         f.debug_struct("OtelServerLayerBuilder")
             .field("policy", &self.policy)
             .field("skip", &self.skip)
+            .field("served", &self.served)
             .field("catch_panics", &self.catch_panics)
             .field("request_metadata", &self.request_metadata)
             .field("response_metadata", &self.response_metadata)
@@ -60,6 +62,7 @@ impl Default for OtelServerLayerBuilder {
             propagator: None,
             policy: IncomingPolicy::new(),
             skip: Vec::new(),
+            served: Vec::new(),
             catch_panics: true,
             request_metadata: Vec::new(),
             response_metadata: None,
@@ -189,6 +192,36 @@ impl OtelServerLayerBuilder {
         self
     }
 
+    /// Full methods (`package.Service/Method`) the server is known to serve:
+    /// named from their first call (`rpc.method`, given when the span
+    /// starts, where a sampler sees it), whatever its status.
+    ///
+    /// Without this, the layer learns that a method is served when a call
+    /// of it succeeds. Until then a call answered `UNIMPLEMENTED` (tonic's
+    /// answer for a path it has no service for) is `_OTHER`, as the
+    /// semantic conventions ask when an instrumentation cannot tell. So is
+    /// a call refused before tonic's router (by a layer between this one
+    /// and it), once the layer keeps 128 methods not yet served (any path
+    /// can be sent). Names that are not methods are ignored; the layer
+    /// keeps at most 256 methods in all.
+    ///
+    /// ```
+    /// use otel_tonic::OtelServerLayer;
+    ///
+    /// let layer = OtelServerLayer::builder()
+    ///     .served_methods(["shop.Payment/Charge", "shop.Payment/Refund"])
+    ///     .build();
+    /// # let _ = layer;
+    /// ```
+    pub fn served_methods<I, S>(mut self, methods: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        self.served.extend(methods.into_iter().map(Into::into));
+        self
+    }
+
     /// Whether the layer answers a handler that panics (the default), or lets
     /// the panic unwind on through it (`false`). A panic of the handler's
     /// future or of its response stream (a streaming handler's, which runs
@@ -293,10 +326,14 @@ impl OtelServerLayerBuilder {
             .meter
             .unwrap_or_else(|| global::meter_with_scope(scope()));
         let metrics = CallMetrics::server(&meter);
+        let methods = Methods::new(metrics.clone(), None);
+        for method in &self.served {
+            methods.serve(method);
+        }
         OtelServerLayer::from_config(ServerConfig {
             tracer,
             global_tracer,
-            methods: Methods::new(metrics.clone(), None),
+            methods,
             metrics,
             addresses: Default::default(),
             // The global one held when it can be (see `owned_global`): no
