@@ -21,10 +21,12 @@ const MAX_LEN: usize = 256;
 /// for the call (as before the table: an allocation and a hashed series).
 const MAX_METHODS: usize = 256;
 
-/// How many of them a layer keeps from their first call, before any call of
-/// them has succeeded. The rest of the table takes methods once a call of
-/// theirs succeeds (see [`Method::succeeded`]): a server's callers can send
-/// any path, and paths sent only to be refused fill no more than this.
+/// How many of them a server's layer keeps from their first call, before
+/// any call of them has succeeded. The rest of the table takes methods once
+/// a call of theirs succeeds (see [`Method::succeeded`]): a server's callers
+/// can send any path, and paths sent only to be refused fill no more than
+/// this. A client's paths are its own code's: its table takes any method at
+/// its first call.
 const MAX_UNPROVEN: usize = MAX_METHODS / 2;
 
 /// How many span names the process keeps as `&'static str` (see
@@ -306,13 +308,31 @@ impl Methods {
         }
     }
 
-    /// A table whose methods carry the layer's duration histogram and
-    /// target.
-    pub(crate) fn new(metrics: CallMetrics, target: Option<Target>) -> Self {
+    /// A server layer's table, whose methods carry its duration histogram.
+    pub(crate) fn server(metrics: CallMetrics) -> Self {
         Self {
-            layer: Some(Arc::new(LayerShared { metrics, target })),
+            layer: Some(Arc::new(LayerShared {
+                metrics,
+                target: None,
+            })),
             ..Self::default()
         }
+    }
+
+    /// A client layer's table, whose methods carry its duration histogram
+    /// and target; it takes any method at its first call.
+    pub(crate) fn client(metrics: CallMetrics, target: Option<Target>) -> Self {
+        Self {
+            layer: Some(Arc::new(LayerShared { metrics, target })),
+            ..Self::with_capacity(MAX_METHODS, MAX_METHODS)
+        }
+    }
+
+    /// Takes no method at its first call any more: from now on a method
+    /// enters the table once a call of it succeeds (a server given the
+    /// methods it serves, [`serve`](Self::serve)).
+    pub(crate) fn only_proven(&mut self) {
+        self.max_unproven = 0;
     }
 
     /// The method of a request path, and the original path when it is not a
@@ -322,8 +342,10 @@ impl Methods {
         let Some(name) = path.strip_prefix('/').filter(|n| n.len() <= MAX_LEN) else {
             return (Method(None), Some(path));
         };
-        // Whether the path was parsed here and found not to be a method.
+        // Whether the path was parsed here and found not to be a method, and
+        // the method this thread made for the table.
         let mut refused = false;
+        let mut made = None;
         let found = self.table.with_borrowed(
             name,
             || {
@@ -335,13 +357,21 @@ impl Methods {
                 if self.unproven.load(Ordering::Relaxed) >= self.max_unproven {
                     return None;
                 }
-                self.unproven.fetch_add(1, Ordering::Relaxed);
-                Some((full.into(), Known::kept(full, self.layer.as_deref())))
+                let known = Known::kept(full, self.layer.as_deref());
+                made = Some(Arc::as_ptr(&known));
+                Some((full.into(), known))
             },
             Arc::clone,
         );
         match found {
-            Some(known) => (Method(Some(known)), None),
+            Some(known) => {
+                // Counted once taken: another thread's, made at the same
+                // moment, may have been taken instead.
+                if made == Some(Arc::as_ptr(&known)) {
+                    self.unproven.fetch_add(1, Ordering::Relaxed);
+                }
+                (Method(Some(known)), None)
+            }
             None if refused => (Method(None), Some(path)),
             // Not taken (the table is full, or holds as many methods not yet
             // proven as it keeps): made for this call, taken if it succeeds.
@@ -496,6 +526,23 @@ mod tests {
     }
 
     #[test]
+    fn a_clients_table_takes_its_methods_at_their_first_call() {
+        let table = Methods::client(CallMetrics::client(&noop_meter()), None);
+        for i in 0..MAX_METHODS {
+            table.of_path(&format!("/a.B/M{i}"));
+        }
+        assert_eq!(table.len(), MAX_METHODS);
+        let mut given = Methods::default();
+        given.only_proven();
+        given.serve("a.B/Served");
+        assert!(given.of_path("/a.B/Served").0.served());
+        assert!(
+            !given.of_path("/a.B/Other").0.listed(),
+            "not before a success"
+        );
+    }
+
+    #[test]
     fn kept_methods_name_their_spans_without_a_copy() {
         let table = Methods::default();
         let (kept, _) = table.of_path("/shop.Payment/Refund");
@@ -556,7 +603,7 @@ mod tests {
             own(alone.layer_target(&layer)),
             ("payment.internal".to_owned(), Some(50051))
         );
-        let table = Methods::new(CallMetrics::client(&noop_meter()), Some(layer));
+        let table = Methods::client(CallMetrics::client(&noop_meter()), Some(layer));
         let (method, _) = table.of_path("/a.B/C");
         let target = method.layer_target(&Target {
             address: "ignored: the method holds the layer's".into(),
@@ -579,7 +626,7 @@ mod tests {
 
     #[test]
     fn kept_methods_carry_the_layers_histogram() {
-        let table = Methods::new(CallMetrics::server(&noop_meter()), None);
+        let table = Methods::server(CallMetrics::server(&noop_meter()));
         assert!(table.of_path("/a.B/C").0.metrics().is_some());
         assert!(
             table.of_path("/a/b/c").0.metrics().is_none(),

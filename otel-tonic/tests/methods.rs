@@ -221,6 +221,8 @@ async fn a_served_method_is_named_at_the_start_and_stays_recognised() {
 // A method the layer is told the server serves is named from its first
 // call, at the span's start, even when that call is answered UNIMPLEMENTED
 // (by its handler here; without `served_methods` it would be `_OTHER`).
+// Given that list, the layer names no other method before a call of it
+// succeeds: a failed first call of another is `_OTHER`.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_method_given_as_served_is_named_from_its_first_call() {
     let t = Telemetry::new();
@@ -243,6 +245,18 @@ async fn a_method_given_as_served_is_named_from_its_first_call() {
     assert_eq!(seen.methods(), [Some(UNARY.to_owned())]);
     let points = t.durations_of("rpc.server.call.duration", 1).await;
     assert_eq!(kv(&points[0].0, "rpc.method").as_deref(), Some(UNARY));
+
+    let e = client
+        .server_stream(replies("not_found", 1))
+        .await
+        .expect_err("not found");
+    assert_eq!(e.code(), Code::NotFound);
+    let other = t.span(SpanKind::Server, "grpc").await;
+    assert_eq!(attr_str(&other, "rpc.method").as_deref(), Some("_OTHER"));
+    assert_eq!(
+        attr_str(&other, "rpc.method_original").as_deref(),
+        Some("otel.test.Echo/ServerStream")
+    );
 }
 
 // Callers send many paths that look like methods, each refused by tonic's

@@ -270,7 +270,7 @@ impl OtelClientLayerBuilder {
         OtelClientLayer::from_config(ClientConfig {
             tracer,
             global_tracer,
-            methods: Methods::new(metrics.clone(), self.target.clone()),
+            methods: Methods::client(metrics.clone(), self.target.clone()),
             metrics,
             // The global one held when it can be (see `owned_global`): no
             // lock per request.

@@ -196,14 +196,22 @@ impl OtelServerLayerBuilder {
     /// named from their first call (`rpc.method`, given when the span
     /// starts, where a sampler sees it), whatever its status.
     ///
-    /// Without this, the layer learns that a method is served when a call
-    /// of it succeeds. Until then a call answered `UNIMPLEMENTED` (tonic's
-    /// answer for a path it has no service for) is `_OTHER`, as the
-    /// semantic conventions ask when an instrumentation cannot tell. So is
-    /// a call refused before tonic's router (by a layer between this one
-    /// and it), once the layer keeps 128 methods not yet served (any path
-    /// can be sent). Names that are not methods are ignored; the layer
-    /// keeps at most 256 methods in all.
+    /// Given this list, the layer trusts it: another method is named only
+    /// once a call of it succeeds, and a failed call before that is
+    /// `_OTHER` (with `rpc.method_original`), as the semantic conventions
+    /// ask when an instrumentation cannot tell whether a method exists.
+    ///
+    /// Without it, the layer learns that a method is served when a call of
+    /// it succeeds. Until then a call answered `UNIMPLEMENTED` (tonic's
+    /// answer for a path it has no service for) is `_OTHER`; other failed
+    /// calls are named for the first 128 method paths the layer sees, and
+    /// `_OTHER` past those (a status raised before tonic's router, by a
+    /// layer between this one and it, says nothing of the path, and any
+    /// path can be sent).
+    ///
+    /// A name may start with `/`; one that is not `package.Service/Method`
+    /// (two non-empty parts of visible ASCII, at most 256 bytes) is
+    /// ignored, and so are those past the 256 methods a layer keeps.
     ///
     /// ```
     /// use otel_tonic::OtelServerLayer;
@@ -326,7 +334,10 @@ impl OtelServerLayerBuilder {
             .meter
             .unwrap_or_else(|| global::meter_with_scope(scope()));
         let metrics = CallMetrics::server(&meter);
-        let methods = Methods::new(metrics.clone(), None);
+        let mut methods = Methods::server(metrics.clone());
+        if !self.served.is_empty() {
+            methods.only_proven();
+        }
         for method in &self.served {
             methods.serve(method);
         }
