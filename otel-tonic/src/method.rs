@@ -174,9 +174,8 @@ impl Method {
         }
     }
 
-    /// Whether the method is in the layer's table: one of the first
-    /// [`MAX_METHODS`] method paths the layer saw (a method made for one
-    /// call, once the table is full, is not).
+    /// Whether the method is in the layer's table (see [`Methods`] and
+    /// [`MAX_UNPROVEN`]); a method made for one call is not.
     pub(crate) fn listed(&self) -> bool {
         self.ok_series().is_some()
     }
