@@ -47,7 +47,7 @@ use opentelemetry_sdk::error::OTelSdkResult;
 use opentelemetry_sdk::metrics::data::ResourceMetrics;
 use opentelemetry_sdk::metrics::exporter::PushMetricExporter;
 use opentelemetry_sdk::metrics::{PeriodicReader, SdkMeterProvider, Temporality};
-use opentelemetry_sdk::trace::{Sampler, SdkTracerProvider, SpanData, SpanProcessor};
+use opentelemetry_sdk::trace::{Sampler, SdkTracerProvider};
 use otel_reqwest::OtelMiddleware;
 use otel_reqwest::reqwest_middleware::{
     self, ClientBuilder, ClientWithMiddleware, Middleware, Next,
@@ -56,23 +56,6 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
-
-/// Ends spans and drops them, like an exporter that costs nothing.
-#[derive(Debug)]
-struct Discard;
-
-impl SpanProcessor for Discard {
-    fn on_start(&self, _: &mut opentelemetry_sdk::trace::Span, _: &opentelemetry::Context) {}
-    fn on_end(&self, span: SpanData) {
-        std::hint::black_box(span);
-    }
-    fn force_flush(&self) -> OTelSdkResult {
-        Ok(())
-    }
-    fn shutdown_with_timeout(&self, _: Duration) -> OTelSdkResult {
-        Ok(())
-    }
-}
 
 /// Drops metrics, like an exporter that costs nothing (the reader still
 /// aggregates every measurement).
@@ -97,7 +80,7 @@ impl PushMetricExporter for DiscardMetrics {
 fn tracer_provider(sampler: Sampler) -> SdkTracerProvider {
     SdkTracerProvider::builder()
         .with_sampler(sampler)
-        .with_span_processor(Discard)
+        .with_span_processor(otel_testing::DiscardSpans)
         .build()
 }
 

@@ -51,6 +51,7 @@
 #![deny(missing_docs)]
 
 pub mod blocking;
+pub mod discard;
 pub mod exemplars;
 pub mod memory;
 mod process;
@@ -63,6 +64,7 @@ pub mod sampler;
 pub mod service;
 
 pub use blocking::{ReceiverOnRuntime, ThroughRotel};
+pub use discard::DiscardSpans;
 pub use exemplars::{ExemplarSeen, hex, histogram_exemplars};
 pub use memory::{InMemory, histogram_sum, lasted, server_joined_client};
 /// The OTLP protobuf types the receiver records, re-exported for assertions.
